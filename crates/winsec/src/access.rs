@@ -1,0 +1,655 @@
+//! The access check: Win32 `AccessCheck` over a security descriptor, a
+//! token, a desired mask and a generic mapping, with Windows' exact
+//! contract and a decision trail.
+//!
+//! The order of steps follows research `winsec.md` §4.2; each trail entry
+//! cites a rule of [`crate::rules`]. This module owns the decision and
+//! nothing else: it does not build tokens or descriptors.
+
+use serde::Serialize;
+
+use crate::ace::{label_policy, Ace};
+use crate::descriptor::{AclSlot, SecurityDescriptor};
+use crate::error::Win32Error;
+use crate::mask::{AccessMask, GenericMapping};
+use crate::rules::ids;
+use crate::sid::Sid;
+use crate::token::{
+    mandatory_policy, Group, ImpersonationLevel, IntegrityLevel, Privilege, Token, TokenType,
+};
+use crate::well_known::sids;
+
+/// The inputs of one access check.
+#[derive(Debug, Clone, Copy)]
+pub struct AccessRequest<'a> {
+    /// The object's security descriptor.
+    pub sd: &'a SecurityDescriptor,
+    /// The client token.
+    pub token: &'a Token,
+    /// The desired access (already generic-mapped, as Win32 requires).
+    pub desired: AccessMask,
+    /// The object type's generic mapping.
+    pub mapping: &'a GenericMapping,
+    /// `AccessCheckByType`'s PrincipalSelfSid, which PRINCIPAL SELF ACEs stand for.
+    pub principal_self: Option<&'a Sid>,
+}
+
+/// One step of the decision trail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TrailStep {
+    /// The rule applied (see [`crate::rules`]).
+    pub rule: &'static str,
+    /// What happened, in one sentence.
+    pub note: String,
+    /// For ACE steps: the ACE's index in the DACL.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ace_index: Option<usize>,
+    /// For ACE steps: the ACE in SDDL.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ace: Option<String>,
+    /// Bits this step granted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub granted: Option<AccessMask>,
+    /// Bits this step denied (or removed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub denied: Option<AccessMask>,
+    /// The privilege this step used.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub privilege: Option<Privilege>,
+    /// `restricted` for steps of a restricted token's second pass.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pass: Option<&'static str>,
+}
+
+/// The outcome of `AccessCheck`, shaped like its Win32 out-parameters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AccessCheckResult {
+    /// The BOOL AccessCheck returns: FALSE only when the call itself failed.
+    pub api_return: bool,
+    /// The AccessStatus out-parameter; `None` when the call failed.
+    pub access_status: Option<bool>,
+    /// GrantedAccess: the granted mask, 0 on denial; `None` when the call failed.
+    pub granted: Option<AccessMask>,
+    /// The last error: the failure, or the reason for a denial.
+    pub error: Option<Win32Error>,
+    /// Privileges used to grant access (the PrivilegeSet out-parameter).
+    pub privileges_used: Vec<Privilege>,
+    /// Every step of the decision, in order.
+    pub trail: Vec<TrailStep>,
+}
+
+impl AccessCheckResult {
+    /// True when the call succeeded and access was granted.
+    pub fn is_granted(&self) -> bool {
+        self.access_status == Some(true)
+    }
+}
+
+/// Win32 `AccessCheck(sd, token, desired, mapping)`.
+pub fn access_check(
+    sd: &SecurityDescriptor,
+    token: &Token,
+    desired: AccessMask,
+    mapping: &GenericMapping,
+) -> AccessCheckResult {
+    AccessRequest {
+        sd,
+        token,
+        desired,
+        mapping,
+        principal_self: None,
+    }
+    .check()
+}
+
+impl AccessRequest<'_> {
+    /// Runs the check.
+    pub fn check(&self) -> AccessCheckResult {
+        let mut run = Run::default();
+        let verdict = self.decide(&mut run);
+        run.finish(verdict)
+    }
+
+    fn decide(&self, run: &mut Run) -> Verdict {
+        let token = self.token;
+        let desired = self.desired;
+
+        // Preconditions of the Win32 call (research §4.1), in Windows' order.
+        match token.token_type {
+            TokenType::Primary => {
+                run.note(ids::TOKEN_TYPE, "the token is a primary token; AccessCheck needs an impersonation token");
+                return Verdict::Failed(Win32Error::NoImpersonationToken);
+            }
+            TokenType::Impersonation(ImpersonationLevel::Anonymous) => {
+                run.note(ids::ANONYMOUS_LEVEL, "the token is at SecurityAnonymous level");
+                return Verdict::Failed(Win32Error::BadImpersonationLevel);
+            }
+            TokenType::Impersonation(level) => {
+                run.note(ids::ANONYMOUS_LEVEL, format!("the token is an impersonation token at {}", level.name()));
+            }
+        }
+        if self.sd.owner.is_none() || self.sd.group.is_none() {
+            let missing = match (&self.sd.owner, &self.sd.group) {
+                (None, None) => "neither an owner nor a group",
+                (None, Some(_)) => "no owner",
+                _ => "no group",
+            };
+            run.note(ids::SD_OWNER_GROUP, format!("the security descriptor has {missing}"));
+            return Verdict::Failed(Win32Error::InvalidSecurityDescr);
+        }
+        if desired.intersects(AccessMask::GENERIC_ANY) {
+            run.note(ids::GENERIC_NOT_MAPPED, format!("desired access {desired} contains generic bits"));
+            return Verdict::Failed(Win32Error::GenericNotMapped);
+        }
+        if desired.is_empty() {
+            run.note(ids::ZERO_DESIRED, "no access was requested");
+            return Verdict::Denied(Win32Error::AccessDenied);
+        }
+
+        let max = desired.contains(AccessMask::MAXIMUM_ALLOWED);
+        let wanted = desired.without(AccessMask::MAXIMUM_ALLOWED);
+
+        // Mandatory integrity control: before everything else, only removes rights.
+        let mic_allowed = self.mandatory_integrity(run);
+        if let Some(allowed) = mic_allowed {
+            let blocked = wanted.without(allowed);
+            if !max && !blocked.is_empty() {
+                run.push(TrailStep {
+                    denied: Some(blocked),
+                    ..step(ids::MANDATORY_INTEGRITY, format!("the label policy does not allow {blocked}"))
+                });
+                return Verdict::Denied(Win32Error::AccessDenied);
+            }
+        }
+
+        // Privileges grant before the DACL is read, so no deny ACE can take them back.
+        let mut privileged = AccessMask::NONE;
+        if wanted.contains(AccessMask::ACCESS_SYSTEM_SECURITY) {
+            if token.privilege_enabled(Privilege::Security) {
+                privileged |= AccessMask::ACCESS_SYSTEM_SECURITY;
+                run.use_privilege(ids::PRIV_SECURITY, Privilege::Security, AccessMask::ACCESS_SYSTEM_SECURITY);
+            } else {
+                run.note(ids::PRIV_SECURITY, "ACCESS_SYSTEM_SECURITY was requested and SeSecurityPrivilege is not enabled");
+                return Verdict::Denied(Win32Error::PrivilegeNotHeld);
+            }
+        }
+        if max || wanted.contains(AccessMask::WRITE_OWNER) {
+            if token.privilege_enabled(Privilege::TakeOwnership) {
+                privileged |= AccessMask::WRITE_OWNER;
+                run.use_privilege(ids::PRIV_TAKE_OWNERSHIP, Privilege::TakeOwnership, AccessMask::WRITE_OWNER);
+            } else if token.privilege_enabled(Privilege::Relabel) {
+                privileged |= AccessMask::WRITE_OWNER;
+                run.use_privilege(ids::PRIV_RELABEL, Privilege::Relabel, AccessMask::WRITE_OWNER);
+            }
+        }
+
+        let request = Request { wanted, max, privileged };
+        let normal = self.evaluate_pass(Pass::Normal, &request, run);
+        let mut result = match normal {
+            PassResult::Denied => return Verdict::Denied(Win32Error::AccessDenied),
+            PassResult::Granted(mask) => mask,
+        };
+
+        if token.is_restricted() {
+            let write_bits = self.mapping.generic_write;
+            let write_requested = max || wanted.intersects(write_bits);
+            if token.is_write_restricted() && !write_requested {
+                run.note(ids::RESTRICTED_PASS, "the token is write-restricted and no write access was requested: no second pass");
+            } else {
+                run.note(ids::RESTRICTED_PASS, "the token is restricted: second pass with the restricting SIDs only");
+                match self.evaluate_pass(Pass::Restricted, &request, run) {
+                    PassResult::Denied => return Verdict::Denied(Win32Error::AccessDenied),
+                    PassResult::Granted(mask) => {
+                        let kept = if token.is_write_restricted() {
+                            // Only write bits depend on the restricting SIDs.
+                            result.without(write_bits.without(mask))
+                        } else {
+                            result & mask
+                        };
+                        if kept != result {
+                            run.push(TrailStep {
+                                denied: Some(result.without(kept)),
+                                pass: Some("restricted"),
+                                ..step(ids::RESTRICTED_PASS, "the restricted pass did not grant these bits")
+                            });
+                        }
+                        result = kept;
+                    }
+                }
+            }
+        }
+
+        if max {
+            if let Some(allowed) = mic_allowed {
+                let removed = result.without(allowed);
+                if !removed.is_empty() {
+                    run.push(TrailStep {
+                        denied: Some(removed),
+                        ..step(ids::MANDATORY_INTEGRITY, format!("the label policy removes {removed} from the maximum"))
+                    });
+                    result = result & allowed;
+                }
+            }
+            let missing = wanted.without(result);
+            if !missing.is_empty() {
+                run.push(TrailStep {
+                    denied: Some(missing),
+                    ..step(ids::MAXIMUM_ALLOWED, format!("explicitly requested bits {missing} are not in the maximum {result}"))
+                });
+                return Verdict::Denied(Win32Error::AccessDenied);
+            }
+            if result.is_empty() {
+                run.note(ids::MAXIMUM_ALLOWED, "the maximum allowed access is empty");
+                return Verdict::Denied(Win32Error::AccessDenied);
+            }
+        }
+        Verdict::Granted(result)
+    }
+
+    /// The rights the object's mandatory label leaves to this token, or
+    /// `None` when the integrity check does not restrict it.
+    fn mandatory_integrity(&self, run: &mut Run) -> Option<AccessMask> {
+        let token = self.token;
+        if token.mandatory_policy & mandatory_policy::NO_WRITE_UP == 0 {
+            run.note(ids::MANDATORY_INTEGRITY, "the token's mandatory policy is off: no integrity check");
+            return None;
+        }
+        let (object_il, policy, labelled) = match self.sd.mandatory_label() {
+            Some(ace) => (
+                IntegrityLevel::from_sid(&ace.sid).unwrap_or(IntegrityLevel::MEDIUM),
+                ace.mask.bits() & label_policy::VALID,
+                true,
+            ),
+            None => (IntegrityLevel::MEDIUM, label_policy::NO_WRITE_UP, false),
+        };
+        let label = if labelled { "labelled" } else { "unlabelled, so treated as Medium with NO_WRITE_UP" };
+        if token.integrity >= object_il {
+            run.note(
+                ids::MANDATORY_INTEGRITY,
+                format!("token integrity {} dominates the object's {} ({label})", token.integrity, object_il),
+            );
+            return None;
+        }
+        let m = self.mapping;
+        let mut allowed = AccessMask::READ_CONTROL | AccessMask::SYNCHRONIZE;
+        if policy & label_policy::NO_READ_UP == 0 {
+            allowed |= m.generic_read;
+        }
+        if policy & label_policy::NO_WRITE_UP == 0 {
+            allowed |= m.generic_write;
+        }
+        if policy & label_policy::NO_EXECUTE_UP == 0 {
+            allowed |= m.generic_execute;
+        }
+        if token.privilege_enabled(Privilege::Relabel) {
+            allowed |= AccessMask::WRITE_OWNER;
+        }
+        run.note(
+            ids::MANDATORY_INTEGRITY,
+            format!(
+                "token integrity {} is below the object's {} ({label}, policy 0x{policy:x}): at most {allowed} can be granted",
+                token.integrity, object_il
+            ),
+        );
+        Some(allowed)
+    }
+
+    /// One pass over owner rights and the DACL, for the normal SIDs of the
+    /// token or for its restricting SIDs.
+    fn evaluate_pass(&self, pass: Pass, req: &Request, run: &mut Run) -> PassResult {
+        let who = Matcher { token: self.token, pass };
+        let tag = pass.tag();
+        let mut granted = req.privileged;
+
+        // Owner implicit rights.
+        let owner = self.sd.owner.as_ref();
+        let is_owner = owner.is_some_and(|o| who.allows(o));
+        let owner_rights_ace = self.sd.dacl.acl().and_then(|acl| {
+            acl.aces
+                .iter()
+                .position(|a| a.sid == sids::owner_rights() && !a.flags.inherit_only())
+        });
+        if is_owner {
+            if let Some(index) = owner_rights_ace {
+                run.push(TrailStep {
+                    ace_index: Some(index),
+                    pass: tag,
+                    ..step(ids::OWNER_RIGHTS_ACE, "the caller owns the object but the DACL has an OWNER RIGHTS ACE: no implicit owner rights")
+                });
+            } else {
+                let implicit = AccessMask::READ_CONTROL | AccessMask::WRITE_DAC;
+                let give = if req.max { implicit } else { implicit & req.wanted };
+                granted |= give;
+                run.push(TrailStep {
+                    granted: Some(give),
+                    pass: tag,
+                    ..step(ids::OWNER_IMPLICIT, "the owner SID is an enabled SID of the caller: READ_CONTROL|WRITE_DAC")
+                });
+            }
+        }
+
+        if !req.max && req.wanted.without(granted).is_empty() {
+            run.push(TrailStep { pass: tag, ..step(ids::GRANTED_EARLY, "privileges and owner rights cover the whole request") });
+            return PassResult::Granted(req.wanted);
+        }
+
+        let acl = match &self.sd.dacl {
+            AclSlot::Absent | AclSlot::Null => {
+                let what = if self.sd.dacl == AclSlot::Null { "NULL" } else { "absent" };
+                let all = if req.max {
+                    self.mapping.generic_all | req.wanted | granted
+                } else {
+                    req.wanted
+                };
+                run.push(TrailStep {
+                    granted: Some(all),
+                    pass: tag,
+                    ..step(ids::DACL_NULL, format!("the DACL is {what}: everything requested is granted"))
+                });
+                return PassResult::Granted(all);
+            }
+            AclSlot::Present(acl) => acl,
+        };
+        if acl.aces.is_empty() {
+            run.push(TrailStep { pass: tag, ..step(ids::IMPLICIT_DENY, "the DACL is empty") });
+        }
+
+        let mut denied = AccessMask::NONE;
+        for (index, ace) in acl.aces.iter().enumerate() {
+            let text = ace_text(ace);
+            let base = TrailStep { ace_index: Some(index), ace: Some(text), pass: tag, ..step("", "") };
+            if ace.flags.inherit_only() {
+                run.push(TrailStep { rule: ids::ACE_INHERIT_ONLY, note: "inherit-only: skipped".into(), ..base });
+                continue;
+            }
+            if !ace.ace_type.is_discretionary() {
+                run.push(TrailStep { rule: ids::IMPLICIT_DENY, note: "not an allow or deny ACE: skipped".into(), ..base });
+                continue;
+            }
+            if ace.object_type.is_some() {
+                run.push(TrailStep {
+                    rule: ids::ACE_ALLOW,
+                    note: "object ACE for a specific object type: AccessCheck without an object type list skips it".into(),
+                    ..base
+                });
+                continue;
+            }
+            let mask = self.mapping.map(ace.mask);
+            if ace.mask.intersects(AccessMask::GENERIC_ANY) {
+                run.push(TrailStep {
+                    rule: ids::ACE_GENERIC_MAP,
+                    note: format!("generic bits of {} map to {mask}", ace.mask),
+                    ..base.clone()
+                });
+            }
+            let sid = match self.trustee(ace, &base, run) {
+                Some(sid) => sid,
+                None => continue,
+            };
+            if ace.ace_type.is_allow() {
+                if !who.allows(sid) {
+                    let (rule, why) = who.why_not_allow(sid);
+                    run.push(TrailStep { rule, note: format!("allow ACE does not apply: {why}"), ..base });
+                    continue;
+                }
+                let new = if req.max { mask.without(denied).without(granted) } else { mask & req.wanted.without(granted) };
+                granted |= new;
+                run.push(TrailStep {
+                    rule: ids::ACE_ALLOW,
+                    note: format!("allow ACE applies to {}: grants {new}", who.describe(sid)),
+                    granted: Some(new),
+                    ..base
+                });
+                if !req.max && req.wanted.without(granted).is_empty() {
+                    run.push(TrailStep { pass: tag, ..step(ids::GRANTED, "every requested bit is granted") });
+                    return PassResult::Granted(req.wanted);
+                }
+            } else {
+                if !who.denies(sid) {
+                    let (rule, why) = who.why_not_deny(sid);
+                    run.push(TrailStep { rule, note: format!("deny ACE does not apply: {why}"), ..base });
+                    continue;
+                }
+                if req.max {
+                    let new = mask.without(granted).without(denied);
+                    denied |= new;
+                    run.push(TrailStep {
+                        rule: ids::MAXIMUM_ALLOWED,
+                        note: format!("deny ACE applies to {}: denies {new} (bits granted earlier stay granted)", who.describe(sid)),
+                        denied: Some(new),
+                        ..base
+                    });
+                } else {
+                    let outstanding = req.wanted.without(granted);
+                    let hit = mask & outstanding;
+                    if hit.is_empty() {
+                        run.push(TrailStep {
+                            rule: ids::ACE_DENY,
+                            note: format!("deny ACE applies to {} but names no outstanding bit", who.describe(sid)),
+                            ..base
+                        });
+                    } else {
+                        run.push(TrailStep {
+                            rule: ids::ACE_DENY,
+                            note: format!("deny ACE applies to {}: denies {hit}, access denied", who.describe(sid)),
+                            denied: Some(hit),
+                            ..base
+                        });
+                        return PassResult::Denied;
+                    }
+                }
+            }
+        }
+
+        if req.max {
+            run.push(TrailStep {
+                granted: Some(granted),
+                pass: tag,
+                ..step(ids::MAXIMUM_ALLOWED, format!("maximum allowed from this pass: {granted}"))
+            });
+            return PassResult::Granted(granted);
+        }
+        let missing = req.wanted.without(granted);
+        run.push(TrailStep {
+            denied: Some(missing),
+            pass: tag,
+            ..step(ids::IMPLICIT_DENY, format!("end of the DACL with {missing} not granted"))
+        });
+        PassResult::Denied
+    }
+
+    /// The SID an ACE stands for, resolving PRINCIPAL SELF; `None` (with a
+    /// trail entry) when it stands for nobody.
+    fn trustee<'s>(&'s self, ace: &'s Ace, base: &TrailStep, run: &mut Run) -> Option<&'s Sid> {
+        if ace.sid == sids::principal_self() {
+            return match self.principal_self {
+                Some(sid) => Some(sid),
+                None => {
+                    run.push(TrailStep {
+                        rule: ids::PRINCIPAL_SELF,
+                        note: "PRINCIPAL SELF ACE with no PrincipalSelfSid: matches nobody".into(),
+                        ..base.clone()
+                    });
+                    None
+                }
+            };
+        }
+        if ace.sid == sids::owner_rights() {
+            // OWNER RIGHTS stands for the owner of the object.
+            return self.sd.owner.as_ref();
+        }
+        Some(&ace.sid)
+    }
+}
+
+/// The SDDL form of an ACE, for trail entries.
+fn ace_text(ace: &Ace) -> String {
+    format!("({};{:#x};{};{})", ace.ace_type.sddl(), ace.flags.0, ace.mask, ace.sid)
+}
+
+fn step(rule: &'static str, note: impl Into<String>) -> TrailStep {
+    TrailStep {
+        rule,
+        note: note.into(),
+        ace_index: None,
+        ace: None,
+        granted: None,
+        denied: None,
+        privilege: None,
+        pass: None,
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pass {
+    Normal,
+    Restricted,
+}
+
+impl Pass {
+    fn tag(self) -> Option<&'static str> {
+        match self {
+            Pass::Normal => None,
+            Pass::Restricted => Some("restricted"),
+        }
+    }
+}
+
+/// Which SIDs match ACEs in a pass.
+struct Matcher<'a> {
+    token: &'a Token,
+    pass: Pass,
+}
+
+impl Matcher<'_> {
+    fn allows(&self, sid: &Sid) -> bool {
+        match self.pass {
+            Pass::Normal => self.token.matches_for_allow(sid),
+            Pass::Restricted => self.token.restricted_sids.iter().any(|g| g.sid == *sid && g.is_enabled()),
+        }
+    }
+
+    fn denies(&self, sid: &Sid) -> bool {
+        match self.pass {
+            Pass::Normal => self.token.matches_for_deny(sid),
+            Pass::Restricted => self.token.restricted_sids.iter().any(|g| g.sid == *sid && g.counts_for_deny()),
+        }
+    }
+
+    fn entry(&self, sid: &Sid) -> Option<&Group> {
+        match self.pass {
+            Pass::Normal if self.token.user.sid == *sid => Some(&self.token.user),
+            Pass::Normal => self.token.group(sid),
+            Pass::Restricted => self.token.restricted_sids.iter().find(|g| g.sid == *sid),
+        }
+    }
+
+    fn describe(&self, sid: &Sid) -> String {
+        let what = if self.pass == Pass::Normal && self.token.user.sid == *sid {
+            "the user"
+        } else if self.entry(sid).is_some_and(Group::is_deny_only) {
+            "deny-only group"
+        } else if self.pass == Pass::Restricted {
+            "restricting SID"
+        } else {
+            "enabled group"
+        };
+        format!("{sid} ({what})")
+    }
+
+    fn why_not_allow(&self, sid: &Sid) -> (&'static str, String) {
+        match self.entry(sid) {
+            Some(g) if g.is_deny_only() => (ids::DENY_ONLY, format!("{sid} is deny-only in this token")),
+            Some(_) => (ids::DENY_ONLY, format!("{sid} is present but not enabled")),
+            None if self.pass == Pass::Restricted => (ids::ACE_ALLOW, format!("{sid} is not a restricting SID")),
+            None => (ids::ACE_ALLOW, format!("{sid} is not in the token")),
+        }
+    }
+
+    fn why_not_deny(&self, sid: &Sid) -> (&'static str, String) {
+        match self.entry(sid) {
+            Some(_) => (ids::DENY_ONLY, format!("{sid} is present but neither enabled nor deny-only")),
+            None if self.pass == Pass::Restricted => (ids::ACE_DENY, format!("{sid} is not a restricting SID")),
+            None => (ids::ACE_DENY, format!("{sid} is not in the token")),
+        }
+    }
+}
+
+struct Request {
+    wanted: AccessMask,
+    max: bool,
+    privileged: AccessMask,
+}
+
+enum PassResult {
+    Granted(AccessMask),
+    Denied,
+}
+
+enum Verdict {
+    Granted(AccessMask),
+    Denied(Win32Error),
+    Failed(Win32Error),
+}
+
+#[derive(Default)]
+struct Run {
+    trail: Vec<TrailStep>,
+    privileges_used: Vec<Privilege>,
+}
+
+impl Run {
+    fn push(&mut self, s: TrailStep) {
+        self.trail.push(s);
+    }
+
+    fn note(&mut self, rule: &'static str, note: impl Into<String>) {
+        self.trail.push(step(rule, note));
+    }
+
+    fn use_privilege(&mut self, rule: &'static str, privilege: Privilege, bits: AccessMask) {
+        if !self.privileges_used.contains(&privilege) {
+            self.privileges_used.push(privilege);
+        }
+        self.trail.push(TrailStep {
+            granted: Some(bits),
+            privilege: Some(privilege),
+            ..step(rule, format!("{} is enabled: grants {bits}", privilege.name()))
+        });
+    }
+
+    fn finish(mut self, verdict: Verdict) -> AccessCheckResult {
+        match verdict {
+            Verdict::Granted(mask) => {
+                self.note(ids::GRANTED, format!("access granted: {mask}"));
+                AccessCheckResult {
+                    api_return: true,
+                    access_status: Some(true),
+                    granted: Some(mask),
+                    error: None,
+                    privileges_used: self.privileges_used,
+                    trail: self.trail,
+                }
+            }
+            Verdict::Denied(error) => {
+                self.note(ids::DENIED, format!("access denied: {}", error.name()));
+                AccessCheckResult {
+                    api_return: true,
+                    access_status: Some(false),
+                    granted: Some(AccessMask::NONE),
+                    error: Some(error),
+                    privileges_used: Vec::new(),
+                    trail: self.trail,
+                }
+            }
+            Verdict::Failed(error) => AccessCheckResult {
+                api_return: false,
+                access_status: None,
+                granted: None,
+                error: Some(error),
+                privileges_used: Vec::new(),
+                trail: self.trail,
+            },
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! Conformance vectors for `winsec`, loaded from `tests/conformance/winsec/`.
