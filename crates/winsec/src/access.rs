@@ -17,7 +17,7 @@ use crate::sid::Sid;
 use crate::token::{
     mandatory_policy, Group, ImpersonationLevel, IntegrityLevel, Privilege, Token, TokenType,
 };
-use crate::well_known::sids;
+use crate::well_known::{sids, DomainContext};
 
 /// The inputs of one access check.
 #[derive(Debug, Clone, Copy)]
@@ -117,15 +117,24 @@ impl AccessRequest<'_> {
         // Preconditions of the Win32 call (research §4.1), in Windows' order.
         match token.token_type {
             TokenType::Primary => {
-                run.note(ids::TOKEN_TYPE, "the token is a primary token; AccessCheck needs an impersonation token");
+                run.note(
+                    ids::TOKEN_TYPE,
+                    "the token is a primary token; AccessCheck needs an impersonation token",
+                );
                 return Verdict::Failed(Win32Error::NoImpersonationToken);
             }
             TokenType::Impersonation(ImpersonationLevel::Anonymous) => {
-                run.note(ids::ANONYMOUS_LEVEL, "the token is at SecurityAnonymous level");
+                run.note(
+                    ids::ANONYMOUS_LEVEL,
+                    "the token is at SecurityAnonymous level",
+                );
                 return Verdict::Failed(Win32Error::BadImpersonationLevel);
             }
             TokenType::Impersonation(level) => {
-                run.note(ids::ANONYMOUS_LEVEL, format!("the token is an impersonation token at {}", level.name()));
+                run.note(
+                    ids::ANONYMOUS_LEVEL,
+                    format!("the token is an impersonation token at {}", level.name()),
+                );
             }
         }
         if self.sd.owner.is_none() || self.sd.group.is_none() {
@@ -134,11 +143,17 @@ impl AccessRequest<'_> {
                 (None, Some(_)) => "no owner",
                 _ => "no group",
             };
-            run.note(ids::SD_OWNER_GROUP, format!("the security descriptor has {missing}"));
+            run.note(
+                ids::SD_OWNER_GROUP,
+                format!("the security descriptor has {missing}"),
+            );
             return Verdict::Failed(Win32Error::InvalidSecurityDescr);
         }
         if desired.intersects(AccessMask::GENERIC_ANY) {
-            run.note(ids::GENERIC_NOT_MAPPED, format!("desired access {desired} contains generic bits"));
+            run.note(
+                ids::GENERIC_NOT_MAPPED,
+                format!("desired access {desired} contains generic bits"),
+            );
             return Verdict::Failed(Win32Error::GenericNotMapped);
         }
         if desired.is_empty() {
@@ -156,7 +171,10 @@ impl AccessRequest<'_> {
             if !max && !blocked.is_empty() {
                 run.push(TrailStep {
                     denied: Some(blocked),
-                    ..step(ids::MANDATORY_INTEGRITY, format!("the label policy does not allow {blocked}"))
+                    ..step(
+                        ids::MANDATORY_INTEGRITY,
+                        format!("the label policy does not allow {blocked}"),
+                    )
                 });
                 return Verdict::Denied(Win32Error::AccessDenied);
             }
@@ -167,23 +185,42 @@ impl AccessRequest<'_> {
         if wanted.contains(AccessMask::ACCESS_SYSTEM_SECURITY) {
             if token.privilege_enabled(Privilege::Security) {
                 privileged |= AccessMask::ACCESS_SYSTEM_SECURITY;
-                run.use_privilege(ids::PRIV_SECURITY, Privilege::Security, AccessMask::ACCESS_SYSTEM_SECURITY);
+                run.use_privilege(
+                    ids::PRIV_SECURITY,
+                    Privilege::Security,
+                    AccessMask::ACCESS_SYSTEM_SECURITY,
+                );
             } else {
-                run.note(ids::PRIV_SECURITY, "ACCESS_SYSTEM_SECURITY was requested and SeSecurityPrivilege is not enabled");
+                run.note(
+                    ids::PRIV_SECURITY,
+                    "ACCESS_SYSTEM_SECURITY was requested and SeSecurityPrivilege is not enabled",
+                );
                 return Verdict::Denied(Win32Error::PrivilegeNotHeld);
             }
         }
         if max || wanted.contains(AccessMask::WRITE_OWNER) {
             if token.privilege_enabled(Privilege::TakeOwnership) {
                 privileged |= AccessMask::WRITE_OWNER;
-                run.use_privilege(ids::PRIV_TAKE_OWNERSHIP, Privilege::TakeOwnership, AccessMask::WRITE_OWNER);
+                run.use_privilege(
+                    ids::PRIV_TAKE_OWNERSHIP,
+                    Privilege::TakeOwnership,
+                    AccessMask::WRITE_OWNER,
+                );
             } else if token.privilege_enabled(Privilege::Relabel) {
                 privileged |= AccessMask::WRITE_OWNER;
-                run.use_privilege(ids::PRIV_RELABEL, Privilege::Relabel, AccessMask::WRITE_OWNER);
+                run.use_privilege(
+                    ids::PRIV_RELABEL,
+                    Privilege::Relabel,
+                    AccessMask::WRITE_OWNER,
+                );
             }
         }
 
-        let request = Request { wanted, max, privileged };
+        let request = Request {
+            wanted,
+            max,
+            privileged,
+        };
         let normal = self.evaluate_pass(Pass::Normal, &request, run);
         let mut result = match normal {
             PassResult::Denied => return Verdict::Denied(Win32Error::AccessDenied),
@@ -196,7 +233,10 @@ impl AccessRequest<'_> {
             if token.is_write_restricted() && !write_requested {
                 run.note(ids::RESTRICTED_PASS, "the token is write-restricted and no write access was requested: no second pass");
             } else {
-                run.note(ids::RESTRICTED_PASS, "the token is restricted: second pass with the restricting SIDs only");
+                run.note(
+                    ids::RESTRICTED_PASS,
+                    "the token is restricted: second pass with the restricting SIDs only",
+                );
                 match self.evaluate_pass(Pass::Restricted, &request, run) {
                     PassResult::Denied => return Verdict::Denied(Win32Error::AccessDenied),
                     PassResult::Granted(mask) => {
@@ -210,7 +250,10 @@ impl AccessRequest<'_> {
                             run.push(TrailStep {
                                 denied: Some(result.without(kept)),
                                 pass: Some("restricted"),
-                                ..step(ids::RESTRICTED_PASS, "the restricted pass did not grant these bits")
+                                ..step(
+                                    ids::RESTRICTED_PASS,
+                                    "the restricted pass did not grant these bits",
+                                )
                             });
                         }
                         result = kept;
@@ -225,7 +268,10 @@ impl AccessRequest<'_> {
                 if !removed.is_empty() {
                     run.push(TrailStep {
                         denied: Some(removed),
-                        ..step(ids::MANDATORY_INTEGRITY, format!("the label policy removes {removed} from the maximum"))
+                        ..step(
+                            ids::MANDATORY_INTEGRITY,
+                            format!("the label policy removes {removed} from the maximum"),
+                        )
                     });
                     result = result & allowed;
                 }
@@ -234,7 +280,12 @@ impl AccessRequest<'_> {
             if !missing.is_empty() {
                 run.push(TrailStep {
                     denied: Some(missing),
-                    ..step(ids::MAXIMUM_ALLOWED, format!("explicitly requested bits {missing} are not in the maximum {result}"))
+                    ..step(
+                        ids::MAXIMUM_ALLOWED,
+                        format!(
+                            "explicitly requested bits {missing} are not in the maximum {result}"
+                        ),
+                    )
                 });
                 return Verdict::Denied(Win32Error::AccessDenied);
             }
@@ -251,7 +302,10 @@ impl AccessRequest<'_> {
     fn mandatory_integrity(&self, run: &mut Run) -> Option<AccessMask> {
         let token = self.token;
         if token.mandatory_policy & mandatory_policy::NO_WRITE_UP == 0 {
-            run.note(ids::MANDATORY_INTEGRITY, "the token's mandatory policy is off: no integrity check");
+            run.note(
+                ids::MANDATORY_INTEGRITY,
+                "the token's mandatory policy is off: no integrity check",
+            );
             return None;
         }
         let (object_il, policy, labelled) = match self.sd.mandatory_label() {
@@ -262,11 +316,18 @@ impl AccessRequest<'_> {
             ),
             None => (IntegrityLevel::MEDIUM, label_policy::NO_WRITE_UP, false),
         };
-        let label = if labelled { "labelled" } else { "unlabelled, so treated as Medium with NO_WRITE_UP" };
+        let label = if labelled {
+            "labelled"
+        } else {
+            "unlabelled, so treated as Medium with NO_WRITE_UP"
+        };
         if token.integrity >= object_il {
             run.note(
                 ids::MANDATORY_INTEGRITY,
-                format!("token integrity {} dominates the object's {} ({label})", token.integrity, object_il),
+                format!(
+                    "token integrity {} dominates the object's {} ({label})",
+                    token.integrity, object_il
+                ),
             );
             return None;
         }
@@ -297,7 +358,10 @@ impl AccessRequest<'_> {
     /// One pass over owner rights and the DACL, for the normal SIDs of the
     /// token or for its restricting SIDs.
     fn evaluate_pass(&self, pass: Pass, req: &Request, run: &mut Run) -> PassResult {
-        let who = Matcher { token: self.token, pass };
+        let who = Matcher {
+            token: self.token,
+            pass,
+        };
         let tag = pass.tag();
         let mut granted = req.privileged;
 
@@ -318,24 +382,41 @@ impl AccessRequest<'_> {
                 });
             } else {
                 let implicit = AccessMask::READ_CONTROL | AccessMask::WRITE_DAC;
-                let give = if req.max { implicit } else { implicit & req.wanted };
+                let give = if req.max {
+                    implicit
+                } else {
+                    implicit & req.wanted
+                };
                 granted |= give;
                 run.push(TrailStep {
                     granted: Some(give),
                     pass: tag,
-                    ..step(ids::OWNER_IMPLICIT, "the owner SID is an enabled SID of the caller: READ_CONTROL|WRITE_DAC")
+                    ..step(
+                        ids::OWNER_IMPLICIT,
+                        "the owner SID is an enabled SID of the caller: READ_CONTROL|WRITE_DAC",
+                    )
                 });
             }
         }
 
         if !req.max && req.wanted.without(granted).is_empty() {
-            run.push(TrailStep { pass: tag, ..step(ids::GRANTED_EARLY, "privileges and owner rights cover the whole request") });
+            run.push(TrailStep {
+                pass: tag,
+                ..step(
+                    ids::GRANTED_EARLY,
+                    "privileges and owner rights cover the whole request",
+                )
+            });
             return PassResult::Granted(req.wanted);
         }
 
         let acl = match &self.sd.dacl {
             AclSlot::Absent | AclSlot::Null => {
-                let what = if self.sd.dacl == AclSlot::Null { "NULL" } else { "absent" };
+                let what = if self.sd.dacl == AclSlot::Null {
+                    "NULL"
+                } else {
+                    "absent"
+                };
                 let all = if req.max {
                     self.mapping.generic_all | req.wanted | granted
                 } else {
@@ -344,26 +425,45 @@ impl AccessRequest<'_> {
                 run.push(TrailStep {
                     granted: Some(all),
                     pass: tag,
-                    ..step(ids::DACL_NULL, format!("the DACL is {what}: everything requested is granted"))
+                    ..step(
+                        ids::DACL_NULL,
+                        format!("the DACL is {what}: everything requested is granted"),
+                    )
                 });
                 return PassResult::Granted(all);
             }
             AclSlot::Present(acl) => acl,
         };
         if acl.aces.is_empty() {
-            run.push(TrailStep { pass: tag, ..step(ids::IMPLICIT_DENY, "the DACL is empty") });
+            run.push(TrailStep {
+                pass: tag,
+                ..step(ids::IMPLICIT_DENY, "the DACL is empty")
+            });
         }
 
         let mut denied = AccessMask::NONE;
         for (index, ace) in acl.aces.iter().enumerate() {
             let text = ace_text(ace);
-            let base = TrailStep { ace_index: Some(index), ace: Some(text), pass: tag, ..step("", "") };
+            let base = TrailStep {
+                ace_index: Some(index),
+                ace: Some(text),
+                pass: tag,
+                ..step("", "")
+            };
             if ace.flags.inherit_only() {
-                run.push(TrailStep { rule: ids::ACE_INHERIT_ONLY, note: "inherit-only: skipped".into(), ..base });
+                run.push(TrailStep {
+                    rule: ids::ACE_INHERIT_ONLY,
+                    note: "inherit-only: skipped".into(),
+                    ..base
+                });
                 continue;
             }
             if !ace.ace_type.is_discretionary() {
-                run.push(TrailStep { rule: ids::IMPLICIT_DENY, note: "not an allow or deny ACE: skipped".into(), ..base });
+                run.push(TrailStep {
+                    rule: ids::IMPLICIT_DENY,
+                    note: "not an allow or deny ACE: skipped".into(),
+                    ..base
+                });
                 continue;
             }
             if ace.object_type.is_some() {
@@ -389,10 +489,18 @@ impl AccessRequest<'_> {
             if ace.ace_type.is_allow() {
                 if !who.allows(sid) {
                     let (rule, why) = who.why_not_allow(sid);
-                    run.push(TrailStep { rule, note: format!("allow ACE does not apply: {why}"), ..base });
+                    run.push(TrailStep {
+                        rule,
+                        note: format!("allow ACE does not apply: {why}"),
+                        ..base
+                    });
                     continue;
                 }
-                let new = if req.max { mask.without(denied).without(granted) } else { mask & req.wanted.without(granted) };
+                let new = if req.max {
+                    mask.without(denied).without(granted)
+                } else {
+                    mask & req.wanted.without(granted)
+                };
                 granted |= new;
                 run.push(TrailStep {
                     rule: ids::ACE_ALLOW,
@@ -401,13 +509,23 @@ impl AccessRequest<'_> {
                     ..base
                 });
                 if !req.max && req.wanted.without(granted).is_empty() {
-                    run.push(TrailStep { pass: tag, ..step(ids::GRANTED, "every requested bit is granted") });
+                    run.push(TrailStep {
+                        pass: tag,
+                        ..step(
+                            ids::GRANTED,
+                            "every requested bit is granted; later ACEs are not examined",
+                        )
+                    });
                     return PassResult::Granted(req.wanted);
                 }
             } else {
                 if !who.denies(sid) {
                     let (rule, why) = who.why_not_deny(sid);
-                    run.push(TrailStep { rule, note: format!("deny ACE does not apply: {why}"), ..base });
+                    run.push(TrailStep {
+                        rule,
+                        note: format!("deny ACE does not apply: {why}"),
+                        ..base
+                    });
                     continue;
                 }
                 if req.max {
@@ -425,13 +543,19 @@ impl AccessRequest<'_> {
                     if hit.is_empty() {
                         run.push(TrailStep {
                             rule: ids::ACE_DENY,
-                            note: format!("deny ACE applies to {} but names no outstanding bit", who.describe(sid)),
+                            note: format!(
+                                "deny ACE applies to {} but names no outstanding bit",
+                                who.describe(sid)
+                            ),
                             ..base
                         });
                     } else {
                         run.push(TrailStep {
                             rule: ids::ACE_DENY,
-                            note: format!("deny ACE applies to {}: denies {hit}, access denied", who.describe(sid)),
+                            note: format!(
+                                "deny ACE applies to {}: denies {hit}, access denied",
+                                who.describe(sid)
+                            ),
                             denied: Some(hit),
                             ..base
                         });
@@ -445,7 +569,10 @@ impl AccessRequest<'_> {
             run.push(TrailStep {
                 granted: Some(granted),
                 pass: tag,
-                ..step(ids::MAXIMUM_ALLOWED, format!("maximum allowed from this pass: {granted}"))
+                ..step(
+                    ids::MAXIMUM_ALLOWED,
+                    format!("maximum allowed from this pass: {granted}"),
+                )
             });
             return PassResult::Granted(granted);
         }
@@ -453,7 +580,10 @@ impl AccessRequest<'_> {
         run.push(TrailStep {
             denied: Some(missing),
             pass: tag,
-            ..step(ids::IMPLICIT_DENY, format!("end of the DACL with {missing} not granted"))
+            ..step(
+                ids::IMPLICIT_DENY,
+                format!("end of the DACL with {missing} not granted"),
+            )
         });
         PassResult::Denied
     }
@@ -484,7 +614,7 @@ impl AccessRequest<'_> {
 
 /// The SDDL form of an ACE, for trail entries.
 fn ace_text(ace: &Ace) -> String {
-    format!("({};{:#x};{};{})", ace.ace_type.sddl(), ace.flags.0, ace.mask, ace.sid)
+    crate::sddl::ace_to_sddl(ace, &DomainContext::default())
 }
 
 fn step(rule: &'static str, note: impl Into<String>) -> TrailStep {
@@ -525,14 +655,22 @@ impl Matcher<'_> {
     fn allows(&self, sid: &Sid) -> bool {
         match self.pass {
             Pass::Normal => self.token.matches_for_allow(sid),
-            Pass::Restricted => self.token.restricted_sids.iter().any(|g| g.sid == *sid && g.is_enabled()),
+            Pass::Restricted => self
+                .token
+                .restricted_sids
+                .iter()
+                .any(|g| g.sid == *sid && g.is_enabled()),
         }
     }
 
     fn denies(&self, sid: &Sid) -> bool {
         match self.pass {
             Pass::Normal => self.token.matches_for_deny(sid),
-            Pass::Restricted => self.token.restricted_sids.iter().any(|g| g.sid == *sid && g.counts_for_deny()),
+            Pass::Restricted => self
+                .token
+                .restricted_sids
+                .iter()
+                .any(|g| g.sid == *sid && g.counts_for_deny()),
         }
     }
 
@@ -559,17 +697,26 @@ impl Matcher<'_> {
 
     fn why_not_allow(&self, sid: &Sid) -> (&'static str, String) {
         match self.entry(sid) {
-            Some(g) if g.is_deny_only() => (ids::DENY_ONLY, format!("{sid} is deny-only in this token")),
+            Some(g) if g.is_deny_only() => {
+                (ids::DENY_ONLY, format!("{sid} is deny-only in this token"))
+            }
             Some(_) => (ids::DENY_ONLY, format!("{sid} is present but not enabled")),
-            None if self.pass == Pass::Restricted => (ids::ACE_ALLOW, format!("{sid} is not a restricting SID")),
+            None if self.pass == Pass::Restricted => {
+                (ids::ACE_ALLOW, format!("{sid} is not a restricting SID"))
+            }
             None => (ids::ACE_ALLOW, format!("{sid} is not in the token")),
         }
     }
 
     fn why_not_deny(&self, sid: &Sid) -> (&'static str, String) {
         match self.entry(sid) {
-            Some(_) => (ids::DENY_ONLY, format!("{sid} is present but neither enabled nor deny-only")),
-            None if self.pass == Pass::Restricted => (ids::ACE_DENY, format!("{sid} is not a restricting SID")),
+            Some(_) => (
+                ids::DENY_ONLY,
+                format!("{sid} is present but neither enabled nor deny-only"),
+            ),
+            None if self.pass == Pass::Restricted => {
+                (ids::ACE_DENY, format!("{sid} is not a restricting SID"))
+            }
             None => (ids::ACE_DENY, format!("{sid} is not in the token")),
         }
     }
@@ -614,7 +761,10 @@ impl Run {
         self.trail.push(TrailStep {
             granted: Some(bits),
             privilege: Some(privilege),
-            ..step(rule, format!("{} is enabled: grants {bits}", privilege.name()))
+            ..step(
+                rule,
+                format!("{} is enabled: grants {bits}", privilege.name()),
+            )
         });
     }
 
@@ -650,6 +800,236 @@ impl Run {
                 privileges_used: Vec::new(),
                 trail: self.trail,
             },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ace::{AceFlags, AceType};
+    use crate::descriptor::Acl;
+    use crate::token::{group_attrs, privilege_attrs, PrivilegeEntry};
+
+    fn user() -> Sid {
+        "S-1-5-21-1-2-3-1001".parse().unwrap()
+    }
+
+    fn token() -> Token {
+        let mut t = Token::new(user());
+        t.groups.push(Group::enabled(sids::everyone()));
+        t.groups.push(Group::enabled(sids::builtin_users()));
+        t
+    }
+
+    fn sd(owner: Sid, aces: Vec<Ace>) -> SecurityDescriptor {
+        SecurityDescriptor {
+            owner: Some(owner),
+            group: Some(sids::local_system()),
+            dacl: AclSlot::Present(Acl::new(aces)),
+            ..SecurityDescriptor::default()
+        }
+    }
+
+    fn check(sd: &SecurityDescriptor, t: &Token, desired: u32) -> AccessCheckResult {
+        access_check(sd, t, AccessMask(desired), &GenericMapping::FILE)
+    }
+
+    const MAX: u32 = 0x0200_0000;
+
+    #[test]
+    fn owner_rights_ace_replaces_implicit_owner_rights() {
+        // Forshaw listing 7-16: O:WD ... D:(A;;0x1;;;OW) + MAXIMUM_ALLOWED -> 0x1 only.
+        let d = sd(
+            sids::everyone(),
+            vec![Ace::allow(AccessMask(0x1), sids::owner_rights())],
+        );
+        let r = check(&d, &token(), MAX);
+        assert_eq!(r.granted, Some(AccessMask(0x1)));
+        assert!(r.trail.iter().any(|s| s.rule == ids::OWNER_RIGHTS_ACE));
+        // An inherit-only OWNER RIGHTS ACE does not switch the implicit rights off.
+        let io = sd(
+            sids::everyone(),
+            vec![Ace::new(
+                AceType::AccessAllowed,
+                AceFlags::INHERIT_ONLY,
+                AccessMask(0x1),
+                sids::owner_rights(),
+            )],
+        );
+        assert_eq!(
+            check(&io, &token(), MAX).granted,
+            Some(AccessMask(0x6_0000))
+        );
+    }
+
+    #[test]
+    fn owner_everyone_gives_every_caller_rc_wd_and_no_more() {
+        let d = sd(sids::everyone(), vec![]);
+        let r = check(&d, &token(), MAX);
+        assert_eq!(
+            (r.access_status, r.granted),
+            (Some(true), Some(AccessMask(0x6_0000)))
+        );
+        // Empty DACL and FILE_GENERIC_READ: RC|WD is not enough (Wine GetNamedSecurityInfo test).
+        let r = check(&d, &token(), 0x12_0089);
+        assert_eq!(
+            (r.access_status, r.granted, r.error),
+            (
+                Some(false),
+                Some(AccessMask::NONE),
+                Some(Win32Error::AccessDenied)
+            )
+        );
+    }
+
+    #[test]
+    fn deny_after_allow_does_not_take_back_granted_bits() {
+        // Wine test_AccessCheck: allow Everyone KEY_READ, deny BA 0x2 -> KEY_READ granted.
+        let mut admin = token();
+        admin
+            .groups
+            .push(Group::enabled(sids::builtin_administrators()));
+        let d = sd(
+            sids::builtin_administrators(),
+            vec![
+                Ace::allow(AccessMask(0x2_0019), sids::everyone()),
+                Ace::deny(AccessMask(0x2), sids::builtin_administrators()),
+            ],
+        );
+        let r = access_check(&d, &admin, AccessMask(0x2_0019), &GenericMapping::KEY);
+        assert_eq!(r.granted, Some(AccessMask(0x2_0019)));
+        // ... but a request including the denied bit is refused at the deny ACE.
+        let r = access_check(&d, &admin, AccessMask(0x2_001B), &GenericMapping::KEY);
+        assert_eq!(r.access_status, Some(false));
+    }
+
+    #[test]
+    fn restricted_token_needs_both_passes() {
+        let t = token().restricted(&[], &[], &[sids::everyone()]);
+        let only_user = sd(user(), vec![Ace::allow(AccessMask(0x1F_01FF), user())]);
+        assert_eq!(check(&only_user, &t, 0x1).access_status, Some(false));
+        let both = sd(
+            user(),
+            vec![
+                Ace::allow(AccessMask(0x1F_01FF), user()),
+                Ace::allow(AccessMask(0x12_0089), sids::everyone()),
+            ],
+        );
+        assert_eq!(check(&both, &t, 0x1).access_status, Some(true));
+        assert_eq!(check(&both, &t, 0x2).access_status, Some(false));
+        // The owner (the user) is not a restricting SID: no RC|WD from the second pass.
+        let r = check(&both, &t, MAX);
+        assert_eq!(r.granted, Some(AccessMask(0x12_0089)));
+    }
+
+    #[test]
+    fn integrity_label_blocks_write_up() {
+        let mut low = token();
+        low.integrity = IntegrityLevel::LOW;
+        let mut d = sd(
+            user(),
+            vec![Ace::allow(AccessMask(0x1F_01FF), sids::everyone())],
+        );
+        d.sacl = AclSlot::Present(Acl::new(vec![Ace::new(
+            AceType::SystemMandatoryLabel,
+            0,
+            AccessMask(label_policy::NO_WRITE_UP),
+            IntegrityLevel::HIGH.sid(),
+        )]));
+        assert_eq!(check(&d, &low, 0x2).access_status, Some(false));
+        assert_eq!(check(&d, &low, 0x1).access_status, Some(true));
+        assert_eq!(check(&d, &low, MAX).granted, Some(AccessMask(0x12_00A9)));
+        // Mandatory policy off: no integrity check.
+        low.mandatory_policy = mandatory_policy::OFF;
+        assert_eq!(check(&d, &low, 0x2).access_status, Some(true));
+    }
+
+    #[test]
+    fn principal_self_needs_a_principal() {
+        let d = sd(
+            sids::local_system(),
+            vec![Ace::allow(AccessMask(0x1), sids::principal_self())],
+        );
+        assert_eq!(check(&d, &token(), 0x1).access_status, Some(false));
+        let u = user();
+        let req = AccessRequest {
+            sd: &d,
+            token: &token(),
+            desired: AccessMask(0x1),
+            mapping: &GenericMapping::FILE,
+            principal_self: Some(&u),
+        };
+        assert_eq!(req.check().access_status, Some(true));
+    }
+
+    #[test]
+    fn api_failures_in_windows_order() {
+        let d = sd(user(), vec![]);
+        let mut primary = token();
+        primary.token_type = TokenType::Primary;
+        assert_eq!(
+            check(&d, &primary, 0x1).error,
+            Some(Win32Error::NoImpersonationToken)
+        );
+        let mut no_group = d.clone();
+        no_group.group = None;
+        let r = check(&no_group, &token(), 0x1);
+        assert_eq!(
+            (r.api_return, r.error),
+            (false, Some(Win32Error::InvalidSecurityDescr))
+        );
+        let r = check(&d, &token(), 0x8000_0000);
+        assert_eq!(
+            (r.api_return, r.granted, r.error),
+            (false, None, Some(Win32Error::GenericNotMapped))
+        );
+        assert_eq!(check(&d, &token(), 0).access_status, Some(false));
+    }
+
+    #[test]
+    fn null_dacl_maximum_is_generic_all_without_system_security() {
+        let mut d = sd(sids::local_system(), vec![]);
+        d.dacl = AclSlot::Null;
+        let r = access_check(&d, &token(), AccessMask(MAX), &GenericMapping::KEY);
+        assert_eq!(r.granted, Some(AccessMask(0xF_003F)));
+        let mut secure = token();
+        secure.privileges.push(PrivilegeEntry {
+            privilege: Privilege::Security,
+            attributes: privilege_attrs::ENABLED,
+        });
+        let r = access_check(
+            &d,
+            &secure,
+            AccessMask(MAX | 0x0100_0000),
+            &GenericMapping::KEY,
+        );
+        assert_eq!(r.granted, Some(AccessMask(0x010F_003F)));
+        assert_eq!(r.privileges_used, vec![Privilege::Security]);
+        // A disabled privilege does not count.
+        secure.privileges[0].attributes = 0;
+        let r = access_check(&d, &secure, AccessMask(0x0100_0000), &GenericMapping::KEY);
+        assert_eq!(r.error, Some(Win32Error::PrivilegeNotHeld));
+        let _ = group_attrs::DEFAULT;
+    }
+
+    #[test]
+    fn every_trail_step_cites_a_known_rule() {
+        let d = sd(
+            user(),
+            vec![
+                Ace::deny(AccessMask(0x2), sids::everyone()),
+                Ace::allow(AccessMask(0x1), user()),
+            ],
+        );
+        for desired in [0x1, 0x2, MAX, 0x0100_0000, 0x8000_0000] {
+            for s in check(&d, &token(), desired).trail {
+                assert!(
+                    crate::rules::rule(s.rule).is_some(),
+                    "unknown rule {}",
+                    s.rule
+                );
+            }
         }
     }
 }

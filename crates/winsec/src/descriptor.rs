@@ -164,9 +164,9 @@ impl SecurityDescriptor {
     /// the object's integrity label.
     pub fn mandatory_label(&self) -> Option<&Ace> {
         self.sacl.acl().and_then(|acl| {
-            acl.aces.iter().find(|a| {
-                a.ace_type == AceType::SystemMandatoryLabel && !a.flags.inherit_only()
-            })
+            acl.aces
+                .iter()
+                .find(|a| a.ace_type == AceType::SystemMandatoryLabel && !a.flags.inherit_only())
         })
     }
 }

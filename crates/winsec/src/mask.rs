@@ -282,22 +282,30 @@ impl GenericMapping {
     }
 
     /// Files, directories and named pipes (observed through DuplicateHandle).
-    pub const FILE: GenericMapping = GenericMapping::new(0x0012_0089, 0x0012_0116, 0x0012_00A0, 0x001F_01FF);
+    pub const FILE: GenericMapping =
+        GenericMapping::new(0x0012_0089, 0x0012_0116, 0x0012_00A0, 0x001F_01FF);
     /// Registry keys (`KEY_READ`, `KEY_WRITE`, `KEY_EXECUTE`, `KEY_ALL_ACCESS`).
-    pub const KEY: GenericMapping = GenericMapping::new(0x0002_0019, 0x0002_0006, 0x0002_0019, 0x000F_003F);
+    pub const KEY: GenericMapping =
+        GenericMapping::new(0x0002_0019, 0x0002_0006, 0x0002_0019, 0x000F_003F);
     /// Processes, Vista and later (`PROCESS_QUERY_LIMITED_INFORMATION` added to read and execute).
-    pub const PROCESS: GenericMapping = GenericMapping::new(0x0002_1410, 0x0002_0BEA, 0x0012_1001, 0x001F_FFFF);
+    pub const PROCESS: GenericMapping =
+        GenericMapping::new(0x0002_1410, 0x0002_0BEA, 0x0012_1001, 0x001F_FFFF);
     /// Threads, Vista and later.
-    pub const THREAD: GenericMapping = GenericMapping::new(0x0002_0848, 0x0002_0437, 0x0012_0800, 0x001F_FFFF);
+    pub const THREAD: GenericMapping =
+        GenericMapping::new(0x0002_0848, 0x0002_0437, 0x0012_0800, 0x001F_FFFF);
     /// Mutants (mutexes): `GENERIC_WRITE` maps to `READ_CONTROL` only.
-    pub const MUTANT: GenericMapping = GenericMapping::new(0x0002_0001, 0x0002_0000, 0x0012_0000, 0x001F_0001);
+    pub const MUTANT: GenericMapping =
+        GenericMapping::new(0x0002_0001, 0x0002_0000, 0x0012_0000, 0x001F_0001);
     /// Events.
-    pub const EVENT: GenericMapping = GenericMapping::new(0x0002_0001, 0x0002_0002, 0x0012_0000, 0x001F_0003);
+    pub const EVENT: GenericMapping =
+        GenericMapping::new(0x0002_0001, 0x0002_0002, 0x0012_0000, 0x001F_0003);
     /// Access tokens (`TOKEN_READ`, `TOKEN_WRITE`, `TOKEN_EXECUTE`, `TOKEN_ALL_ACCESS`).
-    pub const TOKEN: GenericMapping = GenericMapping::new(0x0002_0008, 0x0002_00E0, 0x0002_0000, 0x000F_01FF);
+    pub const TOKEN: GenericMapping =
+        GenericMapping::new(0x0002_0008, 0x0002_00E0, 0x0002_0000, 0x000F_01FF);
     /// A type-less mapping onto the standard rights (`STANDARD_RIGHTS_READ`
     /// etc. for the first three, every standard and specific right for all).
-    pub const GENERIC: GenericMapping = GenericMapping::new(0x0002_0000, 0x0002_0000, 0x0002_0000, 0x001F_FFFF);
+    pub const GENERIC: GenericMapping =
+        GenericMapping::new(0x0002_0000, 0x0002_0000, 0x0002_0000, 0x001F_FFFF);
 
     /// The mappings by the names the CLI accepts.
     pub const NAMED: &'static [(&'static str, GenericMapping)] = &[
@@ -366,6 +374,9 @@ mod tests {
             AccessMask(0x0212_0089),
             "MAXIMUM_ALLOWED survives mapping"
         );
-        assert_eq!(GenericMapping::MUTANT.map(AccessMask::GENERIC_WRITE), AccessMask::READ_CONTROL);
+        assert_eq!(
+            GenericMapping::MUTANT.map(AccessMask::GENERIC_WRITE),
+            AccessMask::READ_CONTROL
+        );
     }
 }

@@ -170,7 +170,9 @@ impl Sid {
     /// Reads a binary SID from the start of `bytes`; returns it and the
     /// number of bytes it occupies.
     pub fn from_bytes(bytes: &[u8]) -> Result<(Sid, usize), SidError> {
-        let header = bytes.get(..8).ok_or(SidError::Binary("shorter than 8 bytes"))?;
+        let header = bytes
+            .get(..8)
+            .ok_or(SidError::Binary("shorter than 8 bytes"))?;
         if header[0] != 1 {
             return Err(SidError::BadRevision);
         }
@@ -307,7 +309,11 @@ pub(crate) fn parse_sid_string_prefix(text: &str) -> Result<(Sid, usize), SidErr
 /// Reads one numeric component starting at `pos`, after optional spaces.
 /// Returns the value (saturated at `u64::MAX`), whether it was written with
 /// `0x`, and the position after it.
-fn read_component(bytes: &[u8], mut pos: usize, hex_mode: bool) -> Result<(u64, bool, usize), SidError> {
+fn read_component(
+    bytes: &[u8],
+    mut pos: usize,
+    hex_mode: bool,
+) -> Result<(u64, bool, usize), SidError> {
     while bytes.get(pos) == Some(&b' ') {
         pos += 1;
     }
@@ -323,7 +329,9 @@ fn read_component(bytes: &[u8], mut pos: usize, hex_mode: bool) -> Result<(u64, 
     let digits_start = pos;
     let mut value: u64 = 0;
     while let Some(d) = bytes.get(pos).and_then(|b| char::from(*b).to_digit(radix)) {
-        value = value.saturating_mul(u64::from(radix)).saturating_add(u64::from(d));
+        value = value
+            .saturating_mul(u64::from(radix))
+            .saturating_add(u64::from(d));
         pos += 1;
     }
     if pos == digits_start {
@@ -345,10 +353,19 @@ mod tests {
         assert_eq!(p("s-1-12-1").as_deref(), Ok("S-1-12-1"));
         assert_eq!(p("S-0x1-0XC-0x1a").as_deref(), Ok("S-1-12-26"));
         assert_eq!(p("S-0x1-0-0-579").as_deref(), Ok("S-1-0-0-1401"));
-        assert_eq!(p("S-1-3-4294967296-3-4").as_deref(), Ok("S-1-3-4294967295-3-4"));
-        assert_eq!(p("S-1-3-0x100000000-3-4").as_deref(), Ok("S-1-3-4294967295-3-4"));
+        assert_eq!(
+            p("S-1-3-4294967296-3-4").as_deref(),
+            Ok("S-1-3-4294967295-3-4")
+        );
+        assert_eq!(
+            p("S-1-3-0x100000000-3-4").as_deref(),
+            Ok("S-1-3-4294967295-3-4")
+        );
         assert_eq!(p("S- 1- 2-3").as_deref(), Ok("S-1-2-3"));
-        assert_eq!(p("S-1-5000000000-30-40").as_deref(), Ok("S-1-0x12A05F200-30-40"));
+        assert_eq!(
+            p("S-1-5000000000-30-40").as_deref(),
+            Ok("S-1-0x12A05F200-30-40")
+        );
         assert_eq!(p("wD").as_deref(), Ok("S-1-1-0"));
     }
 
@@ -362,7 +379,10 @@ mod tests {
         assert!(p("WD)").is_err());
         assert!(p("S-1-5-1x").is_err());
         assert!(p("S-1-1-1-1-1-1-1-1-1-1-1-1-1-1-1-1-1-1").is_err());
-        assert!(p("S-1-1-1-1-1-1-1-1-1-1-1-1-1-1-1-1-1").is_ok(), "15 sub-authorities is the maximum");
+        assert!(
+            p("S-1-1-1-1-1-1-1-1-1-1-1-1-1-1-1-1-1").is_ok(),
+            "15 sub-authorities is the maximum"
+        );
         assert!(p("").is_err());
     }
 
@@ -380,7 +400,9 @@ mod tests {
     fn zero_sub_authority_sid_prints() {
         assert_eq!(Sid::new(5, &[]).unwrap().to_string(), "S-1-5");
         assert_eq!(
-            Sid::from_authority_bytes([0, 0, 1, 2, 3, 4], &[1]).unwrap().to_string(),
+            Sid::from_authority_bytes([0, 0, 1, 2, 3, 4], &[1])
+                .unwrap()
+                .to_string(),
             "S-1-16909060-1"
         );
     }

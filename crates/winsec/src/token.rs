@@ -355,7 +355,9 @@ impl IntegrityLevel {
         {
             return Some(*level);
         }
-        text.parse::<Sid>().ok().and_then(|s| IntegrityLevel::from_sid(&s))
+        text.parse::<Sid>()
+            .ok()
+            .and_then(|s| IntegrityLevel::from_sid(&s))
     }
 }
 
@@ -457,8 +459,12 @@ impl Token {
     /// every enabled group.
     pub fn enabled_sids(&self) -> impl Iterator<Item = &Sid> {
         let user = self.user_enabled().then_some(&self.user.sid);
-        user.into_iter()
-            .chain(self.groups.iter().filter(|g| g.is_enabled()).map(|g| &g.sid))
+        user.into_iter().chain(
+            self.groups
+                .iter()
+                .filter(|g| g.is_enabled())
+                .map(|g| &g.sid),
+        )
     }
 
     /// True when `sid` matches an allow ACE for this token.
@@ -469,7 +475,11 @@ impl Token {
     /// True when `sid` matches a deny ACE: the user, enabled groups and
     /// deny-only groups.
     pub fn matches_for_deny(&self, sid: &Sid) -> bool {
-        self.user.sid == *sid || self.groups.iter().any(|g| g.sid == *sid && g.counts_for_deny())
+        self.user.sid == *sid
+            || self
+                .groups
+                .iter()
+                .any(|g| g.sid == *sid && g.counts_for_deny())
     }
 
     /// `CheckTokenMembership` semantics: enabled membership only.
@@ -552,7 +562,10 @@ impl Token {
         }
         for g in &mut t.groups {
             if disable.contains(&g.sid) {
-                g.attributes = (g.attributes & !(group_attrs::ENABLED | group_attrs::ENABLED_BY_DEFAULT | group_attrs::OWNER))
+                g.attributes = (g.attributes
+                    & !(group_attrs::ENABLED
+                        | group_attrs::ENABLED_BY_DEFAULT
+                        | group_attrs::OWNER))
                     | group_attrs::USE_FOR_DENY_ONLY;
             }
         }
@@ -591,10 +604,17 @@ mod tests {
             attributes: group_attrs::DEFAULT | group_attrs::OWNER,
         });
         t.groups.push(Group::enabled(sids::everyone()));
-        t.privileges = [Privilege::Backup, Privilege::ChangeNotify, Privilege::Impersonate]
-            .iter()
-            .map(|p| PrivilegeEntry { privilege: *p, attributes: privilege_attrs::ENABLED })
-            .collect();
+        t.privileges = [
+            Privilege::Backup,
+            Privilege::ChangeNotify,
+            Privilege::Impersonate,
+        ]
+        .iter()
+        .map(|p| PrivilegeEntry {
+            privilege: *p,
+            attributes: privilege_attrs::ENABLED,
+        })
+        .collect();
         t.integrity = IntegrityLevel::HIGH;
         t.owner = sids::builtin_administrators();
         t.elevation_type = ElevationType::Full;
@@ -618,7 +638,11 @@ mod tests {
 
     #[test]
     fn restricted_token_keeps_type_and_makes_deny_only() {
-        let t = admin().restricted(&[sids::everyone()], &[Privilege::Backup], &[sids::everyone()]);
+        let t = admin().restricted(
+            &[sids::everyone()],
+            &[Privilege::Backup],
+            &[sids::everyone()],
+        );
         assert!(!t.is_member(&sids::everyone()));
         assert!(t.matches_for_deny(&sids::everyone()));
         assert!(!t.has_privilege(Privilege::Backup));
@@ -628,7 +652,10 @@ mod tests {
 
     #[test]
     fn privilege_names_resolve_in_short_forms() {
-        assert_eq!(Privilege::from_name("SeBackupPrivilege"), Some(Privilege::Backup));
+        assert_eq!(
+            Privilege::from_name("SeBackupPrivilege"),
+            Some(Privilege::Backup)
+        );
         assert_eq!(Privilege::from_name("sebackup"), Some(Privilege::Backup));
         assert_eq!(Privilege::from_name("Backup"), Some(Privilege::Backup));
         assert_eq!(Privilege::from_name("SeNothing"), None);

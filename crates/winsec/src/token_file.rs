@@ -24,7 +24,9 @@ pub struct SidRef(pub Sid);
 impl<'de> Deserialize<'de> for SidRef {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<SidRef, D::Error> {
         let text = String::deserialize(deserializer)?;
-        sid_from_text(&text).map(SidRef).map_err(serde::de::Error::custom)
+        sid_from_text(&text)
+            .map(SidRef)
+            .map_err(serde::de::Error::custom)
     }
 }
 

@@ -52,55 +52,265 @@ pub const WELL_KNOWN_SIDS: &[WellKnownSid] = &[
     wk!(5, [3], "NT AUTHORITY\\BATCH", None, Some(10)),
     wk!(5, [4], "NT AUTHORITY\\INTERACTIVE", Some("IU"), Some(11)),
     wk!(5, [6], "NT AUTHORITY\\SERVICE", Some("SU"), Some(12)),
-    wk!(5, [7], "NT AUTHORITY\\ANONYMOUS LOGON", Some("AN"), Some(13)),
+    wk!(
+        5,
+        [7],
+        "NT AUTHORITY\\ANONYMOUS LOGON",
+        Some("AN"),
+        Some(13)
+    ),
     wk!(5, [8], "NT AUTHORITY\\PROXY", None, Some(14)),
-    wk!(5, [9], "NT AUTHORITY\\ENTERPRISE DOMAIN CONTROLLERS", Some("ED"), Some(15)),
+    wk!(
+        5,
+        [9],
+        "NT AUTHORITY\\ENTERPRISE DOMAIN CONTROLLERS",
+        Some("ED"),
+        Some(15)
+    ),
     wk!(5, [10], "NT AUTHORITY\\SELF", Some("PS"), Some(16)),
-    wk!(5, [11], "NT AUTHORITY\\Authenticated Users", Some("AU"), Some(17)),
+    wk!(
+        5,
+        [11],
+        "NT AUTHORITY\\Authenticated Users",
+        Some("AU"),
+        Some(17)
+    ),
     wk!(5, [12], "NT AUTHORITY\\RESTRICTED", Some("RC"), Some(18)),
-    wk!(5, [13], "NT AUTHORITY\\TERMINAL SERVER USER", None, Some(19)),
-    wk!(5, [14], "NT AUTHORITY\\REMOTE INTERACTIVE LOGON", None, Some(20)),
+    wk!(
+        5,
+        [13],
+        "NT AUTHORITY\\TERMINAL SERVER USER",
+        None,
+        Some(19)
+    ),
+    wk!(
+        5,
+        [14],
+        "NT AUTHORITY\\REMOTE INTERACTIVE LOGON",
+        None,
+        Some(20)
+    ),
     wk!(5, [15], "NT AUTHORITY\\This Organization", None, None),
     wk!(5, [17], "NT AUTHORITY\\IUSR", None, Some(63)),
     wk!(5, [18], "NT AUTHORITY\\SYSTEM", Some("SY"), Some(22)),
     wk!(5, [19], "NT AUTHORITY\\LOCAL SERVICE", Some("LS"), Some(23)),
-    wk!(5, [20], "NT AUTHORITY\\NETWORK SERVICE", Some("NS"), Some(24)),
+    wk!(
+        5,
+        [20],
+        "NT AUTHORITY\\NETWORK SERVICE",
+        Some("NS"),
+        Some(24)
+    ),
     wk!(5, [32], "BUILTIN", None, Some(25)),
-    wk!(5, [32, 544], "BUILTIN\\Administrators", Some("BA"), Some(26)),
+    wk!(
+        5,
+        [32, 544],
+        "BUILTIN\\Administrators",
+        Some("BA"),
+        Some(26)
+    ),
     wk!(5, [32, 545], "BUILTIN\\Users", Some("BU"), Some(27)),
     wk!(5, [32, 546], "BUILTIN\\Guests", Some("BG"), Some(28)),
     wk!(5, [32, 547], "BUILTIN\\Power Users", Some("PU"), Some(29)),
-    wk!(5, [32, 548], "BUILTIN\\Account Operators", Some("AO"), Some(30)),
-    wk!(5, [32, 549], "BUILTIN\\Server Operators", Some("SO"), Some(31)),
-    wk!(5, [32, 550], "BUILTIN\\Print Operators", Some("PO"), Some(32)),
-    wk!(5, [32, 551], "BUILTIN\\Backup Operators", Some("BO"), Some(33)),
+    wk!(
+        5,
+        [32, 548],
+        "BUILTIN\\Account Operators",
+        Some("AO"),
+        Some(30)
+    ),
+    wk!(
+        5,
+        [32, 549],
+        "BUILTIN\\Server Operators",
+        Some("SO"),
+        Some(31)
+    ),
+    wk!(
+        5,
+        [32, 550],
+        "BUILTIN\\Print Operators",
+        Some("PO"),
+        Some(32)
+    ),
+    wk!(
+        5,
+        [32, 551],
+        "BUILTIN\\Backup Operators",
+        Some("BO"),
+        Some(33)
+    ),
     wk!(5, [32, 552], "BUILTIN\\Replicator", Some("RE"), Some(34)),
-    wk!(5, [32, 554], "BUILTIN\\Pre-Windows 2000 Compatible Access", Some("RU"), Some(35)),
-    wk!(5, [32, 555], "BUILTIN\\Remote Desktop Users", Some("RD"), Some(36)),
-    wk!(5, [32, 556], "BUILTIN\\Network Configuration Operators", Some("NO"), Some(37)),
-    wk!(5, [32, 558], "BUILTIN\\Performance Monitor Users", Some("MU"), None),
-    wk!(5, [32, 559], "BUILTIN\\Performance Log Users", Some("LU"), None),
+    wk!(
+        5,
+        [32, 554],
+        "BUILTIN\\Pre-Windows 2000 Compatible Access",
+        Some("RU"),
+        Some(35)
+    ),
+    wk!(
+        5,
+        [32, 555],
+        "BUILTIN\\Remote Desktop Users",
+        Some("RD"),
+        Some(36)
+    ),
+    wk!(
+        5,
+        [32, 556],
+        "BUILTIN\\Network Configuration Operators",
+        Some("NO"),
+        Some(37)
+    ),
+    wk!(
+        5,
+        [32, 558],
+        "BUILTIN\\Performance Monitor Users",
+        Some("MU"),
+        None
+    ),
+    wk!(
+        5,
+        [32, 559],
+        "BUILTIN\\Performance Log Users",
+        Some("LU"),
+        None
+    ),
     wk!(5, [32, 568], "BUILTIN\\IIS_IUSRS", Some("IS"), Some(62)),
-    wk!(5, [32, 569], "BUILTIN\\Cryptographic Operators", Some("CY"), None),
+    wk!(
+        5,
+        [32, 569],
+        "BUILTIN\\Cryptographic Operators",
+        Some("CY"),
+        None
+    ),
     wk!(5, [32, 573], "BUILTIN\\Event Log Readers", Some("ER"), None),
-    wk!(5, [32, 574], "BUILTIN\\Certificate Service DCOM Access", Some("CD"), None),
-    wk!(5, [32, 575], "BUILTIN\\RDS Remote Access Servers", Some("RA"), None),
-    wk!(5, [32, 576], "BUILTIN\\RDS Endpoint Servers", Some("ES"), None),
-    wk!(5, [32, 577], "BUILTIN\\RDS Management Servers", Some("MS"), None),
-    wk!(5, [32, 578], "BUILTIN\\Hyper-V Administrators", Some("HA"), None),
-    wk!(5, [32, 579], "BUILTIN\\Access Control Assistance Operators", Some("AA"), None),
-    wk!(5, [32, 580], "BUILTIN\\Remote Management Users", Some("RM"), None),
-    wk!(5, [33], "NT AUTHORITY\\WRITE RESTRICTED", Some("WR"), Some(70)),
-    wk!(5, [84, 0, 0, 0, 0, 0], "NT AUTHORITY\\USER MODE DRIVERS", Some("UD"), None),
-    wk!(15, [2, 1], "APPLICATION PACKAGE AUTHORITY\\ALL APPLICATION PACKAGES", Some("AC"), Some(84)),
-    wk!(16, [0], "Mandatory Label\\Untrusted Mandatory Level", None, Some(65)),
-    wk!(16, [4096], "Mandatory Label\\Low Mandatory Level", Some("LW"), Some(66)),
-    wk!(16, [8192], "Mandatory Label\\Medium Mandatory Level", Some("ME"), Some(67)),
-    wk!(16, [8448], "Mandatory Label\\Medium Plus Mandatory Level", Some("MP"), Some(79)),
-    wk!(16, [12288], "Mandatory Label\\High Mandatory Level", Some("HI"), Some(68)),
-    wk!(16, [16384], "Mandatory Label\\System Mandatory Level", Some("SI"), Some(69)),
-    wk!(16, [20480], "Mandatory Label\\Protected Process Mandatory Level", None, None),
-    wk!(18, [1], "Authentication authority asserted identity", Some("AS"), None),
+    wk!(
+        5,
+        [32, 574],
+        "BUILTIN\\Certificate Service DCOM Access",
+        Some("CD"),
+        None
+    ),
+    wk!(
+        5,
+        [32, 575],
+        "BUILTIN\\RDS Remote Access Servers",
+        Some("RA"),
+        None
+    ),
+    wk!(
+        5,
+        [32, 576],
+        "BUILTIN\\RDS Endpoint Servers",
+        Some("ES"),
+        None
+    ),
+    wk!(
+        5,
+        [32, 577],
+        "BUILTIN\\RDS Management Servers",
+        Some("MS"),
+        None
+    ),
+    wk!(
+        5,
+        [32, 578],
+        "BUILTIN\\Hyper-V Administrators",
+        Some("HA"),
+        None
+    ),
+    wk!(
+        5,
+        [32, 579],
+        "BUILTIN\\Access Control Assistance Operators",
+        Some("AA"),
+        None
+    ),
+    wk!(
+        5,
+        [32, 580],
+        "BUILTIN\\Remote Management Users",
+        Some("RM"),
+        None
+    ),
+    wk!(
+        5,
+        [33],
+        "NT AUTHORITY\\WRITE RESTRICTED",
+        Some("WR"),
+        Some(70)
+    ),
+    wk!(
+        5,
+        [84, 0, 0, 0, 0, 0],
+        "NT AUTHORITY\\USER MODE DRIVERS",
+        Some("UD"),
+        None
+    ),
+    wk!(
+        15,
+        [2, 1],
+        "APPLICATION PACKAGE AUTHORITY\\ALL APPLICATION PACKAGES",
+        Some("AC"),
+        Some(84)
+    ),
+    wk!(
+        16,
+        [0],
+        "Mandatory Label\\Untrusted Mandatory Level",
+        None,
+        Some(65)
+    ),
+    wk!(
+        16,
+        [4096],
+        "Mandatory Label\\Low Mandatory Level",
+        Some("LW"),
+        Some(66)
+    ),
+    wk!(
+        16,
+        [8192],
+        "Mandatory Label\\Medium Mandatory Level",
+        Some("ME"),
+        Some(67)
+    ),
+    wk!(
+        16,
+        [8448],
+        "Mandatory Label\\Medium Plus Mandatory Level",
+        Some("MP"),
+        Some(79)
+    ),
+    wk!(
+        16,
+        [12288],
+        "Mandatory Label\\High Mandatory Level",
+        Some("HI"),
+        Some(68)
+    ),
+    wk!(
+        16,
+        [16384],
+        "Mandatory Label\\System Mandatory Level",
+        Some("SI"),
+        Some(69)
+    ),
+    wk!(
+        16,
+        [20480],
+        "Mandatory Label\\Protected Process Mandatory Level",
+        None,
+        None
+    ),
+    wk!(
+        18,
+        [1],
+        "Authentication authority asserted identity",
+        Some("AS"),
+        None
+    ),
     wk!(18, [2], "Service asserted identity", Some("SS"), None),
 ];
 
@@ -129,23 +339,108 @@ pub struct DomainAlias {
 
 /// Domain-relative SDDL aliases (MS-SIDSTR; RIDs per MS-DTYP 2.4.2.4).
 pub const DOMAIN_ALIASES: &[DomainAlias] = &[
-    DomainAlias { alias: "LA", rid: 500, domain: DomainKind::Machine, name: "Administrator" },
-    DomainAlias { alias: "LG", rid: 501, domain: DomainKind::Machine, name: "Guest" },
-    DomainAlias { alias: "RO", rid: 498, domain: DomainKind::Domain, name: "Enterprise Read-only Domain Controllers" },
-    DomainAlias { alias: "DA", rid: 512, domain: DomainKind::Domain, name: "Domain Admins" },
-    DomainAlias { alias: "DU", rid: 513, domain: DomainKind::Domain, name: "Domain Users" },
-    DomainAlias { alias: "DG", rid: 514, domain: DomainKind::Domain, name: "Domain Guests" },
-    DomainAlias { alias: "DC", rid: 515, domain: DomainKind::Domain, name: "Domain Computers" },
-    DomainAlias { alias: "DD", rid: 516, domain: DomainKind::Domain, name: "Domain Controllers" },
-    DomainAlias { alias: "CA", rid: 517, domain: DomainKind::Domain, name: "Cert Publishers" },
-    DomainAlias { alias: "SA", rid: 518, domain: DomainKind::Domain, name: "Schema Admins" },
-    DomainAlias { alias: "EA", rid: 519, domain: DomainKind::Domain, name: "Enterprise Admins" },
-    DomainAlias { alias: "PA", rid: 520, domain: DomainKind::Domain, name: "Group Policy Creator Owners" },
-    DomainAlias { alias: "CN", rid: 522, domain: DomainKind::Domain, name: "Cloneable Domain Controllers" },
-    DomainAlias { alias: "AP", rid: 525, domain: DomainKind::Domain, name: "Protected Users" },
-    DomainAlias { alias: "KA", rid: 526, domain: DomainKind::Domain, name: "Key Admins" },
-    DomainAlias { alias: "EK", rid: 527, domain: DomainKind::Domain, name: "Enterprise Key Admins" },
-    DomainAlias { alias: "RS", rid: 553, domain: DomainKind::Domain, name: "RAS and IAS Servers" },
+    DomainAlias {
+        alias: "LA",
+        rid: 500,
+        domain: DomainKind::Machine,
+        name: "Administrator",
+    },
+    DomainAlias {
+        alias: "LG",
+        rid: 501,
+        domain: DomainKind::Machine,
+        name: "Guest",
+    },
+    DomainAlias {
+        alias: "RO",
+        rid: 498,
+        domain: DomainKind::Domain,
+        name: "Enterprise Read-only Domain Controllers",
+    },
+    DomainAlias {
+        alias: "DA",
+        rid: 512,
+        domain: DomainKind::Domain,
+        name: "Domain Admins",
+    },
+    DomainAlias {
+        alias: "DU",
+        rid: 513,
+        domain: DomainKind::Domain,
+        name: "Domain Users",
+    },
+    DomainAlias {
+        alias: "DG",
+        rid: 514,
+        domain: DomainKind::Domain,
+        name: "Domain Guests",
+    },
+    DomainAlias {
+        alias: "DC",
+        rid: 515,
+        domain: DomainKind::Domain,
+        name: "Domain Computers",
+    },
+    DomainAlias {
+        alias: "DD",
+        rid: 516,
+        domain: DomainKind::Domain,
+        name: "Domain Controllers",
+    },
+    DomainAlias {
+        alias: "CA",
+        rid: 517,
+        domain: DomainKind::Domain,
+        name: "Cert Publishers",
+    },
+    DomainAlias {
+        alias: "SA",
+        rid: 518,
+        domain: DomainKind::Domain,
+        name: "Schema Admins",
+    },
+    DomainAlias {
+        alias: "EA",
+        rid: 519,
+        domain: DomainKind::Domain,
+        name: "Enterprise Admins",
+    },
+    DomainAlias {
+        alias: "PA",
+        rid: 520,
+        domain: DomainKind::Domain,
+        name: "Group Policy Creator Owners",
+    },
+    DomainAlias {
+        alias: "CN",
+        rid: 522,
+        domain: DomainKind::Domain,
+        name: "Cloneable Domain Controllers",
+    },
+    DomainAlias {
+        alias: "AP",
+        rid: 525,
+        domain: DomainKind::Domain,
+        name: "Protected Users",
+    },
+    DomainAlias {
+        alias: "KA",
+        rid: 526,
+        domain: DomainKind::Domain,
+        name: "Key Admins",
+    },
+    DomainAlias {
+        alias: "EK",
+        rid: 527,
+        domain: DomainKind::Domain,
+        name: "Enterprise Key Admins",
+    },
+    DomainAlias {
+        alias: "RS",
+        rid: 553,
+        domain: DomainKind::Domain,
+        name: "RAS and IAS Servers",
+    },
 ];
 
 /// The domains that domain-relative aliases resolve against.

@@ -3,24 +3,38 @@
 //! gets more than it asked for, deny-only groups never grant, and
 //! MAXIMUM_ALLOWED agrees with specific requests bit by bit.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code: a surprise should fail the test loudly"
+)]
+
 use proptest::prelude::*;
 use winsec::ace::{label_policy, AceFlags};
 use winsec::token::{group_attrs, privilege_attrs};
 use winsec::well_known::sids;
 use winsec::{
-    access_check, Ace, AceType, AccessMask, Acl, AclSlot, GenericMapping, Group, ImpersonationLevel,
-    IntegrityLevel, Privilege, PrivilegeEntry, SecurityDescriptor, Sid, Token, TokenType,
+    access_check, AccessMask, Ace, AceType, Acl, AclSlot, GenericMapping, Group,
+    ImpersonationLevel, IntegrityLevel, Privilege, PrivilegeEntry, SecurityDescriptor, Sid, Token,
+    TokenType,
 };
 
 fn user() -> Sid {
-    "S-1-5-21-1-2-3-1001".parse().unwrap_or_else(|_| sids::everyone())
+    "S-1-5-21-1-2-3-1001"
+        .parse()
+        .unwrap_or_else(|_| sids::everyone())
 }
 
 fn pool() -> Vec<Sid> {
     vec![
         user(),
-        "S-1-5-21-1-2-3-2001".parse().unwrap_or_else(|_| sids::everyone()),
-        "S-1-5-21-1-2-3-2002".parse().unwrap_or_else(|_| sids::everyone()),
+        "S-1-5-21-1-2-3-2001"
+            .parse()
+            .unwrap_or_else(|_| sids::everyone()),
+        "S-1-5-21-1-2-3-2002"
+            .parse()
+            .unwrap_or_else(|_| sids::everyone()),
         sids::everyone(),
         sids::builtin_administrators(),
         sids::owner_rights(),
@@ -54,11 +68,21 @@ fn mask_strategy() -> impl Strategy<Value = AccessMask> {
 }
 
 fn ace_strategy() -> impl Strategy<Value = Ace> {
-    (any::<bool>(), any::<u8>(), mask_strategy(), sid_strategy()).prop_map(|(allow, f, mask, sid)| {
-        let ty = if allow { AceType::AccessAllowed } else { AceType::AccessDenied };
-        let flags = if f % 7 == 0 { AceFlags::INHERIT_ONLY } else { 0 };
-        Ace::new(ty, flags, mask, sid)
-    })
+    (any::<bool>(), any::<u8>(), mask_strategy(), sid_strategy()).prop_map(
+        |(allow, f, mask, sid)| {
+            let ty = if allow {
+                AceType::AccessAllowed
+            } else {
+                AceType::AccessDenied
+            };
+            let flags = if f % 7 == 0 {
+                AceFlags::INHERIT_ONLY
+            } else {
+                0
+            };
+            Ace::new(ty, flags, mask, sid)
+        },
+    )
 }
 
 fn sd_strategy() -> impl Strategy<Value = SecurityDescriptor> {
@@ -79,7 +103,10 @@ fn sd_strategy() -> impl Strategy<Value = SecurityDescriptor> {
                 n => AclSlot::Present(Acl::new(vec![Ace::new(
                     AceType::SystemMandatoryLabel,
                     0,
-                    AccessMask(label_policy::NO_WRITE_UP | if n == 3 { label_policy::NO_READ_UP } else { 0 }),
+                    AccessMask(
+                        label_policy::NO_WRITE_UP
+                            | if n == 3 { label_policy::NO_READ_UP } else { 0 },
+                    ),
                     IntegrityLevel(0x1000 * u32::from(n)).sid(),
                 )])),
             };
@@ -115,10 +142,17 @@ fn token_strategy() -> impl Strategy<Value = Token> {
                 t.groups.push(Group { sid, attributes });
             }
             for p in privs {
-                let privilege = [Privilege::Security, Privilege::TakeOwnership, Privilege::Relabel, Privilege::Backup]
-                    [usize::from(p)];
+                let privilege = [
+                    Privilege::Security,
+                    Privilege::TakeOwnership,
+                    Privilege::Relabel,
+                    Privilege::Backup,
+                ][usize::from(p)];
                 if !t.has_privilege(privilege) {
-                    t.privileges.push(PrivilegeEntry { privilege, attributes: privilege_attrs::ENABLED });
+                    t.privileges.push(PrivilegeEntry {
+                        privilege,
+                        attributes: privilege_attrs::ENABLED,
+                    });
                 }
             }
             t.integrity = IntegrityLevel(0x1000 * il);
@@ -130,16 +164,21 @@ fn token_strategy() -> impl Strategy<Value = Token> {
 }
 
 fn desired_strategy() -> impl Strategy<Value = AccessMask> {
-    (proptest::collection::vec(0..BITS.len(), 1..4), any::<bool>(), 0u8..8).prop_map(|(idx, max, extra)| {
-        let mut m = idx.iter().fold(0u32, |acc, i| acc | BITS[*i]);
-        if max {
-            m |= AccessMask::MAXIMUM_ALLOWED.bits();
-        }
-        if extra == 0 {
-            m |= AccessMask::ACCESS_SYSTEM_SECURITY.bits();
-        }
-        AccessMask(m)
-    })
+    (
+        proptest::collection::vec(0..BITS.len(), 1..4),
+        any::<bool>(),
+        0u8..8,
+    )
+        .prop_map(|(idx, max, extra)| {
+            let mut m = idx.iter().fold(0u32, |acc, i| acc | BITS[*i]);
+            if max {
+                m |= AccessMask::MAXIMUM_ALLOWED.bits();
+            }
+            if extra == 0 {
+                m |= AccessMask::ACCESS_SYSTEM_SECURITY.bits();
+            }
+            AccessMask(m)
+        })
 }
 
 /// The granted mask, 0 on denial (the Win32 out-parameter).
@@ -240,14 +279,21 @@ proptest! {
 #[test]
 fn deny_only_administrators_match_deny_aces_only() {
     let mut t = Token::new(user());
-    t.groups.push(Group::deny_only(sids::builtin_administrators()));
+    t.groups
+        .push(Group::deny_only(sids::builtin_administrators()));
     let allow = SecurityDescriptor {
         owner: Some(sids::local_system()),
         group: Some(sids::local_system()),
-        dacl: AclSlot::Present(Acl::new(vec![Ace::allow(AccessMask(0x1), sids::builtin_administrators())])),
+        dacl: AclSlot::Present(Acl::new(vec![Ace::allow(
+            AccessMask(0x1),
+            sids::builtin_administrators(),
+        )])),
         ..SecurityDescriptor::default()
     };
-    assert_eq!(access_check(&allow, &t, AccessMask(0x1), &GenericMapping::FILE).access_status, Some(false));
+    assert_eq!(
+        access_check(&allow, &t, AccessMask(0x1), &GenericMapping::FILE).access_status,
+        Some(false)
+    );
     let deny_then_allow = SecurityDescriptor {
         dacl: AclSlot::Present(Acl::new(vec![
             Ace::deny(AccessMask(0x1), sids::builtin_administrators()),
@@ -255,8 +301,14 @@ fn deny_only_administrators_match_deny_aces_only() {
         ])),
         ..allow.clone()
     };
-    assert_eq!(access_check(&deny_then_allow, &t, AccessMask(0x1), &GenericMapping::FILE).access_status, Some(false));
+    assert_eq!(
+        access_check(&deny_then_allow, &t, AccessMask(0x1), &GenericMapping::FILE).access_status,
+        Some(false)
+    );
     t.groups.clear();
-    assert_eq!(access_check(&deny_then_allow, &t, AccessMask(0x1), &GenericMapping::FILE).access_status, Some(true));
+    assert_eq!(
+        access_check(&deny_then_allow, &t, AccessMask(0x1), &GenericMapping::FILE).access_status,
+        Some(true)
+    );
     let _ = AceFlags::default();
 }

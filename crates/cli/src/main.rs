@@ -1,0 +1,33 @@
+//! The `bitsim` binary: parses the command line, dispatches to the
+//! subcommand in `bitsim_cli::command`, reports an error if there is one,
+//! and exits with the command's exit code.
+
+use std::io::Write;
+
+use bitsim_cli::{render_error, render_usage_error, Cli, ErrorFormat};
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let cli = match Cli::try_parse_from(&args) {
+        Ok(cli) => cli,
+        Err(err) => {
+            let code = render_usage_error(
+                &err,
+                ErrorFormat::sniff(&args),
+                &mut std::io::stdout(),
+                &mut std::io::stderr(),
+            );
+            return code.into();
+        }
+    };
+    let mut stdout = std::io::stdout().lock();
+    let result = cli
+        .command
+        .run(&mut stdout)
+        .and_then(|code| stdout.flush().map(|()| code).map_err(Into::into));
+    match result {
+        Ok(code) => code.into(),
+        Err(err) => render_error(&err, cli.error_format, &mut std::io::stderr()).into(),
+    }
+}
