@@ -16,7 +16,6 @@ use bitsim_conformance::{
     VectorCheck,
 };
 use serde::{Deserialize, Deserializer};
-use winsec::access::access_check;
 use winsec::binary::{from_hex, from_self_relative, to_hex, to_self_relative};
 use winsec::sddl::{self, convert_string_sd_to_sd};
 use winsec::well_known::{sid_for_alias, sid_for_wks_index};
@@ -1043,6 +1042,7 @@ struct AccessFixture {
 #[serde(tag = "kind", rename_all = "snake_case")]
 enum AccessVector {
     AccessCheck(AccessCase),
+    AccessCheckByType(AccessCase),
 }
 
 #[derive(Debug, Deserialize)]
@@ -1059,6 +1059,11 @@ struct AccessCase {
     token: TokenRef,
     desired: String,
     mapping: MappingRef,
+    /// AccessCheckByType's PrincipalSelfSid (absent: none given).
+    principal_self: Option<String>,
+    /// The open carries backup intent.
+    #[serde(default)]
+    backup_intent: bool,
     expect: AccessExpect,
 }
 
@@ -1182,7 +1187,22 @@ fn run_access_check(
         }
     };
 
-    let result = access_check(&sd, &token, desired, &mapping);
+    let principal_self = match &v.principal_self {
+        Some(text) => match check.ok("fixture principal_self", text.parse::<winsec::Sid>()) {
+            Some(sid) => Some(sid),
+            None => return check,
+        },
+        None => None,
+    };
+    let result = winsec::AccessRequest {
+        sd: &sd,
+        token: &token,
+        desired,
+        mapping: &mapping,
+        principal_self: principal_self.as_ref(),
+        backup_intent: v.backup_intent,
+    }
+    .check();
     let expect = &v.expect;
     check.expect_eq("api_return", &expect.api_return, &result.api_return);
     check.expect_eq(
@@ -1229,7 +1249,9 @@ fn access_check_vectors() -> TestResult {
     let mut report = Report::new("access_check.yaml");
     for vector in &fixture.vectors {
         report.record(match vector {
-            AccessVector::AccessCheck(v) => run_access_check(v, &fixture.tokens, &ctx),
+            AccessVector::AccessCheck(v) | AccessVector::AccessCheckByType(v) => {
+                run_access_check(v, &fixture.tokens, &ctx)
+            }
         });
     }
     Ok(report.finish()?)
@@ -1259,6 +1281,7 @@ const MINIMUM_PER_KIND: &[(&str, usize)] = &[
     ("sddl_to_binary", 16),
     ("generic_map", 4),
     ("access_check", 10),
+    ("access_check_by_type", 1),
 ];
 
 #[test]

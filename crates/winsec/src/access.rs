@@ -32,6 +32,10 @@ pub struct AccessRequest<'a> {
     pub mapping: &'a GenericMapping,
     /// `AccessCheckByType`'s PrincipalSelfSid, which PRINCIPAL SELF ACEs stand for.
     pub principal_self: Option<&'a Sid>,
+    /// The open carries backup intent (`FILE_FLAG_BACKUP_SEMANTICS`,
+    /// `REG_OPTION_BACKUP_RESTORE`): only then do SeBackupPrivilege and
+    /// SeRestorePrivilege grant rights.
+    pub backup_intent: bool,
 }
 
 /// One step of the decision trail.
@@ -98,6 +102,7 @@ pub fn access_check(
         desired,
         mapping,
         principal_self: None,
+        backup_intent: false,
     }
     .check()
 }
@@ -182,7 +187,31 @@ impl AccessRequest<'_> {
 
         // Privileges grant before the DACL is read, so no deny ACE can take them back.
         let mut privileged = AccessMask::NONE;
-        if wanted.contains(AccessMask::ACCESS_SYSTEM_SECURITY) {
+        if self.backup_intent {
+            let (backup, restore) = backup_restore_rights(self.mapping);
+            // Under MAXIMUM_ALLOWED, ACCESS_SYSTEM_SECURITY only when asked for.
+            let candidates = if max {
+                backup
+                    .union(restore)
+                    .without(AccessMask::ACCESS_SYSTEM_SECURITY)
+                    | wanted
+            } else {
+                wanted
+            };
+            for (privilege, rule, rights) in [
+                (Privilege::Backup, ids::PRIV_BACKUP, backup),
+                (Privilege::Restore, ids::PRIV_RESTORE, restore),
+            ] {
+                let give = (candidates & rights).without(privileged);
+                if !give.is_empty() && token.privilege_enabled(privilege) {
+                    privileged |= give;
+                    run.use_privilege(rule, privilege, give);
+                }
+            }
+        }
+        if wanted.contains(AccessMask::ACCESS_SYSTEM_SECURITY)
+            && !privileged.contains(AccessMask::ACCESS_SYSTEM_SECURITY)
+        {
             if token.privilege_enabled(Privilege::Security) {
                 privileged |= AccessMask::ACCESS_SYSTEM_SECURITY;
                 run.use_privilege(
@@ -198,7 +227,9 @@ impl AccessRequest<'_> {
                 return Verdict::Denied(Win32Error::PrivilegeNotHeld);
             }
         }
-        if max || wanted.contains(AccessMask::WRITE_OWNER) {
+        if (max || wanted.contains(AccessMask::WRITE_OWNER))
+            && !privileged.contains(AccessMask::WRITE_OWNER)
+        {
             if token.privilege_enabled(Privilege::TakeOwnership) {
                 privileged |= AccessMask::WRITE_OWNER;
                 run.use_privilege(
@@ -612,6 +643,30 @@ impl AccessRequest<'_> {
     }
 }
 
+/// The rights SeBackupPrivilege and SeRestorePrivilege grant to a
+/// backup-intent open (MS-PRIV): backup reads (READ_CONTROL,
+/// ACCESS_SYSTEM_SECURITY, the type's generic read, and FILE_TRAVERSE for
+/// files), restore writes (WRITE_DAC, WRITE_OWNER, ACCESS_SYSTEM_SECURITY,
+/// DELETE, the type's generic write, and FILE_ADD_FILE |
+/// FILE_ADD_SUBDIRECTORY for files).
+pub fn backup_restore_rights(mapping: &GenericMapping) -> (AccessMask, AccessMask) {
+    const FILE_TRAVERSE: AccessMask = AccessMask(0x20);
+    const FILE_ADD_FILE_AND_SUBDIRECTORY: AccessMask = AccessMask(0x2 | 0x4);
+    let file = *mapping == GenericMapping::FILE;
+    let mut backup =
+        AccessMask::READ_CONTROL | AccessMask::ACCESS_SYSTEM_SECURITY | mapping.generic_read;
+    let mut restore = AccessMask::WRITE_DAC
+        | AccessMask::WRITE_OWNER
+        | AccessMask::ACCESS_SYSTEM_SECURITY
+        | AccessMask::DELETE
+        | mapping.generic_write;
+    if file {
+        backup |= FILE_TRAVERSE;
+        restore |= FILE_ADD_FILE_AND_SUBDIRECTORY;
+    }
+    (backup, restore)
+}
+
 /// The SDDL form of an ACE, for trail entries.
 fn ace_text(ace: &Ace) -> String {
     crate::sddl::ace_to_sddl(ace, &DomainContext::default())
@@ -959,6 +1014,7 @@ mod tests {
             desired: AccessMask(0x1),
             mapping: &GenericMapping::FILE,
             principal_self: Some(&u),
+            backup_intent: false,
         };
         assert_eq!(req.check().access_status, Some(true));
     }
@@ -1011,6 +1067,55 @@ mod tests {
         let r = access_check(&d, &secure, AccessMask(0x0100_0000), &GenericMapping::KEY);
         assert_eq!(r.error, Some(Win32Error::PrivilegeNotHeld));
         let _ = group_attrs::DEFAULT;
+    }
+
+    #[test]
+    fn backup_and_restore_need_backup_intent() {
+        let mut operator = token();
+        for privilege in [Privilege::Backup, Privilege::Restore] {
+            operator.privileges.push(PrivilegeEntry {
+                privilege,
+                attributes: privilege_attrs::ENABLED,
+            });
+        }
+        let locked = sd(sids::local_system(), vec![]);
+        // A plain AccessCheck ignores both privileges.
+        assert_eq!(
+            check(&locked, &operator, 0x12_0089).access_status,
+            Some(false)
+        );
+        let open = |desired: u32, token: &Token| {
+            AccessRequest {
+                sd: &locked,
+                token,
+                desired: AccessMask(desired),
+                mapping: &GenericMapping::FILE,
+                principal_self: None,
+                backup_intent: true,
+            }
+            .check()
+        };
+        let r = open(0x12_0089, &operator);
+        assert_eq!(r.granted, Some(AccessMask(0x12_0089)));
+        assert_eq!(r.privileges_used, vec![Privilege::Backup]);
+        let r = open(0x1_0000 | 0x4_0000, &operator);
+        assert_eq!(r.granted, Some(AccessMask(0x5_0000)));
+        assert_eq!(r.privileges_used, vec![Privilege::Restore]);
+        // ACCESS_SYSTEM_SECURITY through backup intent, without SeSecurityPrivilege.
+        assert_eq!(open(0x0100_0000, &operator).access_status, Some(true));
+        // FILE_EXECUTE is neither a backup nor a restore right.
+        assert_eq!(
+            open(0x20 | 0x1, &operator).access_status,
+            Some(true),
+            "traverse is a backup right"
+        );
+        assert_eq!(open(0x40, &operator).access_status, Some(false));
+        // Disabled privileges do not count, even with backup intent.
+        let mut disabled = operator.clone();
+        for p in &mut disabled.privileges {
+            p.attributes = 0;
+        }
+        assert_eq!(open(0x12_0089, &disabled).access_status, Some(false));
     }
 
     #[test]

@@ -68,6 +68,14 @@ rules! {
     PRIV_RELABEL = "AC-PRIV-RELABEL":
         "WRITE_OWNER is granted by an enabled SeRelabelPrivilege when SeTakeOwnershipPrivilege did not grant it",
         "research/winsec.md §4.2 step 2 (Forshaw psm1)";
+    /// SeBackupPrivilege.
+    PRIV_BACKUP = "AC-PRIV-BACKUP":
+        "with backup intent, an enabled SeBackupPrivilege grants READ_CONTROL, ACCESS_SYSTEM_SECURITY, the generic read rights and FILE_TRAVERSE before the DACL",
+        "research/winsec.md §4.6 (MS-PRIV)";
+    /// SeRestorePrivilege.
+    PRIV_RESTORE = "AC-PRIV-RESTORE":
+        "with backup intent, an enabled SeRestorePrivilege grants WRITE_DAC, WRITE_OWNER, ACCESS_SYSTEM_SECURITY, DELETE, the generic write rights, FILE_ADD_FILE and FILE_ADD_SUBDIRECTORY before the DACL",
+        "research/winsec.md §4.6 (MS-PRIV)";
     /// Owner's implicit rights.
     OWNER_IMPLICIT = "AC-OWNER-IMPLICIT":
         "when the owner SID is an enabled SID of the token and no OWNER RIGHTS ACE applies, READ_CONTROL|WRITE_DAC are granted before the DACL and no deny ACE removes them",

@@ -12,7 +12,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
-use winsec::access::{access_check, AccessCheckResult, TrailStep};
+use winsec::access::{AccessCheckResult, AccessRequest, TrailStep};
 use winsec::{AccessMask, DomainContext, GenericMapping, Token, TokenSpec};
 
 use crate::command::{parse_sddl, write_json};
@@ -51,6 +51,17 @@ pub struct AccessArgs {
     #[arg(long, value_name = "MAPPING", default_value = "file")]
     pub mapping: String,
 
+    /// The open carries backup intent (FILE_FLAG_BACKUP_SEMANTICS,
+    /// REG_OPTION_BACKUP_RESTORE): enabled SeBackupPrivilege and
+    /// SeRestorePrivilege then grant their rights before the DACL.
+    #[arg(long)]
+    pub backup_intent: bool,
+
+    /// A PrincipalSelfSid (as AccessCheckByType takes) that PRINCIPAL SELF
+    /// (PS) ACEs stand for.
+    #[arg(long, value_name = "SID")]
+    pub principal_self: Option<String>,
+
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Json)]
     pub format: OutputFormat,
@@ -63,7 +74,20 @@ pub fn run(args: &AccessArgs, out: &mut dyn Write) -> Result<ExitCode, CliError>
     let mapping = parse_mapping(&args.mapping)?;
     let token = read_token_file(&args.token)?;
     let sd = parse_sddl("--sd", &args.sd, &ctx)?;
-    let result = access_check(&sd, &token, desired, &mapping);
+    let principal_self = args
+        .principal_self
+        .as_deref()
+        .map(|text| winsec::Sid::parse_in(text, &ctx).map_err(|e| super::sid::invalid_sid(text, e)))
+        .transpose()?;
+    let result = AccessRequest {
+        sd: &sd,
+        token: &token,
+        desired,
+        mapping: &mapping,
+        principal_self: principal_self.as_ref(),
+        backup_intent: args.backup_intent,
+    }
+    .check();
     match args.format {
         OutputFormat::Json => write_json(out, &result)?,
         OutputFormat::Text => write_text(out, &result)?,

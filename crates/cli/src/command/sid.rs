@@ -59,7 +59,7 @@ pub fn run(args: &SidArgs, out: &mut dyn Write) -> Result<ExitCode, CliError> {
 }
 
 /// The diagnostic for a rejected SID string, pointing at the part at fault.
-fn invalid_sid(text: &str, reason: SidError) -> CliError {
+pub(crate) fn invalid_sid(text: &str, reason: SidError) -> CliError {
     let (offset, span) = match &reason {
         SidError::MissingComponent(offset) => (*offset, Span::at(text, *offset)),
         SidError::TrailingCharacters(rest) => {
