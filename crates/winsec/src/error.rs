@@ -14,7 +14,7 @@ macro_rules! win32_errors {
         }
 
         impl Win32Error {
-            /// Every error this crate knows, in numeric order of declaration.
+            /// Every error this crate knows.
             pub const ALL: &'static [Win32Error] = &[$(Win32Error::$variant),+];
 
             /// The numeric code (`GetLastError()` value).
@@ -33,8 +33,20 @@ macro_rules! win32_errors {
 win32_errors! {
     /// The operation completed successfully.
     Success = 0 => "ERROR_SUCCESS",
+    /// The system cannot find the file specified.
+    FileNotFound = 2 => "ERROR_FILE_NOT_FOUND",
+    /// The system cannot find the path specified.
+    PathNotFound = 3 => "ERROR_PATH_NOT_FOUND",
     /// Access is denied.
     AccessDenied = 5 => "ERROR_ACCESS_DENIED",
+    /// The handle is invalid.
+    InvalidHandle = 6 => "ERROR_INVALID_HANDLE",
+    /// The request is not supported.
+    NotSupported = 50 => "ERROR_NOT_SUPPORTED",
+    /// The network path was not found.
+    BadNetPath = 53 => "ERROR_BAD_NETPATH",
+    /// The file exists.
+    FileExists = 80 => "ERROR_FILE_EXISTS",
     /// The parameter is incorrect.
     InvalidParameter = 87 => "ERROR_INVALID_PARAMETER",
     /// The data area passed to a system call is too small.
@@ -51,6 +63,16 @@ win32_errors! {
     NoSuchPrivilege = 1313 => "ERROR_NO_SUCH_PRIVILEGE",
     /// A required privilege is not held by the client.
     PrivilegeNotHeld = 1314 => "ERROR_PRIVILEGE_NOT_HELD",
+    /// The specified account does not exist (e.g. no such user for S4U).
+    NoSuchUser = 1317 => "ERROR_NO_SUCH_USER",
+    /// The user name or password is incorrect.
+    LogonFailure = 1326 => "ERROR_LOGON_FAILURE",
+    /// The specified domain either does not exist or could not be contacted.
+    NoSuchDomain = 1355 => "ERROR_NO_SUCH_DOMAIN",
+    /// A logon request contained an invalid logon type value.
+    InvalidLogonType = 1367 => "ERROR_INVALID_LOGON_TYPE",
+    /// The user has not been granted the requested logon type at this computer.
+    LogonTypeNotGranted = 1385 => "ERROR_LOGON_TYPE_NOT_GRANTED",
     /// The access control list (ACL) structure is invalid.
     InvalidAcl = 1336 => "ERROR_INVALID_ACL",
     /// The security ID structure is invalid.

@@ -1,0 +1,146 @@
+//! The rule table of the simulated host: every rule about logons,
+//! impersonation, token duplication, processes, threads and thread-token
+//! flow, with a stable id, a statement and its source.
+//!
+//! Outcomes cite these ids; the access-check rules themselves live in
+//! `winsec::rules`.
+
+pub use winsec::rules::Rule;
+
+/// Declares a rule table: a module `ids` of id constants and a `RULES`
+/// slice. Each module of the host with rules of its own uses it once.
+macro_rules! rule_table {
+    ($( $(#[$doc:meta])* $konst:ident = $id:literal : $statement:literal, $source:literal; )+) => {
+        /// Rule ids as constants, so code cannot cite a rule that does not exist.
+        pub mod ids {
+            $( $(#[$doc])* pub const $konst: &str = $id; )+
+        }
+
+        /// The rules of this module.
+        pub const RULES: &[$crate::rules::Rule] = &[
+            $( $crate::rules::Rule { id: $id, statement: $statement, source: $source } ),+
+        ];
+    };
+}
+pub(crate) use rule_table;
+
+rule_table! {
+    /// Unknown user or wrong password.
+    LOGON_FAILURE = "LSA-LOGON-FAILURE":
+        "LogonUser with an unknown account or a wrong password fails with ERROR_LOGON_FAILURE (1326)",
+        "research/impersonation.md §2 (LogonUserW)";
+    /// Logon rights.
+    LOGON_RIGHT = "LSA-LOGON-RIGHT":
+        "a logon needs the logon right matching its type (interactive, network, batch, service, remote interactive), and the matching deny right overrides any grant; otherwise ERROR_LOGON_TYPE_NOT_GRANTED (1385)",
+        "research/impersonation.md §2 (Account Rights Constants; 1385 UNVERIFIED, docs/decisions.md)";
+    /// Token type by logon type.
+    LOGON_TOKEN_TYPE = "LSA-LOGON-TOKEN-TYPE":
+        "LogonUser returns a primary token for every logon type except NETWORK, which returns an impersonation token (SecurityImpersonation)",
+        "research/impersonation.md §2 (LogonUserW, LsaLogonUser)";
+    /// Groups by logon type.
+    LOGON_GROUPS = "LSA-LOGON-GROUPS":
+        "every logon token gets Everyone, the logon-type group (INTERACTIVE, NETWORK, BATCH, SERVICE), Authenticated Users and a fresh logon SID S-1-5-5-X-Y with attributes 0xC0000007",
+        "research/impersonation.md §2 (LsaLogonUser, Well-known SIDs); research/winsec.md §3.2";
+    /// Network credentials by logon type.
+    LOGON_CREDENTIALS = "LSA-LOGON-CREDENTIALS":
+        "interactive, batch, service, network-cleartext, new-credentials and remote-interactive sessions hold reusable network credentials; network and S4U sessions hold none",
+        "research/impersonation.md §2 (Administrative tools and logon types)";
+    /// NEW_CREDENTIALS clone.
+    LOGON_NEW_CREDENTIALS = "LSA-NEW-CREDENTIALS":
+        "LOGON32_LOGON_NEW_CREDENTIALS clones the caller's token (same local identity) and keeps the new credentials for outbound connections only",
+        "research/impersonation.md §2 (LogonUserW, SECURITY_LOGON_TYPE)";
+    /// UAC split token.
+    LOGON_UAC = "LSA-UAC-SPLIT":
+        "an administrator's interactive logon on a UAC machine returns the filtered token (Administrators deny-only, privileges stripped, Medium) linked to its elevated twin",
+        "research/winsec.md §3.7 (MSDN-UAC)";
+    /// S4U level.
+    S4U_LEVEL = "LSA-S4U-LEVEL":
+        "an S4U logon gives an impersonation token at Identification level unless the calling process holds SeTcbPrivilege (and SeImpersonatePrivilege), then Impersonation; the token carries SERVICE ASSERTED IDENTITY and no network credentials",
+        "research/impersonation.md §4.2, §6.5 (LsaLogonUser, MS-SFU, WCF)";
+    /// S4U needs a domain.
+    S4U_DOMAIN = "LSA-S4U-DOMAIN":
+        "S4U needs the machine to be joined to the user's domain; otherwise the logon fails",
+        "research/impersonation.md S19 (WindowsIdentity(String))";
+    /// TCB is checked on the primary token.
+    TCB_PRIMARY = "PRIV-TCB-PRIMARY-TOKEN":
+        "SeTcbPrivilege (and SE_AUDIT) are always checked in the process primary token, never in an impersonation token",
+        "research/impersonation.md §4.2 (Impersonation Levels)";
+    /// The impersonation allow-list.
+    IMPERSONATE_ALLOW = "IMP-ALLOW-LIST":
+        "impersonation at Impersonation or Delegation level is allowed when the caller's process holds SeImpersonatePrivilege, or the token was made with explicit credentials by a process in the caller's logon session, or the token's user is the caller's user",
+        "research/impersonation.md §4.1 (ImpersonateLoggedOnUser, ImpersonateNamedPipeClient)";
+    /// The downgrade.
+    IMPERSONATE_DOWNGRADE = "IMP-DOWNGRADE":
+        "when no allow-list condition holds, the impersonate call still succeeds but the thread gets an Identification-level token",
+        "research/impersonation.md §4.1 (WCF delegation table; docs/decisions.md)";
+    /// Identification cannot open objects.
+    IDENTIFICATION_NO_OPEN = "IMP-IDENTIFY-NO-OPEN":
+        "a thread impersonating at Identification or Anonymous level cannot open securable objects: ERROR_BAD_IMPERSONATION_LEVEL (1346)",
+        "research/impersonation.md §5.1.7, research/winsec.md §4.1 (kernel SeAccessCheck; code UNVERIFIED, docs/decisions.md)";
+    /// Pipe client level.
+    PIPE_LEVEL = "IMP-PIPE-CLIENT-LEVEL":
+        "ImpersonateNamedPipeClient gives at most the level the client allowed (SECURITY_SQOS); the default is SecurityImpersonation",
+        "research/impersonation.md §5.1.4 (Impersonation Levels)";
+    /// Revert.
+    REVERT = "IMP-REVERT":
+        "RevertToSelf (or SetThreadToken with no token) removes the thread token; the thread acts as its process again",
+        "research/impersonation.md §5.1.3 (RevertToSelf, SetThreadToken)";
+    /// OpenThreadToken errors.
+    OPEN_THREAD_TOKEN = "IMP-OPEN-THREAD-TOKEN":
+        "OpenThreadToken fails with ERROR_NO_TOKEN (1008) when the thread is not impersonating and with ERROR_CANT_OPEN_ANONYMOUS (1347) for an Anonymous-level token",
+        "research/impersonation.md §5.1.8; research/winsec.md §3.4 (Wine test_impersonation_level)";
+    /// ImpersonateSelf.
+    IMPERSONATE_SELF = "IMP-SELF":
+        "ImpersonateSelf gives the thread a copy of its process token at the requested level",
+        "research/impersonation.md §5.1.9 (ImpersonateSelf)";
+    /// DuplicateToken.
+    DUPLICATE_TOKEN = "TOK-DUPLICATE":
+        "DuplicateToken makes only impersonation tokens; DuplicateTokenEx makes primary or impersonation tokens",
+        "research/impersonation.md §5.1.10, S16 (DuplicateToken, DuplicateTokenEx)";
+    /// No raising the level.
+    DUPLICATE_LEVEL = "TOK-DUPLICATE-LEVEL":
+        "an impersonation token cannot be duplicated to a higher level, nor an Identification or Anonymous token into a primary token: ERROR_BAD_IMPERSONATION_LEVEL (1346)",
+        "research/winsec.md §3.4 (Wine test_impersonation_level); research/impersonation.md §5.1.10";
+    /// CreateProcess uses the primary token.
+    CREATE_PROCESS = "PROC-CREATE-PRIMARY":
+        "CreateProcess always gives the child the parent's primary token, whatever the calling thread impersonates",
+        "research/impersonation.md §5.1.2, S15 (Impersonation Levels)";
+    /// CreateProcessAsUser needs a primary token.
+    CREATE_PROCESS_AS_USER = "PROC-CREATE-AS-USER":
+        "CreateProcessAsUser needs a primary token (an impersonation token gives ERROR_BAD_TOKEN_TYPE) and, for a token that is not the caller's own, SeAssignPrimaryTokenPrivilege in the process token",
+        "research/impersonation.md §4.3, S16 (CreateProcessAsUser); docs/decisions.md";
+    /// Native threads.
+    FLOW_NATIVE = "FLOW-NATIVE-THREAD":
+        "a thread made with CreateThread starts with no impersonation token",
+        "research/impersonation.md §5.1.11 (UNVERIFIED wording, docs/decisions.md)";
+    /// Managed flow.
+    FLOW_MANAGED = "FLOW-MANAGED":
+        ".NET flows the impersonation to Thread.Start and QueueUserWorkItem work unless legacyImpersonationPolicy is on or flow is suppressed; by default only impersonation made through WindowsIdentity.Impersonate flows, with alwaysFlowImpersonationPolicy any thread token flows; UnsafeQueueUserWorkItem never flows",
+        "research/impersonation.md §5.2 (legacyImpersonationPolicy, alwaysFlowImpersonationPolicy, referencesource)";
+    /// STA hop.
+    FLOW_STA = "FLOW-STA-COM":
+        "a call marshalled to an STA COM component runs on the STA thread as the process identity",
+        "research/impersonation.md §5.2.7 (KB325791)";
+    /// Logoff.
+    LOGOFF = "SES-LOGOFF":
+        "logoff ends a logon session; processes of the session exit",
+        "research/impersonation.md §2 (LSA Logon Sessions)";
+    /// TS session end.
+    TS_SESSION_END = "SES-TS-END":
+        "when a terminal-services session ends, the interactive logon sessions in it are logged off",
+        "design.md (terminal-services session logoff)";
+}
+
+/// Every rule of the simulated host: logons, impersonation and threads
+/// (this module), objects, and the network.
+pub fn all() -> impl Iterator<Item = &'static Rule> {
+    RULES
+        .iter()
+        .chain(crate::objects::rules::RULES)
+        .chain(crate::network::rules::RULES)
+}
+
+/// Looks a rule up by id.
+pub fn rule(id: &str) -> Option<&'static Rule> {
+    all().find(|r| r.id == id)
+}

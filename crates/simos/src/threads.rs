@@ -1,0 +1,430 @@
+//! Threads and their tokens: the impersonation APIs with the
+//! SeImpersonatePrivilege allow-list and its downgrade, RevertToSelf,
+//! OpenThreadToken, token duplication, process creation, and the flow of
+//! a thread token to new threads.
+//!
+//! Rules cited: `IMP-*`, `TOK-*`, `PROC-*`, `FLOW-*` in [`crate::rules`].
+
+use serde::{Deserialize, Serialize};
+use winsec::{ImpersonationLevel, Privilege, Token, TokenType, Win32Error};
+
+use crate::host::{Event, Host};
+use crate::ids::{ProcessId, ThreadId, TokenId};
+use crate::rules::ids;
+
+/// How a new thread is started, which decides whether the creator's
+/// impersonation flows to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ThreadStart {
+    /// Win32 `CreateThread`: no flow.
+    Native,
+    /// .NET `Thread.Start` (captures the ExecutionContext).
+    ManagedThread,
+    /// .NET `ThreadPool.QueueUserWorkItem` (captures unless suppressed).
+    QueueUserWorkItem,
+    /// .NET `ThreadPool.UnsafeQueueUserWorkItem` (never captures).
+    UnsafeQueueUserWorkItem,
+    /// A call marshalled to an STA COM component (runs on the STA thread).
+    StaComCall,
+}
+
+/// The .NET impersonation-flow configuration of a process (aspnet.config
+/// or the app's runtime settings).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct FlowPolicy {
+    /// `<legacyImpersonationPolicy enabled="true"/>`: never flow.
+    pub legacy_impersonation_policy: bool,
+    /// `<alwaysFlowImpersonationPolicy enabled="true"/>`: flow however the
+    /// impersonation was made.
+    pub always_flow_impersonation_policy: bool,
+}
+
+impl FlowPolicy {
+    /// ASP.NET's aspnet.config default: legacy on, always-flow off.
+    pub const ASPNET_DEFAULT: FlowPolicy = FlowPolicy {
+        legacy_impersonation_policy: true,
+        always_flow_impersonation_policy: false,
+    };
+    /// A plain .NET 2.0+ process: neither set.
+    pub const CLR_DEFAULT: FlowPolicy = FlowPolicy {
+        legacy_impersonation_policy: false,
+        always_flow_impersonation_policy: false,
+    };
+}
+
+/// What a successful call returns.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Value {
+    /// Nothing beyond success.
+    None,
+    /// A token handle.
+    Token {
+        /// The token.
+        token: TokenId,
+    },
+    /// A new process and its first thread.
+    Process {
+        /// The process.
+        process: ProcessId,
+        /// Its first thread.
+        thread: ThreadId,
+    },
+    /// A new thread.
+    Thread {
+        /// The thread.
+        thread: ThreadId,
+    },
+    /// An object was opened or created (or an access decision was made on it).
+    Object(Box<crate::objects::ObjectAccess>),
+    /// A remote resource was reached.
+    Remote(Box<crate::network::RemoteAccess>),
+}
+
+impl Host {
+    fn thread_exists(&self, thread: ThreadId) -> Result<(), Win32Error> {
+        match self.threads.get(&thread) {
+            Some(_) => Ok(()),
+            None => Err(Win32Error::InvalidHandle),
+        }
+    }
+
+    /// The level `thread` may impersonate `token` at, per the allow-list
+    /// (`IMP-ALLOW-LIST`), downgraded to Identification when no condition
+    /// holds (`IMP-DOWNGRADE`).
+    pub fn allowed_level(
+        &self,
+        thread: ThreadId,
+        token: TokenId,
+        requested: ImpersonationLevel,
+        trail: &mut Vec<&'static str>,
+    ) -> ImpersonationLevel {
+        trail.push(ids::IMPERSONATE_ALLOW);
+        if requested < ImpersonationLevel::Impersonation {
+            return requested;
+        }
+        let Some(process) = self.process_of(thread) else {
+            return ImpersonationLevel::Identification;
+        };
+        let Some(caller) = self.tokens.get(&process.primary_token) else {
+            return ImpersonationLevel::Identification;
+        };
+        let Some(target) = self.tokens.get(&token) else {
+            return ImpersonationLevel::Identification;
+        };
+        let has_privilege = caller.token.privilege_enabled(Privilege::Impersonate);
+        let explicit_in_session = target.explicit_credentials_from == Some(caller.logon);
+        let same_identity = target.token.user.sid == caller.token.user.sid;
+        if has_privilege || explicit_in_session || same_identity {
+            requested
+        } else {
+            trail.push(ids::IMPERSONATE_DOWNGRADE);
+            ImpersonationLevel::Identification
+        }
+    }
+
+    /// Puts an impersonation copy of `token` at `level` on `thread`.
+    fn set_thread_impersonation(
+        &mut self,
+        thread: ThreadId,
+        token: TokenId,
+        level: ImpersonationLevel,
+        managed: bool,
+    ) -> TokenId {
+        let Some(source) = self.tokens.get(&token).cloned() else {
+            return token;
+        };
+        let mut copy = source.token.clone();
+        copy.token_type = TokenType::Impersonation(level);
+        let id = self.insert_token(copy, source.logon, source.explicit_credentials_from);
+        if let Some(t) = self.threads.get_mut(&thread) {
+            t.impersonation = Some(id);
+            t.managed_impersonation = managed;
+        }
+        self.log.push(Event::Impersonation {
+            thread,
+            token: Some(id),
+            level: Some(level),
+        });
+        id
+    }
+
+    /// Impersonates `token` on `thread` at the level the allow-list gives
+    /// for `requested` (the level of an impersonation token, or
+    /// Impersonation for a primary token).
+    pub fn impersonate(
+        &mut self,
+        thread: ThreadId,
+        token: TokenId,
+        managed: bool,
+        trail: &mut Vec<&'static str>,
+    ) -> Result<Value, Win32Error> {
+        self.thread_exists(thread)?;
+        let Some(obj) = self.tokens.get(&token) else {
+            return Err(Win32Error::InvalidHandle);
+        };
+        let requested = obj
+            .token
+            .impersonation_level()
+            .unwrap_or(ImpersonationLevel::Impersonation);
+        let level = self.allowed_level(thread, token, requested, trail);
+        if level != requested {
+            self.log.push(Event::ImpersonationDowngraded {
+                thread,
+                requested,
+                granted: level,
+            });
+        }
+        let id = self.set_thread_impersonation(thread, token, level, managed);
+        Ok(Value::Token { token: id })
+    }
+
+    /// `ImpersonateNamedPipeClient`: the server thread impersonates the
+    /// client thread's effective identity, at most at the level the client allowed.
+    pub fn impersonate_pipe_client(
+        &mut self,
+        server: ThreadId,
+        client: ThreadId,
+        client_allows: ImpersonationLevel,
+        trail: &mut Vec<&'static str>,
+    ) -> Result<Value, Win32Error> {
+        self.thread_exists(server)?;
+        let Some(client_token) = self.effective_token_id(client) else {
+            return Err(Win32Error::InvalidHandle);
+        };
+        trail.push(ids::PIPE_LEVEL);
+        let level = self.allowed_level(server, client_token, client_allows, trail);
+        if level != client_allows {
+            self.log.push(Event::ImpersonationDowngraded {
+                thread: server,
+                requested: client_allows,
+                granted: level,
+            });
+        }
+        let id = self.set_thread_impersonation(server, client_token, level, false);
+        Ok(Value::Token { token: id })
+    }
+
+    /// `ImpersonateSelf(level)`: a copy of the process token on the thread.
+    pub fn impersonate_self(
+        &mut self,
+        thread: ThreadId,
+        level: ImpersonationLevel,
+        trail: &mut Vec<&'static str>,
+    ) -> Result<Value, Win32Error> {
+        self.thread_exists(thread)?;
+        trail.push(ids::IMPERSONATE_SELF);
+        let Some(primary) = self.process_of(thread).map(|p| p.primary_token) else {
+            return Err(Win32Error::InvalidHandle);
+        };
+        let id = self.set_thread_impersonation(thread, primary, level, false);
+        Ok(Value::Token { token: id })
+    }
+
+    /// `SetThreadToken(thread, token)`: `None` reverts. The token must be an
+    /// impersonation token; the allow-list applies as for every
+    /// impersonate function.
+    pub fn set_thread_token(
+        &mut self,
+        thread: ThreadId,
+        token: Option<TokenId>,
+        trail: &mut Vec<&'static str>,
+    ) -> Result<Value, Win32Error> {
+        self.thread_exists(thread)?;
+        match token {
+            None => self.revert_to_self(thread, trail),
+            Some(token) => {
+                let Some(obj) = self.tokens.get(&token) else {
+                    return Err(Win32Error::InvalidHandle);
+                };
+                if obj.token.token_type == TokenType::Primary {
+                    return Err(Win32Error::BadTokenType);
+                }
+                self.impersonate(thread, token, false, trail)
+            }
+        }
+    }
+
+    /// `RevertToSelf`.
+    pub fn revert_to_self(
+        &mut self,
+        thread: ThreadId,
+        trail: &mut Vec<&'static str>,
+    ) -> Result<Value, Win32Error> {
+        trail.push(ids::REVERT);
+        let Some(t) = self.threads.get_mut(&thread) else {
+            return Err(Win32Error::InvalidHandle);
+        };
+        t.impersonation = None;
+        t.managed_impersonation = false;
+        self.log.push(Event::Impersonation {
+            thread,
+            token: None,
+            level: None,
+        });
+        Ok(Value::None)
+    }
+
+    /// `OpenThreadToken`.
+    pub fn open_thread_token(
+        &self,
+        thread: ThreadId,
+        trail: &mut Vec<&'static str>,
+    ) -> Result<Value, Win32Error> {
+        trail.push(ids::OPEN_THREAD_TOKEN);
+        let t = self.threads.get(&thread).ok_or(Win32Error::InvalidHandle)?;
+        let token = t.impersonation.ok_or(Win32Error::NoToken)?;
+        let level = self
+            .tokens
+            .get(&token)
+            .and_then(|o| o.token.impersonation_level());
+        if level == Some(ImpersonationLevel::Anonymous) {
+            return Err(Win32Error::CantOpenAnonymous);
+        }
+        Ok(Value::Token { token })
+    }
+
+    /// `DuplicateToken` (`primary == false`, always impersonation) and
+    /// `DuplicateTokenEx` (`primary` chooses the type).
+    pub fn duplicate_token(
+        &mut self,
+        token: TokenId,
+        primary: bool,
+        level: ImpersonationLevel,
+        trail: &mut Vec<&'static str>,
+    ) -> Result<Value, Win32Error> {
+        trail.push(ids::DUPLICATE_TOKEN);
+        let Some(source) = self.tokens.get(&token).cloned() else {
+            return Err(Win32Error::InvalidHandle);
+        };
+        if let Some(source_level) = source.token.impersonation_level() {
+            trail.push(ids::DUPLICATE_LEVEL);
+            // No raising the level; no primary token from below Impersonation.
+            if level > source_level || (primary && source_level < ImpersonationLevel::Impersonation)
+            {
+                return Err(Win32Error::BadImpersonationLevel);
+            }
+        }
+        let mut copy: Token = source.token.clone();
+        copy.token_type = if primary {
+            TokenType::Primary
+        } else {
+            TokenType::Impersonation(level)
+        };
+        let id = self.insert_token(copy, source.logon, source.explicit_credentials_from);
+        Ok(Value::Token { token: id })
+    }
+
+    /// `CreateProcess`: the child always gets the parent's primary token.
+    pub fn create_process(
+        &mut self,
+        thread: ThreadId,
+        image: &str,
+        trail: &mut Vec<&'static str>,
+    ) -> Result<Value, Win32Error> {
+        trail.push(ids::CREATE_PROCESS);
+        let parent = self
+            .process_of(thread)
+            .cloned()
+            .ok_or(Win32Error::InvalidHandle)?;
+        let source = self
+            .tokens
+            .get(&parent.primary_token)
+            .cloned()
+            .ok_or(Win32Error::InvalidHandle)?;
+        let child_token =
+            self.insert_token(source.token, source.logon, source.explicit_credentials_from);
+        let (process, first) = self.spawn_process(&parent.machine, image, child_token);
+        Ok(Value::Process {
+            process,
+            thread: first,
+        })
+    }
+
+    /// `CreateProcessAsUser(token)`: needs a primary token, and for another
+    /// user's token SeAssignPrimaryTokenPrivilege in the caller's process token.
+    pub fn create_process_as_user(
+        &mut self,
+        thread: ThreadId,
+        token: TokenId,
+        image: &str,
+        trail: &mut Vec<&'static str>,
+    ) -> Result<Value, Win32Error> {
+        trail.push(ids::CREATE_PROCESS_AS_USER);
+        let parent = self
+            .process_of(thread)
+            .cloned()
+            .ok_or(Win32Error::InvalidHandle)?;
+        let source = self
+            .tokens
+            .get(&token)
+            .cloned()
+            .ok_or(Win32Error::InvalidHandle)?;
+        if source.token.token_type != TokenType::Primary {
+            return Err(Win32Error::BadTokenType);
+        }
+        let caller = self
+            .tokens
+            .get(&parent.primary_token)
+            .map(|t| t.token.clone())
+            .ok_or(Win32Error::InvalidHandle)?;
+        let own = source.token.user.sid == caller.user.sid;
+        if !own && !caller.has_privilege(Privilege::AssignPrimaryToken) {
+            return Err(Win32Error::PrivilegeNotHeld);
+        }
+        let child_token =
+            self.insert_token(source.token, source.logon, source.explicit_credentials_from);
+        let (process, first) = self.spawn_process(&parent.machine, image, child_token);
+        Ok(Value::Process {
+            process,
+            thread: first,
+        })
+    }
+
+    /// Creates a thread in `thread`'s process; whether the creator's
+    /// impersonation flows depends on `how` and the process's flow policy.
+    pub fn create_thread(
+        &mut self,
+        thread: ThreadId,
+        how: ThreadStart,
+        trail: &mut Vec<&'static str>,
+    ) -> Result<Value, Win32Error> {
+        let creator = self
+            .threads
+            .get(&thread)
+            .cloned()
+            .ok_or(Win32Error::InvalidHandle)?;
+        let policy = self
+            .processes
+            .get(&creator.process)
+            .map_or(FlowPolicy::CLR_DEFAULT, |p| p.flow_policy);
+        let flows = match how {
+            ThreadStart::Native => {
+                trail.push(ids::FLOW_NATIVE);
+                false
+            }
+            ThreadStart::StaComCall => {
+                trail.push(ids::FLOW_STA);
+                false
+            }
+            ThreadStart::UnsafeQueueUserWorkItem => {
+                trail.push(ids::FLOW_MANAGED);
+                false
+            }
+            ThreadStart::ManagedThread | ThreadStart::QueueUserWorkItem => {
+                trail.push(ids::FLOW_MANAGED);
+                !policy.legacy_impersonation_policy
+                    && !creator.flow_suppressed
+                    && (policy.always_flow_impersonation_policy || creator.managed_impersonation)
+            }
+        };
+        let token = if flows { creator.impersonation } else { None };
+        let new = self.spawn_thread(
+            creator.process,
+            token,
+            flows && creator.managed_impersonation,
+        );
+        Ok(Value::Thread { thread: new })
+    }
+}
