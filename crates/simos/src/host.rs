@@ -280,9 +280,29 @@ pub enum Event {
     },
 }
 
+/// Switches for the host rules that changed between Windows releases.
+/// Code asks these, never which release it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct HostRules {
+    /// `LogonUser` needs SeTcbPrivilege in the caller's process token
+    /// (Windows 2000; not on XP / Server 2003 and later).
+    pub logon_user_requires_tcb: bool,
+}
+
+impl Default for HostRules {
+    /// Windows XP / Server 2003 and later.
+    fn default() -> HostRules {
+        HostRules {
+            logon_user_requires_tcb: false,
+        }
+    }
+}
+
 /// The whole simulated host.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct Host {
+    /// The release-dependent rules in force.
+    pub rules: HostRules,
     /// The logical clock (ticks).
     pub now: u64,
     /// Machines by upper-cased name.
@@ -327,6 +347,7 @@ impl Host {
     /// An empty host: no machines, no domain, time 0.
     pub fn new() -> Host {
         Host {
+            rules: HostRules::default(),
             now: 0,
             machines: BTreeMap::new(),
             domain: None,

@@ -23,7 +23,7 @@ pub mod rules;
 pub mod threads;
 
 pub use accounts::{Delegation, Domain, Machine, PrincipalKind};
-pub use host::{Event, Host, LogonType, NetworkCredentials};
+pub use host::{Event, Host, HostRules, LogonType, NetworkCredentials};
 pub use ids::{LogonId, ProcessId, ThreadId, TokenId};
 pub use lsa::BuiltinIdentity;
 pub use op::{ApiResult, Op, Outcome, ServiceAccount};

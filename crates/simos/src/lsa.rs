@@ -479,8 +479,20 @@ impl Host {
         let machine = process.machine.clone();
         let machine = machine.as_str();
         let caller_logon = self.tokens.get(&process.primary_token).map(|t| t.logon);
+        let caller_primary_has_tcb = self
+            .tokens
+            .get(&process.primary_token)
+            .is_some_and(|t| t.token.privilege_enabled(Privilege::Tcb));
         let caller_token = self.effective_token(thread).cloned();
         let caller_token = caller_token.as_ref();
+        if self.rules.logon_user_requires_tcb {
+            // Windows 2000: checked in the process primary token (PRIV-TCB-PRIMARY-TOKEN).
+            trail.push(ids::LOGON_USER_TCB);
+            trail.push(ids::TCB_PRIMARY);
+            if !caller_primary_has_tcb {
+                return Err(Win32Error::PrivilegeNotHeld);
+            }
+        }
         if matches!(
             logon_type,
             LogonType::Unlock

@@ -61,6 +61,10 @@ rule_table! {
     S4U_DOMAIN = "LSA-S4U-DOMAIN":
         "S4U needs the machine to be joined to the user's domain; otherwise the logon fails",
         "research/impersonation.md S19 (WindowsIdentity(String))";
+    /// Windows 2000 LogonUser.
+    LOGON_USER_TCB = "LSA-LOGONUSER-TCB":
+        "where the release requires it (Windows 2000), LogonUser fails with ERROR_PRIVILEGE_NOT_HELD unless the caller's process holds SeTcbPrivilege; from XP / Server 2003 it needs no privilege",
+        "research/impersonation.md S18, §4.2 (LogonUserW, Windows 2000 remark)";
     /// TCB is checked on the primary token.
     TCB_PRIMARY = "PRIV-TCB-PRIMARY-TOKEN":
         "SeTcbPrivilege (and SE_AUDIT) are always checked in the process primary token, never in an impersonation token",
