@@ -14,7 +14,9 @@
 use std::collections::BTreeSet;
 
 use proptest::prelude::*;
-use simos::{BuiltinIdentity, FlowPolicy, Host, LogonType, Machine, Op, ServiceAccount, ThreadStart};
+use simos::{
+    BuiltinIdentity, FlowPolicy, Host, LogonType, Machine, Op, ServiceAccount, ThreadStart,
+};
 use winsec::well_known::sids;
 use winsec::{ImpersonationLevel, Privilege, Sid, Token};
 
@@ -55,9 +57,11 @@ fn step() -> impl Strategy<Value = Step> {
         (any::<usize>(), any::<usize>()).prop_map(|(t, k)| Step::Impersonate(t, k)),
         (any::<usize>(), any::<usize>(), 0u8..4).prop_map(|(t, c, l)| Step::Pipe(t, c, l)),
         (any::<usize>(), 0u8..4).prop_map(|(t, l)| Step::ImpersonateSelf(t, l)),
-        (any::<usize>(), proptest::option::of(any::<usize>())).prop_map(|(t, k)| Step::SetThreadToken(t, k)),
+        (any::<usize>(), proptest::option::of(any::<usize>()))
+            .prop_map(|(t, k)| Step::SetThreadToken(t, k)),
         any::<usize>().prop_map(Step::Revert),
-        (any::<usize>(), any::<usize>(), 0u8..4, any::<bool>()).prop_map(|(t, k, l, p)| Step::Duplicate(t, k, l, p)),
+        (any::<usize>(), any::<usize>(), 0u8..4, any::<bool>())
+            .prop_map(|(t, k, l, p)| Step::Duplicate(t, k, l, p)),
         any::<usize>().prop_map(Step::CreateProcess),
         (any::<usize>(), 0u8..5).prop_map(|(t, h)| Step::CreateThread(t, h)),
         any::<usize>().prop_map(Step::Logoff),
@@ -95,7 +99,11 @@ fn concrete(h: &Host, s: &Step) -> Option<Op> {
             machine: "WS1".into(),
             image: "svc.exe".into(),
             account: ServiceAccount::Builtin(
-                [BuiltinIdentity::LocalSystem, BuiltinIdentity::LocalService, BuiltinIdentity::NetworkService][usize::from(*k % 3)],
+                [
+                    BuiltinIdentity::LocalSystem,
+                    BuiltinIdentity::LocalService,
+                    BuiltinIdentity::NetworkService,
+                ][usize::from(*k % 3)],
             ),
             flow_policy: Some(FlowPolicy::CLR_DEFAULT),
         },
@@ -112,13 +120,19 @@ fn concrete(h: &Host, s: &Step) -> Option<Op> {
                 LogonType::NewCredentials,
             ][usize::from(*k % 5)],
         },
-        Step::Impersonate(t, k) => Op::ImpersonateLoggedOnUser { thread: pick(&threads, *t)?, token: pick(&tokens, *k)? },
+        Step::Impersonate(t, k) => Op::ImpersonateLoggedOnUser {
+            thread: pick(&threads, *t)?,
+            token: pick(&tokens, *k)?,
+        },
         Step::Pipe(t, c, l) => Op::ImpersonateNamedPipeClient {
             thread: pick(&threads, *t)?,
             client: pick(&threads, *c)?,
             client_allows: level(*l),
         },
-        Step::ImpersonateSelf(t, l) => Op::ImpersonateSelf { thread: pick(&threads, *t)?, level: level(*l) },
+        Step::ImpersonateSelf(t, l) => Op::ImpersonateSelf {
+            thread: pick(&threads, *t)?,
+            level: level(*l),
+        },
         Step::SetThreadToken(t, k) => Op::SetThreadToken {
             thread: pick(&threads, *t)?,
             token: match k {
@@ -126,14 +140,19 @@ fn concrete(h: &Host, s: &Step) -> Option<Op> {
                 None => None,
             },
         },
-        Step::Revert(t) => Op::RevertToSelf { thread: pick(&threads, *t)? },
+        Step::Revert(t) => Op::RevertToSelf {
+            thread: pick(&threads, *t)?,
+        },
         Step::Duplicate(t, k, l, p) => Op::DuplicateTokenEx {
             thread: pick(&threads, *t)?,
             token: pick(&tokens, *k)?,
             level: level(*l),
             primary: *p,
         },
-        Step::CreateProcess(t) => Op::CreateProcess { thread: pick(&threads, *t)?, image: "child.exe".into() },
+        Step::CreateProcess(t) => Op::CreateProcess {
+            thread: pick(&threads, *t)?,
+            image: "child.exe".into(),
+        },
         Step::CreateThread(t, how) => Op::CreateThread {
             thread: pick(&threads, *t)?,
             how: [
@@ -144,7 +163,9 @@ fn concrete(h: &Host, s: &Step) -> Option<Op> {
                 ThreadStart::StaComCall,
             ][usize::from(*how % 5)],
         },
-        Step::Logoff(l) => Op::Logoff { logon: pick(&logons, *l)? },
+        Step::Logoff(l) => Op::Logoff {
+            logon: pick(&logons, *l)?,
+        },
     })
 }
 
@@ -180,20 +201,29 @@ fn sources(h: &Host, user: &Sid) -> (BTreeSet<Privilege>, BTreeSet<Sid>) {
     }
     let mut holders = groups.clone();
     holders.insert(user.clone());
-    (m.policy.privileges_for(&holders).into_iter().collect(), groups)
+    (
+        m.policy.privileges_for(&holders).into_iter().collect(),
+        groups,
+    )
 }
 
 fn within_sources(h: &Host, t: &Token) -> Result<(), String> {
     let (privileges, groups) = sources(h, &t.user.sid);
     for p in &t.privileges {
         if !privileges.contains(&p.privilege) {
-            return Err(format!("{} holds {} with no source", t.user.sid, p.privilege));
+            return Err(format!(
+                "{} holds {} with no source",
+                t.user.sid, p.privilege
+            ));
         }
     }
     for g in t.groups.iter().filter(|g| g.is_enabled()) {
         let logon_sid = g.sid.authority() == 5 && g.sid.sub_authorities().first() == Some(&5);
         if !logon_sid && !groups.contains(&g.sid) {
-            return Err(format!("{} has enabled group {} with no source", t.user.sid, g.sid));
+            return Err(format!(
+                "{} has enabled group {} with no source",
+                t.user.sid, g.sid
+            ));
         }
     }
     Ok(())
