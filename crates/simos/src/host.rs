@@ -319,6 +319,12 @@ pub struct Host {
     pub processes: BTreeMap<ProcessId, Process>,
     /// Threads.
     pub threads: BTreeMap<ThreadId, Thread>,
+    /// Securable objects by (upper-cased machine name, lower-cased path);
+    /// see [`crate::objects`].
+    pub objects: BTreeMap<(String, String), crate::objects::SecObject>,
+    /// Remote endpoints (file shares, HTTP, SQL, proxies) by lower-cased
+    /// name; see [`crate::network`].
+    pub servers: BTreeMap<String, crate::network::Server>,
     /// Security-relevant events, in order.
     pub log: Vec<Event>,
     /// The counter every id comes from.
@@ -356,6 +362,8 @@ impl Host {
             tokens: BTreeMap::new(),
             processes: BTreeMap::new(),
             threads: BTreeMap::new(),
+            objects: BTreeMap::new(),
+            servers: BTreeMap::new(),
             log: Vec::new(),
             // Keep clear of the well-known logon LUIDs.
             next_id: 0x1000,

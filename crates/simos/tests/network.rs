@@ -1,0 +1,1293 @@
+//! The network hop (research `impersonation.md` §6): what a remote share,
+//! web server, SQL server or proxy sees when a thread reaches it, and the
+//! odd-numbered scenario checks of §7 that cross the network (3, 5, 29,
+//! 31, 33, 35, 37, 39, 41), plus unconstrained delegation and Protected
+//! Users. Everything is driven through `Host::apply`.
+//!
+//! IIS is modelled by its pieces: an HTTP [`Server`] on the web machine
+//! (whose far-side token is what IIS hands ASP.NET), an app-pool process
+//! started with `Op::StartService`, and `ImpersonateLoggedOnUser` with the
+//! far-side token for `<identity impersonate="true"/>`. Where a check needs
+//! an IIS logon (Basic, the anonymous user), the equivalent `LogonUser`
+//! call is used and the test says so.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code: a surprise should fail the test loudly"
+)]
+
+use std::collections::BTreeSet;
+
+use simos::accounts::DomainAccount;
+use simos::network::{
+    rules as net_rules, AuthScheme, Failure, KerberosError, KerberosFailure, Mechanism, NetworkOp,
+    NtStatus, RemoteAccess, Server, ServerKind,
+};
+use simos::{
+    BuiltinIdentity, Domain, Host, LogonType, Machine, NetworkCredentials, Op, Outcome,
+    PrincipalKind, ServiceAccount, ThreadId, TokenId, Value,
+};
+use winsec::well_known::sids;
+use winsec::{AccessMask, GenericMapping, ImpersonationLevel, Sid, Win32Error};
+
+const SHARE_SPN: &str = "cifs/fs.corp.example";
+const WEB_SPN: &str = "HTTP/web.corp.example";
+const SQL_SPN: &str = "MSSQLSvc/sql.corp.example:1433";
+const FILE_READ: AccessMask = AccessMask(0x0012_0089);
+
+fn domain_sid() -> Sid {
+    "S-1-5-21-10-20-30".parse().unwrap()
+}
+
+fn machine(name: &str, rid: u32, joined: bool) -> Machine {
+    let mut m = Machine::new(name, format!("S-1-5-21-{rid}-1-1").parse().unwrap());
+    m.domain_joined = joined;
+    m
+}
+
+/// The CORP domain (corp.example): users alice, bob, carol and webanon; the
+/// app-pool account svc-web (HTTP/web), the SQL service account svc-sql
+/// (MSSQLSvc/sql:1433); computers WS01, WEB, FS (cifs/fs), SQL, PROXY;
+/// and WG01, a workgroup machine. Servers: `share` on FS and `sql` on SQL
+/// (Negotiate, Domain Users get everything), `web` on WEB (Negotiate,
+/// Domain Users).
+fn corp() -> Host {
+    let mut h = Host::new();
+    let mut d = Domain::new("CORP", "corp.example", domain_sid());
+    for user in ["alice", "bob", "carol", "webanon"] {
+        d.add_account(user, &format!("{user}-pw"), PrincipalKind::User, &[]);
+    }
+    d.add_account("svc-web", "svc-web-pw", PrincipalKind::Service, &[]);
+    d.add_account("svc-sql", "svc-sql-pw", PrincipalKind::Service, &[]);
+    for computer in ["WS01$", "WEB$", "FS$", "SQL$", "PROXY$"] {
+        d.add_account(computer, "machine-pw", PrincipalKind::Computer, &[]);
+    }
+    for (account, spn) in [
+        ("svc-web", WEB_SPN),
+        ("svc-sql", SQL_SPN),
+        ("fs$", SHARE_SPN),
+        ("proxy$", "HTTP/proxy.corp.example"),
+    ] {
+        d.account_mut(account).unwrap().spns.insert(spn.to_string());
+    }
+    h.domain = Some(d);
+    for (i, name) in ["WS01", "WEB", "FS", "SQL", "PROXY"].iter().enumerate() {
+        h.add_machine(machine(name, 100 + i as u32, true));
+    }
+    h.add_machine(machine("WG01", 200, false));
+    define(
+        &mut h,
+        "share",
+        server(
+            ServerKind::SmbShare,
+            "FS",
+            SHARE_SPN,
+            &[AuthScheme::Negotiate],
+            "D:(A;;FA;;;DU)",
+        ),
+    );
+    define(
+        &mut h,
+        "sql",
+        server(
+            ServerKind::Sql,
+            "SQL",
+            SQL_SPN,
+            &[AuthScheme::Negotiate],
+            "D:(A;;GA;;;DU)",
+        ),
+    );
+    define(
+        &mut h,
+        "web",
+        server(
+            ServerKind::Http,
+            "WEB",
+            WEB_SPN,
+            &[AuthScheme::Negotiate],
+            "D:(A;;GA;;;DU)",
+        ),
+    );
+    h
+}
+
+fn server(
+    kind: ServerKind,
+    machine: &str,
+    spn: &str,
+    schemes: &[AuthScheme],
+    sddl: &str,
+) -> Server {
+    Server {
+        kind,
+        machine: machine.into(),
+        spn: spn.into(),
+        resource: String::new(),
+        schemes: schemes.iter().copied().collect::<BTreeSet<_>>(),
+        sddl: sddl.into(),
+        proxy: None,
+    }
+}
+
+fn define(h: &mut Host, name: &str, server: Server) {
+    let out = h.apply(&Op::Network(NetworkOp::DefineServer {
+        name: name.into(),
+        server,
+    }));
+    assert!(out.result.is_ok(), "define {name}: {:?}", out.result);
+}
+
+fn account_mut<'h>(h: &'h mut Host, name: &str) -> &'h mut DomainAccount {
+    h.domain.as_mut().unwrap().account_mut(name).unwrap()
+}
+
+fn sid_of(h: &Host, name: &str) -> Sid {
+    h.domain
+        .as_ref()
+        .unwrap()
+        .account(name)
+        .unwrap()
+        .sid
+        .clone()
+}
+
+fn thread_of(out: &Outcome) -> ThreadId {
+    match out.result.value() {
+        Some(Value::Process { thread, .. }) => *thread,
+        other => panic!("no process: {other:?} {:?}", out.result),
+    }
+}
+
+/// A domain user at the console of a machine.
+fn console(h: &mut Host, machine: &str, user: &str) -> ThreadId {
+    thread_of(&h.apply(&Op::InteractiveLogon {
+        machine: machine.into(),
+        user: user.into(),
+        domain: Some("CORP".into()),
+        password: format!("{user}-pw"),
+        ts_session: 1,
+        remote: false,
+    }))
+}
+
+/// A service (an IIS app pool, a file-server agent) as a built-in identity.
+fn builtin_service(h: &mut Host, machine: &str, who: BuiltinIdentity) -> ThreadId {
+    thread_of(&h.apply(&Op::StartService {
+        machine: machine.into(),
+        image: "w3wp.exe".into(),
+        account: ServiceAccount::Builtin(who),
+        flow_policy: None,
+    }))
+}
+
+/// An app pool running as the domain service account svc-web on WEB.
+fn svc_web_pool(h: &mut Host) -> ThreadId {
+    thread_of(&h.apply(&Op::StartService {
+        machine: "WEB".into(),
+        image: "w3wp.exe".into(),
+        account: ServiceAccount::Account {
+            user: "svc-web".into(),
+            domain: Some("CORP".into()),
+            password: "svc-web-pw".into(),
+        },
+        flow_policy: None,
+    }))
+}
+
+fn logon_user(
+    h: &mut Host,
+    thread: ThreadId,
+    user: &str,
+    domain: Option<&str>,
+    password: &str,
+    logon_type: LogonType,
+) -> TokenId {
+    let out = h.apply(&Op::LogonUser {
+        thread,
+        user: user.into(),
+        domain: domain.map(Into::into),
+        password: password.into(),
+        logon_type,
+    });
+    out.result
+        .token()
+        .unwrap_or_else(|| panic!("LogonUser: {:?}", out.result))
+}
+
+fn impersonate(h: &mut Host, thread: ThreadId, token: TokenId) {
+    let out = h.apply(&Op::ImpersonateLoggedOnUser { thread, token });
+    assert!(out.result.is_ok(), "impersonate: {:?}", out.result);
+}
+
+fn s4u(h: &mut Host, thread: ThreadId, upn: &str) -> TokenId {
+    let out = h.apply(&Op::S4uLogon {
+        thread,
+        upn: upn.into(),
+    });
+    out.result
+        .token()
+        .unwrap_or_else(|| panic!("S4U: {:?}", out.result))
+}
+
+/// `thread` reaches `server` for read; returns the result and the rules applied.
+fn reach(h: &mut Host, thread: ThreadId, server: &str) -> (RemoteAccess, Vec<&'static str>) {
+    let out = h.apply(&Op::Network(NetworkOp::Access {
+        thread,
+        server: server.into(),
+        desired: AccessMask::GENERIC_READ,
+    }));
+    match out.result.value() {
+        Some(Value::Remote(r)) => ((**r).clone(), out.rules),
+        other => panic!("no remote result: {other:?} {:?}", out.result),
+    }
+}
+
+fn access(h: &mut Host, thread: ThreadId, server: &str) -> RemoteAccess {
+    reach(h, thread, server).0
+}
+
+fn access_error(h: &mut Host, thread: ThreadId, server: &str) -> Option<Win32Error> {
+    h.apply(&Op::Network(NetworkOp::Access {
+        thread,
+        server: server.into(),
+        desired: AccessMask::GENERIC_READ,
+    }))
+    .result
+    .error()
+}
+
+fn seen(r: &RemoteAccess) -> &str {
+    r.identity
+        .as_ref()
+        .map_or("<nobody>", |i| i.account.as_str())
+}
+
+fn assert_granted_as(r: &RemoteAccess, account: &str, how: Mechanism) {
+    assert!(r.is_granted(), "{} not granted: {r:#?}", r.server);
+    assert_eq!(seen(r), account);
+    assert_eq!(r.how, how);
+}
+
+fn assert_anonymous_denied(r: &RemoteAccess) {
+    assert!(!r.is_granted(), "{} granted: {r:#?}", r.server);
+    assert_eq!(seen(r), "NT AUTHORITY\\ANONYMOUS LOGON");
+    assert_eq!(r.identity.as_ref().unwrap().sid, sids::anonymous());
+    assert_eq!(r.how, Mechanism::Anonymous);
+}
+
+fn badoption(status: NtStatus) -> Option<KerberosFailure> {
+    Some(KerberosFailure {
+        error: KerberosError::BadOption,
+        status,
+    })
+}
+
+/// A local access check as the thread's effective token (the object layer
+/// is not needed to show who the thread is locally).
+fn local_read(h: &Host, thread: ThreadId, sddl: &str) -> bool {
+    let sd = winsec::sddl::parse(sddl, &h.domain_context("WEB")).unwrap();
+    let mut token = h.effective_token(thread).unwrap().clone();
+    token.token_type = winsec::TokenType::Impersonation(ImpersonationLevel::Impersonation);
+    winsec::access_check(&sd, &token, FILE_READ, &GenericMapping::FILE).is_granted()
+}
+
+fn only(sid: &Sid) -> String {
+    format!("O:BAG:SYD:(A;;FA;;;{sid})")
+}
+
+/// bob browses `web` from his workstation; returns the token IIS got.
+fn bob_browses(h: &mut Host) -> (RemoteAccess, TokenId) {
+    let bob = console(h, "WS01", "bob");
+    let r = access(h, bob, "web");
+    assert_granted_as(&r, "CORP\\bob", Mechanism::Credentials);
+    let token = r.remote_token.unwrap();
+    (r, token)
+}
+
+// ---------------------------------------------------------------- basics
+
+#[test]
+fn a_domain_user_with_a_password_reaches_the_share_by_kerberos() {
+    let mut h = corp();
+    let bob = console(&mut h, "WS01", "bob");
+    let (r, rules) = reach(&mut h, bob, "share");
+    assert_granted_as(&r, "CORP\\bob", Mechanism::Credentials);
+    assert_eq!(r.scheme, Some(AuthScheme::Kerberos));
+    assert_eq!(r.identity.as_ref().unwrap().sid, sid_of(&h, "bob"));
+    assert_eq!(r.granted, FILE_READ);
+    assert!(r.access_check.as_ref().unwrap().is_granted());
+    assert_eq!(r.http_status, None);
+    // The far side is an ordinary Network logon on FS, with no credentials.
+    let logon = &h.logons[&r.remote_logon.unwrap()];
+    assert_eq!(logon.machine, "FS");
+    assert_eq!(logon.logon_type, LogonType::Network);
+    assert_eq!(logon.credentials, NetworkCredentials::None);
+    let token = &h.tokens[&r.remote_token.unwrap()].token;
+    assert!(token.is_member(&sids::network()));
+    assert_eq!(
+        token.impersonation_level(),
+        Some(ImpersonationLevel::Impersonation)
+    );
+    for id in [
+        net_rules::ids::CREDENTIALS,
+        net_rules::ids::SCHEME,
+        net_rules::ids::ONE_HOP,
+        net_rules::ids::LOGON_RIGHT,
+        net_rules::ids::SERVER_ACL,
+    ] {
+        assert!(rules.contains(&id), "{id} missing from {rules:?}");
+    }
+    // The access is in the event log, as bob.
+    assert!(h.log.iter().any(|e| matches!(
+        e,
+        simos::Event::Access { user, granted: true, .. } if *user == sid_of(&h, "bob")
+    )));
+}
+
+#[test]
+fn the_resource_acl_decides_for_an_authenticated_user() {
+    let mut h = corp();
+    let alice_sid = sid_of(&h, "alice");
+    define(
+        &mut h,
+        "share",
+        server(
+            ServerKind::SmbShare,
+            "FS",
+            SHARE_SPN,
+            &[AuthScheme::Negotiate],
+            &only(&alice_sid),
+        ),
+    );
+    let bob = console(&mut h, "WS01", "bob");
+    let r = access(&mut h, bob, "share");
+    assert_eq!(seen(&r), "CORP\\bob");
+    assert_eq!(
+        r.reason(),
+        Some(Failure::Win32 {
+            error: Win32Error::AccessDenied
+        })
+    );
+    assert_eq!(r.granted, AccessMask::NONE);
+}
+
+#[test]
+fn identification_level_tokens_cannot_go_outbound() {
+    // An app pool without SeTcbPrivilege gets an Identification-level S4U
+    // token; using it for a network call fails before anything is sent.
+    let mut h = corp();
+    let pool = svc_web_pool(&mut h);
+    let token = s4u(&mut h, pool, "bob@corp.example");
+    assert_eq!(
+        h.tokens[&token].token.impersonation_level(),
+        Some(ImpersonationLevel::Identification)
+    );
+    impersonate(&mut h, pool, token);
+    let out = h.apply(&Op::Network(NetworkOp::Access {
+        thread: pool,
+        server: "share".into(),
+        desired: AccessMask::GENERIC_READ,
+    }));
+    assert_eq!(out.result.error(), Some(Win32Error::BadImpersonationLevel));
+    assert_eq!(out.rules, vec![net_rules::ids::LEVEL]);
+}
+
+#[test]
+fn the_machine_account_is_the_network_identity_of_network_service() {
+    let mut h = corp();
+    let web_sid = sid_of(&h, "WEB$");
+    define(
+        &mut h,
+        "share",
+        server(
+            ServerKind::SmbShare,
+            "FS",
+            SHARE_SPN,
+            &[AuthScheme::Negotiate],
+            &only(&web_sid),
+        ),
+    );
+    let pool = builtin_service(&mut h, "WEB", BuiltinIdentity::NetworkService);
+    assert_granted_as(
+        &access(&mut h, pool, "share"),
+        "CORP\\WEB$",
+        Mechanism::MachineAccount,
+    );
+    let system = builtin_service(&mut h, "WEB", BuiltinIdentity::LocalSystem);
+    assert_granted_as(
+        &access(&mut h, system, "share"),
+        "CORP\\WEB$",
+        Mechanism::MachineAccount,
+    );
+    // LOCAL SERVICE presents nothing.
+    let local = builtin_service(&mut h, "WEB", BuiltinIdentity::LocalService);
+    assert_anonymous_denied(&access(&mut h, local, "share"));
+}
+
+#[test]
+fn network_service_on_a_workgroup_machine_is_anonymous() {
+    let mut h = corp();
+    define(
+        &mut h,
+        "open",
+        server(
+            ServerKind::SmbShare,
+            "FS",
+            SHARE_SPN,
+            &[AuthScheme::Negotiate],
+            "D:(A;;FR;;;AN)",
+        ),
+    );
+    let svc = builtin_service(&mut h, "WG01", BuiltinIdentity::NetworkService);
+    let (r, rules) = reach(&mut h, svc, "open");
+    // Anonymous is granted here, because the ACL names ANONYMOUS LOGON.
+    assert!(r.is_granted());
+    assert_eq!(seen(&r), "NT AUTHORITY\\ANONYMOUS LOGON");
+    assert!(rules.contains(&net_rules::ids::MACHINE_ACCOUNT));
+    assert!(rules.contains(&net_rules::ids::ANONYMOUS));
+    // The anonymous token holds only S-1-5-7: Everyone does not match it.
+    let token = &h.tokens[&r.remote_token.unwrap()].token;
+    assert!(token.groups.is_empty());
+    assert!(!access(&mut h, svc, "share").is_granted());
+}
+
+// ---------------------------------------------------------------- §7 check 3
+
+/// Check 3: a NETWORK logon stops at the machine boundary. (Check 2's
+/// setup, a process of alice calling LogonUser for bob, is kept; with an
+/// INTERACTIVE logon the same call reaches the share as bob.)
+#[test]
+fn check_03_network_logon_stops_at_the_machine_boundary() {
+    let mut h = corp();
+    let bob_sid = sid_of(&h, "bob");
+    let alice = console(&mut h, "WEB", "alice");
+
+    let interactive = logon_user(
+        &mut h,
+        alice,
+        "bob",
+        Some("CORP"),
+        "bob-pw",
+        LogonType::Interactive,
+    );
+    impersonate(&mut h, alice, interactive);
+    assert_granted_as(
+        &access(&mut h, alice, "share"),
+        "CORP\\bob",
+        Mechanism::Credentials,
+    );
+
+    let network = logon_user(
+        &mut h,
+        alice,
+        "bob",
+        Some("CORP"),
+        "bob-pw",
+        LogonType::Network,
+    );
+    impersonate(&mut h, alice, network);
+    // Locally the thread is bob: a file ACL'd to bob opens.
+    assert!(local_read(&h, alice, &only(&bob_sid)));
+    // Remotely there is nothing to present for bob.
+    let r = access(&mut h, alice, "share");
+    assert_anonymous_denied(&r);
+    assert_ne!(r.identity.as_ref().unwrap().sid, bob_sid);
+}
+
+// ---------------------------------------------------------------- §7 check 5
+
+/// Check 5: NEW_CREDENTIALS keeps the local identity and goes outbound as
+/// the new account.
+#[test]
+fn check_05_new_credentials_split_local_and_remote_identity() {
+    let mut h = corp();
+    let alice_sid = sid_of(&h, "alice");
+    let bob_sid = sid_of(&h, "bob");
+    define(
+        &mut h,
+        "share",
+        server(
+            ServerKind::SmbShare,
+            "FS",
+            SHARE_SPN,
+            &[AuthScheme::Negotiate],
+            &only(&bob_sid),
+        ),
+    );
+    let alice = console(&mut h, "WEB", "alice");
+    // As herself alice is refused by the bob-only share.
+    let r = access(&mut h, alice, "share");
+    assert_eq!(seen(&r), "CORP\\alice");
+    assert!(!r.is_granted());
+
+    let token = logon_user(
+        &mut h,
+        alice,
+        "bob",
+        Some("CORP"),
+        "bob-pw",
+        LogonType::NewCredentials,
+    );
+    impersonate(&mut h, alice, token);
+    // Local checks still see alice.
+    assert_eq!(h.effective_token(alice).unwrap().user.sid, alice_sid);
+    assert!(local_read(&h, alice, &only(&alice_sid)));
+    assert!(!local_read(&h, alice, &only(&bob_sid)));
+    // Outbound is bob.
+    let (r, rules) = reach(&mut h, alice, "share");
+    assert_granted_as(&r, "CORP\\bob", Mechanism::NewCredentials);
+    assert!(rules.contains(&net_rules::ids::NEW_CREDENTIALS));
+}
+
+#[test]
+fn new_credentials_naming_a_local_account_of_the_server() {
+    // `net use \\fs /user:FS\backup`: a local account of the server itself.
+    let mut h = corp();
+    let backup_sid = h
+        .machine_mut("FS")
+        .unwrap()
+        .add_user("backup", "bk-pw", &[]);
+    define(
+        &mut h,
+        "share",
+        server(
+            ServerKind::SmbShare,
+            "FS",
+            SHARE_SPN,
+            &[AuthScheme::Negotiate],
+            &only(&backup_sid),
+        ),
+    );
+    let alice = console(&mut h, "WEB", "alice");
+    let token = logon_user(
+        &mut h,
+        alice,
+        "backup",
+        Some("FS"),
+        "bk-pw",
+        LogonType::NewCredentials,
+    );
+    impersonate(&mut h, alice, token);
+    let r = access(&mut h, alice, "share");
+    assert_granted_as(&r, "FS\\backup", Mechanism::NewCredentials);
+    assert_eq!(r.scheme, Some(AuthScheme::Ntlm));
+    // An account that exists nowhere fails at the server.
+    let ghost = logon_user(
+        &mut h,
+        alice,
+        "ghost",
+        Some("CORP"),
+        "x",
+        LogonType::NewCredentials,
+    );
+    impersonate(&mut h, alice, ghost);
+    let r = access(&mut h, alice, "share");
+    assert_eq!(
+        r.reason(),
+        Some(Failure::Win32 {
+            error: Win32Error::LogonFailure
+        })
+    );
+    assert!(r.identity.is_none());
+}
+
+// ---------------------------------------------------------------- §7 check 29
+
+/// Check 29: S4U with TCB gives an Impersonation-level token; local access
+/// as bob works, the network does not without constrained delegation with
+/// protocol transition.
+#[test]
+fn check_29_s4u_with_tcb_is_local_only_without_kcd() {
+    let mut h = corp();
+    let bob_sid = sid_of(&h, "bob");
+    let app = builtin_service(&mut h, "WEB", BuiltinIdentity::LocalSystem);
+    let token = s4u(&mut h, app, "bob@corp.example");
+    assert_eq!(
+        h.tokens[&token].token.impersonation_level(),
+        Some(ImpersonationLevel::Impersonation)
+    );
+    impersonate(&mut h, app, token);
+    assert!(local_read(&h, app, &only(&bob_sid)));
+    let (r, rules) = reach(&mut h, app, "share");
+    assert_anonymous_denied(&r);
+    // WEB$ has no msDS-AllowedToDelegateTo: the KDC says STATUS_NOT_SUPPORTED.
+    assert_eq!(r.kerberos, badoption(NtStatus::NotSupported));
+    assert!(rules.contains(&net_rules::ids::KDC_FALLBACK));
+
+    // With KCD and protocol transition (scenario 34's setup) bob gets through.
+    let web = account_mut(&mut h, "WEB$");
+    web.delegation
+        .allowed_to_delegate_to
+        .insert(SHARE_SPN.into());
+    web.delegation.trusted_to_auth_for_delegation = true;
+    let r = access(&mut h, app, "share");
+    assert_granted_as(&r, "CORP\\bob", Mechanism::Constrained);
+    assert_eq!(r.kerberos, None);
+}
+
+// ---------------------------------------------------------------- §7 check 31
+
+/// Check 31: IWA over NTLM is a double-hop failure. IIS (an HTTP server that
+/// offers only NTLM) hands the app pool bob's NTLM network token; the page
+/// impersonates it.
+#[test]
+fn check_31_ntlm_double_hop_is_anonymous() {
+    let mut h = corp();
+    let bob_sid = sid_of(&h, "bob");
+    define(
+        &mut h,
+        "web",
+        server(
+            ServerKind::Http,
+            "WEB",
+            WEB_SPN,
+            &[AuthScheme::Ntlm],
+            "D:(A;;GA;;;DU)",
+        ),
+    );
+    let pool = builtin_service(&mut h, "WEB", BuiltinIdentity::NetworkService);
+    let (first, token) = bob_browses(&mut h);
+    assert_eq!(first.scheme, Some(AuthScheme::Ntlm));
+    assert_eq!(first.http_status, Some(200));
+    assert_eq!(first.remote_credentials, Some(NetworkCredentials::None));
+    impersonate(&mut h, pool, token);
+    // The local file ACL'd to bob opens.
+    assert!(local_read(&h, pool, &only(&bob_sid)));
+    // The share and the SQL server see ANONYMOUS LOGON.
+    let (share, rules) = reach(&mut h, pool, "share");
+    assert_anonymous_denied(&share);
+    assert_eq!(share.kerberos, None);
+    assert_eq!(
+        share.reason(),
+        Some(Failure::Win32 {
+            error: Win32Error::AccessDenied
+        })
+    );
+    assert!(rules.contains(&net_rules::ids::NTLM_NO_DELEGATION));
+    assert_anonymous_denied(&access(&mut h, pool, "sql"));
+}
+
+// ---------------------------------------------------------------- unconstrained
+
+/// Unconstrained delegation: the app pool's account is TRUSTED_FOR_DELEGATION,
+/// bob arrives by Kerberos, his TGT is forwarded, and the page reaches the
+/// share as bob.
+#[test]
+fn unconstrained_delegation_forwards_the_tgt() {
+    let mut h = corp();
+    account_mut(&mut h, "svc-web")
+        .delegation
+        .trusted_for_delegation = true;
+    let pool = svc_web_pool(&mut h);
+    let (first, token) = bob_browses(&mut h);
+    assert_eq!(first.scheme, Some(AuthScheme::Kerberos));
+    assert_eq!(
+        first.remote_credentials,
+        Some(NetworkCredentials::ForwardedTgt)
+    );
+    impersonate(&mut h, pool, token);
+    let (r, rules) = reach(&mut h, pool, "share");
+    assert_granted_as(&r, "CORP\\bob", Mechanism::Unconstrained);
+    assert!(rules.contains(&net_rules::ids::UNCONSTRAINED));
+    // The TGT goes to any service: the SQL server too.
+    assert_granted_as(
+        &access(&mut h, pool, "sql"),
+        "CORP\\bob",
+        Mechanism::Unconstrained,
+    );
+    // FS is not trusted for delegation: its session has no credentials.
+    assert_eq!(r.remote_credentials, Some(NetworkCredentials::None));
+}
+
+/// The same, with the IIS Kerberos logon modelled by `LogonUser(NETWORK)` in
+/// the trusted app pool, and with NETWORK SERVICE on a trusted computer.
+#[test]
+fn unconstrained_delegation_from_a_kerberos_network_logon() {
+    let mut h = corp();
+    account_mut(&mut h, "svc-web")
+        .delegation
+        .trusted_for_delegation = true;
+    let pool = svc_web_pool(&mut h);
+    let token = logon_user(
+        &mut h,
+        pool,
+        "bob",
+        Some("CORP"),
+        "bob-pw",
+        LogonType::Network,
+    );
+    impersonate(&mut h, pool, token);
+    assert_granted_as(
+        &access(&mut h, pool, "share"),
+        "CORP\\bob",
+        Mechanism::Unconstrained,
+    );
+
+    account_mut(&mut h, "WEB$")
+        .delegation
+        .trusted_for_delegation = true;
+    let ns = builtin_service(&mut h, "WEB", BuiltinIdentity::NetworkService);
+    let token = logon_user(
+        &mut h,
+        ns,
+        "bob",
+        Some("CORP"),
+        "bob-pw",
+        LogonType::Network,
+    );
+    impersonate(&mut h, ns, token);
+    assert_granted_as(
+        &access(&mut h, ns, "share"),
+        "CORP\\bob",
+        Mechanism::Unconstrained,
+    );
+}
+
+// ---------------------------------------------------------------- §7 check 33
+
+/// Check 33: a sensitive user blocks delegation; local impersonation still works.
+#[test]
+fn check_33_sensitive_user_blocks_delegation() {
+    let mut h = corp();
+    let bob_sid = sid_of(&h, "bob");
+    account_mut(&mut h, "svc-web")
+        .delegation
+        .trusted_for_delegation = true;
+    account_mut(&mut h, "bob").delegation.not_delegated = true;
+    let pool = svc_web_pool(&mut h);
+    let (first, token) = bob_browses(&mut h);
+    // No TGT was forwarded into IIS's session.
+    assert_eq!(first.remote_credentials, Some(NetworkCredentials::None));
+    impersonate(&mut h, pool, token);
+    assert!(local_read(&h, pool, &only(&bob_sid)));
+    let (r, rules) = reach(&mut h, pool, "share");
+    assert_anonymous_denied(&r);
+    assert!(rules.contains(&net_rules::ids::SENSITIVE));
+}
+
+#[test]
+fn protected_users_block_delegation_and_ntlm() {
+    let mut h = corp();
+    account_mut(&mut h, "svc-web")
+        .delegation
+        .trusted_for_delegation = true;
+    let pu = h.domain.as_ref().unwrap().groups["protected users"].clone();
+    account_mut(&mut h, "bob").groups.insert(pu);
+    let pool = svc_web_pool(&mut h);
+    let (first, token) = bob_browses(&mut h);
+    assert_eq!(first.remote_credentials, Some(NetworkCredentials::None));
+    impersonate(&mut h, pool, token);
+    assert_anonymous_denied(&access(&mut h, pool, "share"));
+
+    // Constrained delegation is refused too: the evidence is not forwardable.
+    let svc = account_mut(&mut h, "svc-web");
+    svc.delegation.trusted_for_delegation = false;
+    svc.delegation
+        .allowed_to_delegate_to
+        .insert(SHARE_SPN.into());
+    let r = access(&mut h, pool, "share");
+    assert_anonymous_denied(&r);
+    assert_eq!(r.kerberos, badoption(NtStatus::NoMatch));
+
+    // Protected Users cannot use NTLM at all.
+    define(
+        &mut h,
+        "legacy",
+        server(
+            ServerKind::SmbShare,
+            "FS",
+            SHARE_SPN,
+            &[AuthScheme::Ntlm],
+            "D:(A;;FA;;;DU)",
+        ),
+    );
+    let bob = console(&mut h, "WS01", "bob");
+    let (r, rules) = reach(&mut h, bob, "legacy");
+    assert_eq!(
+        r.reason(),
+        Some(Failure::Win32 {
+            error: Win32Error::LogonFailure
+        })
+    );
+    assert!(rules.contains(&net_rules::ids::PROTECTED_NO_NTLM));
+    // Below functional level 2012 R2 the group has no effect.
+    h.domain.as_mut().unwrap().level_2012r2 = false;
+    assert!(access(&mut h, bob, "legacy").is_granted());
+}
+
+// ---------------------------------------------------------------- §7 check 35
+
+/// Check 35: KCD to the listed SPN only ("Kerberos only": no protocol transition).
+#[test]
+fn check_35_kcd_allows_only_the_listed_spn() {
+    let mut h = corp();
+    account_mut(&mut h, "svc-web")
+        .delegation
+        .allowed_to_delegate_to
+        .insert(SQL_SPN.into());
+    let pool = svc_web_pool(&mut h);
+    let (_, token) = bob_browses(&mut h);
+    impersonate(&mut h, pool, token);
+    let (sql, rules) = reach(&mut h, pool, "sql");
+    assert_granted_as(&sql, "CORP\\bob", Mechanism::Constrained);
+    assert!(rules.contains(&net_rules::ids::CONSTRAINED));
+    // The S4U2proxy ticket carries bob's normal identity (no protocol transition).
+    let token = &h.tokens[&sql.remote_token.unwrap()].token;
+    assert!(token.is_member(&Sid::new(18, &[1]).unwrap()));
+
+    let share = access(&mut h, pool, "share");
+    assert_anonymous_denied(&share);
+    assert_eq!(share.kerberos, badoption(NtStatus::NoMatch));
+    assert_eq!(
+        share.reason(),
+        Some(Failure::Kerberos {
+            error: KerberosError::BadOption,
+            status: NtStatus::NoMatch
+        })
+    );
+    assert_eq!(NtStatus::NoMatch.name(), "STATUS_NO_MATCH");
+    assert_eq!(KerberosError::BadOption.name(), "KRB-ERR-BADOPTION");
+}
+
+// ---------------------------------------------------------------- §7 check 37
+
+/// Check 37: protocol transition (a Forms-auth app using
+/// `WindowsIdentity(upn)` in a LocalSystem process, so with TCB) needs
+/// TRUSTED_TO_AUTH_FOR_DELEGATION for classic KCD.
+#[test]
+fn check_37_protocol_transition_needs_t2a4d() {
+    let mut h = corp();
+    account_mut(&mut h, "WEB$")
+        .delegation
+        .allowed_to_delegate_to
+        .insert(SHARE_SPN.into());
+    let app = builtin_service(&mut h, "WEB", BuiltinIdentity::LocalSystem);
+    let token = s4u(&mut h, app, "bob@corp.example");
+    impersonate(&mut h, app, token);
+    let (r, rules) = reach(&mut h, app, "share");
+    assert_anonymous_denied(&r);
+    assert_eq!(r.kerberos, badoption(NtStatus::NoMatch));
+    assert!(rules.contains(&net_rules::ids::S4U_FORWARDABLE));
+
+    account_mut(&mut h, "WEB$")
+        .delegation
+        .trusted_to_auth_for_delegation = true;
+    let (r, rules) = reach(&mut h, app, "share");
+    assert_granted_as(&r, "CORP\\bob", Mechanism::Constrained);
+    assert!(rules.contains(&net_rules::ids::SERVICE_ASSERTED));
+    // The far side's token says the identity was asserted by a service.
+    let far = &h.tokens[&r.remote_token.unwrap()].token;
+    assert!(far.is_member(&Sid::new(18, &[2]).unwrap()));
+    assert!(!far.is_member(&Sid::new(18, &[1]).unwrap()));
+}
+
+/// Resource-based delegation: the back end lists the front end; protocol
+/// transition works without the T2A4D bit.
+#[test]
+fn resource_based_delegation_ignores_t2a4d() {
+    let mut h = corp();
+    account_mut(&mut h, "FS$")
+        .delegation
+        .allowed_to_act_on_behalf
+        .insert("WEB$".into());
+    let app = builtin_service(&mut h, "WEB", BuiltinIdentity::LocalSystem);
+    let token = s4u(&mut h, app, "bob@corp.example");
+    impersonate(&mut h, app, token);
+    let (r, rules) = reach(&mut h, app, "share");
+    assert_granted_as(&r, "CORP\\bob", Mechanism::ResourceBased);
+    assert!(rules.contains(&net_rules::ids::RESOURCE_BASED));
+
+    // A back end that lists someone else: STATUS_NOT_FOUND.
+    let fs = account_mut(&mut h, "FS$");
+    fs.delegation.allowed_to_act_on_behalf.clear();
+    fs.delegation
+        .allowed_to_act_on_behalf
+        .insert("svc-web".into());
+    let r = access(&mut h, app, "share");
+    assert_anonymous_denied(&r);
+    assert_eq!(r.kerberos, badoption(NtStatus::NotFound));
+
+    // A sensitive user: STATUS_ACCOUNT_RESTRICTION.
+    account_mut(&mut h, "FS$")
+        .delegation
+        .allowed_to_act_on_behalf
+        .insert("web$".into());
+    account_mut(&mut h, "bob").delegation.not_delegated = true;
+    let r = access(&mut h, app, "share");
+    assert_anonymous_denied(&r);
+    assert_eq!(r.kerberos, badoption(NtStatus::AccountRestriction));
+}
+
+// ---------------------------------------------------------------- §7 check 39
+
+/// Check 39: Basic gives exactly one more hop. IIS Basic is the `web`
+/// server offering Basic: it logs bob on with NETWORK_CLEARTEXT, whose
+/// session holds his credentials. The page reaches FS as bob; an agent on
+/// FS acting with the token FS built cannot reach SQL as bob.
+#[test]
+fn check_39_basic_gives_exactly_one_more_hop() {
+    let mut h = corp();
+    define(
+        &mut h,
+        "web",
+        server(
+            ServerKind::Http,
+            "WEB",
+            WEB_SPN,
+            &[AuthScheme::Basic],
+            "D:(A;;GA;;;DU)",
+        ),
+    );
+    let pool = builtin_service(&mut h, "WEB", BuiltinIdentity::NetworkService);
+    let (first, token) = bob_browses(&mut h);
+    assert_eq!(first.scheme, Some(AuthScheme::Basic));
+    assert_eq!(
+        h.logons[&first.remote_logon.unwrap()].logon_type,
+        LogonType::NetworkCleartext
+    );
+    assert_eq!(first.remote_credentials, Some(NetworkCredentials::Password));
+    impersonate(&mut h, pool, token);
+    let second = access(&mut h, pool, "share");
+    assert_granted_as(&second, "CORP\\bob", Mechanism::Credentials);
+    assert_eq!(second.remote_credentials, Some(NetworkCredentials::None));
+
+    let agent = builtin_service(&mut h, "FS", BuiltinIdentity::NetworkService);
+    impersonate(&mut h, agent, second.remote_token.unwrap());
+    assert_anonymous_denied(&access(&mut h, agent, "sql"));
+
+    // Unless Kerberos delegation is configured there: FS trusted for
+    // delegation gets bob's TGT on the second hop, and the third works.
+    account_mut(&mut h, "FS$").delegation.trusted_for_delegation = true;
+    let second = access(&mut h, pool, "share");
+    assert_eq!(
+        second.remote_credentials,
+        Some(NetworkCredentials::ForwardedTgt)
+    );
+    impersonate(&mut h, agent, second.remote_token.unwrap());
+    assert_granted_as(
+        &access(&mut h, agent, "sql"),
+        "CORP\\bob",
+        Mechanism::Unconstrained,
+    );
+}
+
+/// The same first hop modelled as IIS does it internally:
+/// `LogonUser(NETWORK_CLEARTEXT)` in the app pool.
+#[test]
+fn check_39_with_logon_user_network_cleartext() {
+    let mut h = corp();
+    let pool = builtin_service(&mut h, "WEB", BuiltinIdentity::NetworkService);
+    let token = logon_user(
+        &mut h,
+        pool,
+        "bob",
+        Some("CORP"),
+        "bob-pw",
+        LogonType::NetworkCleartext,
+    );
+    impersonate(&mut h, pool, token);
+    let second = access(&mut h, pool, "share");
+    assert_granted_as(&second, "CORP\\bob", Mechanism::Credentials);
+    let agent = builtin_service(&mut h, "FS", BuiltinIdentity::NetworkService);
+    impersonate(&mut h, agent, second.remote_token.unwrap());
+    assert_anonymous_denied(&access(&mut h, agent, "sql"));
+}
+
+// ---------------------------------------------------------------- §7 check 41
+
+/// Check 41: IIS Anonymous with a domain anonymous account (logonMethod
+/// ClearText, modelled by `LogonUser(NETWORK_CLEARTEXT)`) reaches the share;
+/// a local IUSR does not, unless FS has a mirrored IUSR (same name, same
+/// password; UNVERIFIED rule).
+#[test]
+fn check_41_anonymous_account_domain_vs_local() {
+    let mut h = corp();
+    let webanon = sid_of(&h, "webanon");
+    define(
+        &mut h,
+        "share",
+        server(
+            ServerKind::SmbShare,
+            "FS",
+            SHARE_SPN,
+            &[AuthScheme::Negotiate],
+            &only(&webanon),
+        ),
+    );
+    let pool = builtin_service(&mut h, "WEB", BuiltinIdentity::NetworkService);
+    let token = logon_user(
+        &mut h,
+        pool,
+        "webanon",
+        Some("CORP"),
+        "webanon-pw",
+        LogonType::NetworkCleartext,
+    );
+    impersonate(&mut h, pool, token);
+    assert_granted_as(
+        &access(&mut h, pool, "share"),
+        "CORP\\webanon",
+        Mechanism::Credentials,
+    );
+
+    // A local IUSR on WEB, and no such account on FS.
+    h.machine_mut("WEB")
+        .unwrap()
+        .add_user("IUSR", "iusr-pw", &[]);
+    let token = logon_user(
+        &mut h,
+        pool,
+        "IUSR",
+        None,
+        "iusr-pw",
+        LogonType::NetworkCleartext,
+    );
+    impersonate(&mut h, pool, token);
+    let (r, rules) = reach(&mut h, pool, "share");
+    assert!(!r.is_granted());
+    assert!(r.identity.is_none());
+    assert_eq!(
+        r.reason(),
+        Some(Failure::Win32 {
+            error: Win32Error::LogonFailure
+        })
+    );
+    assert!(rules.contains(&net_rules::ids::MIRRORED_ACCOUNT));
+
+    // Same name, different password: still refused.
+    h.machine_mut("FS")
+        .unwrap()
+        .add_user("IUSR", "other-pw", &[]);
+    assert!(access(&mut h, pool, "share").identity.is_none());
+
+    // A mirrored IUSR (same password) that the share grants: FS\IUSR.
+    let fs = h.machine_mut("FS").unwrap();
+    let iusr = fs.accounts.get_mut("iusr").unwrap();
+    iusr.password = "iusr-pw".into();
+    let fs_iusr = iusr.sid.clone();
+    define(
+        &mut h,
+        "share",
+        server(
+            ServerKind::SmbShare,
+            "FS",
+            SHARE_SPN,
+            &[AuthScheme::Negotiate],
+            &only(&fs_iusr),
+        ),
+    );
+    let r = access(&mut h, pool, "share");
+    assert_granted_as(&r, "FS\\IUSR", Mechanism::Credentials);
+    assert_eq!(r.scheme, Some(AuthScheme::Ntlm));
+}
+
+// ---------------------------------------------------------------- HTTP and proxies
+
+#[test]
+fn web_servers_answer_401_and_proxies_407() {
+    let mut h = corp();
+    define(
+        &mut h,
+        "proxy",
+        server(
+            ServerKind::Proxy,
+            "PROXY",
+            "HTTP/proxy.corp.example",
+            &[AuthScheme::Negotiate],
+            "D:(A;;GR;;;DU)",
+        ),
+    );
+    let mut internet = server(
+        ServerKind::Http,
+        "WEB",
+        "HTTP/www.example",
+        &[AuthScheme::Anonymous],
+        "D:(A;;GR;;;AN)",
+    );
+    internet.proxy = Some("proxy".into());
+    define(&mut h, "internet", internet);
+
+    // bob passes the proxy as himself and reaches the anonymous site.
+    let bob = console(&mut h, "WS01", "bob");
+    let r = access(&mut h, bob, "internet");
+    assert!(r.is_granted());
+    assert_eq!(r.http_status, Some(200));
+    assert_eq!(seen(&r), "NT AUTHORITY\\ANONYMOUS LOGON");
+    let hop = r.proxy.as_ref().unwrap();
+    assert_eq!(seen(hop), "CORP\\bob");
+    assert_eq!(hop.http_status, Some(200));
+
+    // LOCAL SERVICE has nothing to show the proxy: 407, the site is never reached.
+    let local = builtin_service(&mut h, "WEB", BuiltinIdentity::LocalService);
+    let (r, rules) = reach(&mut h, local, "internet");
+    assert_eq!(r.http_status, Some(407));
+    assert_eq!(r.reason(), Some(Failure::Http { status: 407 }));
+    assert!(r.identity.is_none());
+    assert!(r.proxy.as_ref().unwrap().identity.is_none());
+    assert!(rules.contains(&net_rules::ids::HTTP_STATUS));
+
+    // A web server that wants Negotiate gives LOCAL SERVICE a 401.
+    let r = access(&mut h, local, "web");
+    assert_eq!(r.http_status, Some(401));
+    assert_eq!(r.reason(), Some(Failure::Http { status: 401 }));
+    // And an authenticated user refused by the ACL also gets 401.
+    define(
+        &mut h,
+        "web",
+        server(
+            ServerKind::Http,
+            "WEB",
+            WEB_SPN,
+            &[AuthScheme::Negotiate],
+            "D:(A;;GA;;;BA)",
+        ),
+    );
+    let r = access(&mut h, bob, "web");
+    assert_eq!(seen(&r), "CORP\\bob");
+    assert_eq!(r.reason(), Some(Failure::Http { status: 401 }));
+}
+
+#[test]
+fn the_network_logon_right_is_checked_at_the_server() {
+    let mut h = corp();
+    let bob_sid = sid_of(&h, "bob");
+    h.machine_mut("FS").unwrap().policy.grant(
+        simos::policy::UserRight::Logon(simos::policy::LogonRight::DenyNetwork),
+        bob_sid,
+    );
+    let bob = console(&mut h, "WS01", "bob");
+    let (r, rules) = reach(&mut h, bob, "share");
+    assert_eq!(
+        r.reason(),
+        Some(Failure::Win32 {
+            error: Win32Error::LogonTypeNotGranted
+        })
+    );
+    assert!(rules.contains(&net_rules::ids::LOGON_RIGHT));
+}
+
+// ---------------------------------------------------------------- definitions
+
+#[test]
+fn server_definitions_are_checked() {
+    let mut h = corp();
+    let bad = |h: &mut Host, name: &str, s: Server| {
+        h.apply(&Op::Network(NetworkOp::DefineServer {
+            name: name.into(),
+            server: s,
+        }))
+        .result
+        .error()
+    };
+    let ok = server(
+        ServerKind::SmbShare,
+        "FS",
+        SHARE_SPN,
+        &[AuthScheme::Negotiate],
+        "D:(A;;FA;;;DU)",
+    );
+    let mut no_machine = ok.clone();
+    no_machine.machine = "NOWHERE".into();
+    assert_eq!(
+        bad(&mut h, "x", no_machine),
+        Some(Win32Error::InvalidParameter)
+    );
+    let mut bad_sddl = ok.clone();
+    bad_sddl.sddl = "D:(A;;FA;;;".into();
+    assert!(bad(&mut h, "x", bad_sddl).is_some());
+    let mut bad_proxy = ok.clone();
+    bad_proxy.proxy = Some("share".into());
+    assert_eq!(
+        bad(&mut h, "x", bad_proxy),
+        Some(Win32Error::InvalidParameter)
+    );
+    assert_eq!(bad(&mut h, "", ok), Some(Win32Error::InvalidParameter));
+
+    let bob = console(&mut h, "WS01", "bob");
+    assert_eq!(
+        access_error(&mut h, bob, "nowhere"),
+        Some(Win32Error::BadNetPath)
+    );
+    assert_eq!(
+        access_error(&mut h, ThreadId(424242), "share"),
+        Some(Win32Error::InvalidHandle)
+    );
+    // Names are case-insensitive.
+    assert!(access(&mut h, bob, "SHARE").is_granted());
+}
+
+#[test]
+fn the_rule_table_is_complete() {
+    let mut seen_ids = BTreeSet::new();
+    for rule in net_rules::RULES {
+        assert!(
+            rule.id.starts_with("NET-") || rule.id.starts_with("KRB-"),
+            "{}",
+            rule.id
+        );
+        assert!(seen_ids.insert(rule.id), "duplicate {}", rule.id);
+        assert!(!rule.statement.is_empty() && !rule.source.is_empty());
+        assert_eq!(simos::rules::rule(rule.id).map(|r| r.id), Some(rule.id));
+    }
+    // Every rule cited by a full run exists.
+    let mut h = corp();
+    account_mut(&mut h, "svc-web")
+        .delegation
+        .trusted_for_delegation = true;
+    let pool = svc_web_pool(&mut h);
+    let (_, token) = bob_browses(&mut h);
+    impersonate(&mut h, pool, token);
+    let (_, rules) = reach(&mut h, pool, "share");
+    for id in rules {
+        assert!(simos::rules::rule(id).is_some(), "{id} is not in the table");
+    }
+}
+
+#[test]
+fn the_same_operations_give_the_same_host() {
+    let run = || {
+        let mut h = corp();
+        account_mut(&mut h, "svc-web")
+            .delegation
+            .allowed_to_delegate_to
+            .insert(SQL_SPN.into());
+        let pool = svc_web_pool(&mut h);
+        let (_, token) = bob_browses(&mut h);
+        impersonate(&mut h, pool, token);
+        let a = access(&mut h, pool, "sql");
+        let b = access(&mut h, pool, "share");
+        (h, a, b)
+    };
+    assert_eq!(run(), run());
+}
+
+#[test]
+fn anonymous_needs_a_server_that_takes_anonymous_sessions() {
+    let mut h = corp();
+    define(
+        &mut h,
+        "krb-only",
+        server(
+            ServerKind::SmbShare,
+            "FS",
+            SHARE_SPN,
+            &[AuthScheme::Kerberos],
+            "D:(A;;FR;;;AN)",
+        ),
+    );
+    let local = builtin_service(&mut h, "WEB", BuiltinIdentity::LocalService);
+    let r = access(&mut h, local, "krb-only");
+    assert!(r.identity.is_none());
+    assert_eq!(
+        r.reason(),
+        Some(Failure::Win32 {
+            error: Win32Error::AccessDenied
+        })
+    );
+    // A joined machine whose computer account is missing presents nothing.
+    h.domain.as_mut().unwrap().accounts.remove("web$");
+    let ns = builtin_service(&mut h, "WEB", BuiltinIdentity::NetworkService);
+    assert_anonymous_denied(&access(&mut h, ns, "share"));
+}
