@@ -373,7 +373,15 @@ impl Host {
     /// The primary token of a built-in service identity on `machine`
     /// (creating its logon session on first use).
     pub fn builtin_token(&mut self, machine: &str, who: BuiltinIdentity) -> TokenId {
-        let logon = LogonId(who.logon_luid());
+        // One session per machine and identity; tokens report the
+        // well-known LUID, the host keys the session by a host-wide id.
+        let machine_key = machine.to_ascii_uppercase();
+        let existing = self
+            .logons
+            .values()
+            .find(|l| l.active && l.machine == machine_key && l.user == who.sid() && l.package == AuthPackage::Local)
+            .map(|l| l.id);
+        let logon = existing.unwrap_or_else(|| LogonId(self.fresh()));
         let sid = who.sid();
         let mut groups = Vec::new();
         let mut holder: BTreeSet<Sid> = BTreeSet::new();
@@ -441,9 +449,9 @@ impl Host {
             IntegrityLevel::SYSTEM
         };
         token.token_type = TokenType::Primary;
-        token.logon_session = logon.0;
+        token.logon_session = who.logon_luid();
         token.default_dacl = Some(default_dacl(&sid, &sids::local_system()));
-        if !self.logons.contains_key(&logon) {
+        if existing.is_none() {
             let credentials = match who {
                 BuiltinIdentity::LocalSystem | BuiltinIdentity::NetworkService => {
                     NetworkCredentials::MachineAccount

@@ -1363,7 +1363,10 @@ impl Host {
                     t.token.token_type =
                         TokenType::Impersonation(ImpersonationLevel::Impersonation);
                 }
-                let logon = LogonId(who.logon_luid());
+                let logon = self
+                    .tokens
+                    .get(&token)
+                    .map_or(LogonId(who.logon_luid()), |t| t.logon);
                 self.log.push(Event::Logon {
                     logon,
                     account: who.display().to_string(),

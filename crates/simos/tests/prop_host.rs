@@ -1,7 +1,8 @@
 //! Random operation sequences against a host, checking after every step:
 //! no thread's effective token holds a privilege or an enabled group that
 //! its sources (the account database, the machine's policy and the
-//! well-known logon groups) could not give it; RevertToSelf always
+//! well-known logon groups) could not give it; an Identification- or
+//! Anonymous-level thread never opens an object; RevertToSelf always
 //! restores the process identity.
 
 #![allow(
@@ -14,11 +15,12 @@
 use std::collections::BTreeSet;
 
 use proptest::prelude::*;
+use simos::objects::{ObjectKind, ObjectOp};
 use simos::{
     BuiltinIdentity, FlowPolicy, Host, LogonType, Machine, Op, ServiceAccount, ThreadStart,
 };
 use winsec::well_known::sids;
-use winsec::{ImpersonationLevel, Privilege, Sid, Token};
+use winsec::{AccessMask, ImpersonationLevel, Privilege, Sid, Token, Win32Error};
 
 const USERS: &[(&str, &str)] = &[("alice", "a"), ("bob", "b"), ("admin", "adm")];
 
@@ -29,6 +31,14 @@ fn host() -> Host {
     m.add_user("bob", "b", &[Sid::new(5, &[32, 551]).unwrap()]);
     m.add_user("admin", "adm", &[sids::builtin_administrators()]);
     h.add_machine(m);
+    // A file everyone may read, so that opens are decided by the level.
+    let out = h.apply(&Op::Object(ObjectOp::Define {
+        machine: "WS1".into(),
+        path: "C:\\data.txt".into(),
+        kind: ObjectKind::File,
+        sddl: "O:SYG:SYD:(A;;FA;;;WD)".into(),
+    }));
+    assert!(out.result.is_ok(), "{out:?}");
     h
 }
 
@@ -47,6 +57,7 @@ enum Step {
     CreateProcess(usize),
     CreateThread(usize, u8),
     Logoff(usize),
+    Open(usize),
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -65,6 +76,7 @@ fn step() -> impl Strategy<Value = Step> {
         any::<usize>().prop_map(Step::CreateProcess),
         (any::<usize>(), 0u8..5).prop_map(|(t, h)| Step::CreateThread(t, h)),
         any::<usize>().prop_map(Step::Logoff),
+        any::<usize>().prop_map(Step::Open),
     ]
 }
 
@@ -166,6 +178,12 @@ fn concrete(h: &Host, s: &Step) -> Option<Op> {
         Step::Logoff(l) => Op::Logoff {
             logon: pick(&logons, *l)?,
         },
+        Step::Open(t) => Op::Object(ObjectOp::Open {
+            thread: pick(&threads, *t)?,
+            path: "C:\\data.txt".into(),
+            desired: AccessMask(0x1),
+            backup_intent: false,
+        }),
     })
 }
 
@@ -237,7 +255,14 @@ proptest! {
         let mut h = host();
         for s in &steps {
             let Some(op) = concrete(&h, s) else { continue };
+            let level_before = match &op {
+                Op::Object(ObjectOp::Open { thread, .. }) => h.effective_token(*thread).and_then(|t| t.impersonation_level()),
+                _ => None,
+            };
             let out = h.apply(&op);
+            if level_before.is_some_and(|l| l < ImpersonationLevel::Impersonation) {
+                prop_assert_eq!(out.result.error(), Some(Win32Error::BadImpersonationLevel), "an Identification-level thread opened an object");
+            }
             if let (Op::RevertToSelf { thread }, true) = (&op, out.result.is_ok()) {
                 let primary = h.process_of(*thread).map(|p| p.primary_token);
                 prop_assert_eq!(h.effective_token_id(*thread), primary, "RevertToSelf restores the process identity");
