@@ -379,7 +379,12 @@ impl Host {
         let existing = self
             .logons
             .values()
-            .find(|l| l.active && l.machine == machine_key && l.user == who.sid() && l.package == AuthPackage::Local)
+            .find(|l| {
+                l.active
+                    && l.machine == machine_key
+                    && l.user == who.sid()
+                    && l.package == AuthPackage::Local
+            })
             .map(|l| l.id);
         let logon = existing.unwrap_or_else(|| LogonId(self.fresh()));
         let sid = who.sid();

@@ -1027,11 +1027,10 @@ impl Host {
             .any(|(m, p)| *m == key.0 && p.starts_with(&prefix));
         if has_children {
             // RegDeleteKey refuses a key with subkeys with ERROR_ACCESS_DENIED;
-            // RemoveDirectory's ERROR_DIR_NOT_EMPTY (145) is not among winsec's
-            // errors, so ERROR_NOT_SUPPORTED stands in (docs/decisions.md).
+            // RemoveDirectory refuses a non-empty directory with ERROR_DIR_NOT_EMPTY.
             return Err(match object.kind {
                 ObjectKind::RegistryKey => Win32Error::AccessDenied,
-                _ => Win32Error::NotSupported,
+                _ => Win32Error::DirNotEmpty,
             });
         }
         self.objects.remove(&key);

@@ -879,7 +879,7 @@ fn a_directory_with_children_is_not_deleted() {
         thread: elevated,
         path: "C:\\data".into(),
     }));
-    assert!(out.result.error().is_some());
+    assert_eq!(out.result.error(), Some(Win32Error::DirNotEmpty));
     assert!(w.host.object(WS1, "C:\\data").is_some());
 }
 

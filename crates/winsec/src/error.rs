@@ -47,6 +47,8 @@ win32_errors! {
     BadNetPath = 53 => "ERROR_BAD_NETPATH",
     /// The file exists.
     FileExists = 80 => "ERROR_FILE_EXISTS",
+    /// The directory is not empty.
+    DirNotEmpty = 145 => "ERROR_DIR_NOT_EMPTY",
     /// The parameter is incorrect.
     InvalidParameter = 87 => "ERROR_INVALID_PARAMETER",
     /// The data area passed to a system call is too small.
