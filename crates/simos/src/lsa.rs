@@ -37,6 +37,20 @@ pub struct Principal {
     pub kind: PrincipalKind,
 }
 
+impl Principal {
+    /// The principal of a local account of machine `m`.
+    pub fn local(m: &crate::accounts::Machine, a: &crate::accounts::LocalAccount) -> Principal {
+        Principal {
+            sid: a.sid.clone(),
+            display: format!("{}\\{}", m.name, a.name),
+            password: a.password.clone(),
+            groups: a.groups.clone(),
+            is_domain: false,
+            kind: PrincipalKind::User,
+        }
+    }
+}
+
 /// The built-in service identities.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
@@ -120,16 +134,7 @@ impl Host {
         domain: Option<&str>,
     ) -> Option<Principal> {
         let m = self.machine(machine)?;
-        let local = |name: &str| {
-            m.account(name).map(|a| Principal {
-                sid: a.sid.clone(),
-                display: format!("{}\\{}", m.name, a.name),
-                password: a.password.clone(),
-                groups: a.groups.clone(),
-                is_domain: false,
-                kind: PrincipalKind::User,
-            })
-        };
+        let local = |name: &str| m.account(name).map(|a| Principal::local(m, a));
         let from_domain = |name: &str| {
             let d = self.domain.as_ref()?;
             d.account(name).map(|a| Principal {
@@ -286,17 +291,7 @@ impl Host {
 
         let mut token = Token::new(p.sid.clone());
         token.groups = groups;
-        token.privileges = privileges
-            .into_iter()
-            .map(|privilege| PrivilegeEntry {
-                privilege,
-                attributes: if ENABLED_BY_DEFAULT.contains(&privilege) {
-                    privilege_attrs::ENABLED | privilege_attrs::ENABLED_BY_DEFAULT
-                } else {
-                    0
-                },
-            })
-            .collect();
+        token.privileges = privilege_entries(privileges, ENABLED_BY_DEFAULT);
         if is_admin {
             token.owner = sids::builtin_administrators();
             for g in &mut token.groups {
@@ -433,17 +428,7 @@ impl Host {
         };
         let mut token = Token::new(sid.clone());
         token.groups = groups;
-        token.privileges = privileges
-            .into_iter()
-            .map(|privilege| PrivilegeEntry {
-                privilege,
-                attributes: if enabled.contains(&privilege) {
-                    privilege_attrs::ENABLED | privilege_attrs::ENABLED_BY_DEFAULT
-                } else {
-                    0
-                },
-            })
-            .collect();
+        token.privileges = privilege_entries(privileges, enabled);
         if who == BuiltinIdentity::LocalSystem {
             token.owner = sids::builtin_administrators();
         }
@@ -627,6 +612,21 @@ impl Host {
         }
         Ok(token)
     }
+}
+
+/// Token privilege entries: every privilege in `held`, enabled (and
+/// enabled by default) when it is in `enabled`.
+fn privilege_entries(held: Vec<Privilege>, enabled: &[Privilege]) -> Vec<PrivilegeEntry> {
+    held.into_iter()
+        .map(|privilege| PrivilegeEntry {
+            privilege,
+            attributes: if enabled.contains(&privilege) {
+                privilege_attrs::ENABLED | privilege_attrs::ENABLED_BY_DEFAULT
+            } else {
+                0
+            },
+        })
+        .collect()
 }
 
 /// The default DACL LSA gives logon tokens: GENERIC_ALL to the user and

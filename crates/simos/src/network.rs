@@ -911,14 +911,7 @@ fn resolve_at_server(
     let local = |name: &str| {
         m.account(name)
             .filter(|a| a.password == password)
-            .map(|a| Principal {
-                sid: a.sid.clone(),
-                display: format!("{}\\{}", m.name, a.name),
-                password: a.password.clone(),
-                groups: a.groups.clone(),
-                is_domain: false,
-                kind: PrincipalKind::User,
-            })
+            .map(|a| Principal::local(m, a))
     };
     match account {
         AccountRef::Domain { name } if m.domain_joined => host

@@ -124,6 +124,22 @@ impl Host {
         }
     }
 
+    /// Logs a downgrade when the granted level is below the requested one.
+    fn note_downgrade(
+        &mut self,
+        thread: ThreadId,
+        requested: ImpersonationLevel,
+        granted: ImpersonationLevel,
+    ) {
+        if granted != requested {
+            self.log.push(Event::ImpersonationDowngraded {
+                thread,
+                requested,
+                granted,
+            });
+        }
+    }
+
     /// Puts an impersonation copy of `token` at `level` on `thread`.
     fn set_thread_impersonation(
         &mut self,
@@ -169,13 +185,7 @@ impl Host {
             .impersonation_level()
             .unwrap_or(ImpersonationLevel::Impersonation);
         let level = self.allowed_level(thread, token, requested, trail);
-        if level != requested {
-            self.log.push(Event::ImpersonationDowngraded {
-                thread,
-                requested,
-                granted: level,
-            });
-        }
+        self.note_downgrade(thread, requested, level);
         let id = self.set_thread_impersonation(thread, token, level, managed);
         Ok(Value::Token { token: id })
     }
@@ -195,13 +205,7 @@ impl Host {
         };
         trail.push(ids::PIPE_LEVEL);
         let level = self.allowed_level(server, client_token, client_allows, trail);
-        if level != client_allows {
-            self.log.push(Event::ImpersonationDowngraded {
-                thread: server,
-                requested: client_allows,
-                granted: level,
-            });
-        }
+        self.note_downgrade(server, client_allows, level);
         let id = self.set_thread_impersonation(server, client_token, level, false);
         Ok(Value::Token { token: id })
     }
