@@ -119,6 +119,17 @@ pub enum Op {
         /// The level the client allowed (SECURITY_SQOS); Windows' default is Impersonation.
         client_allows: ImpersonationLevel,
     },
+    /// A COM call from `client` served on `thread`, with the client's
+    /// impersonation level (`CoSetProxyBlanket`); the server impersonates
+    /// the caller (`CoImpersonateClient`).
+    ComCall {
+        /// The server thread.
+        thread: ThreadId,
+        /// The calling client thread.
+        client: ThreadId,
+        /// The level the client set.
+        client_level: ImpersonationLevel,
+    },
     /// `ImpersonateSelf(level)`.
     ImpersonateSelf {
         /// The calling thread.
@@ -425,6 +436,11 @@ impl Host {
                 client,
                 client_allows,
             } => self.impersonate_pipe_client(*thread, *client, *client_allows, rules),
+            Op::ComCall {
+                thread,
+                client,
+                client_level,
+            } => self.com_call(*thread, *client, *client_level, rules),
             Op::ImpersonateSelf { thread, level } => self.impersonate_self(*thread, *level, rules),
             Op::SetThreadToken { thread, token } => self.set_thread_token(*thread, *token, rules),
             Op::RevertToSelf { thread } => self.revert_to_self(*thread, rules),

@@ -85,6 +85,14 @@ rule_table! {
     PIPE_LEVEL = "IMP-PIPE-CLIENT-LEVEL":
         "ImpersonateNamedPipeClient gives at most the level the client allowed (SECURITY_SQOS); the default is SecurityImpersonation",
         "research/impersonation.md §5.1.4 (Impersonation Levels)";
+    /// Remote pipe level.
+    PIPE_REMOTE_LEVEL = "IMP-PIPE-REMOTE-LEVEL":
+        "on a remote named pipe (or RPC, DDE) the client's SECURITY_SQOS flags are ignored: the server gets Delegation when its account is trusted for delegation, else Impersonation",
+        "research/impersonation.md §5.1.5 (Impersonation Levels)";
+    /// COM anonymous remote.
+    COM_ANONYMOUS_REMOTE = "IMP-COM-ANONYMOUS-REMOTE":
+        "a COM call at RPC_C_IMP_LEVEL_ANONYMOUS over a remote transport is silently promoted to Identify",
+        "research/impersonation.md §5.2.8 (COM Impersonation Levels)";
     /// Revert.
     REVERT = "IMP-REVERT":
         "RevertToSelf (or SetThreadToken with no token) removes the thread token; the thread acts as its process again",

@@ -191,7 +191,11 @@ impl Host {
     }
 
     /// `ImpersonateNamedPipeClient`: the server thread impersonates the
-    /// client thread's effective identity, at most at the level the client allowed.
+    /// client thread's effective identity. On a local pipe the level is at
+    /// most what the client allowed (its SECURITY_SQOS); on a remote pipe
+    /// the client's flags are ignored and the server account's delegation
+    /// trust decides: Delegation when it is trusted for delegation, else
+    /// Impersonation.
     pub fn impersonate_pipe_client(
         &mut self,
         server: ThreadId,
@@ -203,9 +207,52 @@ impl Host {
         let Some(client_token) = self.effective_token_id(client) else {
             return Err(Win32Error::InvalidHandle);
         };
-        trail.push(ids::PIPE_LEVEL);
-        let level = self.allowed_level(server, client_token, client_allows, trail);
-        self.note_downgrade(server, client_allows, level);
+        let server_machine = self.process_of(server).map(|p| p.machine.clone());
+        let client_machine = self.process_of(client).map(|p| p.machine.clone());
+        let requested = if server_machine != client_machine {
+            trail.push(ids::PIPE_REMOTE_LEVEL);
+            let trusted = crate::network::front_end_account(self, server)
+                .is_some_and(|a| a.delegation.trusted_for_delegation);
+            if trusted {
+                ImpersonationLevel::Delegation
+            } else {
+                ImpersonationLevel::Impersonation
+            }
+        } else {
+            trail.push(ids::PIPE_LEVEL);
+            client_allows
+        };
+        let level = self.allowed_level(server, client_token, requested, trail);
+        self.note_downgrade(server, requested, level);
+        let id = self.set_thread_impersonation(server, client_token, level, false);
+        Ok(Value::Token { token: id })
+    }
+
+    /// A COM call from `client` to a server object on `server`'s thread,
+    /// with the client's impersonation level: the server thread impersonates
+    /// the caller. Over a remote transport an Anonymous level is silently
+    /// promoted to Identification.
+    pub fn com_call(
+        &mut self,
+        server: ThreadId,
+        client: ThreadId,
+        client_level: ImpersonationLevel,
+        trail: &mut Vec<&'static str>,
+    ) -> Result<Value, Win32Error> {
+        self.thread_exists(server)?;
+        let Some(client_token) = self.effective_token_id(client) else {
+            return Err(Win32Error::InvalidHandle);
+        };
+        let remote = self.process_of(server).map(|p| &p.machine)
+            != self.process_of(client).map(|p| &p.machine);
+        let requested = if remote && client_level == ImpersonationLevel::Anonymous {
+            trail.push(ids::COM_ANONYMOUS_REMOTE);
+            ImpersonationLevel::Identification
+        } else {
+            client_level
+        };
+        let level = self.allowed_level(server, client_token, requested, trail);
+        self.note_downgrade(server, requested, level);
         let id = self.set_thread_impersonation(server, client_token, level, false);
         Ok(Value::Token { token: id })
     }

@@ -22,218 +22,18 @@
     reason = "test code: a surprise should fail the test loudly"
 )]
 
-use std::collections::BTreeSet;
-
 use simos::network::{
-    rules as net_rules, AuthScheme, Failure, KerberosError, KerberosFailure, Mechanism, NetworkOp,
-    NtStatus, RemoteAccess, Server, ServerKind,
+    rules as net_rules, AuthScheme, Failure, KerberosError, Mechanism, NtStatus, RemoteAccess,
 };
 use simos::objects::{ObjectKind, ObjectOp};
-use simos::{
-    BuiltinIdentity, Domain, Host, LogonType, Machine, NetworkCredentials, Op, Outcome,
-    PrincipalKind, ServiceAccount, ThreadId, TokenId, Value,
-};
+use simos::{BuiltinIdentity, Host, LogonType, NetworkCredentials, Op, ThreadId, TokenId, Value};
 use winsec::well_known::sids;
 use winsec::{AccessMask, ImpersonationLevel, Sid, TokenType, Win32Error};
 
-const SHARE_SPN: &str = "cifs/fs.corp.example";
-const WEB_SPN: &str = "HTTP/web.corp.example";
-const SQL_SPN: &str = "MSSQLSvc/sql.corp.example:1433";
-const ANONYMOUS_LOGON: &str = "NT AUTHORITY\\ANONYMOUS LOGON";
+mod support;
+use support::*;
 
-// ---------------------------------------------------------------- the world
-
-fn machine(name: &str, rid: u32) -> Machine {
-    let mut m = Machine::new(name, format!("S-1-5-21-{rid}-1-1").parse().unwrap());
-    m.domain_joined = true;
-    m
-}
-
-/// The CORP domain (corp.example): users bob, carol and webanon; the
-/// app-pool account svc-web (HTTP/web) and svc-sql (MSSQLSvc/sql);
-/// computers WS01, WEB, FS (cifs/fs) and SQL, all joined. Servers: `share`
-/// on FS and `sql` on SQL (Negotiate, Domain Users), `web` on WEB
-/// (Negotiate, Domain Users).
-fn corp() -> Host {
-    let mut h = Host::new();
-    let mut d = Domain::new("CORP", "corp.example", "S-1-5-21-10-20-30".parse().unwrap());
-    for user in ["bob", "carol", "webanon"] {
-        d.add_account(user, &format!("{user}-pw"), PrincipalKind::User, &[]);
-    }
-    d.add_account("svc-web", "svc-web-pw", PrincipalKind::Service, &[]);
-    d.add_account("svc-sql", "svc-sql-pw", PrincipalKind::Service, &[]);
-    for computer in ["WS01$", "WEB$", "FS$", "SQL$"] {
-        d.add_account(computer, "machine-pw", PrincipalKind::Computer, &[]);
-    }
-    for (account, spn) in [
-        ("svc-web", WEB_SPN),
-        ("svc-sql", SQL_SPN),
-        ("fs$", SHARE_SPN),
-    ] {
-        d.account_mut(account).unwrap().spns.insert(spn.to_string());
-    }
-    h.domain = Some(d);
-    for (i, name) in ["WS01", "WEB", "FS", "SQL"].iter().enumerate() {
-        h.add_machine(machine(name, 100 + i as u32));
-    }
-    share_for(&mut h, "D:(A;;FA;;;DU)");
-    define(
-        &mut h,
-        "sql",
-        server(
-            ServerKind::Sql,
-            "SQL",
-            SQL_SPN,
-            &[AuthScheme::Negotiate],
-            "D:(A;;GA;;;DU)",
-        ),
-    );
-    web(&mut h, &[AuthScheme::Negotiate]);
-    h
-}
-
-fn server(
-    kind: ServerKind,
-    machine: &str,
-    spn: &str,
-    schemes: &[AuthScheme],
-    sddl: &str,
-) -> Server {
-    Server {
-        kind,
-        machine: machine.into(),
-        spn: spn.into(),
-        resource: String::new(),
-        schemes: schemes.iter().copied().collect::<BTreeSet<_>>(),
-        sddl: sddl.into(),
-        proxy: None,
-    }
-}
-
-fn define(h: &mut Host, name: &str, server: Server) {
-    let out = h.apply(&Op::Network(NetworkOp::DefineServer {
-        name: name.into(),
-        server,
-    }));
-    assert!(out.result.is_ok(), "define {name}: {:?}", out.result);
-}
-
-/// (Re)defines `share` on FS (Negotiate) with the given ACL.
-fn share_for(h: &mut Host, sddl: &str) {
-    define(
-        h,
-        "share",
-        server(
-            ServerKind::SmbShare,
-            "FS",
-            SHARE_SPN,
-            &[AuthScheme::Negotiate],
-            sddl,
-        ),
-    );
-}
-
-/// (Re)defines IIS on WEB with the given schemes.
-fn web(h: &mut Host, schemes: &[AuthScheme]) {
-    define(
-        h,
-        "web",
-        server(ServerKind::Http, "WEB", WEB_SPN, schemes, "D:(A;;GA;;;DU)"),
-    );
-}
-
-fn sid_of(h: &Host, name: &str) -> Sid {
-    h.domain
-        .as_ref()
-        .unwrap()
-        .account(name)
-        .unwrap()
-        .sid
-        .clone()
-}
-
-fn only(sid: &Sid) -> String {
-    format!("O:BAG:SYD:(A;;FA;;;{sid})")
-}
-
-fn thread_of(out: &Outcome) -> ThreadId {
-    match out.result.value() {
-        Some(Value::Process { thread, .. }) => *thread,
-        other => panic!("no process: {other:?} {:?}", out.result),
-    }
-}
-
-/// A domain user at the console of a machine.
-fn console(h: &mut Host, machine: &str, user: &str) -> ThreadId {
-    thread_of(&h.apply(&Op::InteractiveLogon {
-        machine: machine.into(),
-        user: user.into(),
-        domain: Some("CORP".into()),
-        password: format!("{user}-pw"),
-        ts_session: 1,
-        remote: false,
-    }))
-}
-
-/// An app pool (or a service on another machine) as a built-in identity.
-fn builtin_pool(h: &mut Host, machine: &str, who: BuiltinIdentity) -> ThreadId {
-    thread_of(&h.apply(&Op::StartService {
-        machine: machine.into(),
-        image: "w3wp.exe".into(),
-        account: ServiceAccount::Builtin(who),
-        flow_policy: None,
-    }))
-}
-
-/// An app pool running as the domain service account CORP\svc-web on WEB.
-fn svc_web_pool(h: &mut Host) -> ThreadId {
-    thread_of(&h.apply(&Op::StartService {
-        machine: "WEB".into(),
-        image: "w3wp.exe".into(),
-        account: ServiceAccount::Account {
-            user: "svc-web".into(),
-            domain: Some("CORP".into()),
-            password: "svc-web-pw".into(),
-        },
-        flow_policy: None,
-    }))
-}
-
-fn logon_user(
-    h: &mut Host,
-    thread: ThreadId,
-    user: &str,
-    domain: Option<&str>,
-    password: &str,
-    logon_type: LogonType,
-) -> TokenId {
-    let out = h.apply(&Op::LogonUser {
-        thread,
-        user: user.into(),
-        domain: domain.map(Into::into),
-        password: password.into(),
-        logon_type,
-    });
-    out.result
-        .token()
-        .unwrap_or_else(|| panic!("LogonUser {user}: {:?}", out.result))
-}
-
-/// `<identity impersonate="true"/>`: the request thread takes the token.
-fn impersonate(h: &mut Host, thread: ThreadId, token: TokenId) {
-    let out = h.apply(&Op::ImpersonateLoggedOnUser { thread, token });
-    assert!(out.result.is_ok(), "impersonate: {:?}", out.result);
-}
-
-fn s4u(h: &mut Host, thread: ThreadId, upn: &str) -> TokenId {
-    let out = h.apply(&Op::S4uLogon {
-        thread,
-        upn: upn.into(),
-    });
-    out.result
-        .token()
-        .unwrap_or_else(|| panic!("S4U {upn}: {:?}", out.result))
-}
+// ---------------------------------------------------------------- the columns
 
 /// Column 1: the thread is impersonating, at Impersonation level, a token
 /// whose user is `sid` and whose logon session is `account`'s.
@@ -276,41 +76,9 @@ fn open(h: &mut Host, thread: ThreadId, path: &str) -> Result<Sid, Win32Error> {
     }
 }
 
-/// Column 3: the thread reads from `server`; returns the result and the rules.
-fn reach(h: &mut Host, thread: ThreadId, server: &str) -> (RemoteAccess, Vec<&'static str>) {
-    let out = h.apply(&Op::Network(NetworkOp::Access {
-        thread,
-        server: server.into(),
-        desired: AccessMask::GENERIC_READ,
-    }));
-    match out.result.value() {
-        Some(Value::Remote(r)) => ((**r).clone(), out.rules),
-        other => panic!("no remote result: {other:?} {:?}", out.result),
-    }
-}
-
-fn access(h: &mut Host, thread: ThreadId, server: &str) -> RemoteAccess {
-    reach(h, thread, server).0
-}
-
-fn seen(r: &RemoteAccess) -> &str {
-    r.identity
-        .as_ref()
-        .map_or("<nobody>", |i| i.account.as_str())
-}
-
-fn assert_granted_as(r: &RemoteAccess, account: &str, how: Mechanism) {
-    assert!(r.is_granted(), "{} not granted: {r:#?}", r.server);
-    assert_eq!(seen(r), account);
-    assert_eq!(r.how, how);
-}
-
 /// The far side saw ANONYMOUS LOGON and refused it with `reason`.
-fn assert_anonymous_denied(r: &RemoteAccess, reason: Failure) {
-    assert!(!r.is_granted(), "{} granted: {r:#?}", r.server);
-    assert_eq!(seen(r), ANONYMOUS_LOGON);
-    assert_eq!(r.identity.as_ref().unwrap().sid, sids::anonymous());
-    assert_eq!(r.how, Mechanism::Anonymous);
+fn assert_anonymous_refused(r: &RemoteAccess, reason: Failure) {
+    assert_anonymous_denied(r);
     assert_eq!(r.reason(), Some(reason));
 }
 
@@ -328,21 +96,11 @@ fn kdc_refused(status: NtStatus) -> Failure {
     }
 }
 
-fn badoption(status: NtStatus) -> Option<KerberosFailure> {
-    Some(KerberosFailure {
-        error: KerberosError::BadOption,
-        status,
-    })
-}
-
-/// bob browses IIS from his workstation; returns IIS's side of it and the
-/// token IIS hands ASP.NET.
-fn bob_browses(h: &mut Host) -> (RemoteAccess, TokenId) {
-    let bob = console(h, "WS01", "bob");
-    let r = access(h, bob, "web");
-    assert_granted_as(&r, "CORP\\bob", Mechanism::Credentials);
+/// bob browses IIS from his workstation and gets the page; returns IIS's
+/// side of it and the token IIS hands ASP.NET.
+fn bob_browses_iis(h: &mut Host) -> (RemoteAccess, TokenId) {
+    let (r, token) = bob_browses(h);
     assert_eq!(r.http_status, Some(200));
-    let token = r.remote_token.unwrap();
     (r, token)
 }
 
@@ -361,7 +119,7 @@ fn row_anonymous() {
     share_for(&mut h, &only(&webanon));
     file_for(&mut h, "WEB", "C:\\inetpub\\webanon.txt", &webanon);
     file_for(&mut h, "WEB", "C:\\inetpub\\bob.txt", &bob);
-    let pool = builtin_pool(&mut h, "WEB", BuiltinIdentity::NetworkService);
+    let pool = builtin_service(&mut h, "WEB", BuiltinIdentity::NetworkService);
 
     // A domain anonymous account.
     let token = logon_user(
@@ -440,7 +198,7 @@ fn row_basic() {
     let bob = sid_of(&h, "bob");
     share_for(&mut h, &only(&bob));
     file_for(&mut h, "WEB", "C:\\inetpub\\bob.txt", &bob);
-    let pool = builtin_pool(&mut h, "WEB", BuiltinIdentity::NetworkService);
+    let pool = builtin_service(&mut h, "WEB", BuiltinIdentity::NetworkService);
     let token = logon_user(
         &mut h,
         pool,
@@ -464,10 +222,10 @@ fn row_basic() {
     assert_eq!(second.remote_credentials, Some(NetworkCredentials::None));
 
     // The next hop, from FS with the token FS built: nothing to present.
-    let agent = builtin_pool(&mut h, "FS", BuiltinIdentity::NetworkService);
+    let agent = builtin_service(&mut h, "FS", BuiltinIdentity::NetworkService);
     impersonate(&mut h, agent, second.remote_token.unwrap());
     let third = access(&mut h, agent, "sql");
-    assert_anonymous_denied(&third, kdc_refused(NtStatus::NotSupported));
+    assert_anonymous_refused(&third, kdc_refused(NtStatus::NotSupported));
 }
 
 /// Digest. A network-type logon without reusable credentials: modelled as
@@ -482,7 +240,7 @@ fn row_digest() {
         .add_user("dave", "dave-pw", &[]);
     share_for(&mut h, &only(&dave));
     file_for(&mut h, "WEB", "C:\\inetpub\\dave.txt", &dave);
-    let pool = builtin_pool(&mut h, "WEB", BuiltinIdentity::NetworkService);
+    let pool = builtin_service(&mut h, "WEB", BuiltinIdentity::NetworkService);
     let token = logon_user(
         &mut h,
         pool,
@@ -503,7 +261,7 @@ fn row_digest() {
     );
 
     let (r, rules) = reach(&mut h, pool, "share");
-    assert_anonymous_denied(&r, ACCESS_DENIED);
+    assert_anonymous_refused(&r, ACCESS_DENIED);
     assert_ne!(r.identity.as_ref().unwrap().sid, dave);
     assert_eq!(r.kerberos, None);
     assert!(rules.contains(&net_rules::ids::NTLM_NO_DELEGATION));
@@ -520,8 +278,8 @@ fn row_integrated_windows_ntlm() {
     share_for(&mut h, &only(&bob));
     web(&mut h, &[AuthScheme::Ntlm]);
     file_for(&mut h, "WEB", "C:\\inetpub\\bob.txt", &bob);
-    let pool = builtin_pool(&mut h, "WEB", BuiltinIdentity::NetworkService);
-    let (first, token) = bob_browses(&mut h);
+    let pool = builtin_service(&mut h, "WEB", BuiltinIdentity::NetworkService);
+    let (first, token) = bob_browses_iis(&mut h);
     assert_eq!(first.scheme, Some(AuthScheme::Ntlm));
     assert_eq!(first.remote_credentials, Some(NetworkCredentials::None));
     assert_eq!(h.logon_of(token).unwrap().logon_type, LogonType::Network);
@@ -530,7 +288,7 @@ fn row_integrated_windows_ntlm() {
     assert_eq!(open(&mut h, pool, "C:\\inetpub\\bob.txt"), Ok(bob.clone()));
 
     let (r, rules) = reach(&mut h, pool, "share");
-    assert_anonymous_denied(&r, ACCESS_DENIED);
+    assert_anonymous_refused(&r, ACCESS_DENIED);
     assert_eq!(r.kerberos, None);
     assert!(rules.contains(&net_rules::ids::NTLM_NO_DELEGATION));
     // Even with the app pool's computer account trusted for delegation.
@@ -541,7 +299,7 @@ fn row_integrated_windows_ntlm() {
         .unwrap()
         .delegation
         .trusted_for_delegation = true;
-    assert_anonymous_denied(&access(&mut h, pool, "share"), ACCESS_DENIED);
+    assert_anonymous_refused(&access(&mut h, pool, "share"), ACCESS_DENIED);
 }
 
 /// Integrated Windows over Kerberos. IIS (Negotiate, HTTP/web held by the
@@ -560,14 +318,14 @@ fn row_integrated_windows_kerberos() {
     let pool = svc_web_pool(&mut h);
 
     // Not trusted for delegation.
-    let (first, token) = bob_browses(&mut h);
+    let (first, token) = bob_browses_iis(&mut h);
     assert_eq!(first.scheme, Some(AuthScheme::Kerberos));
     assert_eq!(first.remote_credentials, Some(NetworkCredentials::None));
     impersonate(&mut h, pool, token);
     assert_carries(&h, pool, &bob, "CORP\\bob");
     assert_eq!(open(&mut h, pool, "C:\\inetpub\\bob.txt"), Ok(bob.clone()));
     let r = access(&mut h, pool, "share");
-    assert_anonymous_denied(&r, kdc_refused(NtStatus::NotSupported));
+    assert_anonymous_refused(&r, kdc_refused(NtStatus::NotSupported));
     assert_eq!(r.kerberos, badoption(NtStatus::NotSupported));
 
     // Trusted for delegation (unconstrained): a fresh request forwards the TGT.
@@ -578,7 +336,7 @@ fn row_integrated_windows_kerberos() {
         .unwrap()
         .delegation
         .trusted_for_delegation = true;
-    let (first, token) = bob_browses(&mut h);
+    let (first, token) = bob_browses_iis(&mut h);
     assert_eq!(first.scheme, Some(AuthScheme::Kerberos));
     assert_eq!(
         first.remote_credentials,
@@ -598,14 +356,14 @@ fn row_integrated_windows_kerberos() {
     svc.delegation
         .allowed_to_delegate_to
         .insert(SHARE_SPN.into());
-    let (_, token) = bob_browses(&mut h);
+    let (_, token) = bob_browses_iis(&mut h);
     impersonate(&mut h, pool, token);
     let r = access(&mut h, pool, "share");
     assert_granted_as(&r, "CORP\\bob", Mechanism::Constrained);
     assert_eq!(r.kerberos, None);
     // ... and only to the listed SPN.
     let r = access(&mut h, pool, "sql");
-    assert_anonymous_denied(&r, kdc_refused(NtStatus::NoMatch));
+    assert_anonymous_refused(&r, kdc_refused(NtStatus::NoMatch));
 }
 
 /// Client certificate with IIS one-to-one mapping. The mapping stores the
@@ -619,7 +377,7 @@ fn row_client_certificate_iis_mapping() {
     let carol = sid_of(&h, "carol");
     share_for(&mut h, &only(&carol));
     file_for(&mut h, "WEB", "C:\\inetpub\\carol.txt", &carol);
-    let pool = builtin_pool(&mut h, "WEB", BuiltinIdentity::NetworkService);
+    let pool = builtin_service(&mut h, "WEB", BuiltinIdentity::NetworkService);
     let token = logon_user(
         &mut h,
         pool,
@@ -637,9 +395,9 @@ fn row_client_certificate_iis_mapping() {
     let second = access(&mut h, pool, "share");
     assert_granted_as(&second, "CORP\\carol", Mechanism::Credentials);
     assert_eq!(second.remote_credentials, Some(NetworkCredentials::None));
-    let agent = builtin_pool(&mut h, "FS", BuiltinIdentity::NetworkService);
+    let agent = builtin_service(&mut h, "FS", BuiltinIdentity::NetworkService);
     impersonate(&mut h, agent, second.remote_token.unwrap());
-    assert_anonymous_denied(
+    assert_anonymous_refused(
         &access(&mut h, agent, "sql"),
         kdc_refused(NtStatus::NotSupported),
     );
@@ -685,7 +443,7 @@ fn row_client_certificate_ad_mapping() {
     let bob = sid_of(&h, "bob");
     share_for(&mut h, &only(&bob));
     file_for(&mut h, "WEB", "C:\\inetpub\\bob.txt", &bob);
-    let iis = builtin_pool(&mut h, "WEB", BuiltinIdentity::LocalSystem);
+    let iis = builtin_service(&mut h, "WEB", BuiltinIdentity::LocalSystem);
     let token = s4u(&mut h, iis, "bob@corp.example");
     let session = h.logon_of(token).unwrap();
     assert_eq!(session.logon_type, LogonType::S4u);
@@ -698,14 +456,14 @@ fn row_client_certificate_ad_mapping() {
     assert_eq!(open(&mut h, iis, "C:\\inetpub\\bob.txt"), Ok(bob.clone()));
 
     let (r, rules) = reach(&mut h, iis, "share");
-    assert_anonymous_denied(&r, kdc_refused(NtStatus::NotSupported));
+    assert_anonymous_refused(&r, kdc_refused(NtStatus::NotSupported));
     assert!(rules.contains(&net_rules::ids::S4U_FORWARDABLE));
     assert!(rules.contains(&net_rules::ids::KDC_FALLBACK));
 
     // Even a front end trusted for unconstrained delegation has no TGT of bob.
     let web = h.domain.as_mut().unwrap().account_mut("WEB$").unwrap();
     web.delegation.trusted_for_delegation = true;
-    assert_anonymous_denied(
+    assert_anonymous_refused(
         &access(&mut h, iis, "share"),
         kdc_refused(NtStatus::NotSupported),
     );
@@ -716,7 +474,7 @@ fn row_client_certificate_ad_mapping() {
     web.delegation
         .allowed_to_delegate_to
         .insert(SHARE_SPN.into());
-    assert_anonymous_denied(
+    assert_anonymous_refused(
         &access(&mut h, iis, "share"),
         kdc_refused(NtStatus::NoMatch),
     );
@@ -744,7 +502,7 @@ fn row_forms_over_anonymous() {
         .add_user("IUSR", "iusr-pw", &[]);
     file_for(&mut h, "WEB", "C:\\inetpub\\iusr.txt", &iusr);
     file_for(&mut h, "WEB", "C:\\inetpub\\bob.txt", &bob);
-    let pool = builtin_pool(&mut h, "WEB", BuiltinIdentity::LocalSystem);
+    let pool = builtin_service(&mut h, "WEB", BuiltinIdentity::LocalSystem);
     let anonymous = logon_user(
         &mut h,
         pool,
@@ -789,7 +547,7 @@ fn row_forms_over_anonymous() {
     impersonate(&mut h, pool, token);
     assert_carries(&h, pool, &bob, "CORP\\bob");
     assert_eq!(open(&mut h, pool, "C:\\inetpub\\bob.txt"), Ok(bob));
-    assert_anonymous_denied(
+    assert_anonymous_refused(
         &access(&mut h, pool, "share"),
         kdc_refused(NtStatus::NotSupported),
     );
@@ -840,7 +598,7 @@ fn check_01_process_from_a_network_logon_cannot_use_the_redirector() {
     let bob = sid_of(&h, "bob");
     share_for(&mut h, &only(&bob));
     file_for(&mut h, "WEB", "C:\\data\\bob.txt", &bob);
-    let svc = builtin_pool(&mut h, "WEB", BuiltinIdentity::LocalSystem);
+    let svc = builtin_service(&mut h, "WEB", BuiltinIdentity::LocalSystem);
     let network = logon_user(
         &mut h,
         svc,
@@ -886,6 +644,6 @@ fn check_01_process_from_a_network_logon_cannot_use_the_redirector() {
     assert_eq!(open(&mut h, child, "C:\\data\\bob.txt"), Ok(bob.clone()));
 
     let r = access(&mut h, child, "share");
-    assert_anonymous_denied(&r, kdc_refused(NtStatus::NotSupported));
+    assert_anonymous_refused(&r, kdc_refused(NtStatus::NotSupported));
     assert_ne!(r.identity.as_ref().unwrap().sid, bob);
 }

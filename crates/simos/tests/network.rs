@@ -22,230 +22,20 @@ use std::collections::BTreeSet;
 
 use simos::accounts::DomainAccount;
 use simos::network::{
-    rules as net_rules, AuthScheme, Failure, KerberosError, KerberosFailure, Mechanism, NetworkOp,
-    NtStatus, RemoteAccess, Server, ServerKind,
+    rules as net_rules, AuthScheme, Failure, KerberosError, Mechanism, NetworkOp, NtStatus, Server,
+    ServerKind,
 };
-use simos::{
-    BuiltinIdentity, Domain, Host, LogonType, Machine, NetworkCredentials, Op, Outcome,
-    PrincipalKind, ServiceAccount, ThreadId, TokenId, Value,
-};
+use simos::{BuiltinIdentity, Host, LogonType, NetworkCredentials, Op, ThreadId};
 use winsec::well_known::sids;
 use winsec::{AccessMask, GenericMapping, ImpersonationLevel, Sid, Win32Error};
 
-const SHARE_SPN: &str = "cifs/fs.corp.example";
-const WEB_SPN: &str = "HTTP/web.corp.example";
-const SQL_SPN: &str = "MSSQLSvc/sql.corp.example:1433";
+mod support;
+use support::*;
+
 const FILE_READ: AccessMask = AccessMask(0x0012_0089);
-
-fn domain_sid() -> Sid {
-    "S-1-5-21-10-20-30".parse().unwrap()
-}
-
-fn machine(name: &str, rid: u32, joined: bool) -> Machine {
-    let mut m = Machine::new(name, format!("S-1-5-21-{rid}-1-1").parse().unwrap());
-    m.domain_joined = joined;
-    m
-}
-
-/// The CORP domain (corp.example): users alice, bob, carol and webanon; the
-/// app-pool account svc-web (HTTP/web), the SQL service account svc-sql
-/// (MSSQLSvc/sql:1433); computers WS01, WEB, FS (cifs/fs), SQL, PROXY;
-/// and WG01, a workgroup machine. Servers: `share` on FS and `sql` on SQL
-/// (Negotiate, Domain Users get everything), `web` on WEB (Negotiate,
-/// Domain Users).
-fn corp() -> Host {
-    let mut h = Host::new();
-    let mut d = Domain::new("CORP", "corp.example", domain_sid());
-    for user in ["alice", "bob", "carol", "webanon"] {
-        d.add_account(user, &format!("{user}-pw"), PrincipalKind::User, &[]);
-    }
-    d.add_account("svc-web", "svc-web-pw", PrincipalKind::Service, &[]);
-    d.add_account("svc-sql", "svc-sql-pw", PrincipalKind::Service, &[]);
-    for computer in ["WS01$", "WEB$", "FS$", "SQL$", "PROXY$"] {
-        d.add_account(computer, "machine-pw", PrincipalKind::Computer, &[]);
-    }
-    for (account, spn) in [
-        ("svc-web", WEB_SPN),
-        ("svc-sql", SQL_SPN),
-        ("fs$", SHARE_SPN),
-        ("proxy$", "HTTP/proxy.corp.example"),
-    ] {
-        d.account_mut(account).unwrap().spns.insert(spn.to_string());
-    }
-    h.domain = Some(d);
-    for (i, name) in ["WS01", "WEB", "FS", "SQL", "PROXY"].iter().enumerate() {
-        h.add_machine(machine(name, 100 + i as u32, true));
-    }
-    h.add_machine(machine("WG01", 200, false));
-    define(
-        &mut h,
-        "share",
-        server(
-            ServerKind::SmbShare,
-            "FS",
-            SHARE_SPN,
-            &[AuthScheme::Negotiate],
-            "D:(A;;FA;;;DU)",
-        ),
-    );
-    define(
-        &mut h,
-        "sql",
-        server(
-            ServerKind::Sql,
-            "SQL",
-            SQL_SPN,
-            &[AuthScheme::Negotiate],
-            "D:(A;;GA;;;DU)",
-        ),
-    );
-    define(
-        &mut h,
-        "web",
-        server(
-            ServerKind::Http,
-            "WEB",
-            WEB_SPN,
-            &[AuthScheme::Negotiate],
-            "D:(A;;GA;;;DU)",
-        ),
-    );
-    h
-}
-
-fn server(
-    kind: ServerKind,
-    machine: &str,
-    spn: &str,
-    schemes: &[AuthScheme],
-    sddl: &str,
-) -> Server {
-    Server {
-        kind,
-        machine: machine.into(),
-        spn: spn.into(),
-        resource: String::new(),
-        schemes: schemes.iter().copied().collect::<BTreeSet<_>>(),
-        sddl: sddl.into(),
-        proxy: None,
-    }
-}
-
-fn define(h: &mut Host, name: &str, server: Server) {
-    let out = h.apply(&Op::Network(NetworkOp::DefineServer {
-        name: name.into(),
-        server,
-    }));
-    assert!(out.result.is_ok(), "define {name}: {:?}", out.result);
-}
 
 fn account_mut<'h>(h: &'h mut Host, name: &str) -> &'h mut DomainAccount {
     h.domain.as_mut().unwrap().account_mut(name).unwrap()
-}
-
-fn sid_of(h: &Host, name: &str) -> Sid {
-    h.domain
-        .as_ref()
-        .unwrap()
-        .account(name)
-        .unwrap()
-        .sid
-        .clone()
-}
-
-fn thread_of(out: &Outcome) -> ThreadId {
-    match out.result.value() {
-        Some(Value::Process { thread, .. }) => *thread,
-        other => panic!("no process: {other:?} {:?}", out.result),
-    }
-}
-
-/// A domain user at the console of a machine.
-fn console(h: &mut Host, machine: &str, user: &str) -> ThreadId {
-    thread_of(&h.apply(&Op::InteractiveLogon {
-        machine: machine.into(),
-        user: user.into(),
-        domain: Some("CORP".into()),
-        password: format!("{user}-pw"),
-        ts_session: 1,
-        remote: false,
-    }))
-}
-
-/// A service (an IIS app pool, a file-server agent) as a built-in identity.
-fn builtin_service(h: &mut Host, machine: &str, who: BuiltinIdentity) -> ThreadId {
-    thread_of(&h.apply(&Op::StartService {
-        machine: machine.into(),
-        image: "w3wp.exe".into(),
-        account: ServiceAccount::Builtin(who),
-        flow_policy: None,
-    }))
-}
-
-/// An app pool running as the domain service account svc-web on WEB.
-fn svc_web_pool(h: &mut Host) -> ThreadId {
-    thread_of(&h.apply(&Op::StartService {
-        machine: "WEB".into(),
-        image: "w3wp.exe".into(),
-        account: ServiceAccount::Account {
-            user: "svc-web".into(),
-            domain: Some("CORP".into()),
-            password: "svc-web-pw".into(),
-        },
-        flow_policy: None,
-    }))
-}
-
-fn logon_user(
-    h: &mut Host,
-    thread: ThreadId,
-    user: &str,
-    domain: Option<&str>,
-    password: &str,
-    logon_type: LogonType,
-) -> TokenId {
-    let out = h.apply(&Op::LogonUser {
-        thread,
-        user: user.into(),
-        domain: domain.map(Into::into),
-        password: password.into(),
-        logon_type,
-    });
-    out.result
-        .token()
-        .unwrap_or_else(|| panic!("LogonUser: {:?}", out.result))
-}
-
-fn impersonate(h: &mut Host, thread: ThreadId, token: TokenId) {
-    let out = h.apply(&Op::ImpersonateLoggedOnUser { thread, token });
-    assert!(out.result.is_ok(), "impersonate: {:?}", out.result);
-}
-
-fn s4u(h: &mut Host, thread: ThreadId, upn: &str) -> TokenId {
-    let out = h.apply(&Op::S4uLogon {
-        thread,
-        upn: upn.into(),
-    });
-    out.result
-        .token()
-        .unwrap_or_else(|| panic!("S4U: {:?}", out.result))
-}
-
-/// `thread` reaches `server` for read; returns the result and the rules applied.
-fn reach(h: &mut Host, thread: ThreadId, server: &str) -> (RemoteAccess, Vec<&'static str>) {
-    let out = h.apply(&Op::Network(NetworkOp::Access {
-        thread,
-        server: server.into(),
-        desired: AccessMask::GENERIC_READ,
-    }));
-    match out.result.value() {
-        Some(Value::Remote(r)) => ((**r).clone(), out.rules),
-        other => panic!("no remote result: {other:?} {:?}", out.result),
-    }
-}
-
-fn access(h: &mut Host, thread: ThreadId, server: &str) -> RemoteAccess {
-    reach(h, thread, server).0
 }
 
 fn access_error(h: &mut Host, thread: ThreadId, server: &str) -> Option<Win32Error> {
@@ -258,32 +48,6 @@ fn access_error(h: &mut Host, thread: ThreadId, server: &str) -> Option<Win32Err
     .error()
 }
 
-fn seen(r: &RemoteAccess) -> &str {
-    r.identity
-        .as_ref()
-        .map_or("<nobody>", |i| i.account.as_str())
-}
-
-fn assert_granted_as(r: &RemoteAccess, account: &str, how: Mechanism) {
-    assert!(r.is_granted(), "{} not granted: {r:#?}", r.server);
-    assert_eq!(seen(r), account);
-    assert_eq!(r.how, how);
-}
-
-fn assert_anonymous_denied(r: &RemoteAccess) {
-    assert!(!r.is_granted(), "{} granted: {r:#?}", r.server);
-    assert_eq!(seen(r), "NT AUTHORITY\\ANONYMOUS LOGON");
-    assert_eq!(r.identity.as_ref().unwrap().sid, sids::anonymous());
-    assert_eq!(r.how, Mechanism::Anonymous);
-}
-
-fn badoption(status: NtStatus) -> Option<KerberosFailure> {
-    Some(KerberosFailure {
-        error: KerberosError::BadOption,
-        status,
-    })
-}
-
 /// A local access check as the thread's effective token (the object layer
 /// is not needed to show who the thread is locally).
 fn local_read(h: &Host, thread: ThreadId, sddl: &str) -> bool {
@@ -291,19 +55,6 @@ fn local_read(h: &Host, thread: ThreadId, sddl: &str) -> bool {
     let mut token = h.effective_token(thread).unwrap().clone();
     token.token_type = winsec::TokenType::Impersonation(ImpersonationLevel::Impersonation);
     winsec::access_check(&sd, &token, FILE_READ, &GenericMapping::FILE).is_granted()
-}
-
-fn only(sid: &Sid) -> String {
-    format!("O:BAG:SYD:(A;;FA;;;{sid})")
-}
-
-/// bob browses `web` from his workstation; returns the token IIS got.
-fn bob_browses(h: &mut Host) -> (RemoteAccess, TokenId) {
-    let bob = console(h, "WS01", "bob");
-    let r = access(h, bob, "web");
-    assert_granted_as(&r, "CORP\\bob", Mechanism::Credentials);
-    let token = r.remote_token.unwrap();
-    (r, token)
 }
 
 // ---------------------------------------------------------------- basics
@@ -1290,4 +1041,82 @@ fn anonymous_needs_a_server_that_takes_anonymous_sessions() {
     h.domain.as_mut().unwrap().accounts.remove("web$");
     let ns = builtin_service(&mut h, "WEB", BuiltinIdentity::NetworkService);
     assert_anonymous_denied(&access(&mut h, ns, "share"));
+}
+
+/// Research §5.1.5: on a remote named pipe the client's SQOS is ignored and
+/// the server account's delegation trust decides the level.
+#[test]
+fn remote_pipe_level_comes_from_the_server_account() {
+    let mut h = corp();
+    let bob = console(&mut h, "WS01", "bob");
+    let ns = builtin_service(&mut h, "WEB", BuiltinIdentity::NetworkService);
+    let pipe = |h: &mut Host, allows| {
+        h.apply(&Op::ImpersonateNamedPipeClient {
+            thread: ns,
+            client: bob,
+            client_allows: allows,
+        })
+    };
+    let out = pipe(&mut h, ImpersonationLevel::Identification);
+    assert!(out.rules.contains(&simos::rules::ids::PIPE_REMOTE_LEVEL));
+    assert_eq!(
+        h.effective_token(ns).unwrap().impersonation_level(),
+        Some(ImpersonationLevel::Impersonation)
+    );
+    h.domain
+        .as_mut()
+        .unwrap()
+        .account_mut("WEB$")
+        .unwrap()
+        .delegation
+        .trusted_for_delegation = true;
+    pipe(&mut h, ImpersonationLevel::Identification);
+    assert_eq!(
+        h.effective_token(ns).unwrap().impersonation_level(),
+        Some(ImpersonationLevel::Delegation)
+    );
+    // A local client still caps the level.
+    let local = console(&mut h, "WEB", "alice");
+    h.apply(&Op::ImpersonateNamedPipeClient {
+        thread: ns,
+        client: local,
+        client_allows: ImpersonationLevel::Identification,
+    });
+    assert_eq!(
+        h.effective_token(ns).unwrap().impersonation_level(),
+        Some(ImpersonationLevel::Identification)
+    );
+}
+
+/// Research §7 check 45: a COM client at RPC_C_IMP_LEVEL_ANONYMOUS over a
+/// remote transport is promoted to Identify; locally it stays Anonymous.
+#[test]
+fn check_45_com_anonymous_remote_is_promoted_to_identify() {
+    let mut h = corp();
+    let bob = console(&mut h, "WS01", "bob");
+    let ns = builtin_service(&mut h, "WEB", BuiltinIdentity::NetworkService);
+    let out = h.apply(&Op::ComCall {
+        thread: ns,
+        client: bob,
+        client_level: ImpersonationLevel::Anonymous,
+    });
+    assert!(out.rules.contains(&simos::rules::ids::COM_ANONYMOUS_REMOTE));
+    assert_eq!(
+        h.effective_token(ns).unwrap().impersonation_level(),
+        Some(ImpersonationLevel::Identification)
+    );
+    let local = console(&mut h, "WEB", "alice");
+    h.apply(&Op::ComCall {
+        thread: ns,
+        client: local,
+        client_level: ImpersonationLevel::Anonymous,
+    });
+    assert_eq!(
+        h.effective_token(ns).unwrap().impersonation_level(),
+        Some(ImpersonationLevel::Anonymous)
+    );
+    assert_eq!(
+        h.apply(&Op::OpenThreadToken { thread: ns }).result.error(),
+        Some(Win32Error::CantOpenAnonymous)
+    );
 }
