@@ -140,6 +140,34 @@ impl Host {
         }
     }
 
+    /// The client's effective token, and whether the client runs on
+    /// another machine than the server thread.
+    fn client_of(&self, server: ThreadId, client: ThreadId) -> Result<(TokenId, bool), Win32Error> {
+        self.thread_exists(server)?;
+        let token = self
+            .effective_token_id(client)
+            .ok_or(Win32Error::InvalidHandle)?;
+        let remote = self.process_of(server).map(|p| &p.machine)
+            != self.process_of(client).map(|p| &p.machine);
+        Ok((token, remote))
+    }
+
+    /// Impersonates `token` on `thread` at the level the allow-list gives
+    /// for `requested`, logging a downgrade.
+    fn impersonate_at(
+        &mut self,
+        thread: ThreadId,
+        token: TokenId,
+        requested: ImpersonationLevel,
+        managed: bool,
+        trail: &mut Vec<&'static str>,
+    ) -> Result<Value, Win32Error> {
+        let level = self.allowed_level(thread, token, requested, trail);
+        self.note_downgrade(thread, requested, level);
+        let id = self.set_thread_impersonation(thread, token, level, managed);
+        Ok(Value::Token { token: id })
+    }
+
     /// Puts an impersonation copy of `token` at `level` on `thread`.
     fn set_thread_impersonation(
         &mut self,
@@ -184,10 +212,7 @@ impl Host {
             .token
             .impersonation_level()
             .unwrap_or(ImpersonationLevel::Impersonation);
-        let level = self.allowed_level(thread, token, requested, trail);
-        self.note_downgrade(thread, requested, level);
-        let id = self.set_thread_impersonation(thread, token, level, managed);
-        Ok(Value::Token { token: id })
+        self.impersonate_at(thread, token, requested, managed, trail)
     }
 
     /// `ImpersonateNamedPipeClient`: the server thread impersonates the
@@ -203,13 +228,8 @@ impl Host {
         client_allows: ImpersonationLevel,
         trail: &mut Vec<&'static str>,
     ) -> Result<Value, Win32Error> {
-        self.thread_exists(server)?;
-        let Some(client_token) = self.effective_token_id(client) else {
-            return Err(Win32Error::InvalidHandle);
-        };
-        let server_machine = self.process_of(server).map(|p| p.machine.clone());
-        let client_machine = self.process_of(client).map(|p| p.machine.clone());
-        let requested = if server_machine != client_machine {
+        let (client_token, remote) = self.client_of(server, client)?;
+        let requested = if remote {
             trail.push(ids::PIPE_REMOTE_LEVEL);
             let trusted = crate::network::front_end_account(self, server)
                 .is_some_and(|a| a.delegation.trusted_for_delegation);
@@ -222,10 +242,7 @@ impl Host {
             trail.push(ids::PIPE_LEVEL);
             client_allows
         };
-        let level = self.allowed_level(server, client_token, requested, trail);
-        self.note_downgrade(server, requested, level);
-        let id = self.set_thread_impersonation(server, client_token, level, false);
-        Ok(Value::Token { token: id })
+        self.impersonate_at(server, client_token, requested, false, trail)
     }
 
     /// A COM call from `client` to a server object on `server`'s thread,
@@ -239,22 +256,14 @@ impl Host {
         client_level: ImpersonationLevel,
         trail: &mut Vec<&'static str>,
     ) -> Result<Value, Win32Error> {
-        self.thread_exists(server)?;
-        let Some(client_token) = self.effective_token_id(client) else {
-            return Err(Win32Error::InvalidHandle);
-        };
-        let remote = self.process_of(server).map(|p| &p.machine)
-            != self.process_of(client).map(|p| &p.machine);
+        let (client_token, remote) = self.client_of(server, client)?;
         let requested = if remote && client_level == ImpersonationLevel::Anonymous {
             trail.push(ids::COM_ANONYMOUS_REMOTE);
             ImpersonationLevel::Identification
         } else {
             client_level
         };
-        let level = self.allowed_level(server, client_token, requested, trail);
-        self.note_downgrade(server, requested, level);
-        let id = self.set_thread_impersonation(server, client_token, level, false);
-        Ok(Value::Token { token: id })
+        self.impersonate_at(server, client_token, requested, false, trail)
     }
 
     /// `ImpersonateSelf(level)`: a copy of the process token on the thread.
