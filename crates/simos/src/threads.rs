@@ -393,13 +393,20 @@ impl Host {
             .get(&parent.primary_token)
             .cloned()
             .ok_or(Win32Error::InvalidHandle)?;
+        Ok(self.start_process(&parent.machine, image, source))
+    }
+
+    /// Starts a process whose primary token is a new copy of `source`.
+    fn start_process(
+        &mut self,
+        machine: &str,
+        image: &str,
+        source: crate::host::TokenObject,
+    ) -> Value {
         let child_token =
             self.insert_token(source.token, source.logon, source.explicit_credentials_from);
-        let (process, first) = self.spawn_process(&parent.machine, image, child_token);
-        Ok(Value::Process {
-            process,
-            thread: first,
-        })
+        let (process, thread) = self.spawn_process(machine, image, child_token);
+        Value::Process { process, thread }
     }
 
     /// `CreateProcessAsUser(token)`: needs a primary token, and for another
@@ -433,13 +440,7 @@ impl Host {
         if !own && !caller.has_privilege(Privilege::AssignPrimaryToken) {
             return Err(Win32Error::PrivilegeNotHeld);
         }
-        let child_token =
-            self.insert_token(source.token, source.logon, source.explicit_credentials_from);
-        let (process, first) = self.spawn_process(&parent.machine, image, child_token);
-        Ok(Value::Process {
-            process,
-            thread: first,
-        })
+        Ok(self.start_process(&parent.machine, image, source))
     }
 
     /// Creates a thread in `thread`'s process; whether the creator's
