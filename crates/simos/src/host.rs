@@ -134,6 +134,10 @@ pub struct LogonSession {
     pub ts_session: u32,
     /// False once logged off.
     pub active: bool,
+    /// Made by Winlogon (a console or Remote Desktop logon), as opposed to
+    /// `LogonUser` called by a program (RunAs, a service): the logons
+    /// services such as BITS are told about.
+    pub winlogon: bool,
 }
 
 /// A terminal-services session.

@@ -27,4 +27,4 @@ pub use host::{Event, Host, HostRules, LogonType, NetworkCredentials};
 pub use ids::{LogonId, ProcessId, ThreadId, TokenId};
 pub use lsa::BuiltinIdentity;
 pub use op::{ApiResult, Op, Outcome, ServiceAccount};
-pub use threads::{FlowPolicy, ThreadStart, Value};
+pub use threads::{Cloaking, FlowPolicy, ThreadStart, Value};

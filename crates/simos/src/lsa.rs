@@ -335,6 +335,7 @@ impl Host {
             credentials,
             ts_session,
             active: true,
+            winlogon: false,
         });
 
         let uac = self.machine(machine).is_some_and(|m| m.uac);
@@ -458,6 +459,7 @@ impl Host {
                 credentials,
                 ts_session: 0,
                 active: true,
+                winlogon: false,
             });
         }
         self.insert_token(token, logon, None)
@@ -523,6 +525,7 @@ impl Host {
                 },
                 ts_session: token.session_id,
                 active: true,
+                winlogon: false,
             });
             let id = self.insert_token(token, logon, caller_logon);
             return Ok(id);

@@ -9,7 +9,7 @@ use crate::host::{Event, Host, LogonType};
 use crate::ids::{LogonId, ThreadId, TokenId};
 use crate::lsa::BuiltinIdentity;
 use crate::rules::ids;
-use crate::threads::{FlowPolicy, ThreadStart, Value};
+use crate::threads::{Cloaking, FlowPolicy, ThreadStart, Value};
 
 /// Who a service runs as.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -129,6 +129,9 @@ pub enum Op {
         client: ThreadId,
         /// The level the client set.
         client_level: ImpersonationLevel,
+        /// The client's cloaking (`EOAC_*_CLOAKING`); COM's default is none.
+        #[serde(default)]
+        cloaking: Cloaking,
     },
     /// `ImpersonateSelf(level)`.
     ImpersonateSelf {
@@ -326,7 +329,7 @@ impl Host {
                         machine: machine.to_ascii_uppercase(),
                         active: true,
                     });
-                let (_, token) = self.logon_token(
+                let (logon, token) = self.logon_token(
                     machine,
                     &p,
                     logon_type,
@@ -334,6 +337,9 @@ impl Host {
                     crate::host::NetworkCredentials::Password,
                     None,
                 );
+                if let Some(session) = self.logons.get_mut(&logon) {
+                    session.winlogon = true;
+                }
                 let (process, thread) = self.spawn_process(machine, "explorer.exe", token);
                 Ok(Value::Process { process, thread })
             }
@@ -440,7 +446,8 @@ impl Host {
                 thread,
                 client,
                 client_level,
-            } => self.com_call(*thread, *client, *client_level, rules),
+                cloaking,
+            } => self.com_call(*thread, *client, *client_level, *cloaking, rules),
             Op::ImpersonateSelf { thread, level } => self.impersonate_self(*thread, *level, rules),
             Op::SetThreadToken { thread, token } => self.set_thread_token(*thread, *token, rules),
             Op::RevertToSelf { thread } => self.revert_to_self(*thread, rules),

@@ -8,7 +8,9 @@
 pub use winsec::rules::Rule;
 
 /// Declares a rule table: a module `ids` of id constants and a `RULES`
-/// slice. Each module of the host with rules of its own uses it once.
+/// slice. Each module with rules of its own uses it once (the BITS crate
+/// too, as `simos::rule_table!`).
+#[macro_export]
 macro_rules! rule_table {
     ($( $(#[$doc:meta])* $konst:ident = $id:literal : $statement:literal, $source:literal; )+) => {
         /// Rule ids as constants, so code cannot cite a rule that does not exist.
@@ -22,7 +24,7 @@ macro_rules! rule_table {
         ];
     };
 }
-pub(crate) use rule_table;
+pub(crate) use crate::rule_table;
 
 rule_table! {
     /// Unknown user or wrong password.
@@ -93,6 +95,14 @@ rule_table! {
     COM_ANONYMOUS_REMOTE = "IMP-COM-ANONYMOUS-REMOTE":
         "a COM call at RPC_C_IMP_LEVEL_ANONYMOUS over a remote transport is silently promoted to Identify",
         "research/impersonation.md §5.2.8 (COM Impersonation Levels)";
+    /// COM without cloaking.
+    COM_NO_CLOAKING = "IMP-COM-NO-CLOAKING":
+        "a COM call without cloaking presents the client's process token, whatever the calling thread impersonates",
+        "research/impersonation.md §5.2.8 (COM Cloaking)";
+    /// COM with cloaking.
+    COM_CLOAKING = "IMP-COM-CLOAKING":
+        "a COM call with static or dynamic cloaking presents the calling thread's token (its impersonation token, else the process token)",
+        "research/impersonation.md §5.2.8 (COM Cloaking); research/bits.md §1.2 (EOAC_DYNAMIC_CLOAKING for SetHelperToken)";
     /// Revert.
     REVERT = "IMP-REVERT":
         "RevertToSelf (or SetThreadToken with no token) removes the thread token; the thread acts as its process again",

@@ -12,6 +12,26 @@ use crate::host::{Event, Host};
 use crate::ids::{ProcessId, ThreadId, TokenId};
 use crate::rules::ids;
 
+/// A COM client's cloaking capability (`EOAC_STATIC_CLOAKING`,
+/// `EOAC_DYNAMIC_CLOAKING`), which decides whose token a call presents.
+///
+/// Static cloaking fixes the thread token when the proxy blanket is set;
+/// a call is modelled at that moment, so within one call it presents the
+/// same token as dynamic cloaking.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Cloaking {
+    /// No cloaking (COM's default): the process token.
+    #[default]
+    None,
+    /// `EOAC_STATIC_CLOAKING`.
+    Static,
+    /// `EOAC_DYNAMIC_CLOAKING`: the thread's current token on every call.
+    Dynamic,
+}
+
 /// How a new thread is started, which decides whether the creator's
 /// impersonation flows to it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -246,17 +266,32 @@ impl Host {
     }
 
     /// A COM call from `client` to a server object on `server`'s thread,
-    /// with the client's impersonation level: the server thread impersonates
-    /// the caller. Over a remote transport an Anonymous level is silently
+    /// with the client's impersonation level and cloaking: the server thread
+    /// impersonates the caller. Without cloaking the server sees the
+    /// client's process token; with cloaking, the client thread's effective
+    /// token. Over a remote transport an Anonymous level is silently
     /// promoted to Identification.
     pub fn com_call(
         &mut self,
         server: ThreadId,
         client: ThreadId,
         client_level: ImpersonationLevel,
+        cloaking: Cloaking,
         trail: &mut Vec<&'static str>,
     ) -> Result<Value, Win32Error> {
-        let (client_token, remote) = self.client_of(server, client)?;
+        let (effective, remote) = self.client_of(server, client)?;
+        let client_token = match cloaking {
+            Cloaking::Dynamic | Cloaking::Static => {
+                trail.push(ids::COM_CLOAKING);
+                effective
+            }
+            Cloaking::None => {
+                trail.push(ids::COM_NO_CLOAKING);
+                self.process_of(client)
+                    .map(|p| p.primary_token)
+                    .ok_or(Win32Error::InvalidHandle)?
+            }
+        };
         let requested = if remote && client_level == ImpersonationLevel::Anonymous {
             trail.push(ids::COM_ANONYMOUS_REMOTE);
             ImpersonationLevel::Identification

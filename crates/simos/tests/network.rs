@@ -1099,6 +1099,7 @@ fn check_45_com_anonymous_remote_is_promoted_to_identify() {
         thread: ns,
         client: bob,
         client_level: ImpersonationLevel::Anonymous,
+        cloaking: simos::Cloaking::None,
     });
     assert!(out.rules.contains(&simos::rules::ids::COM_ANONYMOUS_REMOTE));
     assert_eq!(
@@ -1110,6 +1111,7 @@ fn check_45_com_anonymous_remote_is_promoted_to_identify() {
         thread: ns,
         client: local,
         client_level: ImpersonationLevel::Anonymous,
+        cloaking: simos::Cloaking::None,
     });
     assert_eq!(
         h.effective_token(ns).unwrap().impersonation_level(),

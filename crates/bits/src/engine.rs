@@ -1,0 +1,994 @@
+//! The transfer engine and the service's reactions to the host: the
+//! logical clock, owner logoff and the end of terminal-services sessions,
+//! network loss, and every resource a transfer reaches (local files, the
+//! remote server or share, the proxy, the client certificate), each opened
+//! through `simos` with exactly the identity the helper-token flags select.
+//!
+//! Time passes only through [`World::advance`]: while a job is active
+//! the engine moves one second at a time; otherwise it jumps to the next
+//! deadline (a retry, a no-progress timeout, the inactivity timeout).
+
+use simos::network::{Failure, NetworkOp, RemoteOutcome, ServerKind};
+use simos::objects::{parent_path, ObjectKind, ObjectOp};
+use simos::{BuiltinIdentity, Event as HostEvent, LogonId, LogonType, ThreadId, TokenId};
+use winsec::{AccessMask, Sid, Win32Error};
+
+use crate::hresult::HResult;
+use crate::job::{
+    token_flags, AuthSchemeId, AuthTarget, ErrorContext, Job, JobError, JobId, JobState, JobType,
+};
+use crate::rules::ids;
+use crate::world::{Acting, BitsEvent, Caller, Resource, World};
+
+/// How a transfer step failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Fault {
+    code: HResult,
+    context: ErrorContext,
+    fatal: bool,
+}
+
+impl Fault {
+    fn fatal(code: HResult, context: ErrorContext) -> Fault {
+        Fault {
+            code,
+            context,
+            fatal: true,
+        }
+    }
+
+    fn transient(code: HResult, context: ErrorContext) -> Fault {
+        Fault {
+            code,
+            context,
+            fatal: false,
+        }
+    }
+}
+
+/// Where a remote name points.
+enum Remote {
+    /// A server of the host (HTTP or SMB), by name.
+    Server(String),
+    /// A local path (a bare path or a `file:` URL).
+    Local(String),
+}
+
+/// Splits a remote name into what it reaches. The name itself is kept
+/// verbatim on the job; this is only how the engine finds the resource.
+fn parse_remote(remote: &str) -> Remote {
+    let lower = remote.to_ascii_lowercase();
+    for scheme in ["http://", "https://"] {
+        if let Some(rest) = lower.strip_prefix(scheme) {
+            let host = rest.split(['/', ':', '?']).next().unwrap_or("");
+            return Remote::Server(host.to_string());
+        }
+    }
+    if let Some(rest) = lower.strip_prefix("file:") {
+        let path = rest.trim_start_matches('/').replace('/', "\\");
+        return Remote::Local(path);
+    }
+    if let Some(rest) = remote.strip_prefix("\\\\") {
+        let host = rest.split('\\').next().unwrap_or("");
+        return Remote::Server(host.to_ascii_lowercase());
+    }
+    Remote::Local(remote.to_string())
+}
+
+fn directory_of(path: &str) -> String {
+    parent_path(path).map_or_else(|| path.to_string(), str::to_string)
+}
+
+impl World {
+    /// A host operation, and the service's reaction to what it caused.
+    pub(crate) fn apply_host(
+        &mut self,
+        op: &simos::Op,
+        rules: &mut Vec<&'static str>,
+    ) -> simos::Outcome {
+        if let simos::Op::Tick { ticks } = op {
+            let before = self.host.log.len();
+            self.advance(*ticks, rules);
+            return simos::Outcome {
+                result: simos::ApiResult::Ok {
+                    value: simos::Value::None,
+                },
+                events: self.host.log[before..].to_vec(),
+                rules: Vec::new(),
+            };
+        }
+        let out = self.host.apply(op);
+        rules.extend(out.rules.iter().copied());
+        let ended_ts = match op {
+            simos::Op::EndTerminalSession { machine, session } => Some((machine.clone(), *session)),
+            _ => None,
+        };
+        for event in &out.events {
+            match event {
+                HostEvent::Logoff { logon, .. } => self.on_logoff(*logon, rules),
+                HostEvent::TerminalSessionEnded { session } => {
+                    if let Some((machine, s)) = &ended_ts {
+                        if s == session {
+                            self.on_terminal_session_end(machine, *session, rules);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+
+    /// A logon session ended. When it is a Winlogon logon of a job owner
+    /// on the service's machine, BITS is told: the helper tokens of the
+    /// owner's jobs are discarded.
+    fn on_logoff(&mut self, logon: LogonId, rules: &mut Vec<&'static str>) {
+        let Some(session) = self.host.logons.get(&logon) else {
+            return;
+        };
+        if !session.winlogon || session.machine != self.bits.machine {
+            return;
+        }
+        let user = session.user.clone();
+        rules.push(ids::LOGOFF);
+        if self.rules.logoff_drops_helper {
+            let jobs: Vec<JobId> = self
+                .bits
+                .jobs
+                .values()
+                .filter(|j| !j.state.is_final() && j.owner.sid == user && j.helper.is_some())
+                .map(|j| j.id)
+                .collect();
+            for id in jobs {
+                self.discard_helper(id, "owner logoff", rules);
+            }
+        }
+        self.stop_ineligible_jobs(rules);
+    }
+
+    /// A terminal-services session ended: the helper tokens captured in it
+    /// are discarded, whoever owns the jobs.
+    fn on_terminal_session_end(
+        &mut self,
+        machine: &str,
+        session: u32,
+        rules: &mut Vec<&'static str>,
+    ) {
+        if !machine.eq_ignore_ascii_case(&self.bits.machine) || !self.rules.ts_end_drops_helper {
+            return;
+        }
+        let jobs: Vec<JobId> = self
+            .bits
+            .jobs
+            .values()
+            .filter(|j| {
+                !j.state.is_final() && j.helper.as_ref().is_some_and(|h| h.ts_session == session)
+            })
+            .map(|j| j.id)
+            .collect();
+        for id in jobs {
+            self.discard_helper(id, "terminal session end", rules);
+        }
+        self.stop_ineligible_jobs(rules);
+    }
+
+    /// Drops a job's helper token; an incomplete job goes to ERROR with
+    /// BG_E_TOKEN_REQUIRED.
+    fn discard_helper(&mut self, id: JobId, reason: &str, rules: &mut Vec<&'static str>) {
+        let Some(job) = self.bits.jobs.get_mut(&id) else {
+            return;
+        };
+        if job.helper.take().is_none() {
+            return;
+        }
+        self.bits.log.push(BitsEvent::HelperTokenDiscarded {
+            job: id,
+            reason: reason.to_string(),
+        });
+        let state = self.bits.jobs.get(&id).map(|j| j.state);
+        if matches!(state, Some(s) if s != JobState::Transferred && !s.is_final()) {
+            rules.push(ids::TOKEN_REQUIRED);
+            self.fail(
+                id,
+                Fault::fatal(HResult::BgETokenRequired, ErrorContext::GeneralQueueManager),
+                None,
+            );
+        }
+    }
+
+    /// Active jobs whose owner no longer has an eligible logon go back to
+    /// QUEUED.
+    fn stop_ineligible_jobs(&mut self, rules: &mut Vec<&'static str>) {
+        let ids_: Vec<JobId> = self
+            .bits
+            .jobs
+            .values()
+            .filter(|j| matches!(j.state, JobState::Connecting | JobState::Transferring))
+            .map(|j| j.id)
+            .collect();
+        for id in ids_ {
+            if !self.eligible(id) {
+                rules.push(ids::ELIGIBLE_LOGON);
+                self.set_state(id, JobState::Queued, None);
+            }
+        }
+    }
+
+    /// The network goes down or comes back.
+    pub(crate) fn set_network(&mut self, up: bool, rules: &mut Vec<&'static str>) {
+        self.bits.network_up = up;
+        rules.push(ids::NETWORK_LOSS);
+        let jobs: Vec<(JobId, JobState)> =
+            self.bits.jobs.values().map(|j| (j.id, j.state)).collect();
+        for (id, state) in jobs {
+            if !up && state.is_active() {
+                self.fail(
+                    id,
+                    Fault::transient(
+                        HResult::BgENetworkDisconnected,
+                        ErrorContext::GeneralTransport,
+                    ),
+                    None,
+                );
+            } else if up && state == JobState::TransientError {
+                self.set_state(id, JobState::Queued, None);
+            }
+        }
+    }
+
+    /// Records an error and moves the job to ERROR or TRANSIENT_ERROR.
+    fn fail(&mut self, id: JobId, fault: Fault, file: Option<usize>) {
+        let now = self.host.now;
+        let Some(job) = self.bits.jobs.get_mut(&id) else {
+            return;
+        };
+        job.error = Some(JobError {
+            context: fault.context,
+            code: fault.code,
+            file,
+        });
+        job.error_count = job.error_count.saturating_add(1);
+        let to = if fault.fatal || job.no_progress_timeout == 0 {
+            JobState::Error
+        } else {
+            job.transient_since = Some(now);
+            JobState::TransientError
+        };
+        self.set_state(id, to, Some(fault.code));
+    }
+
+    /// The clock advances by `ticks` seconds and the service runs.
+    pub(crate) fn advance(&mut self, ticks: u64, rules: &mut Vec<&'static str>) {
+        let target = self.host.now.saturating_add(ticks);
+        while self.host.now < target {
+            let step = if self.has_work() {
+                1
+            } else {
+                let next = self.next_deadline().unwrap_or(target);
+                next.clamp(self.host.now + 1, target) - self.host.now
+            };
+            self.host.apply(&simos::Op::Tick { ticks: step });
+            self.step(rules);
+        }
+    }
+
+    fn has_work(&self) -> bool {
+        self.bits.jobs.values().any(|j| match j.state {
+            JobState::Connecting | JobState::Transferring => true,
+            JobState::Queued => !self.bits.network_up || self.eligible(j.id),
+            _ => false,
+        })
+    }
+
+    fn next_deadline(&self) -> Option<u64> {
+        let inactivity = self.bits.policy.job_inactivity_timeout;
+        self.bits
+            .jobs
+            .values()
+            .filter(|j| !j.state.is_final())
+            .flat_map(|j| {
+                let mut d = vec![j.times.modification.saturating_add(inactivity)];
+                if j.state == JobState::TransientError {
+                    d.push(j.last_progress.saturating_add(j.no_progress_timeout));
+                    if let Some(since) = j.transient_since {
+                        d.push(since.saturating_add(j.minimum_retry_delay));
+                    }
+                }
+                d
+            })
+            .min()
+    }
+
+    /// One second of the service's work, job by job in id order.
+    fn step(&mut self, rules: &mut Vec<&'static str>) {
+        let now = self.host.now;
+        let jobs: Vec<JobId> = self
+            .bits
+            .jobs
+            .values()
+            .filter(|j| !j.state.is_final())
+            .map(|j| j.id)
+            .collect();
+        for id in jobs {
+            let Some(job) = self.bits.jobs.get(&id).cloned() else {
+                continue;
+            };
+            if now.saturating_sub(job.times.modification) >= self.bits.policy.job_inactivity_timeout
+                && !job.state.is_active()
+            {
+                rules.push(ids::INACTIVITY);
+                self.set_state(id, JobState::Cancelled, None);
+                continue;
+            }
+            match job.state {
+                JobState::Queued => {
+                    if !self.bits.network_up {
+                        rules.push(ids::NETWORK_LOSS);
+                        self.fail(
+                            id,
+                            Fault::transient(
+                                HResult::BgENetworkDisconnected,
+                                ErrorContext::GeneralTransport,
+                            ),
+                            None,
+                        );
+                    } else if self.eligible(id) {
+                        rules.push(ids::TRANSFER);
+                        if job.all_files_done() {
+                            self.finish(id, rules);
+                        } else {
+                            self.set_state(id, JobState::Connecting, None);
+                        }
+                    }
+                }
+                JobState::Connecting => {
+                    if !self.eligible(id) {
+                        rules.push(ids::ELIGIBLE_LOGON);
+                        self.set_state(id, JobState::Queued, None);
+                    } else if let Some(index) = job.files.iter().position(|f| !f.completed) {
+                        match self.open_remote(id, index, rules) {
+                            Ok(()) => {
+                                if let Some(j) = self.bits.jobs.get_mut(&id) {
+                                    j.error = None;
+                                }
+                                self.set_state(id, JobState::Transferring, None);
+                            }
+                            Err(fault) => self.fail(id, fault, Some(index)),
+                        }
+                    } else {
+                        self.finish(id, rules);
+                    }
+                }
+                JobState::Transferring => {
+                    if self.eligible(id) {
+                        self.transfer_step(id, rules);
+                    } else {
+                        rules.push(ids::ELIGIBLE_LOGON);
+                        self.set_state(id, JobState::Queued, None);
+                    }
+                }
+                JobState::TransientError => {
+                    let idle = now.saturating_sub(job.last_progress);
+                    let waited = job.transient_since.map_or(0, |s| now.saturating_sub(s));
+                    if idle >= job.no_progress_timeout {
+                        rules.push(ids::RETRY);
+                        if let Some(j) = self.bits.jobs.get_mut(&id) {
+                            j.transient_since = None;
+                        }
+                        let code = job.error.as_ref().map(|e| e.code);
+                        self.set_state(id, JobState::Error, code);
+                    } else if waited >= job.minimum_retry_delay {
+                        rules.push(ids::RETRY);
+                        self.set_state(id, JobState::Queued, None);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Moves bytes of the first incomplete file.
+    fn transfer_step(&mut self, id: JobId, rules: &mut Vec<&'static str>) {
+        let Some(job) = self.bits.jobs.get(&id).cloned() else {
+            return;
+        };
+        let Some(index) = job.files.iter().position(|f| !f.completed) else {
+            self.finish(id, rules);
+            return;
+        };
+        let file = &job.files[index];
+        if !file.remote_opened {
+            if let Err(fault) = self.open_remote(id, index, rules) {
+                self.fail(id, fault, Some(index));
+                return;
+            }
+        }
+        if job.job_type == JobType::Download && file.temp.is_none() {
+            let temp = format!("{}\\BIT{:X}_{}.tmp", directory_of(&file.local), id.0, index);
+            match self.create_local(id, &temp, rules) {
+                Ok(()) => {
+                    if let Some(f) = self
+                        .bits
+                        .jobs
+                        .get_mut(&id)
+                        .and_then(|j| j.files.get_mut(index))
+                    {
+                        f.temp = Some(temp);
+                    }
+                }
+                Err(fault) => {
+                    self.fail(id, fault, Some(index));
+                    return;
+                }
+            }
+        }
+        let rate = self.bits.policy.bytes_per_tick;
+        let now = self.host.now;
+        let mut done = false;
+        if let Some(j) = self.bits.jobs.get_mut(&id) {
+            j.last_progress = now;
+            if let Some(f) = j.files.get_mut(index) {
+                let left = f.bytes_total.saturating_sub(f.bytes_transferred);
+                f.bytes_transferred += left.min(rate);
+                f.completed = f.bytes_transferred >= f.bytes_total;
+                done = j.all_files_done();
+                let bytes = j.files[index].bytes_transferred;
+                self.bits.log.push(BitsEvent::FileProgress {
+                    job: id,
+                    file: index,
+                    bytes,
+                });
+            }
+        }
+        if done {
+            self.finish(id, rules);
+        }
+    }
+
+    /// Every file is in: the reply file of an upload-reply job is written,
+    /// and the job is TRANSFERRED.
+    fn finish(&mut self, id: JobId, rules: &mut Vec<&'static str>) {
+        let Some(job) = self.bits.jobs.get(&id).cloned() else {
+            return;
+        };
+        if job.job_type == JobType::UploadReply {
+            if let Some(f) = job.files.first() {
+                let reply = format!("{}\\BIT{:X}.reply", directory_of(&f.local), id.0);
+                if let Err(fault) = self.create_local(id, &reply, rules) {
+                    self.fail(id, fault, Some(0));
+                    return;
+                }
+                if let Some(j) = self.bits.jobs.get_mut(&id) {
+                    j.reply_file = Some(reply);
+                }
+            }
+        }
+        let now = self.host.now;
+        if let Some(j) = self.bits.jobs.get_mut(&id) {
+            j.times.transfer_completion = now;
+        }
+        self.set_state(id, JobState::Transferred, None);
+    }
+
+    /// True when the job may transfer: its owner is a service identity or
+    /// has a logon BITS recognises on the service's machine.
+    pub fn eligible(&self, id: JobId) -> bool {
+        self.bits.jobs.get(&id).is_some_and(|j| {
+            j.owner.always_logged_on || self.session_token(&j.owner.sid, j.owner.admin).is_some()
+        })
+    }
+
+    /// The token of an active Winlogon logon of `sid` on the service's
+    /// machine, preferring the half of a split token that matches `admin`.
+    pub fn session_token(&self, sid: &Sid, admin: bool) -> Option<TokenId> {
+        let sessions: Vec<LogonId> = self
+            .host
+            .logons
+            .values()
+            .filter(|l| l.active && l.winlogon && l.machine == self.bits.machine && &l.user == sid)
+            .map(|l| l.id)
+            .collect();
+        let mut candidates = self
+            .host
+            .tokens
+            .iter()
+            .filter(|(_, t)| sessions.contains(&t.logon));
+        let all: Vec<_> = candidates.by_ref().collect();
+        all.iter()
+            .find(|(_, t)| t.token.has_enabled_administrators() == admin)
+            .or_else(|| all.first())
+            .map(|(id, _)| **id)
+    }
+
+    /// The owner's token for a job (the service token of a service
+    /// identity, else the owner's session token).
+    fn owner_token(&self, job: &Job) -> Option<TokenId> {
+        if job.owner.always_logged_on {
+            job.owner.service_token
+        } else {
+            self.session_token(&job.owner.sid, job.owner.admin)
+        }
+    }
+
+    /// The identity the flags select for a resource.
+    fn select(
+        &self,
+        id: JobId,
+        resource: Resource,
+        rules: &mut Vec<&'static str>,
+    ) -> Result<(Acting, TokenId), Fault> {
+        let job = self
+            .bits
+            .jobs
+            .get(&id)
+            .ok_or(Fault::fatal(HResult::EHandle, ErrorContext::Unknown))?;
+        let (flag, context) = match resource {
+            Resource::LocalFile => {
+                rules.push(ids::LOCAL_IDENTITY);
+                (token_flags::LOCAL_FILE, ErrorContext::LocalFile)
+            }
+            Resource::Remote => {
+                rules.push(ids::NETWORK_IDENTITY);
+                (token_flags::NETWORK, ErrorContext::RemoteFile)
+            }
+            Resource::ClientCertificate => {
+                rules.push(ids::CLIENT_CERT);
+                (0, ErrorContext::GeneralTransport)
+            }
+        };
+        if job.helper_flags & flag != 0 {
+            return match &job.helper {
+                Some(h) => Ok((Acting::Helper, h.token)),
+                None => {
+                    rules.push(ids::TOKEN_REQUIRED);
+                    Err(Fault::fatal(HResult::BgETokenRequired, context))
+                }
+            };
+        }
+        self.owner_token(job)
+            .map(|t| (Acting::Owner, t))
+            .ok_or(Fault::transient(HResult::BgETokenRequired, context))
+    }
+
+    /// Runs a host operation on the service thread while it impersonates
+    /// `token`, then reverts.
+    fn as_identity(
+        &mut self,
+        token: TokenId,
+        op: &simos::Op,
+        rules: &mut Vec<&'static str>,
+    ) -> simos::Outcome {
+        let service: ThreadId = self.bits.thread;
+        let own = self
+            .host
+            .processes
+            .get(&self.bits.process)
+            .map(|p| p.primary_token);
+        if own != Some(token) {
+            let imp = self.host.apply(&simos::Op::ImpersonateLoggedOnUser {
+                thread: service,
+                token,
+            });
+            rules.extend(imp.rules.iter().copied());
+            if !imp.result.is_ok() {
+                return imp;
+            }
+        }
+        let out = self.host.apply(op);
+        rules.extend(out.rules.iter().copied());
+        self.host
+            .apply(&simos::Op::RevertToSelf { thread: service });
+        out
+    }
+
+    fn log_access(
+        &mut self,
+        id: JobId,
+        resource: Resource,
+        name: &str,
+        acting: Acting,
+        token: Option<TokenId>,
+        granted: bool,
+    ) {
+        let user = match acting {
+            Acting::Owner | Acting::Helper => token
+                .and_then(|t| self.host.token(t))
+                .map(|t| t.token.user.sid.clone()),
+            Acting::Explicit | Acting::Anonymous => None,
+        };
+        self.bits.log.push(BitsEvent::ResourceAccess {
+            job: id,
+            resource,
+            name: name.to_string(),
+            acting,
+            user,
+            granted,
+        });
+    }
+
+    /// Creates a local file (temporary file, reply file) with the
+    /// local-file identity.
+    fn create_local(
+        &mut self,
+        id: JobId,
+        path: &str,
+        rules: &mut Vec<&'static str>,
+    ) -> Result<(), Fault> {
+        let (acting, token) = self.select(id, Resource::LocalFile, rules)?;
+        let op = simos::Op::Object(ObjectOp::Create {
+            thread: self.bits.thread,
+            path: path.to_string(),
+            kind: ObjectKind::File,
+            sddl: None,
+            desired: AccessMask::GENERIC_WRITE | AccessMask::DELETE,
+        });
+        let out = self.as_identity(token, &op, rules);
+        let granted = out.result.is_ok();
+        self.log_access(id, Resource::LocalFile, path, acting, Some(token), granted);
+        match out.result.error() {
+            None => Ok(()),
+            Some(e) => Err(Fault::fatal(
+                HResult::from_win32(e),
+                ErrorContext::LocalFile,
+            )),
+        }
+    }
+
+    /// Opens a local file for reading with `acting`'s token.
+    fn open_local(
+        &mut self,
+        id: JobId,
+        path: &str,
+        resource: Resource,
+        rules: &mut Vec<&'static str>,
+    ) -> Result<(), Fault> {
+        let (acting, token) = self.select(id, resource, rules)?;
+        let op = simos::Op::Object(ObjectOp::Open {
+            thread: self.bits.thread,
+            path: path.to_string(),
+            desired: AccessMask::GENERIC_READ,
+            backup_intent: false,
+        });
+        let out = self.as_identity(token, &op, rules);
+        self.log_access(id, resource, path, acting, Some(token), out.result.is_ok());
+        match out.result.error() {
+            None => Ok(()),
+            Some(e) => {
+                let context = match resource {
+                    Resource::LocalFile => ErrorContext::LocalFile,
+                    Resource::Remote => ErrorContext::RemoteFile,
+                    Resource::ClientCertificate => ErrorContext::GeneralTransport,
+                };
+                let code = if resource == Resource::ClientCertificate {
+                    HResult::WinHttpClientCertNoAccessPrivateKey
+                } else {
+                    HResult::from_win32(e)
+                };
+                Err(Fault::fatal(code, context))
+            }
+        }
+    }
+
+    /// Reaches the remote side of a file: the client certificate, the
+    /// upload source, then the server (or local source) with the right
+    /// identity. Records the size.
+    fn open_remote(
+        &mut self,
+        id: JobId,
+        index: usize,
+        rules: &mut Vec<&'static str>,
+    ) -> Result<(), Fault> {
+        let job = self
+            .bits
+            .jobs
+            .get(&id)
+            .cloned()
+            .ok_or(Fault::fatal(HResult::EHandle, ErrorContext::Unknown))?;
+        let file = job
+            .files
+            .get(index)
+            .cloned()
+            .ok_or(Fault::fatal(HResult::EHandle, ErrorContext::Unknown))?;
+        if let Some(cert) = &job.client_certificate {
+            rules.push(ids::CLIENT_CERT);
+            let system = job.owner.sid == winsec::well_known::sids::local_system();
+            if job.helper_flags & token_flags::NETWORK != 0 && !system {
+                return Err(Fault::fatal(
+                    HResult::WinHttpClientCertNoAccessPrivateKey,
+                    ErrorContext::GeneralTransport,
+                ));
+            }
+            self.open_local(id, cert, Resource::ClientCertificate, rules)?;
+        }
+        let size = if job.job_type == JobType::Download {
+            match parse_remote(&file.remote) {
+                Remote::Local(path) => {
+                    self.open_local(id, &path, Resource::Remote, rules)?;
+                    self.bits
+                        .content
+                        .get(&file.remote.to_ascii_lowercase())
+                        .copied()
+                        .unwrap_or(0)
+                }
+                Remote::Server(name) => {
+                    self.reach_server(id, &name, AccessMask::GENERIC_READ, rules)?;
+                    let kind = self.host.servers.get(&name).map(|s| s.kind);
+                    match self.bits.content.get(&file.remote.to_ascii_lowercase()) {
+                        Some(size) => *size,
+                        None => {
+                            rules.push(ids::REMOTE_FAILURE);
+                            let code = if kind.is_some_and(ServerKind::is_http) {
+                                HResult::HttpError(404)
+                            } else {
+                                HResult::from_win32(Win32Error::FileNotFound)
+                            };
+                            return Err(Fault::fatal(code, ErrorContext::RemoteFile));
+                        }
+                    }
+                }
+            }
+        } else {
+            self.open_local(id, &file.local, Resource::LocalFile, rules)?;
+            match parse_remote(&file.remote) {
+                Remote::Server(name) => {
+                    self.reach_server(id, &name, AccessMask::GENERIC_WRITE, rules)?
+                }
+                Remote::Local(_) => {
+                    rules.push(ids::REMOTE_FAILURE);
+                    return Err(Fault::fatal(HResult::EInvalidArg, ErrorContext::RemoteFile));
+                }
+            }
+            self.bits
+                .content
+                .get(&file.local.to_ascii_lowercase())
+                .copied()
+                .unwrap_or(0)
+        };
+        if let Some(f) = self
+            .bits
+            .jobs
+            .get_mut(&id)
+            .and_then(|j| j.files.get_mut(index))
+        {
+            f.remote_opened = true;
+            f.bytes_total = size;
+        }
+        Ok(())
+    }
+
+    /// The credentials to present to an HTTP server: explicit ones the
+    /// server accepts, else implicit ones, else none.
+    fn http_credentials(
+        &self,
+        job: &Job,
+        server: &simos::network::Server,
+        rules: &mut Vec<&'static str>,
+    ) -> Option<Option<(String, String)>> {
+        use simos::network::AuthScheme as S;
+        let accepts = |scheme: AuthSchemeId| match scheme {
+            AuthSchemeId::Basic => server.schemes.contains(&S::Basic),
+            AuthSchemeId::Ntlm => server.accepts_ntlm(),
+            AuthSchemeId::Negotiate => server.accepts_ntlm() || server.accepts_kerberos(),
+            AuthSchemeId::Digest | AuthSchemeId::Passport => false,
+        };
+        for ((target, scheme), c) in &job.credentials {
+            if *target == AuthTarget::Server && accepts(*scheme) {
+                if let (Some(user), Some(password)) = (&c.user, &c.password) {
+                    rules.push(ids::EXPLICIT_CREDENTIALS);
+                    return Some(Some((user.clone(), password.clone())));
+                }
+            }
+        }
+        rules.push(ids::IMPLICIT_CREDENTIALS);
+        let implicit_set = job
+            .credentials
+            .iter()
+            .any(|((_, scheme), c)| scheme.implicit_allowed() && c.user.is_none());
+        let none_set = !job
+            .credentials
+            .keys()
+            .any(|(t, _)| *t == AuthTarget::Server);
+        if implicit_set || (none_set && self.bits.policy.lm_compatibility_level >= 2) {
+            Some(None)
+        } else {
+            None
+        }
+    }
+
+    /// Reaches a server of the host with the identity the job's flags and
+    /// credentials select.
+    fn reach_server(
+        &mut self,
+        id: JobId,
+        name: &str,
+        desired: AccessMask,
+        rules: &mut Vec<&'static str>,
+    ) -> Result<(), Fault> {
+        let Some(server) = self.host.servers.get(name).cloned() else {
+            rules.push(ids::REMOTE_FAILURE);
+            return Err(Fault::transient(
+                HResult::from_win32(Win32Error::BadNetPath),
+                ErrorContext::RemoteFile,
+            ));
+        };
+        let job = self
+            .bits
+            .jobs
+            .get(&id)
+            .cloned()
+            .ok_or(Fault::fatal(HResult::EHandle, ErrorContext::Unknown))?;
+        let choice = if server.kind.is_http() {
+            self.http_credentials(&job, &server, rules)
+        } else {
+            Some(None)
+        };
+        let (acting, token) = match choice {
+            Some(None) => self.select(id, Resource::Remote, rules)?,
+            Some(Some((user, password))) => (
+                Acting::Explicit,
+                self.explicit_logon(&user, &password, rules)?,
+            ),
+            None => {
+                let machine = self.bits.machine.clone();
+                (
+                    Acting::Anonymous,
+                    self.host
+                        .builtin_token(&machine, BuiltinIdentity::Anonymous),
+                )
+            }
+        };
+        let op = simos::Op::Network(NetworkOp::Access {
+            thread: self.bits.thread,
+            server: name.to_string(),
+            desired,
+        });
+        let out = self.as_identity(token, &op, rules);
+        let result = match out.result {
+            simos::ApiResult::Err { error } => Err(Fault::fatal(
+                HResult::from_win32(error),
+                ErrorContext::RemoteFile,
+            )),
+            simos::ApiResult::Ok { value } => match value {
+                simos::Value::Remote(ra) => match &ra.outcome {
+                    RemoteOutcome::Granted => Ok(()),
+                    RemoteOutcome::Denied { reason } => {
+                        rules.push(ids::REMOTE_FAILURE);
+                        let (code, context) = match reason {
+                            Failure::Http { status } => (
+                                HResult::HttpError(*status),
+                                if *status == 407 {
+                                    ErrorContext::GeneralTransport
+                                } else {
+                                    ErrorContext::RemoteFile
+                                },
+                            ),
+                            Failure::Win32 { error } => {
+                                (HResult::from_win32(*error), ErrorContext::RemoteFile)
+                            }
+                            Failure::Kerberos { .. } => {
+                                (HResult::EAccessDenied, ErrorContext::RemoteFile)
+                            }
+                        };
+                        Err(Fault::fatal(code, context))
+                    }
+                },
+                _ => Ok(()),
+            },
+        };
+        self.log_access(
+            id,
+            Resource::Remote,
+            &server.display(name),
+            acting,
+            Some(token),
+            result.is_ok(),
+        );
+        result
+    }
+
+    /// A NEW_CREDENTIALS logon on the service thread, so the request
+    /// authenticates as the named account.
+    fn explicit_logon(
+        &mut self,
+        user: &str,
+        password: &str,
+        rules: &mut Vec<&'static str>,
+    ) -> Result<TokenId, Fault> {
+        let (domain, name) = match user.split_once('\\') {
+            Some((d, n)) => (Some(d.to_string()), n.to_string()),
+            None => (None, user.to_string()),
+        };
+        let out = self.host.apply(&simos::Op::LogonUser {
+            thread: self.bits.thread,
+            user: name,
+            domain,
+            password: password.to_string(),
+            logon_type: LogonType::NewCredentials,
+        });
+        rules.extend(out.rules.iter().copied());
+        out.result.token().ok_or(Fault::fatal(
+            HResult::HttpError(401),
+            ErrorContext::RemoteFile,
+        ))
+    }
+
+    /// Complete's rename: the final file is created with the local-file
+    /// identity (the helper token under BG_TOKEN_LOCAL_FILE, else the
+    /// caller of Complete), then the temporary file goes.
+    pub(crate) fn rename_into_place(
+        &mut self,
+        id: JobId,
+        _index: usize,
+        temp: &str,
+        local: &str,
+        caller: &Caller,
+        rules: &mut Vec<&'static str>,
+    ) -> Result<(), HResult> {
+        let job = self.bits.jobs.get(&id).cloned().ok_or(HResult::EHandle)?;
+        let (acting, token) = if job.helper_flags & token_flags::LOCAL_FILE != 0 {
+            rules.push(ids::LOCAL_IDENTITY);
+            match &job.helper {
+                Some(h) => (Acting::Helper, h.token),
+                None => {
+                    rules.push(ids::TOKEN_REQUIRED);
+                    return Err(HResult::BgETokenRequired);
+                }
+            }
+        } else {
+            let sid = &caller.token.user.sid;
+            let own = if self.rules.complete_files_owned_by_caller && *sid != job.owner.sid {
+                self.session_token(sid, caller.token.has_enabled_administrators())
+            } else {
+                None
+            };
+            match own.or_else(|| self.owner_token(&job)) {
+                Some(t) => (Acting::Owner, t),
+                None => return Err(HResult::BgETokenRequired),
+            }
+        };
+        if self.host.object(&self.bits.machine, local).is_some() {
+            let del = simos::Op::Object(ObjectOp::Delete {
+                thread: self.bits.thread,
+                path: local.to_string(),
+            });
+            let out = self.as_identity(token, &del, rules);
+            if let Some(e) = out.result.error() {
+                self.log_access(id, Resource::LocalFile, local, acting, Some(token), false);
+                return Err(HResult::from_win32(e));
+            }
+        }
+        let op = simos::Op::Object(ObjectOp::Create {
+            thread: self.bits.thread,
+            path: local.to_string(),
+            kind: ObjectKind::File,
+            sddl: None,
+            desired: AccessMask::GENERIC_WRITE,
+        });
+        let out = self.as_identity(token, &op, rules);
+        self.log_access(
+            id,
+            Resource::LocalFile,
+            local,
+            acting,
+            Some(token),
+            out.result.is_ok(),
+        );
+        if let Some(e) = out.result.error() {
+            return Err(HResult::from_win32(e));
+        }
+        self.delete_as_service(temp);
+        Ok(())
+    }
+
+    /// Deletes a file as the service itself (its own temporary files).
+    pub(crate) fn delete_as_service(&mut self, path: &str) -> bool {
+        if self.host.object(&self.bits.machine, path).is_none() {
+            return true;
+        }
+        let out = self.host.apply(&simos::Op::Object(ObjectOp::Delete {
+            thread: self.bits.thread,
+            path: path.to_string(),
+        }));
+        out.result.is_ok()
+    }
+}

@@ -1,0 +1,31 @@
+//! `bits`: the Background Intelligent Transfer Service on the simulated
+//! host.
+//!
+//! A [`World`] holds the `simos` host, the BITS service running on one of
+//! its machines, and the [`Rules`] of an OS profile. [`World::apply`] with
+//! an [`Op`] is the only way it changes; the [`Outcome`] carries the
+//! HRESULT, the value, the service's events and the host's, and the ids of
+//! the rules that decided it ([`rules`], [`profile::SWITCHES`], and the
+//! `simos` and `winsec` tables for what happened on the host).
+//!
+//! Architecture invariant: this crate is pure, like `simos`. No I/O, no
+//! clock (time is the host's logical clock, advanced by [`Op::Advance`]),
+//! no ambient randomness; collections are ordered.
+
+pub mod engine;
+pub mod hresult;
+pub mod job;
+pub mod methods;
+pub mod profile;
+pub mod rules;
+pub mod service;
+pub mod tokens;
+pub mod world;
+
+pub use hresult::HResult;
+pub use job::{ErrorContext, Job, JobId, JobState, JobType};
+pub use methods::{FileSpec, Method};
+pub use profile::{AccessCheckAt, Profile, Rules};
+pub use world::{
+    Acting, BitsEvent, Blanket, Call, Interface, Op, Outcome, PointerId, Resource, Value, World,
+};

@@ -1,0 +1,288 @@
+//! OS profiles as rule tables: `vista`, `win7`, `win10-1507`,
+//! `win10-1607` and `win11` each resolve to a [`Rules`] value, a plain
+//! struct of named switches. Code asks `rules.x`, never which release it
+//! is; a policy mutant is a `Rules` value with one switch wrong.
+//!
+//! [`SWITCHES`] describes every switch with an id, a one-line statement,
+//! its source and how to read it from a `Rules` value; `bitsim profiles`
+//! prints it as a table (one row per switch, one column per profile).
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// A Windows release with its BITS version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Profile {
+    /// Windows Vista (BITS 3.0).
+    #[serde(rename = "vista")]
+    Vista,
+    /// Windows 7 (BITS 4.0).
+    #[serde(rename = "win7")]
+    Win7,
+    /// Windows 10 1507 (BITS 10).
+    #[serde(rename = "win10-1507")]
+    Win10_1507,
+    /// Windows 10 1607 (BITS 10.1).
+    #[serde(rename = "win10-1607")]
+    Win10_1607,
+    /// Windows 11.
+    #[serde(rename = "win11")]
+    Win11,
+}
+
+impl Profile {
+    /// Every profile, oldest first.
+    pub const ALL: [Profile; 5] = [
+        Profile::Vista,
+        Profile::Win7,
+        Profile::Win10_1507,
+        Profile::Win10_1607,
+        Profile::Win11,
+    ];
+
+    /// The profile's name as scenarios and the CLI spell it.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Profile::Vista => "vista",
+            Profile::Win7 => "win7",
+            Profile::Win10_1507 => "win10-1507",
+            Profile::Win10_1607 => "win10-1607",
+            Profile::Win11 => "win11",
+        }
+    }
+
+    /// The rules in force on this release.
+    pub const fn rules(self) -> Rules {
+        let win7_or_later = !matches!(self, Profile::Vista);
+        let from_1607 = matches!(self, Profile::Win10_1607 | Profile::Win11);
+        Rules {
+            token_options: win7_or_later,
+            access_check: if win7_or_later {
+                AccessCheckAt::QueryInterface
+            } else {
+                AccessCheckAt::EveryCall
+            },
+            non_admin_helper_token: from_1607,
+            logoff_drops_helper: true,
+            ts_end_drops_helper: true,
+            elevated_jobs_need_elevation: true,
+            integrity_protects_jobs: true,
+            restricted_tokens_refused: true,
+            quotas_exempt_admins: true,
+            take_ownership_strips_credentials: true,
+            complete_files_owned_by_caller: true,
+        }
+    }
+}
+
+impl fmt::Display for Profile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Profile {
+    type Err = UnknownProfile;
+
+    fn from_str(s: &str) -> Result<Profile, UnknownProfile> {
+        Profile::ALL
+            .into_iter()
+            .find(|p| p.name().eq_ignore_ascii_case(s))
+            .ok_or_else(|| UnknownProfile(s.to_string()))
+    }
+}
+
+/// A profile name that is not one of [`Profile::ALL`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownProfile(pub String);
+
+impl fmt::Display for UnknownProfile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "unknown profile `{}`; expected one of vista, win7, win10-1507, win10-1607, win11",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for UnknownProfile {}
+
+/// Where BITS checks a caller's access to a job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccessCheckAt {
+    /// On every method call, with the caller's identity at that call.
+    EveryCall,
+    /// Once, when the interface pointer is obtained (CreateJob, GetJob,
+    /// EnumJobs, QueryInterface); later calls use what was granted then.
+    QueryInterface,
+}
+
+/// The release-dependent rules of the BITS service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Rules {
+    /// `IBitsTokenOptions` exists (`E_NOINTERFACE` otherwise).
+    pub token_options: bool,
+    /// Where access to a job is checked.
+    pub access_check: AccessCheckAt,
+    /// A non-administrator may set a helper token under the two
+    /// conditions of Windows 10 1607.
+    pub non_admin_helper_token: bool,
+    /// The owner's logoff discards the helper tokens of the owner's jobs.
+    pub logoff_drops_helper: bool,
+    /// The end of a terminal-services session discards the helper tokens
+    /// captured in it.
+    pub ts_end_drops_helper: bool,
+    /// A job created (or taken) elevated can only be reached elevated.
+    pub elevated_jobs_need_elevation: bool,
+    /// A caller at a lower integrity level than the owner's cannot touch
+    /// the job.
+    pub integrity_protects_jobs: bool,
+    /// Restricted tokens cannot create or modify jobs.
+    pub restricted_tokens_refused: bool,
+    /// MaxJobsPerUser and MaxFilesPerJob do not apply to administrators
+    /// and service accounts.
+    pub quotas_exempt_admins: bool,
+    /// TakeOwnership removes credentials, the client certificate, custom
+    /// headers and the notification command line.
+    pub take_ownership_strips_credentials: bool,
+    /// The files Complete produces belong to the caller of Complete.
+    pub complete_files_owned_by_caller: bool,
+}
+
+impl Default for Rules {
+    /// The newest profile's rules.
+    fn default() -> Rules {
+        Profile::Win11.rules()
+    }
+}
+
+/// One switch of [`Rules`], described for people.
+#[derive(Debug, Clone, Copy)]
+pub struct Switch {
+    /// Stable id.
+    pub id: &'static str,
+    /// What the switch decides, in one line.
+    pub statement: &'static str,
+    /// Where it comes from (seed file and section, or research §).
+    pub source: &'static str,
+    /// Its value in a `Rules`, as text.
+    pub value: fn(&Rules) -> String,
+}
+
+fn yes_no(b: bool) -> String {
+    if b { "yes" } else { "no" }.to_string()
+}
+
+/// Every switch of [`Rules`].
+pub const SWITCHES: &[Switch] = &[
+    Switch {
+        id: "BITS-TOKEN-OPTIONS",
+        statement: "IBitsTokenOptions exists: a job can hold a helper token besides its owner's (E_NOINTERFACE before Windows 7)",
+        source: "seed 000 ¶2 (In Windows 7, an additional token); research/bits.md §1.1",
+        value: |r| yes_no(r.token_options),
+    },
+    Switch {
+        id: "BITS-ACCESS-CHECK-AT",
+        statement: "where access to a job is checked: on every method call, or once inside IBackgroundCopyJob::QueryInterface",
+        source: "seed 000 ¶6 (Previous versions … every method call; Windows 7 … inside QueryInterface); seeds 001/002 name IBackgroundCopyJob; research/bits.md §1.4",
+        value: |r| match r.access_check {
+            AccessCheckAt::EveryCall => "every call".to_string(),
+            AccessCheckAt::QueryInterface => "QueryInterface".to_string(),
+        },
+    },
+    Switch {
+        id: "BITS-1607-NON-ADMIN-HELPER",
+        statement: "a non-administrator may set a helper token when (a) at QueryInterface its thread token's SID is the owner's and (b) the helper token has no enabled Administrators SID; before, only for a job owned by an administrator",
+        source: "seeds 001/002 (Windows 10 version 1607 note); research/bits.md §1.4 [HT][TO-SHT]",
+        value: |r| yes_no(r.non_admin_helper_token),
+    },
+    Switch {
+        id: "BITS-LOGOFF-DROPS-HELPER",
+        statement: "when the job owner logs off, the helper tokens of the owner's jobs are discarded and each incomplete job that had one goes to ERROR with BG_E_TOKEN_REQUIRED",
+        source: "seed 000 ¶4; research/bits.md §1.5",
+        value: |r| yes_no(r.logoff_drops_helper),
+    },
+    Switch {
+        id: "BITS-TS-END-DROPS-HELPER",
+        statement: "when a terminal-services session ends, the helper tokens captured in it are discarded, with the same effect on the jobs that held them",
+        source: "seed 000 ¶5; research/bits.md §1.5",
+        value: |r| yes_no(r.ts_end_drops_helper),
+    },
+    Switch {
+        id: "BITS-ELEVATED-JOB",
+        statement: "a job created or taken by an elevated owner can later be retrieved or modified only by an elevated caller (E_ACCESSDENIED)",
+        source: "research/bits.md §4.2 [SEC][J4-getownerelevationstate]",
+        value: |r| yes_no(r.elevated_jobs_need_elevation),
+    },
+    Switch {
+        id: "BITS-INTEGRITY",
+        statement: "a caller cannot modify a job whose owner token had a higher integrity level",
+        source: "research/bits.md §4.2 [SEC][J4-getownerintegritylevel]",
+        value: |r| yes_no(r.integrity_protects_jobs),
+    },
+    Switch {
+        id: "BITS-RESTRICTED-TOKEN",
+        statement: "a restricted token (with restricting SIDs) cannot create or modify jobs",
+        source: "research/bits.md §4.2 [UNC]",
+        value: |r| yes_no(r.restricted_tokens_refused),
+    },
+    Switch {
+        id: "BITS-QUOTA-EXEMPT",
+        statement: "MaxJobsPerUser and MaxFilesPerJob do not apply to administrators and service accounts",
+        source: "research/bits.md §4.4 [GP][M-createjob][J-addfile]",
+        value: |r| yes_no(r.quotas_exempt_admins),
+    },
+    Switch {
+        id: "BITS-TAKEOWNERSHIP-STRIPS",
+        statement: "TakeOwnership removes credentials, the client certificate, custom headers and the notification command line",
+        source: "research/bits.md §4.3 [J-takeownership][J2-setcredentials][J2-setnotifycmdline]",
+        value: |r| yes_no(r.take_ownership_strips_credentials),
+    },
+    Switch {
+        id: "BITS-COMPLETE-OWNER",
+        statement: "the files Complete renames into place belong to the caller of Complete (an administrator completing another user's job owns them)",
+        source: "research/bits.md §4.4 [J-complete]",
+        value: |r| yes_no(r.complete_files_owned_by_caller),
+    },
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn profiles_parse_and_print() {
+        for p in Profile::ALL {
+            assert_eq!(p.name().parse::<Profile>(), Ok(p));
+        }
+        assert!("xp".parse::<Profile>().is_err());
+    }
+
+    #[test]
+    fn the_releases_differ_where_the_seeds_say() {
+        assert!(!Profile::Vista.rules().token_options);
+        assert_eq!(
+            Profile::Vista.rules().access_check,
+            AccessCheckAt::EveryCall
+        );
+        assert_eq!(
+            Profile::Win7.rules().access_check,
+            AccessCheckAt::QueryInterface
+        );
+        assert!(!Profile::Win10_1507.rules().non_admin_helper_token);
+        assert!(Profile::Win10_1607.rules().non_admin_helper_token);
+        assert!(Profile::Win11.rules().non_admin_helper_token);
+    }
+
+    #[test]
+    fn switch_ids_are_unique() {
+        let mut ids: Vec<_> = SWITCHES.iter().map(|s| s.id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), SWITCHES.len());
+    }
+}

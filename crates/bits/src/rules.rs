@@ -1,0 +1,171 @@
+//! The BITS rules that hold on every profile: job states, ownership,
+//! helper-token use, logoff and the transfer engine, each with a stable
+//! id, a one-line statement and its source. Outcomes cite these ids; the
+//! switches that differ between releases are in [`crate::profile`].
+
+simos::rule_table! {
+    /// Creation.
+    CREATE = "BITS-CREATE":
+        "CreateJob makes a SUSPENDED job owned by the caller's effective identity, recording its elevation, integrity level and administrator status",
+        "research/bits.md §3.2 (CreateJob → SUSPENDED), §4.1, §5.2 [M-createjob][J4-*]";
+    /// Owner or administrator.
+    OWNER_OR_ADMIN = "BITS-OWNER-OR-ADMIN":
+        "only the job's owner or an administrator (BUILTIN\\Administrators enabled) may retrieve or change a job; others get E_ACCESSDENIED",
+        "research/bits.md §4.2 [M-createjob][M-getjob][SEC]";
+    /// Elevation.
+    ELEVATED = "BITS-ELEVATED-JOB":
+        "a job whose owner was elevated can be retrieved or changed only by an elevated caller",
+        "research/bits.md §4.2 [SEC]";
+    /// Integrity.
+    INTEGRITY = "BITS-INTEGRITY":
+        "a caller below the owner's integrity level may see the job but not change it",
+        "research/bits.md §4.2 [SEC] (LocalSystem jobs cannot be modified from an elevated console)";
+    /// Restricted tokens.
+    RESTRICTED = "BITS-RESTRICTED-TOKEN":
+        "a restricted token cannot create or change jobs: E_ACCESSDENIED",
+        "research/bits.md §4.2 [UNC]";
+    /// Quotas.
+    QUOTA = "BITS-QUOTA":
+        "CreateJob beyond MaxJobsPerUser (60) or MaxJobsPerMachine (300), and AddFile beyond MaxFilesPerJob (200), fail for callers that are neither administrators nor service accounts",
+        "research/bits.md §4.4 [GP][M-createjob][J-addfile]";
+    /// Enumeration.
+    ENUM = "BITS-ENUM":
+        "EnumJobs lists the caller's own jobs; BG_JOB_ENUM_ALL_USERS needs an administrator (E_ACCESSDENIED otherwise); jobs in a final state are never listed; the enumerator is a snapshot",
+        "research/bits.md §3.1, §4.2 [M-enumjobs][LC]; conformance enumjobs.getcount-is-snapshot-delta-one";
+    /// Not found.
+    NOT_FOUND = "BITS-NOT-FOUND":
+        "GetJob of an id the service does not hold (or holds in a final state) returns BG_E_NOT_FOUND",
+        "research/bits.md §2 [M-getjob]";
+    /// Interface pointers.
+    POINTER = "BITS-POINTER-CAPABILITY":
+        "an interface pointer is bound to the job, the caller's identity when it was obtained and the access granted then",
+        "design.md (COM interface pointers are capabilities); seed 000 ¶6";
+    /// QI-time check.
+    QI_CHECK = "BITS-QI-CHECK":
+        "with the check at QueryInterface, a call through a pointer uses the access granted when the pointer was obtained; with per-call checks, every call checks the caller's current identity",
+        "seed 000 ¶6; research/bits.md §1.4 [HT]";
+    /// No token options.
+    NO_TOKEN_OPTIONS = "BITS-NO-TOKEN-OPTIONS":
+        "QueryInterface for IBitsTokenOptions fails with E_NOINTERFACE where the interface does not exist",
+        "research/bits.md §1.1 [TO] (minimum client Windows 7), §6.1";
+    /// State legality.
+    FINAL_STATE = "BITS-FINAL-STATE":
+        "a job in ACKNOWLEDGED or CANCELLED accepts no state-changing or setter call: BG_E_INVALID_STATE; it never leaves that state",
+        "research/bits.md §3.1, §3.3 [LC][W-TEST]";
+    /// Resume.
+    RESUME = "BITS-RESUME":
+        "Resume moves SUSPENDED, ERROR and TRANSIENT_ERROR to QUEUED, clearing the error; a job without files stays put with BG_E_EMPTY; an active job is unchanged",
+        "research/bits.md §3.2, §3.3 [J-resume][LC][W-TEST]";
+    /// Suspend.
+    SUSPEND = "BITS-SUSPEND":
+        "Suspend moves any non-final job to SUSPENDED",
+        "research/bits.md §3.2 [LC][J-suspend]; §7 item 7 (docs/decisions.md)";
+    /// Cancel.
+    CANCEL = "BITS-CANCEL":
+        "Cancel moves any non-final job to CANCELLED and deletes its temporary files",
+        "research/bits.md §3.2 [LC][J-cancel][W-TEST]";
+    /// Complete.
+    COMPLETE = "BITS-COMPLETE":
+        "Complete renames each completed file into place, deletes the partial ones (BG_S_PARTIAL_COMPLETE) and acknowledges the job; an upload job must be TRANSFERRED; a failed rename leaves the job TRANSFERRED and returns the error",
+        "research/bits.md §3.2, §3.3 [J-complete]";
+    /// Upload has one file.
+    UPLOAD_ONE_FILE = "BITS-UPLOAD-ONE-FILE":
+        "an upload or upload-reply job holds exactly one file: a second gives BG_E_TOO_MANY_FILES, and AddFileSet then adds none",
+        "research/bits.md §5.1 [J-addfile][J-addfileset]";
+    /// AddFile names.
+    ADD_FILE = "BITS-ADD-FILE":
+        "AddFile needs an absolute local path and a remote name; the remote name is kept verbatim and checked only when the transfer runs; each new file's size is BG_SIZE_UNKNOWN",
+        "research/bits.md §3.3 [J-addfile]; conformance file.getremotename.verbatim, surprises (AddFile is lax)";
+    /// Error object.
+    ERROR_OBJECT = "BITS-ERROR-OBJECT":
+        "GetError returns the error object in ERROR and TRANSIENT_ERROR, and BG_E_ERROR_INFORMATION_UNAVAILABLE when there is none",
+        "research/bits.md §3.3 [J-geterror][W-TEST]; §7 item 8 (docs/decisions.md)";
+    /// Setter validation.
+    SETTERS = "BITS-SETTERS":
+        "setters validate their argument: display name ≤256 and description ≤1024 characters (BG_E_STRING_TOO_LONG), undefined priority, notify flags or proxy usage (E_NOTIMPL), MinimumRetryDelay raised to at least 5 seconds",
+        "research/bits.md §3.3, §5.2 [J-setdisplayname][J-setdescription][J-setpriority][J-setnotifyflags][J-setminimumretrydelay]";
+    /// Credentials.
+    CREDENTIALS = "BITS-CREDENTIALS":
+        "SetCredentials validates target and scheme, limits user name (300) and password (65535), needs a user and password for Basic, Digest and Passport, and keeps one credential per (target, scheme); RemoveCredentials returns S_FALSE when none was set",
+        "research/bits.md §2, §5.2 [J2-setcredentials][J2-removecredentials]";
+    /// TakeOwnership.
+    TAKE_OWNERSHIP = "BITS-TAKE-OWNERSHIP":
+        "TakeOwnership needs an elevated administrator; the caller becomes the owner (with its elevation and integrity) and the job then runs only while the new owner is logged on",
+        "research/bits.md §4.3 [J-takeownership]";
+    /// SetHelperToken capture.
+    HELPER_CAPTURE = "BITS-HELPER-CAPTURE":
+        "SetHelperToken captures the COM client's impersonation token; below impersonate level it fails with CO_E_FAILEDTOIMPERSONATE",
+        "seed 000 ¶3; research/bits.md §1.2 [TO-SHT]";
+    /// Admin path.
+    HELPER_ADMIN = "BITS-HELPER-ADMIN":
+        "a job owned by an administrator may have its helper token and flags set, read and cleared by anyone the job's access check admits",
+        "research/bits.md §1.2, §1.4 [TO-SHT] (before 1607, E_ACCESSDENIED means the job is not owned by an administrator)";
+    /// 1607 condition (a).
+    HELPER_OWNER_AT_QI = "BITS-1607-A":
+        "condition (a): during the QueryInterface that produced the IBitsTokenOptions pointer, the SID of the caller's thread token was the job owner's SID",
+        "seeds 001/002 (Windows 10 1607 note); research/bits.md §1.4 [HT][TO-SHT][TO-GHTF][TO-CHT][TO-GSID]";
+    /// 1607 condition (b).
+    HELPER_NOT_ADMIN = "BITS-1607-B":
+        "condition (b): the helper token (being set, or already set for SetHelperTokenFlags) does not have BUILTIN\\Administrators enabled; a UAC-filtered administrator's token has it deny-only and passes",
+        "seeds 001/002; research/bits.md §1.4 [HT][TO-SHTF]";
+    /// Flags.
+    HELPER_FLAGS = "BITS-HELPER-FLAGS":
+        "SetHelperTokenFlags accepts any combination of BG_TOKEN_LOCAL_FILE (0x1) and BG_TOKEN_NETWORK (0x2), including 0 which restores the owner for everything; other bits give E_INVALIDARG; ClearHelperToken keeps the flags",
+        "research/bits.md §1.2, §1.3 [TO-SHTF][TO-CHT][HT]; §7 item 2 (docs/decisions.md)";
+    /// Helper token SID.
+    HELPER_SID = "BITS-HELPER-SID":
+        "GetHelperTokenSid returns the helper token's user SID, or S_OK with NULL when no helper token is set",
+        "research/bits.md §1.2 [TO-GSID]; §7 item 3 (docs/decisions.md)";
+    /// Owner logoff.
+    LOGOFF = "BITS-LOGOFF":
+        "when the owner's last logon BITS recognises ends, the owner's jobs stop (TRANSFERRING/CONNECTING go back to QUEUED) until the owner logs on again",
+        "research/bits.md §3.2, §4.1 [E-bg_job_state][UNC]; §7 item 9 (docs/decisions.md)";
+    /// Token required.
+    TOKEN_REQUIRED = "BITS-TOKEN-REQUIRED":
+        "an incomplete job whose helper token was discarded goes to ERROR with BG_E_TOKEN_REQUIRED; so does a job whose flags need a helper token it does not hold, when it needs it",
+        "seed 000 ¶4–5; seeds 001/002 (recovery); research/bits.md §1.5; §7 item 4 (docs/decisions.md)";
+    /// Eligible logons.
+    ELIGIBLE_LOGON = "BITS-ELIGIBLE-LOGON":
+        "a job transfers only while its owner has a logon BITS recognises (console, Remote Desktop, fast user switching; not RunAs or LogonUser) or is LocalSystem, LocalService or NetworkService, and the network is up",
+        "research/bits.md §4.1 [UNC][SVC]";
+    /// Identity for local files.
+    LOCAL_IDENTITY = "BITS-LOCAL-IDENTITY":
+        "the download temporary file, its rename, the upload source and the reply file are opened with the helper token when BG_TOKEN_LOCAL_FILE is set, else as the owner",
+        "seed 000 ¶2; research/bits.md §1.3 [TO-SHTF]";
+    /// Identity for the network.
+    NETWORK_IDENTITY = "BITS-NETWORK-IDENTITY":
+        "SMB remote files and server or proxy NTLM/Kerberos challenges use the helper token when BG_TOKEN_NETWORK is set, else the owner",
+        "seed 000 ¶2; research/bits.md §1.3 [TO-SHTF][AUTH]";
+    /// Client certificates.
+    CLIENT_CERT = "BITS-CLIENT-CERT":
+        "the client certificate is always opened as the job owner; with BG_TOKEN_NETWORK set and an owner other than LocalSystem the job fails with 0x80072F9A",
+        "research/bits.md §1.3 [TO-SHTF]";
+    /// Implicit credentials.
+    IMPLICIT_CREDENTIALS = "BITS-IMPLICIT-CREDENTIALS":
+        "a challenge/response server is answered with the implicit credentials of the selected identity when SetCredentials(NTLM or Negotiate, NULL, NULL) was called for it or for the proxy, or when no credentials were set and LMCompatibilityLevel is 2 or more; otherwise the request goes unauthenticated",
+        "research/bits.md §1.3 [AUTH] (Using implicit credentials; LMCompatibilityLevel)";
+    /// Explicit credentials.
+    EXPLICIT_CREDENTIALS = "BITS-EXPLICIT-CREDENTIALS":
+        "explicit credentials set for the server are presented instead of any token: the request authenticates as the named account",
+        "research/bits.md §4.4 [J2-setcredentials][AUTH]";
+    /// Network loss.
+    NETWORK_LOSS = "BITS-NETWORK-LOSS":
+        "losing the network moves active jobs to TRANSIENT_ERROR with BG_E_NETWORK_DISCONNECTED; they return to QUEUED when it is back",
+        "research/bits.md §3.2 [UNC]";
+    /// Retry.
+    RETRY = "BITS-RETRY":
+        "a job in TRANSIENT_ERROR is retried (QUEUED) after MinimumRetryDelay; with no progress for NoProgressTimeout it goes to ERROR",
+        "research/bits.md §3.2, §5.2 [J-setminimumretrydelay][J-setnoprogresstimeout]";
+    /// Transfer steps.
+    TRANSFER = "BITS-TRANSFER":
+        "an eligible QUEUED job connects (CONNECTING), then moves its files in order (TRANSFERRING), and reaches TRANSFERRED when every file is complete",
+        "research/bits.md §3.2 [LC][E-bg_job_state]; §6.3 [W-FILE]";
+    /// Remote failures.
+    REMOTE_FAILURE = "BITS-REMOTE-FAILURE":
+        "a refused authentication or authorization at the server is fatal (ERROR: BG_E_HTTP_ERROR_401/407, E_ACCESSDENIED, BG_E_HTTP_ERROR_404 for a missing file); an unreachable server is transient",
+        "research/bits.md §2 [RV][J2-setcredentials], §6.3 [W-FILE]";
+    /// Inactivity.
+    INACTIVITY = "BITS-INACTIVITY":
+        "a non-final job without activity for JobInactivityTimeout (90 days) is cancelled by the service",
+        "research/bits.md §3.2, §5.2 [GP]";
+}

@@ -1,0 +1,477 @@
+//! How the service meets its callers: it learns who calls through a COM
+//! call into its own thread (the `simos` impersonation rules decide which
+//! token and level it gets), checks access to jobs, and runs the manager
+//! calls (CreateJob, GetJob, EnumJobs), QueryInterface and Release.
+//!
+//! The access check is one function, [`World::grant`]; where it runs
+//! (at QueryInterface or on every call) is the profile's
+//! `access_check` switch.
+
+use simos::{ThreadId, TokenId};
+use winsec::Token;
+
+use crate::hresult::HResult;
+use crate::job::{notify_flags, Job, JobId, JobState, JobType, Owner, Times};
+use crate::methods::{Method, Needs};
+use crate::profile::AccessCheckAt;
+use crate::rules::ids;
+use crate::world::Call;
+use crate::world::{
+    builtin_of, is_elevated, BitsEvent, Blanket, CallResult, Caller, Grant, Interface, Pointer,
+    PointerId, Reply, Target, Value, World,
+};
+
+impl World {
+    /// The caller as the service sees it: a COM call from `thread` into
+    /// the service thread with the client's blanket, then back to the
+    /// service's own identity. The token stays readable.
+    pub(crate) fn identify(
+        &mut self,
+        thread: ThreadId,
+        rules: &mut Vec<&'static str>,
+    ) -> Result<Caller, HResult> {
+        let process = self
+            .host
+            .thread(thread)
+            .map(|t| t.process)
+            .ok_or(HResult::EHandle)?;
+        let blanket: Blanket = self
+            .bits
+            .blankets
+            .get(&process)
+            .copied()
+            .unwrap_or_default();
+        let service = self.bits.thread;
+        let out = self.host.apply(&simos::Op::ComCall {
+            thread: service,
+            client: thread,
+            client_level: blanket.level,
+            cloaking: blanket.cloaking,
+        });
+        rules.extend(out.rules.iter().copied());
+        if let Some(e) = out.result.error() {
+            return Err(HResult::from_win32(e));
+        }
+        let token_id = self
+            .host
+            .effective_token_id(service)
+            .ok_or(HResult::EHandle)?;
+        let token = self
+            .host
+            .token(token_id)
+            .map(|t| t.token.clone())
+            .ok_or(HResult::EHandle)?;
+        self.host
+            .apply(&simos::Op::RevertToSelf { thread: service });
+        Ok(Caller {
+            token_id,
+            token,
+            process,
+        })
+    }
+
+    /// The access check on a job for a caller's token: owner or
+    /// administrator, elevation, then (for changes) restricted tokens and
+    /// integrity.
+    pub fn grant(&self, token: &Token, job: &Job) -> Grant {
+        let owner_match = token.user.sid == job.owner.sid;
+        let admin = token.has_enabled_administrators();
+        let refuse = |rule| Grant {
+            read: false,
+            modify: false,
+            owner_match,
+            denied_by: Some(rule),
+        };
+        if !owner_match && !admin {
+            return refuse(ids::OWNER_OR_ADMIN);
+        }
+        if self.rules.elevated_jobs_need_elevation && job.owner.elevated && !is_elevated(token) {
+            return refuse(ids::ELEVATED);
+        }
+        let mut grant = Grant {
+            read: true,
+            modify: true,
+            owner_match,
+            denied_by: None,
+        };
+        if self.rules.restricted_tokens_refused && token.is_restricted() {
+            grant.modify = false;
+            grant.denied_by = Some(ids::RESTRICTED);
+        } else if self.rules.integrity_protects_jobs && token.integrity.0 < job.owner.integrity {
+            grant.modify = false;
+            grant.denied_by = Some(ids::INTEGRITY);
+        }
+        grant
+    }
+
+    /// Hands out a pointer.
+    pub(crate) fn issue(
+        &mut self,
+        interface: Interface,
+        target: Target,
+        process: simos::ProcessId,
+        caller: &winsec::Sid,
+        grant: Grant,
+        rules: &mut Vec<&'static str>,
+    ) -> PointerId {
+        self.bits.next_pointer += 1;
+        let id = PointerId(self.bits.next_pointer);
+        rules.push(ids::POINTER);
+        self.bits.pointers.insert(
+            id,
+            Pointer {
+                id,
+                interface,
+                target,
+                process,
+                caller: caller.clone(),
+                grant,
+            },
+        );
+        self.bits.log.push(BitsEvent::PointerIssued {
+            pointer: id,
+            interface,
+            caller: caller.clone(),
+            grant,
+        });
+        id
+    }
+
+    /// Runs one BITS call.
+    pub(crate) fn call(
+        &mut self,
+        thread: ThreadId,
+        call: &Call,
+        rules: &mut Vec<&'static str>,
+    ) -> CallResult {
+        match call {
+            Call::CoCreateInstance => {
+                self.identify(thread, rules)?;
+                Ok(Reply::ok(Value::None))
+            }
+            Call::CreateJob { name, job_type } => self.create_job(thread, name, *job_type, rules),
+            Call::GetJob { job } => self.get_job(thread, *job, rules),
+            Call::EnumJobs { all_users } => self.enum_jobs(thread, *all_users, rules),
+            Call::QueryInterface { pointer, interface } => {
+                self.query_interface(thread, *pointer, *interface, rules)
+            }
+            Call::Release { pointer } => match self.bits.pointers.remove(pointer) {
+                Some(_) => Ok(Reply::ok(Value::None)),
+                None => Err(HResult::EHandle),
+            },
+            Call::Method { pointer, method } => self.method(thread, *pointer, method, rules),
+        }
+    }
+
+    fn create_job(
+        &mut self,
+        thread: ThreadId,
+        name: &str,
+        job_type: JobType,
+        rules: &mut Vec<&'static str>,
+    ) -> CallResult {
+        let caller = self.identify(thread, rules)?;
+        let token = &caller.token;
+        if self.rules.restricted_tokens_refused && token.is_restricted() {
+            rules.push(ids::RESTRICTED);
+            return Err(HResult::EAccessDenied);
+        }
+        if name.chars().count() > 256 {
+            rules.push(ids::SETTERS);
+            return Err(HResult::BgEStringTooLong);
+        }
+        let sid = token.user.sid.clone();
+        let service_account = builtin_of(&sid);
+        let exempt = self.rules.quotas_exempt_admins
+            && (token.has_enabled_administrators() || service_account.is_some());
+        let live = |j: &&Job| !j.state.is_final();
+        if !exempt {
+            let mine = self
+                .bits
+                .jobs
+                .values()
+                .filter(live)
+                .filter(|j| j.owner.sid == sid)
+                .count();
+            if mine >= self.bits.policy.max_jobs_per_user {
+                rules.push(ids::QUOTA);
+                return Err(HResult::BgETooManyJobsPerUser);
+            }
+            let all = self.bits.jobs.values().filter(live).count();
+            if all >= self.bits.policy.max_jobs_per_machine {
+                rules.push(ids::QUOTA);
+                return Err(HResult::BgETooManyJobsPerMachine);
+            }
+        }
+        rules.push(ids::CREATE);
+        let owner = self.owner_from(&caller);
+        self.bits.next_job += 1;
+        let id = JobId(self.bits.next_job);
+        let now = self.host.now;
+        let job = Job {
+            id,
+            display_name: name.to_string(),
+            description: String::new(),
+            job_type,
+            state: JobState::Suspended,
+            owner,
+            helper: None,
+            helper_flags: 0,
+            files: Vec::new(),
+            reply_file: None,
+            priority: crate::job::priority::NORMAL,
+            minimum_retry_delay: 600,
+            no_progress_timeout: 1_209_600,
+            error: None,
+            error_count: 0,
+            times: Times {
+                creation: now,
+                modification: now,
+                transfer_completion: 0,
+            },
+            last_progress: now,
+            transient_since: None,
+            notify_flags: notify_flags::DEFAULT,
+            notify_interface: false,
+            notify_cmdline: None,
+            credentials: std::collections::BTreeMap::new(),
+            client_certificate: None,
+            custom_headers: None,
+            security_flags: 0,
+            proxy: (0, None, None),
+            created_in_session: token.session_id,
+        };
+        let grant = self.grant(token, &job);
+        self.bits.log.push(BitsEvent::JobCreated {
+            job: id,
+            owner: sid,
+        });
+        self.bits.jobs.insert(id, job);
+        let pointer = self.issue(
+            Interface::Job,
+            Target::Job { job: id },
+            caller.process,
+            &caller.token.user.sid,
+            grant,
+            rules,
+        );
+        Ok(Reply::ok(Value::Job { job: id, pointer }))
+    }
+
+    /// The owner record for a caller (CreateJob, TakeOwnership).
+    pub(crate) fn owner_from(&mut self, caller: &Caller) -> Owner {
+        let token = &caller.token;
+        let sid = token.user.sid.clone();
+        let service_account = builtin_of(&sid);
+        let account = self
+            .host
+            .logon_of(caller.token_id)
+            .map(|l| l.account.clone())
+            .unwrap_or_else(|| sid.to_string());
+        let service_token = service_account.map(|who| self.service_token(who));
+        Owner {
+            sid,
+            account,
+            elevated: is_elevated(token),
+            integrity: token.integrity.0,
+            admin: token.has_enabled_administrators(),
+            always_logged_on: service_account.is_some(),
+            service_token,
+        }
+    }
+
+    /// The token BITS acts with for a service identity: its own for
+    /// LocalSystem, a service logon of the identity otherwise.
+    fn service_token(&mut self, who: simos::BuiltinIdentity) -> TokenId {
+        if who == simos::BuiltinIdentity::LocalSystem {
+            if let Some(p) = self.host.processes.get(&self.bits.process) {
+                return p.primary_token;
+            }
+        }
+        let machine = self.bits.machine.clone();
+        self.host.builtin_token(&machine, who)
+    }
+
+    fn get_job(
+        &mut self,
+        thread: ThreadId,
+        id: JobId,
+        rules: &mut Vec<&'static str>,
+    ) -> CallResult {
+        let caller = self.identify(thread, rules)?;
+        let Some(job) = self.bits.jobs.get(&id).filter(|j| !j.state.is_final()) else {
+            rules.push(ids::NOT_FOUND);
+            return Err(HResult::BgENotFound);
+        };
+        let grant = self.grant(&caller.token, job);
+        if !grant.read {
+            rules.extend(grant.denied_by);
+            return Err(HResult::EAccessDenied);
+        }
+        let pointer = self.issue(
+            Interface::Job,
+            Target::Job { job: id },
+            caller.process,
+            &caller.token.user.sid,
+            grant,
+            rules,
+        );
+        Ok(Reply::ok(Value::Pointer { pointer }))
+    }
+
+    fn enum_jobs(
+        &mut self,
+        thread: ThreadId,
+        all_users: bool,
+        rules: &mut Vec<&'static str>,
+    ) -> CallResult {
+        let caller = self.identify(thread, rules)?;
+        rules.push(ids::ENUM);
+        if all_users && !caller.token.has_enabled_administrators() {
+            return Err(HResult::EAccessDenied);
+        }
+        let items: Vec<(JobId, Grant)> = self
+            .bits
+            .jobs
+            .values()
+            .filter(|j| !j.state.is_final())
+            .filter(|j| all_users || j.owner.sid == caller.token.user.sid)
+            .map(|j| (j.id, self.grant(&caller.token, j)))
+            .filter(|(_, g)| g.read)
+            .collect();
+        let grant = Grant {
+            read: true,
+            modify: false,
+            owner_match: false,
+            denied_by: None,
+        };
+        let pointer = self.issue(
+            Interface::EnumJobs,
+            Target::Jobs { items, position: 0 },
+            caller.process,
+            &caller.token.user.sid,
+            grant,
+            rules,
+        );
+        Ok(Reply::ok(Value::Pointer { pointer }))
+    }
+
+    fn query_interface(
+        &mut self,
+        thread: ThreadId,
+        pointer: PointerId,
+        interface: Interface,
+        rules: &mut Vec<&'static str>,
+    ) -> CallResult {
+        let p = self
+            .bits
+            .pointers
+            .get(&pointer)
+            .cloned()
+            .ok_or(HResult::EHandle)?;
+        let Target::Job { job } = p.target else {
+            return Err(HResult::ENoInterface);
+        };
+        if !interface.on_job_object() {
+            return Err(HResult::ENoInterface);
+        }
+        if interface == Interface::TokenOptions && !self.rules.token_options {
+            rules.push(ids::NO_TOKEN_OPTIONS);
+            return Err(HResult::ENoInterface);
+        }
+        let caller = self.identify(thread, rules)?;
+        let j = self.bits.jobs.get(&job).ok_or(HResult::EHandle)?;
+        let grant = self.grant(&caller.token, j);
+        if self.rules.access_check == AccessCheckAt::QueryInterface {
+            rules.push(ids::QI_CHECK);
+            if !grant.read {
+                rules.extend(grant.denied_by);
+                return Err(HResult::EAccessDenied);
+            }
+        }
+        let new = self.issue(
+            interface,
+            Target::Job { job },
+            caller.process,
+            &caller.token.user.sid,
+            grant,
+            rules,
+        );
+        Ok(Reply::ok(Value::Pointer { pointer: new }))
+    }
+
+    /// The access a method call has: what the pointer was granted (check
+    /// at QueryInterface) or the caller's access now (check on every call).
+    pub(crate) fn access_for_call(
+        &mut self,
+        thread: ThreadId,
+        pointer: &Pointer,
+        job: JobId,
+        rules: &mut Vec<&'static str>,
+    ) -> Result<(Grant, Option<Caller>), HResult> {
+        rules.push(ids::QI_CHECK);
+        match self.rules.access_check {
+            AccessCheckAt::QueryInterface => Ok((pointer.grant, None)),
+            AccessCheckAt::EveryCall => {
+                let caller = self.identify(thread, rules)?;
+                let j = self.bits.jobs.get(&job).ok_or(HResult::EHandle)?;
+                let mut grant = self.grant(&caller.token, j);
+                grant.owner_match = pointer.grant.owner_match;
+                Ok((grant, Some(caller)))
+            }
+        }
+    }
+
+    /// Checks that a call may do what it needs on a job.
+    pub(crate) fn require(
+        grant: &Grant,
+        needs: Needs,
+        rules: &mut Vec<&'static str>,
+    ) -> Result<(), HResult> {
+        let ok = match needs {
+            Needs::Nothing => true,
+            Needs::Read => grant.read,
+            Needs::Modify => grant.modify,
+        };
+        if ok {
+            Ok(())
+        } else {
+            rules.extend(grant.denied_by);
+            Err(HResult::EAccessDenied)
+        }
+    }
+
+    fn method(
+        &mut self,
+        thread: ThreadId,
+        pointer: PointerId,
+        method: &Method,
+        rules: &mut Vec<&'static str>,
+    ) -> CallResult {
+        let p = self
+            .bits
+            .pointers
+            .get(&pointer)
+            .cloned()
+            .ok_or(HResult::EHandle)?;
+        if !method.callable_on(p.interface) {
+            return Err(HResult::ENoInterface);
+        }
+        match p.target.clone() {
+            Target::Jobs { items, position } => {
+                self.enum_jobs_method(&p, items, position, method, rules)
+            }
+            Target::Files {
+                job,
+                count,
+                position,
+            } => self.enum_files_method(&p, job, count, position, method, rules),
+            Target::File { job, index } => self.file_method(job, index, method),
+            Target::Job { job } => {
+                let (grant, caller) = self.access_for_call(thread, &p, job, rules)?;
+                World::require(&grant, method.needs(), rules)?;
+                self.job_method(thread, &p, job, grant, caller, method, rules)
+            }
+        }
+    }
+}
