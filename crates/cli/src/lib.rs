@@ -115,6 +115,9 @@ pub enum Command {
     Access(command::access::AccessArgs),
     /// Print the access-check rule table that decision trails cite.
     Rules(command::rules::RulesArgs),
+    /// Print the BITS rule table: one row per rule, one column per OS
+    /// profile, with each rule's source.
+    Profiles(command::profiles::ProfilesArgs),
 }
 
 impl Command {
@@ -125,6 +128,7 @@ impl Command {
             Command::Sddl(args) => command::sddl::run(args, out),
             Command::Access(args) => command::access::run(args, out),
             Command::Rules(args) => command::rules::run(args, out),
+            Command::Profiles(args) => command::profiles::run(args, out),
         }
     }
 }

@@ -642,3 +642,28 @@ fn token_file_doc_examples_parse() {
     }
     assert!(examples >= 4, "found {examples} yaml examples");
 }
+
+// ---------------------------------------------------------------- profiles
+
+#[test]
+fn profiles_prints_one_column_per_profile() {
+    let text = bitsim(&["profiles"]);
+    assert_eq!(text.code, 0);
+    let header = text.stdout.lines().next().expect("a header");
+    for p in ["vista", "win7", "win10-1507", "win10-1607", "win11"] {
+        assert!(header.contains(p), "{header}");
+    }
+    let row = text
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("BITS-TOKEN-OPTIONS "))
+        .expect("the token-options row");
+    let cells: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(&cells[1..6], ["no", "yes", "yes", "yes", "yes"]);
+    let json = bitsim(&["profiles", "--json"]).json();
+    assert!(json
+        .as_array()
+        .expect("an array")
+        .iter()
+        .any(|r| r["id"] == "BITS-LOGOFF" && r["values"]["vista"] == "in force"));
+}

@@ -838,3 +838,52 @@ fn logon_user_tcb_is_release_dependent() {
         "impersonating SYSTEM does not grant TCB"
     );
 }
+
+// ---------------------------------------------------------------- §5.2.8 COM cloaking
+
+/// Research §5.2.8: without cloaking a COM server sees the client's process
+/// token even while the client thread impersonates; with static or dynamic
+/// cloaking it sees the thread's token.
+#[test]
+fn com_cloaking_decides_which_token_the_server_sees() {
+    let mut h = host();
+    let alice = logon(&mut h, "alice", "a-pass", 1);
+    let bob_token = logon_user(&mut h, alice, "bob", "b-pass", LogonType::Interactive).unwrap();
+    let out = h.apply(&Op::ImpersonateLoggedOnUser {
+        thread: alice,
+        token: bob_token,
+    });
+    assert!(out.result.is_ok());
+    let server = service(&mut h, BuiltinIdentity::LocalSystem);
+    for (cloaking, seen, rule) in [
+        (
+            simos::Cloaking::None,
+            "alice",
+            simos::rules::ids::COM_NO_CLOAKING,
+        ),
+        (
+            simos::Cloaking::Static,
+            "bob",
+            simos::rules::ids::COM_CLOAKING,
+        ),
+        (
+            simos::Cloaking::Dynamic,
+            "bob",
+            simos::rules::ids::COM_CLOAKING,
+        ),
+    ] {
+        let out = h.apply(&Op::ComCall {
+            thread: server,
+            client: alice,
+            client_level: ImpersonationLevel::Impersonation,
+            cloaking,
+        });
+        assert!(out.rules.contains(&rule), "{cloaking:?}: {:?}", out.rules);
+        assert_eq!(
+            h.effective_token(server).unwrap().user.sid,
+            user_sid(&h, seen),
+            "{cloaking:?}"
+        );
+        h.apply(&Op::RevertToSelf { thread: server });
+    }
+}

@@ -14,6 +14,7 @@ use crate::error::Input;
 use crate::CliError;
 
 pub mod access;
+pub mod profiles;
 pub mod rules;
 pub mod sddl;
 pub mod sid;
