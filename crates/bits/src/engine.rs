@@ -248,7 +248,11 @@ impl World {
             file,
         });
         job.error_count = job.error_count.saturating_add(1);
-        let to = if fault.fatal || job.no_progress_timeout == 0 {
+        // No retry when the delay exceeds the no-progress timeout
+        // ([J-setminimumretrydelay]); a zero timeout makes every error final.
+        let no_retry =
+            job.no_progress_timeout == 0 || job.minimum_retry_delay > job.no_progress_timeout;
+        let to = if fault.fatal || no_retry {
             JobState::Error
         } else {
             job.transient_since = Some(now);
@@ -313,8 +317,10 @@ impl World {
             let Some(job) = self.bits.jobs.get(&id).cloned() else {
                 continue;
             };
+            // A QUEUED job waiting for its owner to log on is pending, not
+            // active: the policy cancels it too (research/bits.md §3.2).
             if now.saturating_sub(job.times.modification) >= self.bits.policy.job_inactivity_timeout
-                && !job.state.is_active()
+                && !matches!(job.state, JobState::Connecting | JobState::Transferring)
             {
                 rules.push(ids::INACTIVITY);
                 self.set_state(id, JobState::Cancelled, None);
@@ -704,9 +710,10 @@ impl World {
             match parse_remote(&file.remote) {
                 Remote::Local(path) => {
                     self.open_local(id, &path, Resource::Remote, rules)?;
-                    self.bits
-                        .content
+                    let content = &self.bits.content;
+                    content
                         .get(&file.remote.to_ascii_lowercase())
+                        .or_else(|| content.get(&path.to_ascii_lowercase()))
                         .copied()
                         .unwrap_or(0)
                 }

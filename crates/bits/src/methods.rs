@@ -292,8 +292,9 @@ impl Method {
             | M::Skip { .. }
             | M::Reset
             | M::GetCount => Needs::Nothing,
-            // TakeOwnership checks its caller itself.
-            M::TakeOwnership => Needs::Read,
+            // TakeOwnership changes the job (restricted tokens and lower
+            // integrity levels are refused) and also checks for an
+            // administrator itself.
             _ => Needs::Modify,
         }
     }
@@ -675,6 +676,7 @@ impl World {
             None => self.identify(thread, rules)?,
         };
         let mut partial = false;
+        let mut undeleted = false;
         for (index, f) in job.files.iter().enumerate() {
             match (&f.temp, f.completed) {
                 (Some(temp), true) => {
@@ -683,7 +685,7 @@ impl World {
                 (temp, _) => {
                     partial = partial || !f.completed;
                     if let Some(temp) = temp {
-                        self.delete_as_service(temp);
+                        undeleted |= !self.delete_as_service(temp);
                     }
                 }
             }
@@ -694,7 +696,11 @@ impl World {
             }
         }
         self.set_state(id, JobState::Acknowledged, None);
-        if partial {
+        // A partial file that could not be deleted is reported like
+        // Cancel reports it (research/bits.md §3.3 [J-complete]).
+        if undeleted {
+            Ok(Reply::with(HResult::BgSUnableToDeleteFiles, Value::None))
+        } else if partial {
             Ok(Reply::with(HResult::BgSPartialComplete, Value::None))
         } else {
             none()

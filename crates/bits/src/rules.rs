@@ -66,7 +66,7 @@ simos::rule_table! {
         "research/bits.md §3.2 [LC][J-cancel][W-TEST]";
     /// Complete.
     COMPLETE = "BITS-COMPLETE":
-        "Complete renames each completed file into place, deletes the partial ones (BG_S_PARTIAL_COMPLETE) and acknowledges the job; an upload job must be TRANSFERRED; a failed rename leaves the job TRANSFERRED and returns the error",
+        "Complete renames each completed file into place, deletes the partial ones (BG_S_PARTIAL_COMPLETE; BG_S_UNABLE_TO_DELETE_FILES when one cannot be deleted) and acknowledges the job; an upload job must be TRANSFERRED; a failed rename leaves the job as it was and returns the error",
         "research/bits.md §3.2, §3.3 [J-complete]";
     /// Upload has one file.
     UPLOAD_ONE_FILE = "BITS-UPLOAD-ONE-FILE":
@@ -98,8 +98,8 @@ simos::rule_table! {
         "seed 000 ¶3; research/bits.md §1.2 [TO-SHT]";
     /// Admin path.
     HELPER_ADMIN = "BITS-HELPER-ADMIN":
-        "a job owned by an administrator may have its helper token and flags set, read and cleared by anyone the job's access check admits",
-        "research/bits.md §1.2, §1.4 [TO-SHT] (before 1607, E_ACCESSDENIED means the job is not owned by an administrator)";
+        "an administrator may set, read and clear the helper token and flags: the job is owned by an administrator, or the pointer was obtained by a caller with BUILTIN\\Administrators enabled",
+        "research/bits.md §1.2, §1.4 [TO-SHT] (before 1607, E_ACCESSDENIED means the job is not owned by an administrator; from 1607, that the helper token has administrator rights and the caller does not)";
     /// 1607 condition (a).
     HELPER_OWNER_AT_QI = "BITS-1607-A":
         "condition (a): during the QueryInterface that produced the IBitsTokenOptions pointer, the SID of the caller's thread token was the job owner's SID",

@@ -80,6 +80,7 @@ impl World {
             read: false,
             modify: false,
             owner_match,
+            admin,
             denied_by: Some(rule),
         };
         if !owner_match && !admin {
@@ -92,6 +93,7 @@ impl World {
             read: true,
             modify: true,
             owner_match,
+            admin,
             denied_by: None,
         };
         if self.rules.restricted_tokens_refused && token.is_restricted() {
@@ -343,6 +345,7 @@ impl World {
             read: true,
             modify: false,
             owner_match: false,
+            admin: caller.token.has_enabled_administrators(),
             denied_by: None,
         };
         let pointer = self.issue(
@@ -416,6 +419,7 @@ impl World {
                 let caller = self.identify(thread, rules)?;
                 let j = self.bits.jobs.get(&job).ok_or(HResult::EHandle)?;
                 let mut grant = self.grant(&caller.token, j);
+                // Condition (a) is about the QueryInterface, whatever the profile.
                 grant.owner_match = pointer.grant.owner_match;
                 Ok((grant, Some(caller)))
             }

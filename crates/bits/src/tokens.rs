@@ -3,8 +3,8 @@
 //! may call them (research `bits.md` §1.2–§1.4; seeds 000–002).
 //!
 //! Authorisation is one function, [`World::helper_allowed`]: a job owned
-//! by an administrator admits every caller the job's access check
-//! admitted; from Windows 10 1607 a non-administrator is admitted under
+//! by an administrator, or a pointer obtained by an administrator, admits
+//! every call; from Windows 10 1607 a non-administrator is admitted under
 //! condition (a) (owner's SID at QueryInterface) and, for the calls that
 //! set something, condition (b) (the helper token has no enabled
 //! Administrators SID).
@@ -31,7 +31,7 @@ impl World {
     ) -> Result<(), HResult> {
         let owner_admin = self.bits.jobs.get(&job).is_some_and(|j| j.owner.admin);
         rules.push(ids::HELPER_ADMIN);
-        if owner_admin {
+        if owner_admin || grant.admin {
             return Ok(());
         }
         if !self.rules.non_admin_helper_token {

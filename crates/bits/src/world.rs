@@ -98,6 +98,8 @@ pub struct Grant {
     pub modify: bool,
     /// The caller's user SID was the owner's (condition (a) of 1607).
     pub owner_match: bool,
+    /// The caller had BUILTIN\Administrators enabled.
+    pub admin: bool,
     /// The rule that refused, when something was refused.
     pub denied_by: Option<&'static str>,
 }

@@ -298,6 +298,12 @@ impl Host {
         } else {
             client_level
         };
+        // A cloaked impersonation token travels at most at its own level:
+        // a thread impersonating at Identification cannot be impersonated.
+        let requested = match self.tokens.get(&client_token).map(|t| t.token.token_type) {
+            Some(TokenType::Impersonation(own)) if own < requested => own,
+            _ => requested,
+        };
         self.impersonate_at(server, client_token, requested, false, trail)
     }
 
