@@ -358,6 +358,11 @@ struct Poll {
     sleep_ticks: u64,
     /// Resume is called whenever this state is read.
     resume_in: Option<String>,
+    /// Constructed: the network drops just before this poll (0-based) and
+    /// comes back after it, so the job meets TRANSIENT_ERROR as it did on
+    /// the metered Windows 10 test machines and a conditional Resume
+    /// assertion is really made.
+    network_drop_at_poll: Option<u32>,
     expect: Option<PollChecks>,
     must: Option<PollChecks>,
 }
@@ -1109,6 +1114,10 @@ impl Run<'_> {
         let mut last = None;
         let mut resumes = 0;
         while polls < poll.max {
+            let drop_now = poll.network_drop_at_poll == Some(polls);
+            if drop_now {
+                self.world.apply(&Op::Network { up: false });
+            }
             let out = self.world.apply(&Op::Bits {
                 thread: self.thread,
                 call: Call::Method {
@@ -1161,6 +1170,9 @@ impl Run<'_> {
                     }
                 }
             }
+            if drop_now {
+                self.world.apply(&Op::Network { up: true });
+            }
             if state == until {
                 break;
             }
@@ -1186,6 +1198,16 @@ impl Run<'_> {
                         ),
                     )?;
                 }
+            }
+            if checks.resume.is_some() && resumes == 0 && poll.network_drop_at_poll.is_some() {
+                self.failed(
+                    role,
+                    own,
+                    format!(
+                        "poll: the network was dropped but the job never read {}",
+                        poll.resume_in.as_deref().unwrap_or("?")
+                    ),
+                )?;
             }
             if checks.resume.is_some() && resumes == 0 && own && matches!(role, Role::Own) {
                 self.unreached.push(format!(
