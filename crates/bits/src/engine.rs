@@ -15,7 +15,8 @@ use winsec::{AccessMask, Sid, Win32Error};
 
 use crate::hresult::HResult;
 use crate::job::{
-    token_flags, AuthSchemeId, AuthTarget, ErrorContext, Job, JobError, JobId, JobState, JobType,
+    priority, token_flags, AuthSchemeId, AuthTarget, ErrorContext, Job, JobError, JobId, JobState,
+    JobType,
 };
 use crate::rules::ids;
 use crate::world::{Acting, BitsEvent, Caller, Resource, World};
@@ -236,6 +237,77 @@ impl World {
         }
     }
 
+    /// The bandwidth policy changes: blocked background jobs wait in
+    /// TRANSIENT_ERROR until the interval ends.
+    pub(crate) fn set_bandwidth_blocked(&mut self, blocked: bool, rules: &mut Vec<&'static str>) {
+        self.bits.policy.bandwidth_blocked = blocked;
+        rules.push(ids::BANDWIDTH_POLICY);
+        let jobs: Vec<Job> = self.bits.jobs.values().cloned().collect();
+        for job in jobs {
+            if blocked && job.state.is_active() && job.priority != priority::FOREGROUND {
+                self.fail(
+                    job.id,
+                    Fault::transient(HResult::BgEBlockedByPolicy, ErrorContext::GeneralTransport),
+                    None,
+                );
+            } else if !blocked
+                && job.state == JobState::TransientError
+                && job.error.as_ref().map(|e| e.code) == Some(HResult::BgEBlockedByPolicy)
+            {
+                self.set_state(job.id, JobState::Queued, None);
+            }
+        }
+    }
+
+    /// Whether a QUEUED job may take its turn now: foreground jobs always;
+    /// a background job when no other background job is on the network and
+    /// it is the first waiting job in (priority, longest wait, id) order.
+    fn may_start(&self, id: JobId) -> bool {
+        let Some(job) = self.bits.jobs.get(&id) else {
+            return false;
+        };
+        if job.priority == priority::FOREGROUND {
+            return true;
+        }
+        let background = |j: &&Job| j.priority != priority::FOREGROUND;
+        if self
+            .bits
+            .jobs
+            .values()
+            .filter(background)
+            .any(|j| matches!(j.state, JobState::Connecting | JobState::Transferring))
+        {
+            return false;
+        }
+        let order = |j: &Job| (j.priority, j.turn_started.unwrap_or(0), j.id);
+        self.bits
+            .jobs
+            .values()
+            .filter(background)
+            .filter(|j| j.state == JobState::Queued && !j.all_files_done() && self.eligible(j.id))
+            .min_by_key(|j| order(j))
+            .is_some_and(|j| j.id == id)
+    }
+
+    /// Whether a transferring background job's turn is over: its time
+    /// slice has run out and another job of the same or a higher priority
+    /// is waiting.
+    fn turn_over(&self, job: &Job) -> bool {
+        if job.priority == priority::FOREGROUND {
+            return false;
+        }
+        let started = job.turn_started.unwrap_or(self.host.now);
+        self.host.now.saturating_sub(started) >= self.bits.policy.time_slice
+            && self.bits.jobs.values().any(|j| {
+                j.id != job.id
+                    && j.priority != priority::FOREGROUND
+                    && j.priority <= job.priority
+                    && j.state == JobState::Queued
+                    && !j.all_files_done()
+                    && self.eligible(j.id)
+            })
+    }
+
     /// Records an error and moves the job to ERROR or TRANSIENT_ERROR.
     fn fail(&mut self, id: JobId, fault: Fault, file: Option<usize>) {
         let now = self.host.now;
@@ -338,11 +410,27 @@ impl World {
                             ),
                             None,
                         );
+                    } else if self.bits.policy.bandwidth_blocked
+                        && job.priority != priority::FOREGROUND
+                    {
+                        rules.push(ids::BANDWIDTH_POLICY);
+                        self.fail(
+                            id,
+                            Fault::transient(
+                                HResult::BgEBlockedByPolicy,
+                                ErrorContext::GeneralTransport,
+                            ),
+                            None,
+                        );
                     } else if self.eligible(id) {
-                        rules.push(ids::TRANSFER);
                         if job.all_files_done() {
+                            rules.push(ids::TRANSFER);
                             self.finish(id, rules);
-                        } else {
+                        } else if self.may_start(id) {
+                            rules.extend([ids::TRANSFER, ids::SCHEDULE]);
+                            if let Some(j) = self.bits.jobs.get_mut(&id) {
+                                j.turn_started = Some(now);
+                            }
                             self.set_state(id, JobState::Connecting, None);
                         }
                     }
@@ -366,7 +454,10 @@ impl World {
                     }
                 }
                 JobState::Transferring => {
-                    if self.eligible(id) {
+                    if self.turn_over(&job) {
+                        rules.push(ids::SCHEDULE);
+                        self.set_state(id, JobState::Queued, None);
+                    } else if self.eligible(id) {
                         self.transfer_step(id, rules);
                     } else {
                         rules.push(ids::ELIGIBLE_LOGON);

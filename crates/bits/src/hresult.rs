@@ -91,6 +91,8 @@ hresults! {
     BgEInvalidAuthTarget = 0x8020_0027 => "BG_E_INVALID_AUTH_TARGET",
     /// SetCredentials: no such scheme.
     BgEInvalidAuthScheme = 0x8020_0028 => "BG_E_INVALID_AUTH_SCHEME",
+    /// MaxInternetBandwidth is 0: background transfers are blocked.
+    BgEBlockedByPolicy = 0x8020_003E => "BG_E_BLOCKED_BY_POLICY",
     /// CreateJob over MaxJobsPerUser.
     BgETooManyJobsPerUser = 0x8020_0049 => "BG_E_TOO_MANY_JOBS_PER_USER",
     /// CreateJob over MaxJobsPerMachine.

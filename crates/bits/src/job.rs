@@ -427,6 +427,8 @@ pub struct Job {
     pub last_progress: u64,
     /// When it entered TRANSIENT_ERROR.
     pub transient_since: Option<u64>,
+    /// When its current (or last) turn on the network began.
+    pub turn_started: Option<u64>,
     /// `BG_NOTIFY_*` flags.
     pub notify_flags: u32,
     /// A notification interface is registered.

@@ -152,6 +152,14 @@ simos::rule_table! {
     NETWORK_LOSS = "BITS-NETWORK-LOSS":
         "losing the network moves active jobs to TRANSIENT_ERROR with BG_E_NETWORK_DISCONNECTED; they return to QUEUED when it is back",
         "research/bits.md §3.2 [UNC]";
+    /// Bandwidth policy.
+    BANDWIDTH_POLICY = "BITS-BANDWIDTH-POLICY":
+        "while group policy sets MaxInternetBandwidth to 0, background jobs (all but FOREGROUND priority) go to TRANSIENT_ERROR with BG_E_BLOCKED_BY_POLICY; when the interval ends they are QUEUED again",
+        "research/bits.md §3.2 [GP]";
+    /// Scheduling.
+    SCHEDULE = "BITS-SCHEDULE":
+        "foreground jobs transfer concurrently with one background job; the background job is the waiting one of the highest priority that waited longest; after a time slice it goes back to QUEUED when another job of its priority is waiting",
+        "research/bits.md §3.2 [LC][E-bg_job_priority] (time slice length UNVERIFIED, docs/decisions.md)";
     /// Retry.
     RETRY = "BITS-RETRY":
         "a job in TRANSIENT_ERROR is retried (QUEUED) after MinimumRetryDelay; with no progress for NoProgressTimeout it goes to ERROR",

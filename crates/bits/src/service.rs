@@ -233,6 +233,7 @@ impl World {
             },
             last_progress: now,
             transient_since: None,
+            turn_started: None,
             notify_flags: notify_flags::DEFAULT,
             notify_interface: false,
             notify_cmdline: None,

@@ -194,6 +194,12 @@ pub struct Policy {
     pub lm_compatibility_level: u32,
     /// Bytes a job moves per second of the logical clock.
     pub bytes_per_tick: u64,
+    /// How long a background job transfers before another waiting job of
+    /// the same priority gets its turn (seconds).
+    pub time_slice: u64,
+    /// `MaxInternetBandwidth` is 0 for the current interval: background
+    /// jobs are blocked.
+    pub bandwidth_blocked: bool,
 }
 
 impl Default for Policy {
@@ -205,6 +211,8 @@ impl Default for Policy {
             job_inactivity_timeout: 90 * 24 * 3600,
             lm_compatibility_level: 3,
             bytes_per_tick: 1 << 20,
+            time_slice: 60,
+            bandwidth_blocked: false,
         }
     }
 }
@@ -440,6 +448,12 @@ pub enum Op {
     Network {
         /// Up or down.
         up: bool,
+    },
+    /// Group policy sets `MaxInternetBandwidth` to 0 for the current
+    /// interval (`blocked: true`), or the interval ends.
+    BandwidthPolicy {
+        /// Background transfers are blocked.
+        blocked: bool,
     },
     /// A remote (or local source) file gets contents of this size.
     Publish {
@@ -705,6 +719,10 @@ impl World {
             Op::Bits { thread, call } => self.call(*thread, call, &mut rules),
             Op::Network { up } => {
                 self.set_network(*up, &mut rules);
+                Ok(Reply::ok(Value::None))
+            }
+            Op::BandwidthPolicy { blocked } => {
+                self.set_bandwidth_blocked(*blocked, &mut rules);
                 Ok(Reply::ok(Value::None))
             }
             Op::Publish { name, bytes } => {

@@ -970,7 +970,9 @@ fn terminal_session_end_reaches_a_job_whose_owner_stays_logged_on() {
             error_of(&mut w, alice, from_2),
             Ok((ErrorContext::GeneralQueueManager, HResult::BgETokenRequired))
         );
-        assert_eq!(state(&w, from_1), JobState::Transferring, "{profile}");
+        // from_1 waited its turn behind from_2 (one background job at a
+        // time) and is untouched by the session's end.
+        assert_eq!(state(&w, from_1), JobState::Queued, "{profile}");
         assert_eq!(
             helper_sid(&mut w, alice, opts_1),
             Ok(Some(carol.to_string()))
@@ -1062,7 +1064,8 @@ fn each_flag_combination_selects_the_identity_for_each_resource() {
                 jobs.push((job, flags, kind));
             }
         }
-        advance(&mut w, 30);
+        // One background job transfers at a time (BITS-SCHEDULE).
+        advance(&mut w, 120);
         for &(job, flags, kind) in &jobs {
             let what = format!("{profile} flags={flags} {kind:?}");
             assert_eq!(state(&w, job), JobState::Transferred, "{what}");

@@ -1830,3 +1830,135 @@ fn missing_remote_file_is_error_http_404() {
     assert_eq!(context, ErrorContext::RemoteFile);
     assert_eq!(file.as_deref(), Some(MISSING));
 }
+
+// ---------------------------------------------------------------- scheduling and bandwidth policy
+
+/// A download of `bytes` bytes at `priority` (a fresh remote name each).
+fn sized_download(w: &mut World, t: ThreadId, name: &str, bytes: u64, priority: u32) -> PointerId {
+    let remote = format!("http://web/{name}");
+    ok(&w.apply(&Op::Publish {
+        name: remote.clone(),
+        bytes,
+    }));
+    let p = create(w, t, JobType::Download);
+    assert_eq!(
+        add_file(w, t, p, &remote, &format!("C:\\Public\\{name}")),
+        HResult::SOk
+    );
+    assert_eq!(hr(w, t, p, Method::SetPriority { priority }), HResult::SOk);
+    p
+}
+
+/// Research §3.2: "TRANSFERRING | time slice ends (round robin within a
+/// priority) | QUEUED". One background job is on the network at a time;
+/// after its slice it yields to a waiting job of its priority.
+#[test]
+fn transferring_time_slice_ends_goes_queued_round_robin() {
+    let (mut w, alice) = alice_world();
+    w.bits.policy.time_slice = 5;
+    let a = sized_download(&mut w, alice, "a.bin", 100_000, bits::job::priority::NORMAL);
+    let b = sized_download(&mut w, alice, "b.bin", 100_000, bits::job::priority::NORMAL);
+    resume(&mut w, alice, a);
+    resume(&mut w, alice, b);
+    advance(&mut w, 3);
+    assert_eq!(state(&w, a), JobState::Transferring);
+    assert_eq!(
+        state(&w, b),
+        JobState::Queued,
+        "one background job at a time"
+    );
+    advance(&mut w, 3);
+    assert_eq!(state(&w, a), JobState::Queued, "a's slice is over");
+    assert!(transitions(&w, a).contains(&(JobState::Transferring, JobState::Queued, None)));
+    advance(&mut w, 2);
+    assert_eq!(state(&w, b), JobState::Transferring, "b's turn");
+    assert_eq!(state(&w, a), JobState::Queued);
+    // A job alone keeps the network past its slice.
+    let (mut w, alice) = alice_world();
+    w.bits.policy.time_slice = 2;
+    let c = sized_download(&mut w, alice, "c.bin", 100_000, bits::job::priority::NORMAL);
+    resume(&mut w, alice, c);
+    advance(&mut w, 8);
+    assert_eq!(state(&w, c), JobState::Transferring);
+    assert!(!transitions(&w, c).contains(&(JobState::Transferring, JobState::Queued, None)));
+}
+
+/// Research §3.2 / [LC]: foreground jobs run concurrently with the one
+/// background job; a lower priority waits for the higher one.
+#[test]
+fn foreground_runs_beside_background_and_lower_priority_waits() {
+    let (mut w, alice) = alice_world();
+    let high = sized_download(&mut w, alice, "high.bin", 5000, bits::job::priority::HIGH);
+    let low = sized_download(&mut w, alice, "low.bin", 5000, bits::job::priority::LOW);
+    let fg = sized_download(
+        &mut w,
+        alice,
+        "fg.bin",
+        5000,
+        bits::job::priority::FOREGROUND,
+    );
+    resume(&mut w, alice, low);
+    resume(&mut w, alice, high);
+    resume(&mut w, alice, fg);
+    advance(&mut w, 3);
+    assert_eq!(state(&w, high), JobState::Transferring);
+    assert_eq!(state(&w, fg), JobState::Transferring);
+    assert_eq!(state(&w, low), JobState::Queued);
+    advance(&mut w, 6);
+    assert_eq!(state(&w, high), JobState::Transferred);
+    assert_eq!(state(&w, fg), JobState::Transferred);
+    assert_ne!(
+        state(&w, low),
+        JobState::Queued,
+        "low runs once high is done"
+    );
+    advance(&mut w, 10);
+    assert_eq!(state(&w, low), JobState::Transferred);
+}
+
+/// Research §3.2 [GP]: "background jobs | MaxInternetBandwidth = 0 |
+/// TRANSIENT_ERROR, BG_E_BLOCKED_BY_POLICY; QUEUED when the interval ends".
+#[test]
+fn bandwidth_policy_zero_blocks_background_jobs_until_the_interval_ends() {
+    let (mut w, alice) = alice_world();
+    let bg = sized_download(
+        &mut w,
+        alice,
+        "bg.bin",
+        100_000,
+        bits::job::priority::NORMAL,
+    );
+    let fg = sized_download(
+        &mut w,
+        alice,
+        "fg.bin",
+        100_000,
+        bits::job::priority::FOREGROUND,
+    );
+    resume(&mut w, alice, bg);
+    resume(&mut w, alice, fg);
+    advance(&mut w, 3);
+    assert_eq!(state(&w, bg), JobState::Transferring);
+    ok(&w.apply(&Op::BandwidthPolicy { blocked: true }));
+    assert_eq!(state(&w, bg), JobState::TransientError);
+    assert_eq!(
+        error_of(&mut w, alice, bg),
+        (
+            ErrorContext::GeneralTransport,
+            HResult::BgEBlockedByPolicy,
+            None
+        )
+    );
+    assert_eq!(HResult::BgEBlockedByPolicy.code(), 0x8020_003E);
+    assert_eq!(
+        state(&w, fg),
+        JobState::Transferring,
+        "foreground is not blocked"
+    );
+    advance(&mut w, 30);
+    assert_eq!(state(&w, bg), JobState::TransientError);
+    ok(&w.apply(&Op::BandwidthPolicy { blocked: false }));
+    assert_eq!(state(&w, bg), JobState::Queued);
+    advance(&mut w, 3);
+    assert_eq!(state(&w, bg), JobState::Transferring);
+}
