@@ -1016,7 +1016,6 @@ impl World {
     pub(crate) fn rename_into_place(
         &mut self,
         id: JobId,
-        _index: usize,
         temp: &str,
         local: &str,
         caller: &Caller,
@@ -1024,14 +1023,8 @@ impl World {
     ) -> Result<(), HResult> {
         let job = self.bits.jobs.get(&id).cloned().ok_or(HResult::EHandle)?;
         let (acting, token) = if job.helper_flags & token_flags::LOCAL_FILE != 0 {
-            rules.push(ids::LOCAL_IDENTITY);
-            match &job.helper {
-                Some(h) => (Acting::Helper, h.token),
-                None => {
-                    rules.push(ids::TOKEN_REQUIRED);
-                    return Err(HResult::BgETokenRequired);
-                }
-            }
+            self.select(id, Resource::LocalFile, rules)
+                .map_err(|fault| fault.code)?
         } else {
             let sid = &caller.token.user.sid;
             let own = if self.rules.complete_files_owned_by_caller && *sid != job.owner.sid {

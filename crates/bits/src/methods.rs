@@ -677,10 +677,10 @@ impl World {
         };
         let mut partial = false;
         let mut undeleted = false;
-        for (index, f) in job.files.iter().enumerate() {
+        for f in &job.files {
             match (&f.temp, f.completed) {
                 (Some(temp), true) => {
-                    self.rename_into_place(id, index, temp, &f.local, &caller, rules)?;
+                    self.rename_into_place(id, temp, &f.local, &caller, rules)?;
                 }
                 (temp, _) => {
                     partial = partial || !f.completed;
