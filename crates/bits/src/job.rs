@@ -445,8 +445,6 @@ pub struct Job {
     pub security_flags: u32,
     /// Proxy usage (`BG_JOB_PROXY_USAGE`), list and bypass list.
     pub proxy: (u32, Option<String>, Option<String>),
-    /// The terminal-services session of the caller who created the job.
-    pub created_in_session: u32,
 }
 
 impl Job {

@@ -308,7 +308,6 @@ impl Method {
                     | Method::SetHelperTokenFlags { .. }
                     | Method::ClearHelperToken
             )
-            || matches!(self, Method::TakeOwnership)
     }
 }
 

@@ -242,7 +242,6 @@ impl World {
             custom_headers: None,
             security_flags: 0,
             proxy: (0, None, None),
-            created_in_session: token.session_id,
         };
         let grant = self.grant(token, &job);
         self.bits.log.push(BitsEvent::JobCreated {
