@@ -98,7 +98,7 @@ simos::rule_table! {
         "seed 000 ¶3; research/bits.md §1.2 [TO-SHT]";
     /// Admin path.
     HELPER_ADMIN = "BITS-HELPER-ADMIN":
-        "an administrator may set, read and clear the helper token and flags: the job is owned by an administrator, or the pointer was obtained by a caller with BUILTIN\\Administrators enabled",
+        "the helper token and flags of a job owned by an administrator may be set, read and cleared; from Windows 10 1607 also by any caller whose pointer was obtained with BUILTIN\\Administrators enabled",
         "research/bits.md §1.2, §1.4 [TO-SHT] (before 1607, E_ACCESSDENIED means the job is not owned by an administrator; from 1607, that the helper token has administrator rights and the caller does not)";
     /// 1607 condition (a).
     HELPER_OWNER_AT_QI = "BITS-1607-A":

@@ -31,11 +31,14 @@ impl World {
     ) -> Result<(), HResult> {
         let owner_admin = self.bits.jobs.get(&job).is_some_and(|j| j.owner.admin);
         rules.push(ids::HELPER_ADMIN);
-        if owner_admin || grant.admin {
+        if owner_admin {
             return Ok(());
         }
         if !self.rules.non_admin_helper_token {
             return Err(HResult::EAccessDenied);
+        }
+        if grant.admin {
+            return Ok(());
         }
         rules.push(ids::HELPER_OWNER_AT_QI);
         if !grant.owner_match {
