@@ -202,6 +202,26 @@ pub enum CliError {
         /// The offending part.
         span: Span,
     },
+    /// A scenario file or directory that cannot be read.
+    #[error("cannot read `{path}`: {reason}")]
+    ReadScenario {
+        /// The path as given.
+        path: String,
+        /// The I/O error.
+        reason: io::Error,
+    },
+    /// A scenario that does not load: the file, line and column, what is
+    /// wrong and what was expected.
+    #[error("{error}")]
+    InvalidScenario {
+        /// The file's path and contents.
+        input: Input,
+        /// The loader's error.
+        error: scenario::LoadError,
+    },
+    /// A command-line value that is not one the command accepts.
+    #[error("{0}")]
+    InvalidArgument(String),
     /// Standard output could not be written.
     #[error("cannot write output: {0}")]
     Output(io::Error),
@@ -249,8 +269,11 @@ impl CliError {
             CliError::InvalidSddl { reason, .. } => Some(reason.offset),
             CliError::InvalidHex { offset, .. } => Some(*offset),
             CliError::InvalidBinary { reason, .. } => Some(reason.offset),
+            CliError::InvalidScenario { error, .. } => Some(error.position.offset),
             CliError::ReadTokenFile { .. }
             | CliError::InvalidTokenFile { .. }
+            | CliError::ReadScenario { .. }
+            | CliError::InvalidArgument(_)
             | CliError::Output(_) => None,
         }
     }
@@ -263,8 +286,12 @@ impl CliError {
             | CliError::InvalidBinary { input, .. }
             | CliError::InvalidTokenFile { input, .. }
             | CliError::InvalidMask { input, .. }
-            | CliError::InvalidMapping { input, .. } => Some(input),
-            CliError::ReadTokenFile { .. } | CliError::Output(_) => None,
+            | CliError::InvalidMapping { input, .. }
+            | CliError::InvalidScenario { input, .. } => Some(input),
+            CliError::ReadTokenFile { .. }
+            | CliError::ReadScenario { .. }
+            | CliError::InvalidArgument(_)
+            | CliError::Output(_) => None,
         }
     }
 
@@ -278,6 +305,9 @@ impl CliError {
             CliError::InvalidTokenFile { .. } => "bitsim::token_file",
             CliError::InvalidMask { .. } => "bitsim::mask",
             CliError::InvalidMapping { .. } => "bitsim::mapping",
+            CliError::ReadScenario { .. } => "bitsim::scenario::read",
+            CliError::InvalidScenario { .. } => "bitsim::scenario",
+            CliError::InvalidArgument(_) => "bitsim::argument",
             CliError::Output(_) => "bitsim::output",
         }
     }
@@ -310,7 +340,14 @@ impl CliError {
             CliError::InvalidMapping { .. } => {
                 "use one of file, key, process, thread, mutant, event, token, generic, or four comma-separated masks GR,GW,GX,GA such as 0x120089,0x120116,0x1200a0,0x1f01ff".to_string()
             }
-            CliError::Output(_) => return None,
+            CliError::ReadScenario { .. } => {
+                "pass a readable UTF-8 YAML scenario file or a directory of them".to_string()
+            }
+            CliError::InvalidScenario { error, .. } => match &error.expected {
+                Some(expected) => format!("expected {expected}\nthe format is described in docs/scenarios.md and docs/scenario.schema.json"),
+                None => "the format is described in docs/scenarios.md and docs/scenario.schema.json".to_string(),
+            },
+            CliError::InvalidArgument(_) | CliError::Output(_) => return None,
         };
         Some(text)
     }
@@ -357,7 +394,14 @@ impl CliError {
                 message,
                 span,
             } => Some(input.label(*span, message.clone())),
-            CliError::ReadTokenFile { .. } | CliError::Output(_) => None,
+            CliError::InvalidScenario { input, error } => Some(input.label(
+                Span::range(input.text(), error.position.offset, error.position.len),
+                error.message.clone(),
+            )),
+            CliError::ReadTokenFile { .. }
+            | CliError::ReadScenario { .. }
+            | CliError::InvalidArgument(_)
+            | CliError::Output(_) => None,
         }
     }
 }

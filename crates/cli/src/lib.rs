@@ -118,6 +118,14 @@ pub enum Command {
     /// Print the BITS rule table: one row per rule, one column per OS
     /// profile, with each rule's source.
     Profiles(command::profiles::ProfilesArgs),
+    /// Run one scenario and print its trace (text, JSON or Mermaid).
+    Run(command::run::RunArgs),
+    /// Run every scenario under the given paths and report which held.
+    Check(command::check::CheckArgs),
+    /// Print the JSON Schema of the scenario format.
+    Schema(command::schema::SchemaArgs),
+    /// Print the invariant catalog checked after every step.
+    Invariants(command::invariants::InvariantsArgs),
 }
 
 impl Command {
@@ -129,6 +137,10 @@ impl Command {
             Command::Access(args) => command::access::run(args, out),
             Command::Rules(args) => command::rules::run(args, out),
             Command::Profiles(args) => command::profiles::run(args, out),
+            Command::Run(args) => command::run::run(args, out),
+            Command::Check(args) => command::check::run(args, out),
+            Command::Schema(args) => command::schema::run(args, out),
+            Command::Invariants(args) => command::invariants::run(args, out),
         }
     }
 }

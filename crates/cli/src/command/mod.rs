@@ -14,8 +14,13 @@ use crate::error::Input;
 use crate::CliError;
 
 pub mod access;
+pub mod check;
+pub mod invariants;
 pub mod profiles;
 pub mod rules;
+pub mod run;
+mod scenario_files;
+pub mod schema;
 pub mod sddl;
 pub mod sid;
 

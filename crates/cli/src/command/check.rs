@@ -1,0 +1,111 @@
+//! `bitsim check [PATHS...]`: runs every scenario under the paths (default
+//! `scenarios/`) under each of its profiles and reports which held, as
+//! text (closing line `N passed, M failed`), JSON or JUnit XML.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+use serde::Serialize;
+
+use crate::command::scenario_files;
+use crate::{CliError, ExitCode};
+
+/// Arguments of `bitsim check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Scenario files or directories (searched recursively for .yaml).
+    #[arg(default_value = "scenarios")]
+    pub paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+    pub format: CheckFormat,
+}
+
+/// How `check` reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    /// One line per scenario and profile, then `N passed, M failed`.
+    Text,
+    /// A JSON summary with every failure.
+    Json,
+    /// JUnit XML: a test suite per file, a test case per scenario and profile.
+    Junit,
+}
+
+#[derive(Serialize)]
+struct Summary<'a> {
+    passed: usize,
+    failed: usize,
+    runs: Vec<RunSummary<'a>>,
+}
+
+#[derive(Serialize)]
+struct RunSummary<'a> {
+    file: &'a str,
+    scenario: &'a str,
+    profile: &'a str,
+    passed: bool,
+    failure: Option<String>,
+}
+
+/// Runs `bitsim check`.
+pub fn run(args: &CheckArgs, out: &mut dyn Write) -> Result<ExitCode, CliError> {
+    let paths = scenario_files::collect(&args.paths)?;
+    let mut runs = Vec::new();
+    let mut passed = 0;
+    let mut failed = 0;
+    for path in &paths {
+        let file = scenario_files::read(path)?;
+        let s = scenario_files::load(&file)?;
+        let these = scenario::run(&s, &file.name, &file.text, None)
+            .map_err(|e| scenario_files::invalid(&file, e))?;
+        if these.iter().all(scenario::Run::passed) {
+            passed += 1;
+        } else {
+            failed += 1;
+        }
+        runs.extend(these);
+    }
+    match args.format {
+        CheckFormat::Text => {
+            for r in &runs {
+                match r.failure() {
+                    None => writeln!(out, "ok     {} [{}] {}", r.file, r.profile, r.scenario)?,
+                    Some(step) => writeln!(
+                        out,
+                        "FAILED {} [{}] {}: {}",
+                        r.file,
+                        r.profile,
+                        r.scenario,
+                        scenario::report::failure_line(step)
+                    )?,
+                }
+            }
+            writeln!(out, "{passed} passed, {failed} failed")?;
+        }
+        CheckFormat::Json => {
+            let summary = Summary {
+                passed,
+                failed,
+                runs: runs
+                    .iter()
+                    .map(|r| RunSummary {
+                        file: &r.file,
+                        scenario: &r.scenario,
+                        profile: r.profile,
+                        passed: r.passed(),
+                        failure: r.failure().map(scenario::report::failure_line),
+                    })
+                    .collect(),
+            };
+            crate::command::write_json(out, &summary)?;
+        }
+        CheckFormat::Junit => out.write_all(scenario::report::junit(&runs).as_bytes())?,
+    }
+    Ok(if failed == 0 {
+        ExitCode::Ok
+    } else {
+        ExitCode::Failed
+    })
+}

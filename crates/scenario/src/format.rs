@@ -1,0 +1,1267 @@
+//! The scenario format: what a YAML scenario file may contain, as serde
+//! types with a JSON Schema.
+//!
+//! This module owns the shape of the file only. Whether names resolve and
+//! values make sense is checked by [`crate::load`]; what a step does is
+//! [`crate::run`]'s job. Every struct rejects unknown keys, so a typo is an
+//! error with its position, never a silently ignored line.
+//!
+//! A step is a one-key map: the key names the step (`CreateJob`, `logon`,
+//! `expect`, ...), the value carries its arguments. API calls use the
+//! Windows name of the call; environment events and expectations use
+//! lower-case names.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use schemars::gen::SchemaGenerator;
+use schemars::schema::{InstanceType, Schema, SchemaObject, SingleOrVec};
+use schemars::JsonSchema;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::{Deserialize, Serialize, Serializer};
+
+/// A scenario file.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// A short identifier (kebab-case).
+    pub name: String,
+    /// What the scenario shows and which source sentence it checks.
+    pub about: String,
+    /// The OS profile to run under (`vista`, `win7`, `win10-1507`,
+    /// `win10-1607`, `win11`); the default is `win11`.
+    #[serde(default)]
+    pub profile: Option<String>,
+    /// Several profiles: the scenario runs once under each.
+    #[serde(default)]
+    pub profiles: Vec<String>,
+    /// The simulated host. Omitted: the `corp` host (see `docs/scenarios.md`).
+    #[serde(default)]
+    pub host: HostSpec,
+    /// What happens, in order.
+    #[serde(deserialize_with = "one_key_maps")]
+    pub steps: Vec<Step>,
+}
+
+/// Steps are written as one-key maps (`- CreateJob: {...}`), not as YAML
+/// tags (`- !CreateJob {...}`), which is what the YAML crate expects of an
+/// enum by default.
+fn one_key_maps<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Step>, D::Error> {
+    serde_yaml::with::singleton_map_recursive::deserialize(d)
+}
+
+/// Which host the `host` section starts from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Base {
+    /// The CORP domain with WS01 (BITS, UAC), WEB and FS, users alice, bob,
+    /// carol and admin, servers `web` and `fs`, and published content.
+    #[default]
+    Corp,
+    /// Nothing: the section declares the domain and every machine.
+    Empty,
+}
+
+/// The `host` section: the machines, the domain, accounts, files, servers
+/// and BITS settings.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HostSpec {
+    /// The host this section adds to.
+    #[serde(default)]
+    pub base: Base,
+    /// The Active Directory domain (required with `base: empty` when
+    /// `users` is used).
+    #[serde(default)]
+    pub domain: Option<DomainSpec>,
+    /// Domain groups to add (besides Domain Users, Domain Admins and
+    /// Protected Users, which every domain has).
+    #[serde(default)]
+    pub groups: Vec<String>,
+    /// Domain accounts to add, or to change when the base has them.
+    #[serde(default)]
+    pub users: Vec<UserSpec>,
+    /// Machines to add, or to change when the base has them.
+    #[serde(default)]
+    pub machines: Vec<MachineSpec>,
+    /// Files, directories and other securable objects.
+    #[serde(default)]
+    pub files: Vec<ObjectSpec>,
+    /// Remote servers: SMB shares, HTTP sites, SQL servers, proxies.
+    #[serde(default)]
+    pub servers: Vec<ServerSpec>,
+    /// Sizes of remote files (by URL or UNC path) that jobs can transfer.
+    #[serde(default)]
+    pub content: BTreeMap<String, u64>,
+    /// The BITS service.
+    #[serde(default)]
+    pub bits: BitsSpec,
+}
+
+/// The domain.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DomainSpec {
+    /// NetBIOS name (`CORP`).
+    pub name: String,
+    /// DNS name (`corp.example`).
+    pub dns: String,
+    /// The domain SID (`S-1-5-21-x-y-z`).
+    pub sid: String,
+}
+
+/// What kind of domain account.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AccountKind {
+    /// A person.
+    #[default]
+    User,
+    /// A service account.
+    Service,
+    /// A computer account (`NAME$`).
+    Computer,
+}
+
+/// A domain account.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserSpec {
+    /// sAMAccountName.
+    pub name: String,
+    /// The password (default: the name followed by `-pw`).
+    #[serde(default)]
+    pub password: Option<String>,
+    /// The kind of account.
+    #[serde(default)]
+    pub kind: AccountKind,
+    /// Domain groups (by name) besides Domain Users.
+    #[serde(default)]
+    pub groups: Vec<String>,
+    /// Service principal names registered on the account.
+    #[serde(default)]
+    pub spns: Vec<String>,
+    /// `TRUSTED_FOR_DELEGATION`: unconstrained delegation.
+    #[serde(default)]
+    pub trusted_for_delegation: bool,
+    /// `TRUSTED_TO_AUTH_FOR_DELEGATION`: protocol transition.
+    #[serde(default)]
+    pub trusted_to_auth_for_delegation: bool,
+    /// `msDS-AllowedToDelegateTo`: SPNs for constrained delegation.
+    #[serde(default)]
+    pub allowed_to_delegate_to: Vec<String>,
+    /// Resource-based delegation: accounts allowed to delegate to this one.
+    #[serde(default)]
+    pub allowed_to_act_on_behalf: Vec<String>,
+    /// `NOT_DELEGATED`: "account is sensitive and cannot be delegated".
+    #[serde(default)]
+    pub sensitive: bool,
+}
+
+/// A local account of a machine.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LocalUserSpec {
+    /// The account name.
+    pub name: String,
+    /// The password (default: the name followed by `-pw`).
+    #[serde(default)]
+    pub password: Option<String>,
+}
+
+/// A machine.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MachineSpec {
+    /// The computer name.
+    pub name: String,
+    /// User Account Control is on (default: true for a new machine).
+    #[serde(default)]
+    pub uac: Option<bool>,
+    /// Joined to the domain (default: true when there is a domain).
+    #[serde(default)]
+    pub domain_joined: Option<bool>,
+    /// Local accounts.
+    #[serde(default)]
+    pub local_users: Vec<LocalUserSpec>,
+    /// Local groups and their members (account or group names).
+    #[serde(default)]
+    pub local_groups: BTreeMap<String, Vec<String>>,
+    /// Members added to BUILTIN\Administrators (account names).
+    #[serde(default)]
+    pub administrators: Vec<String>,
+    /// User rights granted: right name (`SeImpersonatePrivilege`,
+    /// `SeDenyInteractiveLogonRight`, ...) to account names.
+    #[serde(default)]
+    pub grant: BTreeMap<String, Vec<String>>,
+    /// User rights revoked, the same way.
+    #[serde(default)]
+    pub revoke: BTreeMap<String, Vec<String>>,
+}
+
+/// A securable object on a machine.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ObjectSpec {
+    /// The machine (default: the BITS machine).
+    #[serde(default)]
+    pub machine: Option<String>,
+    /// The path (`C:\Data`, a certificate store path, ...).
+    pub path: String,
+    /// What it is: `file` (default), `directory`, `certificate_private_key`,
+    /// `registry_key`, `event`, `mutant`.
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// Its security descriptor in SDDL.
+    pub sddl: String,
+}
+
+/// A remote server.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSpec {
+    /// The name requests use (`web` in `http://web/...`, `fs` in `\\fs\...`).
+    pub name: String,
+    /// `smb_share`, `http`, `sql` or `proxy`.
+    pub kind: String,
+    /// The machine it runs on.
+    pub machine: String,
+    /// Its service principal name.
+    pub spn: String,
+    /// Accepted authentication: `anonymous`, `basic`, `ntlm`, `kerberos`,
+    /// `negotiate` (default: negotiate).
+    #[serde(default)]
+    pub auth: Vec<String>,
+    /// The resource's security descriptor in SDDL.
+    pub sddl: String,
+    /// A proxy (another server's name) requests go through.
+    #[serde(default)]
+    pub proxy: Option<String>,
+}
+
+/// Settings of the BITS service.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BitsSpec {
+    /// The machine BITS runs on (default: WS01 on the corp host, else the
+    /// first machine in alphabetical order).
+    #[serde(default)]
+    pub machine: Option<String>,
+    /// Bytes a job moves per second of simulated time.
+    #[serde(default)]
+    pub bytes_per_tick: Option<u64>,
+    /// `LMCompatibilityLevel`.
+    #[serde(default)]
+    pub lm_compatibility_level: Option<u32>,
+    /// MaxJobsPerUser.
+    #[serde(default)]
+    pub max_jobs_per_user: Option<usize>,
+    /// MaxFilesPerJob.
+    #[serde(default)]
+    pub max_files_per_job: Option<usize>,
+    /// JobInactivityTimeout in seconds.
+    #[serde(default)]
+    pub job_inactivity_timeout: Option<u64>,
+    /// The time slice of background jobs, in seconds.
+    #[serde(default)]
+    pub time_slice: Option<u64>,
+}
+
+/// A scalar written as text, number or boolean, kept as text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scalar(pub String);
+
+impl fmt::Display for Scalar {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+struct ScalarVisitor;
+
+impl Visitor<'_> for ScalarVisitor {
+    type Value = Scalar;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a name, a number or a boolean")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Scalar, E> {
+        Ok(Scalar(v.to_string()))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Scalar, E> {
+        Ok(Scalar(v.to_string()))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Scalar, E> {
+        Ok(Scalar(v.to_string()))
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Scalar, E> {
+        Ok(Scalar(v.to_string()))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Scalar, E> {
+        Ok(Scalar("null".to_string()))
+    }
+}
+
+impl<'de> Deserialize<'de> for Scalar {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Scalar, D::Error> {
+        d.deserialize_any(ScalarVisitor)
+    }
+}
+
+fn scalar_schema() -> SchemaObject {
+    SchemaObject {
+        instance_type: Some(SingleOrVec::Vec(vec![
+            InstanceType::String,
+            InstanceType::Integer,
+            InstanceType::Boolean,
+            InstanceType::Null,
+        ])),
+        ..SchemaObject::default()
+    }
+}
+
+impl JsonSchema for Scalar {
+    fn schema_name() -> String {
+        "Scalar".to_string()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        Schema::Object(scalar_schema())
+    }
+}
+
+/// The result a call must return: one name for every profile
+/// (`E_ACCESSDENIED`, `S_OK`, `BG_E_TOKEN_REQUIRED`, a Win32 error name,
+/// hex, `success`, or `any` for no check), or a map from profile to name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Expected {
+    /// The same result under every profile.
+    One(String),
+    /// A result per profile; profiles not listed must succeed.
+    PerProfile(BTreeMap<String, String>),
+}
+
+impl Expected {
+    /// The result expected under `profile`, if one is named.
+    pub fn for_profile(&self, profile: &str) -> Option<&str> {
+        match self {
+            Expected::One(name) => Some(name),
+            Expected::PerProfile(map) => map.get(profile).map(String::as_str),
+        }
+    }
+}
+
+struct ExpectedVisitor;
+
+impl<'de> Visitor<'de> for ExpectedVisitor {
+    type Value = Expected;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a result name (E_ACCESSDENIED, S_OK, ...) or a map from profile to result")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Expected, E> {
+        Ok(Expected::One(v.to_string()))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Expected, A::Error> {
+        let mut out = BTreeMap::new();
+        while let Some((k, v)) = map.next_entry::<String, String>()? {
+            out.insert(k, v);
+        }
+        Ok(Expected::PerProfile(out))
+    }
+}
+
+impl<'de> Deserialize<'de> for Expected {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Expected, D::Error> {
+        d.deserialize_any(ExpectedVisitor)
+    }
+}
+
+impl JsonSchema for Expected {
+    fn schema_name() -> String {
+        "Expected".to_string()
+    }
+
+    fn json_schema(gen: &mut SchemaGenerator) -> Schema {
+        let one = gen.subschema_for::<String>();
+        let map = gen.subschema_for::<BTreeMap<String, String>>();
+        Schema::Object(SchemaObject {
+            subschemas: Some(Box::new(schemars::schema::SubschemaValidation {
+                one_of: Some(vec![one, map]),
+                ..Default::default()
+            })),
+            ..SchemaObject::default()
+        })
+    }
+}
+
+/// A call through a job (or file, or enumerator) pointer without arguments.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JobCall {
+    /// The calling thread.
+    pub thread: String,
+    /// The pointer (a name bound with `as`).
+    pub job: String,
+    /// The result (default: any success).
+    #[serde(default)]
+    pub expect: Option<Expected>,
+    /// The value returned (a state, a number, a SID or account, text).
+    #[serde(default)]
+    pub returns: Option<Scalar>,
+    /// A name for the pointer returned (EnumFiles).
+    #[serde(default, rename = "as")]
+    pub bind: Option<String>,
+}
+
+/// A call through a job pointer with one argument.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JobSet {
+    /// The calling thread.
+    pub thread: String,
+    /// The pointer.
+    pub job: String,
+    /// The argument: a number, flag names joined with `|`, text, or null.
+    pub value: Scalar,
+    /// The result (default: any success).
+    #[serde(default)]
+    pub expect: Option<Expected>,
+}
+
+/// `IBackgroundCopyJob::AddFile`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddFile {
+    /// The calling thread.
+    pub thread: String,
+    /// The pointer.
+    pub job: String,
+    /// The remote name (URL or UNC path).
+    pub remote: String,
+    /// The local name.
+    pub local: String,
+    /// The result (default: any success).
+    #[serde(default)]
+    pub expect: Option<Expected>,
+}
+
+/// One file of `AddFileSet`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FilePair {
+    /// The remote name.
+    pub remote: String,
+    /// The local name.
+    pub local: String,
+}
+
+/// `IBackgroundCopyJob::AddFileSet`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddFileSet {
+    /// The calling thread.
+    pub thread: String,
+    /// The pointer.
+    pub job: String,
+    /// The files.
+    pub files: Vec<FilePair>,
+    /// The result (default: any success).
+    #[serde(default)]
+    pub expect: Option<Expected>,
+}
+
+/// `IBackgroundCopyJob::SetProxySettings`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetProxySettings {
+    /// The calling thread.
+    pub thread: String,
+    /// The pointer.
+    pub job: String,
+    /// `BG_JOB_PROXY_USAGE` (name or number).
+    pub usage: Scalar,
+    /// The proxy list.
+    #[serde(default)]
+    pub list: Option<String>,
+    /// The bypass list.
+    #[serde(default)]
+    pub bypass: Option<String>,
+    /// The result (default: any success).
+    #[serde(default)]
+    pub expect: Option<Expected>,
+}
+
+/// `IBackgroundCopyJob2::SetNotifyCmdLine`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetNotifyCmdLine {
+    /// The calling thread.
+    pub thread: String,
+    /// The pointer.
+    pub job: String,
+    /// The program (null clears).
+    #[serde(default)]
+    pub program: Option<String>,
+    /// Its parameters.
+    #[serde(default)]
+    pub parameters: Option<String>,
+    /// The result (default: any success).
+    #[serde(default)]
+    pub expect: Option<Expected>,
+}
+
+/// `IBackgroundCopyJob2::SetCredentials` / `RemoveCredentials`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Credentials {
+    /// The calling thread.
+    pub thread: String,
+    /// The pointer.
+    pub job: String,
+    /// `BG_AUTH_TARGET_SERVER` or `BG_AUTH_TARGET_PROXY` (or a number).
+    pub target: Scalar,
+    /// `BG_AUTH_SCHEME_BASIC`, `_DIGEST`, `_NTLM`, `_NEGOTIATE`, `_PASSPORT`.
+    pub scheme: Scalar,
+    /// The user name (null: the implicit credentials).
+    #[serde(default)]
+    pub user: Option<String>,
+    /// The password.
+    #[serde(default)]
+    pub password: Option<String>,
+    /// The result (default: any success).
+    #[serde(default)]
+    pub expect: Option<Expected>,
+}
+
+/// `IEnumBackgroundCopyJobs::Next` / `IEnumBackgroundCopyFiles::Next`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Next {
+    /// The calling thread.
+    pub thread: String,
+    /// The enumerator pointer.
+    pub job: String,
+    /// How many to fetch.
+    pub count: u32,
+    /// Whether `pceltFetched` is passed (default: true).
+    #[serde(default = "yes")]
+    pub fetched: bool,
+    /// Names for the pointers returned, in order.
+    #[serde(default, rename = "as")]
+    pub bind: Vec<String>,
+    /// The result (default: any success).
+    #[serde(default)]
+    pub expect: Option<Expected>,
+}
+
+const fn yes() -> bool {
+    true
+}
+
+/// `CoInitializeSecurity` of the thread's process.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Blanket {
+    /// A thread of the process.
+    pub thread: String,
+    /// The impersonation level the service may use: `identification`
+    /// (COM's default), `impersonation`, `delegation`.
+    pub level: String,
+    /// `none`, `static` or `dynamic` cloaking (default: none).
+    #[serde(default)]
+    pub cloaking: Option<String>,
+}
+
+/// `IBackgroundCopyManager::CreateJob`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateJob {
+    /// The calling thread.
+    pub thread: String,
+    /// The display name (default: the `as` name).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// `download` (default), `upload` or `upload_reply`.
+    #[serde(default, rename = "type")]
+    pub job_type: Option<String>,
+    /// The name of the job pointer returned.
+    #[serde(rename = "as")]
+    pub bind: Option<String>,
+    /// The result (default: any success).
+    #[serde(default)]
+    pub expect: Option<Expected>,
+}
+
+/// `IBackgroundCopyManager::GetJob`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GetJob {
+    /// The calling thread.
+    pub thread: String,
+    /// The job: the name of any pointer to it.
+    pub job: String,
+    /// The name of the pointer returned.
+    #[serde(default, rename = "as")]
+    pub bind: Option<String>,
+    /// The result (default: any success).
+    #[serde(default)]
+    pub expect: Option<Expected>,
+}
+
+/// `IBackgroundCopyManager::EnumJobs`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EnumJobs {
+    /// The calling thread.
+    pub thread: String,
+    /// `BG_JOB_ENUM_ALL_USERS`.
+    #[serde(default)]
+    pub all_users: bool,
+    /// The name of the enumerator returned.
+    #[serde(default, rename = "as")]
+    pub bind: Option<String>,
+    /// How many jobs it must list.
+    #[serde(default)]
+    pub count: Option<usize>,
+    /// The result (default: any success).
+    #[serde(default)]
+    pub expect: Option<Expected>,
+}
+
+/// `IUnknown::QueryInterface` on a job pointer.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QueryInterface {
+    /// The calling thread.
+    pub thread: String,
+    /// The pointer.
+    pub job: String,
+    /// The interface (`IBitsTokenOptions`, `IBackgroundCopyJob2`, ...).
+    pub interface: String,
+    /// The name of the pointer returned.
+    #[serde(default, rename = "as")]
+    pub bind: Option<String>,
+    /// The result (default: any success).
+    #[serde(default)]
+    pub expect: Option<Expected>,
+}
+
+/// An interactive logon through Winlogon (console or Remote Desktop): a
+/// logon session, a terminal session and the user's shell.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Logon {
+    /// The account (`alice`, `WS01\localuser`).
+    pub user: String,
+    /// Its password (default: the name followed by `-pw`).
+    #[serde(default)]
+    pub password: Option<String>,
+    /// The machine (default: the BITS machine).
+    #[serde(default)]
+    pub machine: Option<String>,
+    /// The terminal-services session (default 1).
+    #[serde(default)]
+    pub session: Option<u32>,
+    /// A Remote Desktop logon.
+    #[serde(default)]
+    pub remote: bool,
+    /// The name of the shell's thread (default: the user name).
+    #[serde(default, rename = "as")]
+    pub bind: Option<String>,
+    /// The result (default: success).
+    #[serde(default)]
+    pub expect: Option<Expected>,
+}
+
+/// A service process.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StartService {
+    /// `LocalSystem`, `LocalService`, `NetworkService`, or an account name
+    /// (its password defaults to the name followed by `-pw`).
+    pub account: String,
+    /// Its password, for an account.
+    #[serde(default)]
+    pub password: Option<String>,
+    /// The machine (default: the BITS machine).
+    #[serde(default)]
+    pub machine: Option<String>,
+    /// The image name.
+    #[serde(default)]
+    pub image: Option<String>,
+    /// The .NET flow policy: `aspnet` (legacy on), `clr` (neither),
+    /// `always_flow`.
+    #[serde(default)]
+    pub flow: Option<String>,
+    /// The name of its main thread.
+    #[serde(rename = "as")]
+    pub bind: String,
+    /// The result (default: success).
+    #[serde(default)]
+    pub expect: Option<Expected>,
+}
+
+/// A thread makes a host API call with an optional token argument.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ThreadCall {
+    /// The calling thread.
+    pub thread: String,
+    /// The token argument, by name, when the call takes one.
+    #[serde(default)]
+    pub token: Option<String>,
+    /// An impersonation level, when the call takes one.
+    #[serde(default)]
+    pub level: Option<String>,
+    /// The name of what it returns (a token, a thread).
+    #[serde(default, rename = "as")]
+    pub bind: Option<String>,
+    /// The result (default: success).
+    #[serde(default)]
+    pub expect: Option<Expected>,
+}
+
+/// `LogonUser`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LogonUser {
+    /// The calling thread.
+    pub thread: String,
+    /// The account.
+    pub user: String,
+    /// The password (default: the name followed by `-pw`).
+    #[serde(default)]
+    pub password: Option<String>,
+    /// `interactive`, `network`, `batch`, `service`, `unlock`,
+    /// `network_cleartext`, `new_credentials`.
+    #[serde(rename = "type")]
+    pub logon_type: String,
+    /// The name of the token returned.
+    #[serde(default, rename = "as")]
+    pub bind: Option<String>,
+    /// The result (default: success).
+    #[serde(default)]
+    pub expect: Option<Expected>,
+}
+
+/// `LsaLogonUser` with `KERB_S4U_LOGON` (`new WindowsIdentity(upn)`).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct S4uLogon {
+    /// The calling thread.
+    pub thread: String,
+    /// The user principal name (`alice@corp.example`).
+    pub upn: String,
+    /// The name of the token returned.
+    #[serde(default, rename = "as")]
+    pub bind: Option<String>,
+    /// The result (default: success).
+    #[serde(default)]
+    pub expect: Option<Expected>,
+}
+
+/// `ImpersonateNamedPipeClient`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PipeClient {
+    /// The server thread.
+    pub thread: String,
+    /// The client thread.
+    pub client: String,
+    /// The level the client allows (`SECURITY_SQOS`).
+    pub level: String,
+    /// The result (default: success).
+    #[serde(default)]
+    pub expect: Option<Expected>,
+}
+
+/// `CreateProcess` / `CreateProcessAsUser`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateProcess {
+    /// The calling thread.
+    pub thread: String,
+    /// The primary token (`CreateProcessAsUser` only).
+    #[serde(default)]
+    pub token: Option<String>,
+    /// The image.
+    #[serde(default)]
+    pub image: Option<String>,
+    /// The name of the new process's main thread.
+    #[serde(default, rename = "as")]
+    pub bind: Option<String>,
+    /// The result (default: success).
+    #[serde(default)]
+    pub expect: Option<Expected>,
+}
+
+/// `CreateThread` and its managed relatives.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateThread {
+    /// The calling thread.
+    pub thread: String,
+    /// `native`, `managed_thread`, `queue_user_work_item`,
+    /// `unsafe_queue_user_work_item`, `sta_com_call`.
+    pub how: String,
+    /// The name of the new thread.
+    #[serde(rename = "as")]
+    pub bind: String,
+    /// The result (default: success).
+    #[serde(default)]
+    pub expect: Option<Expected>,
+}
+
+/// A thread creates or opens a securable object.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FileCall {
+    /// The calling thread.
+    pub thread: String,
+    /// The path.
+    pub path: String,
+    /// The access wanted (`GENERIC_READ`, `FILE_ALL_ACCESS|WRITE_DAC`,
+    /// `0x120089`).
+    #[serde(default)]
+    pub desired: Option<String>,
+    /// For CreateFile: `file` (default) or `directory`.
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// For CreateFile: an explicit security descriptor; for
+    /// SetFileSecurity: the new one.
+    #[serde(default)]
+    pub sddl: Option<String>,
+    /// `FILE_FLAG_BACKUP_SEMANTICS` (OpenFile).
+    #[serde(default)]
+    pub backup_intent: bool,
+    /// Whose token the access check used (an account name).
+    #[serde(default)]
+    pub checked_as: Option<String>,
+    /// The result (default: success).
+    #[serde(default)]
+    pub expect: Option<Expected>,
+}
+
+/// A thread reaches a remote server as its effective token.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccessServer {
+    /// The calling thread.
+    pub thread: String,
+    /// The server's name.
+    pub server: String,
+    /// The access wanted (default `GENERIC_READ`).
+    #[serde(default)]
+    pub desired: Option<String>,
+    /// Who the server saw: an account name, or `ANONYMOUS LOGON`.
+    #[serde(default)]
+    pub saw: Option<String>,
+    /// Whether the server granted the access (its ACL, or its refusal of
+    /// an anonymous or unauthenticated caller).
+    #[serde(default)]
+    pub granted: Option<bool>,
+    /// How the identity got there: `credentials`, `new_credentials`,
+    /// `machine_account`, `unconstrained`, `constrained`, `resource_based`,
+    /// `anonymous`.
+    #[serde(default)]
+    pub via: Option<String>,
+    /// The result (default: success).
+    #[serde(default)]
+    pub expect: Option<Expected>,
+}
+
+/// An administrator changes an object's security descriptor outside the
+/// scenario's threads (or defines a new object).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetAcl {
+    /// The machine (default: the BITS machine).
+    #[serde(default)]
+    pub machine: Option<String>,
+    /// The path.
+    pub path: String,
+    /// The kind (default `file`).
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// The new security descriptor.
+    pub sddl: String,
+}
+
+/// Content appears on a server (or a local source file).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Publish {
+    /// URL, UNC path or local path.
+    pub name: String,
+    /// Its size.
+    pub bytes: u64,
+}
+
+/// Checks of a job's state.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectJob {
+    /// Check only under these profiles (default: every profile the
+    /// scenario runs under).
+    #[serde(default)]
+    pub only: Vec<String>,
+    /// The job (any pointer name bound to it).
+    pub job: String,
+    /// Its state (`QUEUED`, `TRANSFERRING`, `ERROR`, ...).
+    #[serde(default)]
+    pub state: Option<String>,
+    /// Its error code (`BG_E_TOKEN_REQUIRED`, ...), or `none`.
+    #[serde(default)]
+    pub error: Option<String>,
+    /// Its error context (`BG_ERROR_CONTEXT_REMOTE_FILE`, ...).
+    #[serde(default)]
+    pub context: Option<String>,
+    /// The account whose helper token the job holds, or `none`.
+    #[serde(default)]
+    pub helper_token: Option<String>,
+    /// The helper-token flags (number or names).
+    #[serde(default)]
+    pub helper_flags: Option<Scalar>,
+    /// The owner's account.
+    #[serde(default)]
+    pub owner: Option<String>,
+    /// Bytes transferred, all files together.
+    #[serde(default)]
+    pub bytes_transferred: Option<u64>,
+    /// Files completed.
+    #[serde(default)]
+    pub files_transferred: Option<usize>,
+}
+
+/// Checks of a thread's identity.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectThread {
+    /// Check only under these profiles (default: every profile the
+    /// scenario runs under).
+    #[serde(default)]
+    pub only: Vec<String>,
+    /// The thread.
+    pub thread: String,
+    /// The user of its effective token (an account name).
+    #[serde(default)]
+    pub user: Option<String>,
+    /// Whether it is impersonating.
+    #[serde(default)]
+    pub impersonating: Option<bool>,
+    /// The level of its impersonation token.
+    #[serde(default)]
+    pub level: Option<String>,
+    /// Whether its effective token's logon session holds network
+    /// credentials.
+    #[serde(default)]
+    pub network_credentials: Option<bool>,
+    /// Groups that must be enabled in its effective token (names or SIDs).
+    #[serde(default)]
+    pub enabled: Vec<String>,
+    /// Groups that must not be enabled.
+    #[serde(default)]
+    pub not_enabled: Vec<String>,
+}
+
+/// Checks of a token's properties.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectToken {
+    /// Check only under these profiles (default: every profile the
+    /// scenario runs under).
+    #[serde(default)]
+    pub only: Vec<String>,
+    /// The token.
+    pub token: String,
+    /// Its user.
+    #[serde(default)]
+    pub user: Option<String>,
+    /// `primary`, or the impersonation level.
+    #[serde(default, rename = "type")]
+    pub token_type: Option<String>,
+    /// Whether its logon session holds network credentials.
+    #[serde(default)]
+    pub network_credentials: Option<bool>,
+    /// Groups that must be enabled (names or SIDs).
+    #[serde(default)]
+    pub enabled: Vec<String>,
+    /// Groups that must not be enabled.
+    #[serde(default)]
+    pub not_enabled: Vec<String>,
+}
+
+/// A resource the transfer engine reached for a job, since the previous
+/// `expect_access` step.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectAccess {
+    /// Check only under these profiles (default: every profile the
+    /// scenario runs under).
+    #[serde(default)]
+    pub only: Vec<String>,
+    /// The job.
+    pub job: String,
+    /// `local_file`, `remote` or `client_certificate`.
+    pub resource: String,
+    /// Whose identity was used: `owner`, `helper`, `explicit`, `anonymous`.
+    #[serde(default)]
+    pub acting: Option<String>,
+    /// The account of the token used.
+    #[serde(default)]
+    pub user: Option<String>,
+    /// Whether it was granted.
+    #[serde(default)]
+    pub granted: Option<bool>,
+    /// `false`: no such access may have happened.
+    #[serde(default = "yes")]
+    pub happened: bool,
+}
+
+/// One step.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub enum Step {
+    // ----- environment -----
+    /// A Winlogon logon (console or Remote Desktop).
+    #[serde(rename = "logon")]
+    Logon(Logon),
+    /// The logon session of a thread's process ends.
+    #[serde(rename = "logoff")]
+    Logoff(String),
+    /// A terminal-services session on the BITS machine ends.
+    #[serde(rename = "end_session")]
+    EndSession(u32),
+    /// A service process starts.
+    #[serde(rename = "start_service")]
+    StartService(StartService),
+    /// "Run as administrator": a new process with the elevated twin of the
+    /// thread's filtered token, in the same session.
+    #[serde(rename = "run_as_admin")]
+    RunAsAdmin(ThreadCall),
+    /// The network goes `down` or comes back `up`.
+    #[serde(rename = "network")]
+    Network(String),
+    /// `MaxInternetBandwidth` is 0 (`true`) or the interval ends (`false`).
+    #[serde(rename = "bandwidth_blocked")]
+    BandwidthBlocked(bool),
+    /// Content appears.
+    #[serde(rename = "publish")]
+    Publish(Publish),
+    /// The clock advances (seconds) and BITS runs.
+    #[serde(rename = "advance")]
+    Advance(u64),
+    /// An object's security descriptor is set outside the scenario.
+    #[serde(rename = "set_acl")]
+    SetAcl(SetAcl),
+
+    // ----- BITS -----
+    /// `CoInitializeSecurity`.
+    CoInitializeSecurity(Blanket),
+    /// `IBackgroundCopyManager::CreateJob`.
+    CreateJob(CreateJob),
+    /// `IBackgroundCopyManager::GetJob`.
+    GetJob(GetJob),
+    /// `IBackgroundCopyManager::EnumJobs`.
+    EnumJobs(EnumJobs),
+    /// `QueryInterface`.
+    QueryInterface(QueryInterface),
+    /// `Release`.
+    Release(JobCall),
+    /// `Resume`.
+    Resume(JobCall),
+    /// `Suspend`.
+    Suspend(JobCall),
+    /// `Cancel`.
+    Cancel(JobCall),
+    /// `Complete`.
+    Complete(JobCall),
+    /// `AddFile`.
+    AddFile(AddFile),
+    /// `AddFileSet`.
+    AddFileSet(AddFileSet),
+    /// `GetState`.
+    GetState(JobCall),
+    /// `GetProgress` (returns `bytes/total`).
+    GetProgress(JobCall),
+    /// `GetError` (returns the error code's name).
+    GetError(JobCall),
+    /// `GetErrorCount`.
+    GetErrorCount(JobCall),
+    /// `GetOwner` (returns the SID).
+    GetOwner(JobCall),
+    /// `GetId`.
+    GetId(JobCall),
+    /// `GetType`.
+    GetType(JobCall),
+    /// `GetTimes`.
+    GetTimes(JobCall),
+    /// `GetDisplayName`.
+    GetDisplayName(JobCall),
+    /// `SetDisplayName`.
+    SetDisplayName(JobSet),
+    /// `GetDescription`.
+    GetDescription(JobCall),
+    /// `SetDescription`.
+    SetDescription(JobSet),
+    /// `SetPriority`.
+    SetPriority(JobSet),
+    /// `GetPriority`.
+    GetPriority(JobCall),
+    /// `SetNotifyFlags`.
+    SetNotifyFlags(JobSet),
+    /// `GetNotifyFlags`.
+    GetNotifyFlags(JobCall),
+    /// `SetNotifyInterface` (value: true to set one, false for NULL).
+    SetNotifyInterface(JobSet),
+    /// `GetNotifyInterface`.
+    GetNotifyInterface(JobCall),
+    /// `SetMinimumRetryDelay`.
+    SetMinimumRetryDelay(JobSet),
+    /// `GetMinimumRetryDelay`.
+    GetMinimumRetryDelay(JobCall),
+    /// `SetNoProgressTimeout`.
+    SetNoProgressTimeout(JobSet),
+    /// `GetNoProgressTimeout`.
+    GetNoProgressTimeout(JobCall),
+    /// `SetProxySettings`.
+    SetProxySettings(SetProxySettings),
+    /// `TakeOwnership`.
+    TakeOwnership(JobCall),
+    /// `EnumFiles`.
+    EnumFiles(JobCall),
+    /// `SetNotifyCmdLine`.
+    SetNotifyCmdLine(SetNotifyCmdLine),
+    /// `SetCredentials`.
+    SetCredentials(Credentials),
+    /// `RemoveCredentials`.
+    RemoveCredentials(Credentials),
+    /// `GetOwnerElevationState`.
+    GetOwnerElevationState(JobCall),
+    /// `GetOwnerIntegrityLevel`.
+    GetOwnerIntegrityLevel(JobCall),
+    /// `SetClientCertificateByName` (value: the certificate's path).
+    SetClientCertificate(JobSet),
+    /// `RemoveClientCertificate`.
+    RemoveClientCertificate(JobCall),
+    /// `SetCustomHeaders`.
+    SetCustomHeaders(JobSet),
+    /// `GetCustomHeaders`.
+    GetCustomHeaders(JobCall),
+    /// `SetSecurityFlags`.
+    SetSecurityFlags(JobSet),
+    /// `GetSecurityFlags`.
+    GetSecurityFlags(JobCall),
+    /// `IBitsTokenOptions::SetHelperToken`: the caller's thread token.
+    SetHelperToken(JobCall),
+    /// `IBitsTokenOptions::SetHelperTokenFlags`.
+    SetHelperTokenFlags(JobSet),
+    /// `IBitsTokenOptions::GetHelperTokenFlags`.
+    GetHelperTokenFlags(JobCall),
+    /// `IBitsTokenOptions::ClearHelperToken`.
+    ClearHelperToken(JobCall),
+    /// `IBitsTokenOptions::GetHelperTokenSid`.
+    GetHelperTokenSid(JobCall),
+    /// `IBackgroundCopyFile::GetRemoteName`.
+    GetRemoteName(JobCall),
+    /// `IBackgroundCopyFile::GetLocalName`.
+    GetLocalName(JobCall),
+    /// `IBackgroundCopyFile::GetProgress`.
+    GetFileProgress(JobCall),
+    /// Enumerator `Next`.
+    Next(Next),
+    /// Enumerator `Skip` (value: count).
+    Skip(JobSet),
+    /// Enumerator `Reset`.
+    Reset(JobCall),
+    /// Enumerator `GetCount`.
+    GetCount(JobCall),
+
+    // ----- host API -----
+    /// `LogonUser`.
+    LogonUser(LogonUser),
+    /// `LsaLogonUser(KERB_S4U_LOGON)`.
+    S4uLogon(S4uLogon),
+    /// `ImpersonateLoggedOnUser`.
+    ImpersonateLoggedOnUser(ThreadCall),
+    /// `WindowsIdentity.Impersonate` (managed impersonation).
+    WindowsIdentityImpersonate(ThreadCall),
+    /// `ImpersonateNamedPipeClient`.
+    ImpersonateNamedPipeClient(PipeClient),
+    /// `ImpersonateSelf`.
+    ImpersonateSelf(ThreadCall),
+    /// `SetThreadToken` (no token: remove the thread's token).
+    SetThreadToken(ThreadCall),
+    /// `RevertToSelf`.
+    RevertToSelf(ThreadCall),
+    /// `OpenThreadToken`.
+    OpenThreadToken(ThreadCall),
+    /// `DuplicateToken` (always an impersonation token).
+    DuplicateToken(ThreadCall),
+    /// `DuplicateTokenEx` with `TokenPrimary`.
+    DuplicateTokenExPrimary(ThreadCall),
+    /// `DuplicateTokenEx` with `TokenImpersonation`.
+    DuplicateTokenEx(ThreadCall),
+    /// `CreateProcess`.
+    CreateProcess(CreateProcess),
+    /// `CreateProcessAsUser`.
+    CreateProcessAsUser(CreateProcess),
+    /// `CreateThread` or a managed equivalent.
+    CreateThread(CreateThread),
+    /// `ExecutionContext.SuppressFlow` (`RestoreFlow` with `false`).
+    SuppressFlow(ThreadCall),
+    /// `RestoreFlow`.
+    RestoreFlow(ThreadCall),
+    /// `CreateFile` (a new object).
+    CreateFile(FileCall),
+    /// `CreateFile` on an existing object.
+    OpenFile(FileCall),
+    /// `SetFileSecurity`.
+    SetFileSecurity(FileCall),
+    /// `DeleteFile`.
+    DeleteFile(FileCall),
+    /// A connection to a remote server as the thread's effective token.
+    AccessServer(AccessServer),
+
+    // ----- expectations -----
+    /// Checks a job.
+    #[serde(rename = "expect")]
+    Expect(ExpectJob),
+    /// Checks a thread.
+    #[serde(rename = "expect_thread")]
+    ExpectThread(ExpectThread),
+    /// Checks a token.
+    #[serde(rename = "expect_token")]
+    ExpectToken(ExpectToken),
+    /// Checks what the transfer engine reached.
+    #[serde(rename = "expect_access")]
+    ExpectAccess(ExpectAccess),
+}
+
+/// The JSON Schema of the format, pretty-printed.
+pub fn schema_json() -> String {
+    let schema = schemars::schema_for!(Scenario);
+    serde_json::to_string_pretty(&schema).unwrap_or_default() + "\n"
+}
+
+impl Serialize for Scalar {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl Serialize for Expected {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Expected::One(name) => s.serialize_str(name),
+            Expected::PerProfile(map) => map.serialize(s),
+        }
+    }
+}

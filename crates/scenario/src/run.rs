@@ -1,0 +1,2018 @@
+//! Running a scenario: each step becomes at most one `bits::Op` applied
+//! with `World::apply`, its result is compared with the step's
+//! expectation, every invariant is checked on the transition, and a
+//! record of the step goes into the trace.
+//!
+//! This module owns the meaning of each step (which operation it makes,
+//! which names it binds, what its checks compare) and the trace records.
+//! It decides nothing about Windows: every result comes from the world.
+
+use std::collections::BTreeMap;
+
+use bits::{
+    BitsEvent, Call, HResult, Interface, JobId, JobState, JobType, Method, Op, Outcome, PointerId,
+    Profile, Value, World,
+};
+use serde::Serialize;
+use simos::network::NetworkOp;
+use simos::objects::ObjectOp;
+use simos::{
+    BuiltinIdentity, Cloaking, FlowPolicy, LogonType, ServiceAccount, ThreadId, ThreadStart,
+    TokenId,
+};
+use winsec::{AccessMask, ImpersonationLevel, Sid, TokenType, Win32Error};
+
+use crate::format::{Expected, JobCall, JobSet, Scalar, Scenario, Step};
+use crate::host::{self, default_password, resolve};
+use crate::invariants::{self, Transition, Violation};
+use crate::load::{LoadError, Position};
+use crate::locate::Locator;
+
+/// The profiles a scenario runs under, in the order given (default win11).
+pub fn profiles_of(s: &Scenario) -> Vec<Profile> {
+    let mut out: Vec<Profile> = Vec::new();
+    for name in s.profile.iter().chain(s.profiles.iter()) {
+        if let Ok(p) = name.parse::<Profile>() {
+            if !out.contains(&p) {
+                out.push(p);
+            }
+        }
+    }
+    if out.is_empty() {
+        out.push(Profile::Win11);
+    }
+    out
+}
+
+/// One check a step made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Check {
+    /// What was compared.
+    pub what: String,
+    /// What the scenario expected.
+    pub expected: String,
+    /// What happened.
+    pub actual: String,
+    /// Whether they agree.
+    pub ok: bool,
+}
+
+/// The result of an operation, by name and value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ResultText {
+    /// The symbolic name.
+    pub name: String,
+    /// The HRESULT in hex.
+    pub hex: String,
+}
+
+/// One step of the trace.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StepRecord {
+    /// 1-based step number.
+    pub number: usize,
+    /// The line of the step in the file.
+    pub line: usize,
+    /// The thread that made the call (none for environment events and
+    /// expectations).
+    pub actor: Option<String>,
+    /// The step's kind (`CreateJob`, `logoff`, `expect`, ...).
+    pub kind: String,
+    /// Its arguments, as written.
+    pub args: String,
+    /// The result, for steps that apply an operation.
+    pub result: Option<ResultText>,
+    /// What changed, one line per event.
+    pub events: Vec<String>,
+    /// The rule ids that decided the result.
+    pub rules: Vec<&'static str>,
+    /// Decision details for `--explain`: access-check trails, grants.
+    pub details: Vec<String>,
+    /// The checks the step made.
+    pub checks: Vec<Check>,
+    /// Invariants the step broke.
+    pub violations: Vec<Violation>,
+    /// Why the step could not be carried out, if it could not.
+    pub error: Option<String>,
+}
+
+impl StepRecord {
+    /// The step held: its checks agreed, no invariant broke, nothing failed.
+    pub fn passed(&self) -> bool {
+        self.error.is_none() && self.violations.is_empty() && self.checks.iter().all(|c| c.ok)
+    }
+}
+
+/// A scenario run under one profile.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Run {
+    /// The scenario's name.
+    pub scenario: String,
+    /// The file it came from.
+    pub file: String,
+    /// The profile.
+    pub profile: &'static str,
+    /// The steps carried out (the run stops after the first failing step).
+    pub steps: Vec<StepRecord>,
+    /// Threads, tokens and servers named in the trace, for diagrams.
+    pub participants: Vec<String>,
+}
+
+impl Run {
+    /// Every step held.
+    pub fn passed(&self) -> bool {
+        self.steps.iter().all(StepRecord::passed)
+    }
+
+    /// The first failing step, if any.
+    pub fn failure(&self) -> Option<&StepRecord> {
+        self.steps.iter().find(|s| !s.passed())
+    }
+}
+
+/// Runs a loaded scenario under each of its profiles, or under `only`.
+pub fn run(
+    scenario: &Scenario,
+    file: &str,
+    text: &str,
+    only: Option<Profile>,
+) -> Result<Vec<Run>, LoadError> {
+    let loc = Locator::new(text);
+    let profiles = match only {
+        Some(p) => vec![p],
+        None => profiles_of(scenario),
+    };
+    let mut runs = Vec::new();
+    for profile in profiles {
+        let world = host::build(&scenario.host, profile.rules()).map_err(|e| LoadError {
+            file: file.to_string(),
+            position: host_position(text, &loc, &e.word),
+            message: e.message,
+            expected: e.expected,
+        })?;
+        let mut runner = Runner {
+            world,
+            profile,
+            names: BTreeMap::new(),
+            access_cursor: BTreeMap::new(),
+            job_names: BTreeMap::new(),
+            participants: Vec::new(),
+        };
+        let mut steps = Vec::new();
+        for (i, step) in scenario.steps.iter().enumerate() {
+            let record = runner.step(i, loc.step_line(i), step);
+            let stop = !record.passed();
+            steps.push(record);
+            if stop {
+                break;
+            }
+        }
+        runs.push(Run {
+            scenario: scenario.name.clone(),
+            file: file.to_string(),
+            profile: profile.name(),
+            steps,
+            participants: runner.participants,
+        });
+    }
+    Ok(runs)
+}
+
+fn host_position(text: &str, loc: &Locator<'_>, word: &str) -> Position {
+    if word.is_empty() {
+        return loc.top_value("host", "host");
+    }
+    let from = text.find("\nhost:").unwrap_or(0);
+    match text[from..].find(word).map(|at| at + from) {
+        Some(at) => {
+            let mut p = loc.at_offset(at);
+            p.len = word.len();
+            p
+        }
+        None => loc.top_value("host", "host"),
+    }
+}
+
+/// What a name is bound to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Bound {
+    Thread(ThreadId),
+    Token(TokenId),
+    Pointer(PointerId),
+}
+
+/// What a step wants bound from its outcome.
+#[derive(Debug, Clone)]
+enum Bind {
+    None,
+    Thread(String),
+    Token(String),
+    Pointer(String),
+    Pointers(Vec<String>),
+}
+
+/// A step turned into an operation.
+struct Planned {
+    op: Op,
+    actor: Option<String>,
+    expect: Option<Expected>,
+    bind: Bind,
+    returns: Option<Scalar>,
+    post: Post,
+}
+
+/// Checks made on the outcome of an operation besides its result.
+enum Post {
+    None,
+    Count(usize),
+    EnumCount(usize),
+    CheckedAs(String),
+    Saw {
+        saw: Option<String>,
+        via: Option<String>,
+        granted: Option<bool>,
+    },
+}
+
+struct Runner {
+    world: World,
+    profile: Profile,
+    names: BTreeMap<String, Bound>,
+    access_cursor: BTreeMap<(JobId, bits::Resource), usize>,
+    participants: Vec<String>,
+    job_names: BTreeMap<JobId, String>,
+}
+
+type StepResult<T> = Result<T, String>;
+
+impl Runner {
+    fn step(&mut self, index: usize, line: usize, step: &Step) -> StepRecord {
+        let (kind, args) = describe(step);
+        let mut record = StepRecord {
+            number: index + 1,
+            line,
+            actor: None,
+            kind,
+            args,
+            result: None,
+            events: Vec::new(),
+            rules: Vec::new(),
+            details: Vec::new(),
+            checks: Vec::new(),
+            violations: Vec::new(),
+            error: None,
+        };
+        match self.plan(step) {
+            Ok(Some(planned)) => self.execute(planned, &mut record),
+            Ok(None) => {
+                if let Err(e) = self.expect(step, &mut record) {
+                    record.error = Some(e);
+                }
+            }
+            Err(e) => record.error = Some(e),
+        }
+        record
+    }
+
+    fn participant(&mut self, name: &str) {
+        if !self.participants.iter().any(|p| p == name) {
+            self.participants.push(name.to_string());
+        }
+    }
+
+    fn thread(&self, name: &str) -> StepResult<ThreadId> {
+        match self.names.get(name) {
+            Some(Bound::Thread(t)) => Ok(*t),
+            _ => Err(format!(
+                "`{name}` names no thread (the step that should have bound it failed?)"
+            )),
+        }
+    }
+
+    fn token(&self, name: &str) -> StepResult<TokenId> {
+        match self.names.get(name) {
+            Some(Bound::Token(t)) => Ok(*t),
+            _ => Err(format!("`{name}` names no token")),
+        }
+    }
+
+    fn pointer(&self, name: &str) -> StepResult<PointerId> {
+        match self.names.get(name) {
+            Some(Bound::Pointer(p)) => Ok(*p),
+            _ => Err(format!("`{name}` names no interface pointer")),
+        }
+    }
+
+    fn job_id(&self, name: &str) -> StepResult<JobId> {
+        let p = self.pointer(name)?;
+        self.world
+            .job_of(p)
+            .map(|j| j.id)
+            .ok_or_else(|| format!("`{name}` does not point at a job"))
+    }
+
+    fn machine(&self) -> String {
+        self.world.bits.machine.clone()
+    }
+
+    fn sid(&self, name: &str) -> StepResult<Sid> {
+        resolve(&self.world.host, &self.machine(), name)
+            .ok_or_else(|| format!("no account or group is named `{name}`"))
+    }
+
+    fn name_of_thread(&self, t: ThreadId) -> String {
+        if t == self.world.bits.thread {
+            return "BITS".to_string();
+        }
+        self.names
+            .iter()
+            .find(|(_, b)| **b == Bound::Thread(t))
+            .map_or_else(|| format!("thread#{}", t.0), |(n, _)| n.clone())
+    }
+
+    fn name_of_token(&self, t: TokenId) -> String {
+        self.names
+            .iter()
+            .find(|(_, b)| **b == Bound::Token(t))
+            .map_or_else(|| format!("token#{}", t.0), |(n, _)| n.clone())
+    }
+
+    fn name_of_job(&self, j: JobId) -> String {
+        self.job_names
+            .get(&j)
+            .cloned()
+            .unwrap_or_else(|| format!("job#{}", j.0))
+    }
+
+    fn account_of(&self, sid: &Sid) -> String {
+        crate::report::account_name(&self.world.host, &self.machine(), sid)
+    }
+
+    fn bits_call(&self, thread: &str, call: Call) -> StepResult<Op> {
+        Ok(Op::Bits {
+            thread: self.thread(thread)?,
+            call,
+        })
+    }
+
+    fn method(&self, c: &JobCall, method: Method) -> StepResult<Planned> {
+        Ok(Planned {
+            op: self.bits_call(
+                &c.thread,
+                Call::Method {
+                    pointer: self.pointer(&c.job)?,
+                    method,
+                },
+            )?,
+            actor: Some(c.thread.clone()),
+            expect: c.expect.clone(),
+            bind: c.bind.clone().map_or(Bind::None, Bind::Pointer),
+            returns: c.returns.clone(),
+            post: Post::None,
+        })
+    }
+
+    fn set(&self, c: &JobSet, method: Method) -> StepResult<Planned> {
+        Ok(Planned {
+            op: self.bits_call(
+                &c.thread,
+                Call::Method {
+                    pointer: self.pointer(&c.job)?,
+                    method,
+                },
+            )?,
+            actor: Some(c.thread.clone()),
+            expect: c.expect.clone(),
+            bind: Bind::None,
+            returns: None,
+            post: Post::None,
+        })
+    }
+
+    fn host_op(
+        &self,
+        op: simos::Op,
+        actor: Option<&str>,
+        expect: Option<&Expected>,
+        bind: Bind,
+    ) -> Planned {
+        Planned {
+            op: Op::Host { op },
+            actor: actor.map(str::to_string),
+            expect: expect.cloned(),
+            bind,
+            returns: None,
+            post: Post::None,
+        }
+    }
+
+    /// The operation a step makes; `None` for expectations.
+    #[allow(clippy::too_many_lines, reason = "one arm per step kind")]
+    fn plan(&self, step: &Step) -> StepResult<Option<Planned>> {
+        let machine = self.machine();
+        let p = match step {
+            Step::Logon(l) => {
+                let (user, domain) = split_account(&self.world, &l.user);
+                self.host_op(
+                    simos::Op::InteractiveLogon {
+                        machine: l.machine.clone().unwrap_or(machine),
+                        user,
+                        domain,
+                        password: l.password.clone().unwrap_or_else(|| default_password(&l.user)),
+                        ts_session: l.session.unwrap_or(1),
+                        remote: l.remote,
+                    },
+                    None,
+                    l.expect.as_ref(),
+                    Bind::Thread(l.bind.clone().unwrap_or_else(|| l.user.clone())),
+                )
+            }
+            Step::Logoff(name) => {
+                let t = self.thread(name)?;
+                let primary = self
+                    .world
+                    .host
+                    .process_of(t)
+                    .map(|p| p.primary_token)
+                    .ok_or_else(|| format!("thread `{name}` has no process"))?;
+                let logon = self
+                    .world
+                    .host
+                    .token(primary)
+                    .map(|t| t.logon)
+                    .ok_or_else(|| format!("thread `{name}` has no logon session"))?;
+                self.host_op(simos::Op::Logoff { logon }, None, None, Bind::None)
+            }
+            Step::EndSession(session) => self.host_op(
+                simos::Op::EndTerminalSession {
+                    machine,
+                    session: *session,
+                },
+                None,
+                None,
+                Bind::None,
+            ),
+            Step::StartService(s) => {
+                let account = match s.account.as_str() {
+                    "LocalSystem" => ServiceAccount::Builtin(BuiltinIdentity::LocalSystem),
+                    "LocalService" => ServiceAccount::Builtin(BuiltinIdentity::LocalService),
+                    "NetworkService" => ServiceAccount::Builtin(BuiltinIdentity::NetworkService),
+                    name => {
+                        let (user, domain) = split_account(&self.world, name);
+                        ServiceAccount::Account {
+                            user,
+                            domain,
+                            password: s.password.clone().unwrap_or_else(|| default_password(name)),
+                        }
+                    }
+                };
+                let flow_policy = match s.flow.as_deref() {
+                    None => None,
+                    Some("aspnet") => Some(FlowPolicy::ASPNET_DEFAULT),
+                    Some("clr") => Some(FlowPolicy::CLR_DEFAULT),
+                    Some("always_flow") => Some(FlowPolicy {
+                        legacy_impersonation_policy: false,
+                        always_flow_impersonation_policy: true,
+                    }),
+                    Some(other) => {
+                        return Err(format!(
+                            "unknown flow policy `{other}`: expected aspnet, clr or always_flow"
+                        ))
+                    }
+                };
+                self.host_op(
+                    simos::Op::StartService {
+                        machine: s.machine.clone().unwrap_or(machine),
+                        image: s.image.clone().unwrap_or_else(|| format!("{}.exe", s.bind)),
+                        account,
+                        flow_policy,
+                    },
+                    None,
+                    s.expect.as_ref(),
+                    Bind::Thread(s.bind.clone()),
+                )
+            }
+            Step::RunAsAdmin(c) => {
+                let t = self.thread(&c.thread)?;
+                let linked = self
+                    .world
+                    .host
+                    .process_of(t)
+                    .and_then(|p| self.world.host.token(p.primary_token))
+                    .and_then(|t| t.token.linked_token)
+                    .ok_or_else(|| {
+                        format!(
+                            "thread `{}` has no elevated twin: its token is not a UAC-filtered administrator's",
+                            c.thread
+                        )
+                    })?;
+                self.host_op(
+                    simos::Op::CreateProcessAsUser {
+                        thread: t,
+                        token: TokenId(linked),
+                        image: "elevated.exe".to_string(),
+                    },
+                    Some(&c.thread),
+                    c.expect.as_ref(),
+                    c.bind.clone().map_or(Bind::None, Bind::Thread),
+                )
+            }
+            Step::Network(state) => Planned {
+                op: Op::Network {
+                    up: match state.as_str() {
+                        "up" => true,
+                        "down" => false,
+                        other => return Err(format!("network `{other}`: expected up or down")),
+                    },
+                },
+                actor: None,
+                expect: None,
+                bind: Bind::None,
+                returns: None,
+                post: Post::None,
+            },
+            Step::BandwidthBlocked(blocked) => env(Op::BandwidthPolicy { blocked: *blocked }),
+            Step::Publish(p) => env(Op::Publish {
+                name: p.name.clone(),
+                bytes: p.bytes,
+            }),
+            Step::Advance(ticks) => env(Op::Advance { ticks: *ticks }),
+            Step::SetAcl(a) => {
+                let kind = host::object_kind(a.kind.as_deref().unwrap_or("file"))
+                    .map_err(|e| e.message)?;
+                self.host_op(
+                    simos::Op::Object(ObjectOp::Define {
+                        machine: a.machine.clone().unwrap_or(machine),
+                        path: a.path.clone(),
+                        kind,
+                        sddl: a.sddl.clone(),
+                    }),
+                    None,
+                    None,
+                    Bind::None,
+                )
+            }
+            Step::CoInitializeSecurity(b) => Planned {
+                op: Op::SetBlanket {
+                    thread: self.thread(&b.thread)?,
+                    level: level(&b.level)?,
+                    cloaking: match b.cloaking.as_deref().unwrap_or("none") {
+                        "none" => Cloaking::None,
+                        "static" => Cloaking::Static,
+                        "dynamic" => Cloaking::Dynamic,
+                        other => {
+                            return Err(format!(
+                                "unknown cloaking `{other}`: expected none, static or dynamic"
+                            ))
+                        }
+                    },
+                },
+                actor: Some(b.thread.clone()),
+                expect: None,
+                bind: Bind::None,
+                returns: None,
+                post: Post::None,
+            },
+            Step::CreateJob(c) => Planned {
+                op: self.bits_call(
+                    &c.thread,
+                    Call::CreateJob {
+                        name: c
+                            .name
+                            .clone()
+                            .or_else(|| c.bind.clone())
+                            .unwrap_or_else(|| "job".to_string()),
+                        job_type: match c.job_type.as_deref().unwrap_or("download") {
+                            "download" => JobType::Download,
+                            "upload" => JobType::Upload,
+                            "upload_reply" => JobType::UploadReply,
+                            other => {
+                                return Err(format!(
+                                    "unknown job type `{other}`: expected download, upload or upload_reply"
+                                ))
+                            }
+                        },
+                    },
+                )?,
+                actor: Some(c.thread.clone()),
+                expect: c.expect.clone(),
+                bind: c.bind.clone().map_or(Bind::None, Bind::Pointer),
+                returns: None,
+                post: Post::None,
+            },
+            Step::GetJob(c) => Planned {
+                op: self.bits_call(
+                    &c.thread,
+                    Call::GetJob {
+                        job: self.job_id(&c.job)?,
+                    },
+                )?,
+                actor: Some(c.thread.clone()),
+                expect: c.expect.clone(),
+                bind: c.bind.clone().map_or(Bind::None, Bind::Pointer),
+                returns: None,
+                post: Post::None,
+            },
+            Step::EnumJobs(c) => Planned {
+                op: self.bits_call(
+                    &c.thread,
+                    Call::EnumJobs {
+                        all_users: c.all_users,
+                    },
+                )?,
+                actor: Some(c.thread.clone()),
+                expect: c.expect.clone(),
+                bind: c.bind.clone().map_or(Bind::None, Bind::Pointer),
+                returns: None,
+                post: c.count.map_or(Post::None, Post::EnumCount),
+            },
+            Step::QueryInterface(c) => Planned {
+                op: self.bits_call(
+                    &c.thread,
+                    Call::QueryInterface {
+                        pointer: self.pointer(&c.job)?,
+                        interface: interface(&c.interface)?,
+                    },
+                )?,
+                actor: Some(c.thread.clone()),
+                expect: c.expect.clone(),
+                bind: c.bind.clone().map_or(Bind::None, Bind::Pointer),
+                returns: None,
+                post: Post::None,
+            },
+            Step::Release(c) => Planned {
+                op: self.bits_call(
+                    &c.thread,
+                    Call::Release {
+                        pointer: self.pointer(&c.job)?,
+                    },
+                )?,
+                actor: Some(c.thread.clone()),
+                expect: c.expect.clone(),
+                bind: Bind::None,
+                returns: None,
+                post: Post::None,
+            },
+            Step::Resume(c) => self.method(c, Method::Resume)?,
+            Step::Suspend(c) => self.method(c, Method::Suspend)?,
+            Step::Cancel(c) => self.method(c, Method::Cancel)?,
+            Step::Complete(c) => self.method(c, Method::Complete)?,
+            Step::AddFile(c) => Planned {
+                op: self.bits_call(
+                    &c.thread,
+                    Call::Method {
+                        pointer: self.pointer(&c.job)?,
+                        method: Method::AddFile {
+                            remote: c.remote.clone(),
+                            local: c.local.clone(),
+                        },
+                    },
+                )?,
+                actor: Some(c.thread.clone()),
+                expect: c.expect.clone(),
+                bind: Bind::None,
+                returns: None,
+                post: Post::None,
+            },
+            Step::AddFileSet(c) => Planned {
+                op: self.bits_call(
+                    &c.thread,
+                    Call::Method {
+                        pointer: self.pointer(&c.job)?,
+                        method: Method::AddFileSet {
+                            files: c
+                                .files
+                                .iter()
+                                .map(|f| bits::FileSpec {
+                                    remote: f.remote.clone(),
+                                    local: f.local.clone(),
+                                })
+                                .collect(),
+                        },
+                    },
+                )?,
+                actor: Some(c.thread.clone()),
+                expect: c.expect.clone(),
+                bind: Bind::None,
+                returns: None,
+                post: Post::None,
+            },
+            Step::GetState(c) => self.method(c, Method::GetState)?,
+            Step::GetProgress(c) => self.method(c, Method::GetProgress)?,
+            Step::GetError(c) => self.method(c, Method::GetError)?,
+            Step::GetErrorCount(c) => self.method(c, Method::GetErrorCount)?,
+            Step::GetOwner(c) => self.method(c, Method::GetOwner)?,
+            Step::GetId(c) => self.method(c, Method::GetId)?,
+            Step::GetType(c) => self.method(c, Method::GetType)?,
+            Step::GetTimes(c) => self.method(c, Method::GetTimes)?,
+            Step::GetDisplayName(c) => self.method(c, Method::GetDisplayName)?,
+            Step::SetDisplayName(c) => self.set(
+                c,
+                Method::SetDisplayName {
+                    name: text(&c.value),
+                },
+            )?,
+            Step::GetDescription(c) => self.method(c, Method::GetDescription)?,
+            Step::SetDescription(c) => self.set(
+                c,
+                Method::SetDescription {
+                    description: text(&c.value),
+                },
+            )?,
+            Step::SetPriority(c) => self.set(
+                c,
+                Method::SetPriority {
+                    priority: flags(&c.value)?,
+                },
+            )?,
+            Step::GetPriority(c) => self.method(c, Method::GetPriority)?,
+            Step::SetNotifyFlags(c) => self.set(
+                c,
+                Method::SetNotifyFlags {
+                    flags: flags(&c.value)?,
+                },
+            )?,
+            Step::GetNotifyFlags(c) => self.method(c, Method::GetNotifyFlags)?,
+            Step::SetNotifyInterface(c) => self.set(
+                c,
+                Method::SetNotifyInterface {
+                    set: c.value.0 == "true",
+                },
+            )?,
+            Step::GetNotifyInterface(c) => self.method(c, Method::GetNotifyInterface)?,
+            Step::SetMinimumRetryDelay(c) => self.set(
+                c,
+                Method::SetMinimumRetryDelay {
+                    seconds: u64::from(flags(&c.value)?),
+                },
+            )?,
+            Step::GetMinimumRetryDelay(c) => self.method(c, Method::GetMinimumRetryDelay)?,
+            Step::SetNoProgressTimeout(c) => self.set(
+                c,
+                Method::SetNoProgressTimeout {
+                    seconds: u64::from(flags(&c.value)?),
+                },
+            )?,
+            Step::GetNoProgressTimeout(c) => self.method(c, Method::GetNoProgressTimeout)?,
+            Step::SetProxySettings(c) => Planned {
+                op: self.bits_call(
+                    &c.thread,
+                    Call::Method {
+                        pointer: self.pointer(&c.job)?,
+                        method: Method::SetProxySettings {
+                            usage: flags(&c.usage)?,
+                            list: c.list.clone(),
+                            bypass: c.bypass.clone(),
+                        },
+                    },
+                )?,
+                actor: Some(c.thread.clone()),
+                expect: c.expect.clone(),
+                bind: Bind::None,
+                returns: None,
+                post: Post::None,
+            },
+            Step::TakeOwnership(c) => self.method(c, Method::TakeOwnership)?,
+            Step::EnumFiles(c) => self.method(c, Method::EnumFiles)?,
+            Step::SetNotifyCmdLine(c) => Planned {
+                op: self.bits_call(
+                    &c.thread,
+                    Call::Method {
+                        pointer: self.pointer(&c.job)?,
+                        method: Method::SetNotifyCmdLine {
+                            program: c.program.clone(),
+                            parameters: c.parameters.clone(),
+                        },
+                    },
+                )?,
+                actor: Some(c.thread.clone()),
+                expect: c.expect.clone(),
+                bind: Bind::None,
+                returns: None,
+                post: Post::None,
+            },
+            Step::SetCredentials(c) | Step::RemoveCredentials(c) => {
+                let target = flags(&c.target)?;
+                let scheme = flags(&c.scheme)?;
+                let method = if matches!(step, Step::SetCredentials(_)) {
+                    Method::SetCredentials {
+                        target,
+                        scheme,
+                        user: c.user.clone(),
+                        password: c.password.clone(),
+                    }
+                } else {
+                    Method::RemoveCredentials { target, scheme }
+                };
+                Planned {
+                    op: self.bits_call(
+                        &c.thread,
+                        Call::Method {
+                            pointer: self.pointer(&c.job)?,
+                            method,
+                        },
+                    )?,
+                    actor: Some(c.thread.clone()),
+                    expect: c.expect.clone(),
+                    bind: Bind::None,
+                    returns: None,
+                    post: Post::None,
+                }
+            }
+            Step::GetOwnerElevationState(c) => self.method(c, Method::GetOwnerElevationState)?,
+            Step::GetOwnerIntegrityLevel(c) => self.method(c, Method::GetOwnerIntegrityLevel)?,
+            Step::SetClientCertificate(c) => self.set(
+                c,
+                Method::SetClientCertificate {
+                    path: c.value.0.clone(),
+                },
+            )?,
+            Step::RemoveClientCertificate(c) => {
+                self.method(c, Method::RemoveClientCertificate)?
+            }
+            Step::SetCustomHeaders(c) => self.set(
+                c,
+                Method::SetCustomHeaders {
+                    headers: text(&c.value),
+                },
+            )?,
+            Step::GetCustomHeaders(c) => self.method(c, Method::GetCustomHeaders)?,
+            Step::SetSecurityFlags(c) => self.set(
+                c,
+                Method::SetSecurityFlags {
+                    flags: flags(&c.value)?,
+                },
+            )?,
+            Step::GetSecurityFlags(c) => self.method(c, Method::GetSecurityFlags)?,
+            Step::SetHelperToken(c) => self.method(c, Method::SetHelperToken)?,
+            Step::SetHelperTokenFlags(c) => self.set(
+                c,
+                Method::SetHelperTokenFlags {
+                    flags: flags(&c.value)?,
+                },
+            )?,
+            Step::GetHelperTokenFlags(c) => self.method(c, Method::GetHelperTokenFlags)?,
+            Step::ClearHelperToken(c) => self.method(c, Method::ClearHelperToken)?,
+            Step::GetHelperTokenSid(c) => self.method(c, Method::GetHelperTokenSid)?,
+            Step::GetRemoteName(c) => self.method(c, Method::GetRemoteName)?,
+            Step::GetLocalName(c) => self.method(c, Method::GetLocalName)?,
+            Step::GetFileProgress(c) => self.method(c, Method::GetFileProgress)?,
+            Step::Next(c) => Planned {
+                op: self.bits_call(
+                    &c.thread,
+                    Call::Method {
+                        pointer: self.pointer(&c.job)?,
+                        method: Method::Next {
+                            count: c.count,
+                            fetched: c.fetched,
+                        },
+                    },
+                )?,
+                actor: Some(c.thread.clone()),
+                expect: c.expect.clone(),
+                bind: Bind::Pointers(c.bind.clone()),
+                returns: None,
+                post: Post::None,
+            },
+            Step::Skip(c) => self.set(
+                c,
+                Method::Skip {
+                    count: flags(&c.value)?,
+                },
+            )?,
+            Step::Reset(c) => self.method(c, Method::Reset)?,
+            Step::GetCount(c) => self.method(c, Method::GetCount)?,
+            Step::LogonUser(c) => {
+                let (user, domain) = split_account(&self.world, &c.user);
+                self.host_op(
+                    simos::Op::LogonUser {
+                        thread: self.thread(&c.thread)?,
+                        user,
+                        domain,
+                        password: c.password.clone().unwrap_or_else(|| default_password(&c.user)),
+                        logon_type: logon_type(&c.logon_type)?,
+                    },
+                    Some(&c.thread),
+                    c.expect.as_ref(),
+                    c.bind.clone().map_or(Bind::None, Bind::Token),
+                )
+            }
+            Step::S4uLogon(c) => self.host_op(
+                simos::Op::S4uLogon {
+                    thread: self.thread(&c.thread)?,
+                    upn: c.upn.clone(),
+                },
+                Some(&c.thread),
+                c.expect.as_ref(),
+                c.bind.clone().map_or(Bind::None, Bind::Token),
+            ),
+            Step::ImpersonateLoggedOnUser(c) | Step::WindowsIdentityImpersonate(c) => {
+                let thread = self.thread(&c.thread)?;
+                let token = self.token(need(&c.token, "token")?)?;
+                let op = if matches!(step, Step::ImpersonateLoggedOnUser(_)) {
+                    simos::Op::ImpersonateLoggedOnUser { thread, token }
+                } else {
+                    simos::Op::ManagedImpersonate { thread, token }
+                };
+                self.host_op(op, Some(&c.thread), c.expect.as_ref(), Bind::None)
+            }
+            Step::ImpersonateNamedPipeClient(c) => self.host_op(
+                simos::Op::ImpersonateNamedPipeClient {
+                    thread: self.thread(&c.thread)?,
+                    client: self.thread(&c.client)?,
+                    client_allows: level(&c.level)?,
+                },
+                Some(&c.thread),
+                c.expect.as_ref(),
+                Bind::None,
+            ),
+            Step::ImpersonateSelf(c) => self.host_op(
+                simos::Op::ImpersonateSelf {
+                    thread: self.thread(&c.thread)?,
+                    level: level(need(&c.level, "level")?)?,
+                },
+                Some(&c.thread),
+                c.expect.as_ref(),
+                Bind::None,
+            ),
+            Step::SetThreadToken(c) => self.host_op(
+                simos::Op::SetThreadToken {
+                    thread: self.thread(&c.thread)?,
+                    token: match &c.token {
+                        Some(t) => Some(self.token(t)?),
+                        None => None,
+                    },
+                },
+                Some(&c.thread),
+                c.expect.as_ref(),
+                Bind::None,
+            ),
+            Step::RevertToSelf(c) => self.host_op(
+                simos::Op::RevertToSelf {
+                    thread: self.thread(&c.thread)?,
+                },
+                Some(&c.thread),
+                c.expect.as_ref(),
+                Bind::None,
+            ),
+            Step::OpenThreadToken(c) => self.host_op(
+                simos::Op::OpenThreadToken {
+                    thread: self.thread(&c.thread)?,
+                },
+                Some(&c.thread),
+                c.expect.as_ref(),
+                c.bind.clone().map_or(Bind::None, Bind::Token),
+            ),
+            Step::DuplicateToken(c) => self.host_op(
+                simos::Op::DuplicateToken {
+                    thread: self.thread(&c.thread)?,
+                    token: self.token(need(&c.token, "token")?)?,
+                    level: level(c.level.as_deref().unwrap_or("impersonation"))?,
+                },
+                Some(&c.thread),
+                c.expect.as_ref(),
+                c.bind.clone().map_or(Bind::None, Bind::Token),
+            ),
+            Step::DuplicateTokenEx(c) | Step::DuplicateTokenExPrimary(c) => self.host_op(
+                simos::Op::DuplicateTokenEx {
+                    thread: self.thread(&c.thread)?,
+                    token: self.token(need(&c.token, "token")?)?,
+                    level: level(c.level.as_deref().unwrap_or("impersonation"))?,
+                    primary: matches!(step, Step::DuplicateTokenExPrimary(_)),
+                },
+                Some(&c.thread),
+                c.expect.as_ref(),
+                c.bind.clone().map_or(Bind::None, Bind::Token),
+            ),
+            Step::SuppressFlow(c) | Step::RestoreFlow(c) => self.host_op(
+                simos::Op::SuppressFlow {
+                    thread: self.thread(&c.thread)?,
+                    suppress: matches!(step, Step::SuppressFlow(_)),
+                },
+                Some(&c.thread),
+                c.expect.as_ref(),
+                Bind::None,
+            ),
+            Step::CreateProcess(c) => self.host_op(
+                simos::Op::CreateProcess {
+                    thread: self.thread(&c.thread)?,
+                    image: c.image.clone().unwrap_or_else(|| "child.exe".to_string()),
+                },
+                Some(&c.thread),
+                c.expect.as_ref(),
+                c.bind.clone().map_or(Bind::None, Bind::Thread),
+            ),
+            Step::CreateProcessAsUser(c) => self.host_op(
+                simos::Op::CreateProcessAsUser {
+                    thread: self.thread(&c.thread)?,
+                    token: self.token(need(&c.token, "token")?)?,
+                    image: c.image.clone().unwrap_or_else(|| "child.exe".to_string()),
+                },
+                Some(&c.thread),
+                c.expect.as_ref(),
+                c.bind.clone().map_or(Bind::None, Bind::Thread),
+            ),
+            Step::CreateThread(c) => self.host_op(
+                simos::Op::CreateThread {
+                    thread: self.thread(&c.thread)?,
+                    how: match c.how.as_str() {
+                        "native" => ThreadStart::Native,
+                        "managed_thread" => ThreadStart::ManagedThread,
+                        "queue_user_work_item" => ThreadStart::QueueUserWorkItem,
+                        "unsafe_queue_user_work_item" => ThreadStart::UnsafeQueueUserWorkItem,
+                        "sta_com_call" => ThreadStart::StaComCall,
+                        other => return Err(format!(
+                            "unknown thread start `{other}`: expected native, managed_thread, queue_user_work_item, unsafe_queue_user_work_item or sta_com_call"
+                        )),
+                    },
+                },
+                Some(&c.thread),
+                c.expect.as_ref(),
+                Bind::Thread(c.bind.clone()),
+            ),
+            Step::CreateFile(c) | Step::OpenFile(c) => {
+                let thread = self.thread(&c.thread)?;
+                let desired = mask(c.desired.as_deref().unwrap_or("GENERIC_READ"))?;
+                let op = if matches!(step, Step::CreateFile(_)) {
+                    ObjectOp::Create {
+                        thread,
+                        path: c.path.clone(),
+                        kind: host::object_kind(c.kind.as_deref().unwrap_or("file"))
+                            .map_err(|e| e.message)?,
+                        sddl: c.sddl.clone(),
+                        desired,
+                    }
+                } else {
+                    ObjectOp::Open {
+                        thread,
+                        path: c.path.clone(),
+                        desired,
+                        backup_intent: c.backup_intent,
+                    }
+                };
+                let mut p = self.host_op(
+                    simos::Op::Object(op),
+                    Some(&c.thread),
+                    c.expect.as_ref(),
+                    Bind::None,
+                );
+                if let Some(who) = &c.checked_as {
+                    p.post = Post::CheckedAs(who.clone());
+                }
+                p
+            }
+            Step::SetFileSecurity(c) => self.host_op(
+                simos::Op::Object(ObjectOp::SetSecurity {
+                    thread: self.thread(&c.thread)?,
+                    path: c.path.clone(),
+                    sddl: need(&c.sddl, "sddl")?.to_string(),
+                }),
+                Some(&c.thread),
+                c.expect.as_ref(),
+                Bind::None,
+            ),
+            Step::DeleteFile(c) => self.host_op(
+                simos::Op::Object(ObjectOp::Delete {
+                    thread: self.thread(&c.thread)?,
+                    path: c.path.clone(),
+                }),
+                Some(&c.thread),
+                c.expect.as_ref(),
+                Bind::None,
+            ),
+            Step::AccessServer(c) => {
+                let mut p = self.host_op(
+                    simos::Op::Network(NetworkOp::Access {
+                        thread: self.thread(&c.thread)?,
+                        server: c.server.clone(),
+                        desired: mask(c.desired.as_deref().unwrap_or("GENERIC_READ"))?,
+                    }),
+                    Some(&c.thread),
+                    c.expect.as_ref(),
+                    Bind::None,
+                );
+                p.post = Post::Saw {
+                    saw: c.saw.clone(),
+                    via: c.via.clone(),
+                    granted: c.granted,
+                };
+                p
+            }
+            Step::Expect(_)
+            | Step::ExpectThread(_)
+            | Step::ExpectToken(_)
+            | Step::ExpectAccess(_) => return Ok(None),
+        };
+        let mut p = p;
+        if let (Post::None, Step::GetCount(c)) = (&p.post, step) {
+            if let Some(r) = &c.returns {
+                if let Ok(n) = r.0.parse::<usize>() {
+                    p.post = Post::Count(n);
+                    p.returns = None;
+                }
+            }
+        }
+        Ok(Some(p))
+    }
+
+    fn execute(&mut self, p: Planned, record: &mut StepRecord) {
+        if let Some(a) = &p.actor {
+            self.participant(a);
+        }
+        record.actor = p.actor.clone();
+        let before = self.world.clone();
+        let outcome = self.world.apply(&p.op);
+        record.result = Some(ResultText {
+            name: result_name(&outcome),
+            hex: format!("0x{:08X}", outcome.hr.code()),
+        });
+        record.rules = dedup(&outcome.rules);
+        // Bind names first so events can use them.
+        let bound = self.bind(&p.bind, &outcome);
+        record.events = self.events(&outcome);
+        record.details = crate::report::details(&self.world, &outcome);
+        let expected = p
+            .expect
+            .as_ref()
+            .and_then(|e| e.for_profile(self.profile.name()));
+        let ok = match expected {
+            Some(name) => result_matches(name, &outcome),
+            None => outcome.hr.succeeded(),
+        };
+        record.checks.push(Check {
+            what: "result".to_string(),
+            expected: expected.map_or_else(|| "success".to_string(), str::to_string),
+            actual: result_name(&outcome),
+            ok,
+        });
+        if let Err(e) = bound {
+            if ok && outcome.hr.succeeded() {
+                record.error = Some(e);
+            }
+        }
+        if let Some(r) = &p.returns {
+            let actual = self.render_value(&outcome.value);
+            let ok = self.value_matches(&r.0, &outcome.value);
+            record.checks.push(Check {
+                what: "returns".to_string(),
+                expected: r.0.clone(),
+                actual,
+                ok,
+            });
+        }
+        self.post(&p.post, &outcome, record);
+        record.violations = invariants::check_all(&Transition {
+            before: &before,
+            op: &p.op,
+            outcome: &outcome,
+            after: &self.world,
+        });
+    }
+
+    fn bind(&mut self, bind: &Bind, outcome: &Outcome) -> StepResult<()> {
+        let host_value = outcome.host_result.as_ref().and_then(|r| r.value());
+        match bind {
+            Bind::None => Ok(()),
+            Bind::Thread(name) => match host_value {
+                Some(simos::Value::Process { thread, .. } | simos::Value::Thread { thread }) => {
+                    self.names.insert(name.clone(), Bound::Thread(*thread));
+                    self.participant(name);
+                    Ok(())
+                }
+                _ => Err(format!("no thread to name `{name}`")),
+            },
+            Bind::Token(name) => match host_value {
+                Some(simos::Value::Token { token }) => {
+                    self.names.insert(name.clone(), Bound::Token(*token));
+                    Ok(())
+                }
+                _ => Err(format!("no token to name `{name}`")),
+            },
+            Bind::Pointer(name) => match &outcome.value {
+                Value::Job { pointer, .. } | Value::Pointer { pointer } => {
+                    self.names.insert(name.clone(), Bound::Pointer(*pointer));
+                    if let Some(job) = self.world.job_of(*pointer).map(|j| j.id) {
+                        self.job_names.entry(job).or_insert_with(|| name.clone());
+                    }
+                    Ok(())
+                }
+                _ => Err(format!("no interface pointer to name `{name}`")),
+            },
+            Bind::Pointers(names) => {
+                let pointers = match &outcome.value {
+                    Value::Pointers { pointers } => pointers.clone(),
+                    _ => Vec::new(),
+                };
+                for (name, pointer) in names.iter().zip(pointers.iter()) {
+                    self.names.insert(name.clone(), Bound::Pointer(*pointer));
+                }
+                if names.len() > pointers.len() {
+                    return Err(format!(
+                        "Next returned {} pointers; {} names were given",
+                        pointers.len(),
+                        names.len()
+                    ));
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn post(&mut self, post: &Post, outcome: &Outcome, record: &mut StepRecord) {
+        match post {
+            Post::None => {}
+            Post::Count(n) => {
+                let actual = match outcome.value {
+                    Value::Number { number } => number.to_string(),
+                    _ => "nothing".to_string(),
+                };
+                record.checks.push(Check {
+                    what: "count".to_string(),
+                    expected: n.to_string(),
+                    ok: actual == n.to_string(),
+                    actual,
+                });
+            }
+            Post::EnumCount(n) => {
+                let actual = match &outcome.value {
+                    Value::Pointer { pointer } => match self.world.bits.pointers.get(pointer) {
+                        Some(bits::world::Pointer {
+                            target: bits::world::Target::Jobs { items, .. },
+                            ..
+                        }) => items.len(),
+                        _ => 0,
+                    },
+                    _ => 0,
+                };
+                record.checks.push(Check {
+                    what: "jobs listed".to_string(),
+                    expected: n.to_string(),
+                    actual: actual.to_string(),
+                    ok: actual == *n,
+                });
+            }
+            Post::CheckedAs(who) => {
+                let user = outcome.host_events.iter().rev().find_map(|e| match e {
+                    simos::Event::Access { user, .. } => Some(user.clone()),
+                    _ => None,
+                });
+                let expected = self.sid(who);
+                record.checks.push(Check {
+                    what: "access checked as".to_string(),
+                    expected: who.clone(),
+                    actual: user
+                        .as_ref()
+                        .map_or_else(|| "nobody".to_string(), |u| self.account_of(u)),
+                    ok: matches!((&expected, &user), (Ok(e), Some(u)) if e == u),
+                });
+            }
+            Post::Saw { saw, via, granted } => {
+                let remote = match outcome.host_result.as_ref().and_then(|r| r.value()) {
+                    Some(simos::Value::Remote(r)) => Some(r.as_ref().clone()),
+                    _ => None,
+                };
+                if let Some(saw) = saw {
+                    let actual = remote.as_ref().map_or_else(
+                        || "no connection".to_string(),
+                        |r| {
+                            r.identity
+                                .as_ref()
+                                .map_or_else(|| "nobody".to_string(), |i| i.account.clone())
+                        },
+                    );
+                    let ok = match (&remote, self.sid(saw)) {
+                        (Some(r), Ok(sid)) => r.identity.as_ref().is_some_and(|i| i.sid == sid),
+                        _ => false,
+                    };
+                    record.checks.push(Check {
+                        what: "server saw".to_string(),
+                        expected: saw.clone(),
+                        actual,
+                        ok,
+                    });
+                }
+                if let Some(want) = granted {
+                    let actual = remote
+                        .as_ref()
+                        .map(simos::network::RemoteAccess::is_granted);
+                    record.checks.push(Check {
+                        what: "server granted".to_string(),
+                        expected: want.to_string(),
+                        actual: actual
+                            .map_or_else(|| "no connection".to_string(), |g| g.to_string()),
+                        ok: actual == Some(*want),
+                    });
+                }
+                if let Some(via) = via {
+                    let actual = remote.as_ref().map_or_else(
+                        || "no connection".to_string(),
+                        |r| crate::report::snake(&r.how),
+                    );
+                    record.checks.push(Check {
+                        what: "identity reached it by".to_string(),
+                        expected: via.clone(),
+                        ok: actual == *via,
+                        actual,
+                    });
+                }
+            }
+        }
+    }
+
+    fn events(&self, outcome: &Outcome) -> Vec<String> {
+        let mut out = Vec::new();
+        for e in &outcome.host_events {
+            if let Some(line) = crate::report::host_event(self, e) {
+                out.push(line);
+            }
+        }
+        for e in &outcome.events {
+            out.push(crate::report::bits_event(self, e));
+        }
+        out
+    }
+
+    fn render_value(&self, v: &Value) -> String {
+        match v {
+            Value::None => "nothing".to_string(),
+            Value::Job { job, .. } | Value::Id { job } => self.name_of_job(*job),
+            Value::Pointer { .. } => "a pointer".to_string(),
+            Value::Pointers { pointers } => format!("{} pointers", pointers.len()),
+            Value::State { state } => state.name().to_string(),
+            Value::Progress(p) => format!(
+                "{}/{} bytes, {}/{} files",
+                p.bytes_transferred, p.bytes_total, p.files_transferred, p.files_total
+            ),
+            Value::FileProgress {
+                bytes_total,
+                bytes_transferred,
+                completed,
+            } => format!(
+                "{bytes_transferred}/{bytes_total} bytes{}",
+                if *completed { ", completed" } else { "" }
+            ),
+            Value::Error { context, code, .. } => format!("{} in {}", code.name(), context.name()),
+            Value::Text { text } => text.clone().unwrap_or_else(|| "null".to_string()),
+            Value::Number { number } => number.to_string(),
+            Value::Bool { flag } => flag.to_string(),
+            Value::Times(t) => format!(
+                "created {}, modified {}, completed {}",
+                t.creation, t.modification, t.transfer_completion
+            ),
+            Value::Type { job_type } => crate::report::snake(job_type),
+        }
+    }
+
+    fn value_matches(&self, expected: &str, v: &Value) -> bool {
+        match v {
+            Value::State { state } => JobState::from_name(expected) == Some(*state),
+            Value::Number { number } => {
+                parse_flags(expected).is_some_and(|n| u64::from(n) == *number)
+            }
+            Value::Error { code, .. } => result_name_matches(expected, *code),
+            Value::Text { text: Some(t) } => {
+                if t == expected {
+                    return true;
+                }
+                // A SID compared with an account name.
+                match (t.parse::<Sid>(), self.sid(expected)) {
+                    (Ok(a), Ok(b)) => a == b,
+                    _ => false,
+                }
+            }
+            other => self.render_value(other) == expected,
+        }
+    }
+
+    /// Carries out an expectation step.
+    fn expect(&mut self, step: &Step, record: &mut StepRecord) -> StepResult<()> {
+        let only = match step {
+            Step::Expect(e) => &e.only,
+            Step::ExpectThread(e) => &e.only,
+            Step::ExpectToken(e) => &e.only,
+            Step::ExpectAccess(e) => &e.only,
+            _ => return Ok(()),
+        };
+        if !only.is_empty() && !only.iter().any(|p| p == self.profile.name()) {
+            record.args.push_str(" (not checked under this profile)");
+            return Ok(());
+        }
+        match step {
+            Step::Expect(e) => {
+                let id = self.job_id(&e.job)?;
+                let job = self
+                    .world
+                    .job(id)
+                    .ok_or_else(|| format!("job of `{}` is gone", e.job))?
+                    .clone();
+                let mut check = |what: &str, expected: String, actual: String, ok: bool| {
+                    record.checks.push(Check {
+                        what: what.to_string(),
+                        expected,
+                        actual,
+                        ok,
+                    });
+                };
+                if let Some(s) = &e.state {
+                    let want = JobState::from_name(s).ok_or_else(|| {
+                        format!("unknown job state `{s}`: expected QUEUED, CONNECTING, TRANSFERRING, SUSPENDED, ERROR, TRANSIENT_ERROR, TRANSFERRED, ACKNOWLEDGED or CANCELLED")
+                    })?;
+                    check(
+                        "state",
+                        s.clone(),
+                        short_state(job.state),
+                        job.state == want,
+                    );
+                }
+                if let Some(err) = &e.error {
+                    let actual = job
+                        .error
+                        .as_ref()
+                        .map_or_else(|| "none".to_string(), |x| x.code.name());
+                    let ok = match (&job.error, err.as_str()) {
+                        (None, "none") => true,
+                        (Some(x), name) => result_name_matches(name, x.code),
+                        (None, _) => false,
+                    };
+                    check("error", err.clone(), actual, ok);
+                }
+                if let Some(ctx) = &e.context {
+                    let actual = job
+                        .error
+                        .as_ref()
+                        .map_or_else(|| "none".to_string(), |x| x.context.name().to_string());
+                    let ok = actual == *ctx
+                        || actual.strip_prefix("BG_ERROR_CONTEXT_") == Some(ctx.as_str());
+                    check("error context", ctx.clone(), actual, ok);
+                }
+                if let Some(h) = &e.helper_token {
+                    let actual = job
+                        .helper
+                        .as_ref()
+                        .map_or_else(|| "none".to_string(), |x| self.account_of(&x.sid));
+                    let ok = match (&job.helper, h.as_str()) {
+                        (None, "none") => true,
+                        (Some(x), name) => self.sid(name).is_ok_and(|s| s == x.sid),
+                        (None, _) => false,
+                    };
+                    check("helper token", h.clone(), actual, ok);
+                }
+                if let Some(f) = &e.helper_flags {
+                    let want = flags(f)?;
+                    check(
+                        "helper flags",
+                        f.0.clone(),
+                        job.helper_flags.to_string(),
+                        job.helper_flags == want,
+                    );
+                }
+                if let Some(o) = &e.owner {
+                    let want = self.sid(o)?;
+                    let actual = self.account_of(&job.owner.sid);
+                    check("owner", o.clone(), actual, job.owner.sid == want);
+                }
+                if let Some(b) = e.bytes_transferred {
+                    let actual: u64 = job.files.iter().map(|f| f.bytes_transferred).sum();
+                    check(
+                        "bytes transferred",
+                        b.to_string(),
+                        actual.to_string(),
+                        actual == b,
+                    );
+                }
+                if let Some(n) = e.files_transferred {
+                    let actual = job.files.iter().filter(|f| f.completed).count();
+                    check(
+                        "files transferred",
+                        n.to_string(),
+                        actual.to_string(),
+                        actual == n,
+                    );
+                }
+            }
+            Step::ExpectThread(e) => {
+                let t = self.thread(&e.thread)?;
+                let host = &self.world.host;
+                let thread = host
+                    .thread(t)
+                    .ok_or_else(|| format!("thread `{}` is gone", e.thread))?;
+                let token_id = host
+                    .effective_token_id(t)
+                    .ok_or_else(|| format!("thread `{}` has no token", e.thread))?;
+                let impersonating = thread.impersonation.is_some();
+                self.token_checks(
+                    token_id,
+                    e.user.as_deref(),
+                    e.level.as_deref().map(|l| (l, "level")),
+                    e.network_credentials,
+                    &e.enabled,
+                    &e.not_enabled,
+                    record,
+                )?;
+                if let Some(want) = e.impersonating {
+                    record.checks.push(Check {
+                        what: "impersonating".to_string(),
+                        expected: want.to_string(),
+                        actual: impersonating.to_string(),
+                        ok: want == impersonating,
+                    });
+                }
+            }
+            Step::ExpectToken(e) => {
+                let t = self.token(&e.token)?;
+                self.token_checks(
+                    t,
+                    e.user.as_deref(),
+                    e.token_type.as_deref().map(|l| (l, "type")),
+                    e.network_credentials,
+                    &e.enabled,
+                    &e.not_enabled,
+                    record,
+                )?;
+            }
+            Step::ExpectAccess(e) => {
+                let id = self.job_id(&e.job)?;
+                let log = &self.world.bits.log;
+                let resource = match e.resource.as_str() {
+                    "local_file" => bits::Resource::LocalFile,
+                    "remote" => bits::Resource::Remote,
+                    "client_certificate" => bits::Resource::ClientCertificate,
+                    other => {
+                        return Err(format!(
+                            "unknown resource `{other}`: expected local_file, remote or client_certificate"
+                        ))
+                    }
+                };
+                let user = match &e.user {
+                    Some(u) => Some(self.sid(u)?),
+                    None => None,
+                };
+                let from = self
+                    .access_cursor
+                    .get(&(id, resource))
+                    .copied()
+                    .unwrap_or(0)
+                    .min(log.len());
+                let mut seen = Vec::new();
+                let mut found = false;
+                for ev in &log[from..] {
+                    if let BitsEvent::ResourceAccess {
+                        job,
+                        resource: r,
+                        acting,
+                        user: u,
+                        granted,
+                        ..
+                    } = ev
+                    {
+                        if *job != id || *r != resource {
+                            continue;
+                        }
+                        let acting = crate::report::snake(acting);
+                        seen.push(format!(
+                            "{acting} ({}) {}",
+                            u.as_ref()
+                                .map_or_else(|| "no user".to_string(), |s| self.account_of(s)),
+                            if *granted { "granted" } else { "denied" }
+                        ));
+                        let matches = absent_or(e.acting.as_ref(), |a| *a == acting)
+                            && absent_or(user.as_ref(), |s| u.as_ref() == Some(s))
+                            && absent_or(e.granted, |g| g == *granted);
+                        found |= matches;
+                    }
+                }
+                self.access_cursor.insert((id, resource), log.len());
+                let mut want = Vec::new();
+                if let Some(a) = &e.acting {
+                    want.push(a.clone());
+                }
+                if let Some(u) = &e.user {
+                    want.push(format!("({u})"));
+                }
+                if let Some(g) = e.granted {
+                    want.push(if g { "granted" } else { "denied" }.to_string());
+                }
+                record.checks.push(Check {
+                    what: format!(
+                        "{} access to {}",
+                        if e.happened { "an" } else { "no" },
+                        e.resource
+                    ),
+                    expected: if want.is_empty() {
+                        "any".to_string()
+                    } else {
+                        want.join(" ")
+                    },
+                    actual: if seen.is_empty() {
+                        "none".to_string()
+                    } else {
+                        seen.join("; ")
+                    },
+                    ok: found == e.happened,
+                });
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the checks a token expectation can make"
+    )]
+    fn token_checks(
+        &self,
+        token_id: TokenId,
+        user: Option<&str>,
+        kind: Option<(&str, &str)>,
+        network_credentials: Option<bool>,
+        enabled: &[String],
+        not_enabled: &[String],
+        record: &mut StepRecord,
+    ) -> StepResult<()> {
+        let host = &self.world.host;
+        let object = host
+            .token(token_id)
+            .ok_or_else(|| "the token is gone".to_string())?;
+        let token = &object.token;
+        if let Some(u) = user {
+            let want = self.sid(u)?;
+            record.checks.push(Check {
+                what: "user".to_string(),
+                expected: u.to_string(),
+                actual: self.account_of(&token.user.sid),
+                ok: token.user.sid == want,
+            });
+        }
+        if let Some((k, what)) = kind {
+            let actual = match token.token_type {
+                TokenType::Primary => "primary".to_string(),
+                TokenType::Impersonation(l) => crate::report::snake(&l),
+            };
+            let ok = if k == "primary" {
+                token.token_type == TokenType::Primary
+            } else {
+                token.token_type == TokenType::Impersonation(level(k)?)
+            };
+            record.checks.push(Check {
+                what: what.to_string(),
+                expected: k.to_string(),
+                actual,
+                ok,
+            });
+        }
+        if let Some(want) = network_credentials {
+            let actual = host
+                .logon_of(token_id)
+                .is_some_and(|l| l.credentials != simos::NetworkCredentials::None);
+            record.checks.push(Check {
+                what: "network credentials".to_string(),
+                expected: want.to_string(),
+                actual: actual.to_string(),
+                ok: actual == want,
+            });
+        }
+        for (list, want) in [(enabled, true), (not_enabled, false)] {
+            for g in list {
+                let sid = self.sid(g)?;
+                let actual = token.enabled_sids().any(|s| *s == sid);
+                record.checks.push(Check {
+                    what: format!("{g} enabled"),
+                    expected: want.to_string(),
+                    actual: actual.to_string(),
+                    ok: actual == want,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Checks the enumerated values of a step (levels, logon types,
+/// interfaces, states, resources, ...) with the same parsers the run
+/// uses, so a misspelt value is bad input before anything runs. Returns
+/// the offending word and the message.
+pub(crate) fn check_values(step: &Step) -> Result<(), (String, String)> {
+    fn word<T>(w: &str, r: StepResult<T>) -> Result<(), (String, String)> {
+        r.map(|_| ()).map_err(|m| (w.to_string(), m))
+    }
+    fn one_of(w: &str, allowed: &[&str], what: &str) -> Result<(), (String, String)> {
+        if allowed.contains(&w) {
+            Ok(())
+        } else {
+            Err((
+                w.to_string(),
+                format!("unknown {what} `{w}`: expected {}", allowed.join(", ")),
+            ))
+        }
+    }
+    match step {
+        Step::LogonUser(c) => word(&c.logon_type, logon_type(&c.logon_type)),
+        Step::QueryInterface(c) => word(&c.interface, interface(&c.interface)),
+        Step::CoInitializeSecurity(b) => {
+            word(&b.level, level(&b.level))?;
+            match &b.cloaking {
+                Some(c) => one_of(c, &["none", "static", "dynamic"], "cloaking"),
+                None => Ok(()),
+            }
+        }
+        Step::ImpersonateNamedPipeClient(c) => word(&c.level, level(&c.level)),
+        Step::ImpersonateSelf(c)
+        | Step::DuplicateToken(c)
+        | Step::DuplicateTokenEx(c)
+        | Step::DuplicateTokenExPrimary(c) => match &c.level {
+            Some(l) => word(l, level(l)),
+            None => Ok(()),
+        },
+        Step::CreateJob(c) => match &c.job_type {
+            Some(t) => one_of(t, &["download", "upload", "upload_reply"], "job type"),
+            None => Ok(()),
+        },
+        Step::CreateThread(c) => one_of(
+            &c.how,
+            &[
+                "native",
+                "managed_thread",
+                "queue_user_work_item",
+                "unsafe_queue_user_work_item",
+                "sta_com_call",
+            ],
+            "thread start",
+        ),
+        Step::Network(n) => one_of(n, &["up", "down"], "network state"),
+        Step::StartService(s) => match &s.flow {
+            Some(f) => one_of(f, &["aspnet", "clr", "always_flow"], "flow policy"),
+            None => Ok(()),
+        },
+        Step::Expect(e) => match &e.state {
+            Some(st) if JobState::from_name(st).is_none() => Err((
+                st.clone(),
+                format!("unknown job state `{st}`: expected QUEUED, CONNECTING, TRANSFERRING, SUSPENDED, ERROR, TRANSIENT_ERROR, TRANSFERRED, ACKNOWLEDGED or CANCELLED"),
+            )),
+            _ => Ok(()),
+        },
+        Step::ExpectAccess(e) => {
+            one_of(
+                &e.resource,
+                &["local_file", "remote", "client_certificate"],
+                "resource",
+            )?;
+            match &e.acting {
+                Some(a) => one_of(a, &["owner", "helper", "explicit", "anonymous"], "identity"),
+                None => Ok(()),
+            }
+        }
+        Step::ExpectToken(e) => match e.token_type.as_deref() {
+            Some("primary") | None => Ok(()),
+            Some(l) => word(l, level(l)),
+        },
+        Step::ExpectThread(e) => match &e.level {
+            Some(l) => word(l, level(l)),
+            None => Ok(()),
+        },
+        _ => Ok(()),
+    }
+}
+
+/// `Option::is_none_or`, for the older toolchains this crate supports:
+/// true when `v` is absent or satisfies `f`.
+fn absent_or<T>(v: Option<T>, f: impl FnOnce(T) -> bool) -> bool {
+    match v {
+        None => true,
+        Some(v) => f(v),
+    }
+}
+
+impl crate::report::Names for Runner {
+    fn thread_name(&self, t: ThreadId) -> String {
+        self.name_of_thread(t)
+    }
+    fn token_name(&self, t: TokenId) -> String {
+        self.name_of_token(t)
+    }
+    fn job_name(&self, j: JobId) -> String {
+        self.name_of_job(j)
+    }
+    fn account(&self, sid: &Sid) -> String {
+        self.account_of(sid)
+    }
+}
+
+fn env(op: Op) -> Planned {
+    Planned {
+        op,
+        actor: None,
+        expect: None,
+        bind: Bind::None,
+        returns: None,
+        post: Post::None,
+    }
+}
+
+fn need<'a>(v: &'a Option<String>, what: &str) -> StepResult<&'a str> {
+    v.as_deref()
+        .ok_or_else(|| format!("this call needs `{what}`"))
+}
+
+fn dedup(rules: &[&'static str]) -> Vec<&'static str> {
+    let mut out: Vec<&'static str> = Vec::new();
+    for r in rules {
+        if !out.contains(r) {
+            out.push(r);
+        }
+    }
+    out
+}
+
+fn short_state(s: JobState) -> String {
+    s.name().trim_start_matches("BG_JOB_STATE_").to_string()
+}
+
+fn text(v: &Scalar) -> Option<String> {
+    (v.0 != "null").then(|| v.0.clone())
+}
+
+/// `DOMAIN\user` or `user` split into user and domain, for logon calls.
+fn split_account(world: &World, name: &str) -> (String, Option<String>) {
+    if let Some((d, u)) = name.split_once('\\') {
+        return (u.to_string(), Some(d.to_string()));
+    }
+    if name.contains('@') {
+        return (name.to_string(), None);
+    }
+    match &world.host.domain {
+        Some(d) if d.account(name).is_some() => (name.to_string(), Some(d.name.clone())),
+        _ => (name.to_string(), None),
+    }
+}
+
+/// Named constants a scenario may write for numbers.
+const CONSTANTS: &[(&str, u32)] = &[
+    ("BG_TOKEN_LOCAL_FILE", 1),
+    ("BG_TOKEN_NETWORK", 2),
+    ("BG_NOTIFY_JOB_TRANSFERRED", 1),
+    ("BG_NOTIFY_JOB_ERROR", 2),
+    ("BG_NOTIFY_DISABLE", 4),
+    ("BG_NOTIFY_JOB_MODIFICATION", 8),
+    ("BG_NOTIFY_FILE_TRANSFERRED", 0x10),
+    ("BG_NOTIFY_FILE_RANGES_TRANSFERRED", 0x20),
+    ("BG_JOB_PRIORITY_FOREGROUND", 0),
+    ("BG_JOB_PRIORITY_HIGH", 1),
+    ("BG_JOB_PRIORITY_NORMAL", 2),
+    ("BG_JOB_PRIORITY_LOW", 3),
+    ("BG_AUTH_TARGET_SERVER", 1),
+    ("BG_AUTH_TARGET_PROXY", 2),
+    ("BG_AUTH_SCHEME_BASIC", 1),
+    ("BG_AUTH_SCHEME_DIGEST", 2),
+    ("BG_AUTH_SCHEME_NTLM", 3),
+    ("BG_AUTH_SCHEME_NEGOTIATE", 4),
+    ("BG_AUTH_SCHEME_PASSPORT", 5),
+    ("BG_JOB_PROXY_USAGE_PRECONFIG", 0),
+    ("BG_JOB_PROXY_USAGE_NO_PROXY", 1),
+    ("BG_JOB_PROXY_USAGE_OVERRIDE", 2),
+    ("BG_JOB_PROXY_USAGE_AUTODETECT", 3),
+    ("BG_SSL_ENABLE_CRL_CHECK", 1),
+    ("BG_SSL_IGNORE_CERT_CN_INVALID", 2),
+    ("BG_SSL_IGNORE_CERT_DATE_INVALID", 4),
+    ("BG_SSL_IGNORE_UNKNOWN_CA", 8),
+    ("BG_SSL_IGNORE_CERT_WRONG_USAGE", 0x10),
+];
+
+/// A number written as decimal, hex, or constant names joined with `|`.
+pub fn parse_flags(text: &str) -> Option<u32> {
+    let mut value = 0u32;
+    for part in text.split('|') {
+        let part = part.trim();
+        let n = if let Some(hex) = part.strip_prefix("0x").or_else(|| part.strip_prefix("0X")) {
+            u32::from_str_radix(hex, 16).ok()?
+        } else if let Ok(n) = part.parse::<u32>() {
+            n
+        } else {
+            CONSTANTS.iter().find(|(n, _)| *n == part)?.1
+        };
+        value |= n;
+    }
+    Some(value)
+}
+
+fn flags(v: &Scalar) -> StepResult<u32> {
+    parse_flags(&v.0).ok_or_else(|| {
+        format!(
+            "`{}` is not a number or known constant (BG_TOKEN_LOCAL_FILE, BG_JOB_PRIORITY_HIGH, ...)",
+            v.0
+        )
+    })
+}
+
+fn mask(text: &str) -> StepResult<AccessMask> {
+    AccessMask::parse_expr(text).map_err(|_| {
+        format!("`{text}` is not an access mask: expected GENERIC_READ, FILE_ALL_ACCESS|WRITE_DAC, 0x120089, ...")
+    })
+}
+
+/// An impersonation level by its scenario or Windows name.
+pub fn level(text: &str) -> StepResult<ImpersonationLevel> {
+    let t = text.trim_start_matches("Security").to_ascii_lowercase();
+    Ok(match t.as_str() {
+        "anonymous" => ImpersonationLevel::Anonymous,
+        "identification" | "identify" => ImpersonationLevel::Identification,
+        "impersonation" | "impersonate" => ImpersonationLevel::Impersonation,
+        "delegation" | "delegate" => ImpersonationLevel::Delegation,
+        _ => {
+            return Err(format!(
+                "unknown impersonation level `{text}`: expected anonymous, identification, impersonation or delegation"
+            ))
+        }
+    })
+}
+
+fn logon_type(text: &str) -> StepResult<LogonType> {
+    Ok(match text {
+        "interactive" => LogonType::Interactive,
+        "network" => LogonType::Network,
+        "batch" => LogonType::Batch,
+        "service" => LogonType::Service,
+        "unlock" => LogonType::Unlock,
+        "network_cleartext" => LogonType::NetworkCleartext,
+        "new_credentials" => LogonType::NewCredentials,
+        other => {
+            return Err(format!(
+                "unknown logon type `{other}`: expected interactive, network, batch, service, unlock, network_cleartext or new_credentials"
+            ))
+        }
+    })
+}
+
+const INTERFACES: [Interface; 9] = [
+    Interface::Job,
+    Interface::Job2,
+    Interface::Job3,
+    Interface::Job4,
+    Interface::HttpOptions,
+    Interface::TokenOptions,
+    Interface::File,
+    Interface::EnumJobs,
+    Interface::EnumFiles,
+];
+
+fn interface(name: &str) -> StepResult<Interface> {
+    INTERFACES
+        .into_iter()
+        .find(|i| i.name() == name)
+        .ok_or_else(|| {
+            format!(
+                "unknown interface `{name}`: expected one of {}",
+                INTERFACES.map(|i| i.name()).join(", ")
+            )
+        })
+}
+
+/// The result's name as the trace shows it: the Win32 error's name for a
+/// failed host call, the HRESULT's otherwise.
+fn result_name(o: &Outcome) -> String {
+    match o.host_result.as_ref().and_then(|r| r.error()) {
+        Some(e) => e.name().to_string(),
+        None => o.hr.name(),
+    }
+}
+
+fn result_name_matches(name: &str, hr: HResult) -> bool {
+    if hr.name() == name {
+        return true;
+    }
+    if let Some(hex) = name.strip_prefix("0x").or_else(|| name.strip_prefix("0X")) {
+        return u32::from_str_radix(hex, 16).is_ok_and(|v| v == hr.code());
+    }
+    if let Some(h) = HResult::from_name(name) {
+        return h == hr;
+    }
+    Win32Error::from_name(name).is_some_and(|e| HResult::from_win32(e) == hr)
+}
+
+fn result_matches(name: &str, o: &Outcome) -> bool {
+    if let Some(e) = o.host_result.as_ref().and_then(|r| r.error()) {
+        if e.name() == name {
+            return true;
+        }
+    }
+    if name == "success" {
+        return o.hr.succeeded();
+    }
+    if name == "any" {
+        return true;
+    }
+    result_name_matches(name, o.hr)
+}
+
+/// The step's key and its arguments in compact YAML flow style.
+fn describe(step: &Step) -> (String, String) {
+    let value = serde_json::to_value(step).unwrap_or(serde_json::Value::Null);
+    match value {
+        serde_json::Value::Object(map) => match map.into_iter().next() {
+            Some((k, v)) => (k, crate::report::compact(&v)),
+            None => (String::new(), String::new()),
+        },
+        serde_json::Value::String(s) => (s, String::new()),
+        other => (other.to_string(), String::new()),
+    }
+}

@@ -1,0 +1,148 @@
+//! The loader: what it accepts, and for each kind of bad input the
+//! position and the message it reports.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code: a surprise should fail the test loudly"
+)]
+
+use scenario::{load, LoadError};
+
+fn err(text: &str) -> LoadError {
+    load("t.yaml", text).expect_err("the text must be rejected")
+}
+
+const HEAD: &str = "name: t\nabout: a test\n";
+
+#[test]
+fn a_minimal_scenario_loads_and_runs_under_win11() {
+    let text = format!("{HEAD}steps:\n  - logon: {{ user: alice }}\n");
+    let s = load("t.yaml", &text).unwrap();
+    let runs = scenario::run(&s, "t.yaml", &text, None).unwrap();
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0].profile, "win11");
+    assert!(runs[0].passed());
+}
+
+#[test]
+fn an_unknown_profile_points_at_its_name() {
+    let e = err(&format!("{HEAD}profiles: [win7, win8]\nsteps: []\n"));
+    assert_eq!((e.position.line, e.position.column), (3, 18));
+    assert_eq!(e.message, "unknown profile `win8`");
+    assert!(e.expected.unwrap().contains("win10-1607"));
+}
+
+#[test]
+fn a_name_used_as_the_wrong_kind_is_refused() {
+    let e = err(&format!(
+        "{HEAD}steps:\n  - logon: {{ user: alice }}\n  - Resume: {{ thread: alice, job: alice }}\n"
+    ));
+    assert_eq!(e.position.line, 5);
+    assert_eq!(e.message, "`alice` is a thread, not an interface pointer");
+}
+
+#[test]
+fn a_per_profile_expectation_must_name_a_profile_that_runs() {
+    let e = err(&format!(
+        "{HEAD}profiles: [win7]\nsteps:\n  - logon: {{ user: alice }}\n  - CreateJob: {{ thread: alice, as: j, expect: {{ vista: E_ACCESSDENIED }} }}\n"
+    ));
+    assert_eq!(e.position.line, 6);
+    assert!(e
+        .message
+        .contains("`vista` is not a profile this scenario runs under"));
+}
+
+#[test]
+fn missing_keys_and_unknown_steps_are_located() {
+    let e = err(&format!("{HEAD}steps:\n  - logon: {{ session: 1 }}\n"));
+    assert_eq!(e.position.line, 4);
+    assert!(e.message.contains("missing field `user`"), "{}", e.message);
+    let e = err(&format!("{HEAD}steps:\n  - Logon: {{ user: alice }}\n"));
+    assert_eq!(e.position.line, 4);
+    assert!(
+        e.message.contains("unknown variant `Logon`"),
+        "{}",
+        e.message
+    );
+}
+
+#[test]
+fn limits_are_enforced_with_a_clear_message() {
+    let mut text = format!("{HEAD}steps:\n");
+    for _ in 0..=scenario::load::MAX_STEPS {
+        text.push_str("  - advance: 1\n");
+    }
+    let e = err(&text);
+    assert!(e.message.contains("the limit is 2000"), "{}", e.message);
+    assert_eq!(e.position.line, 4 + scenario::load::MAX_STEPS);
+    let big = "#".repeat(scenario::load::MAX_BYTES + 1);
+    assert!(err(&big).message.contains("scenarios are limited to"));
+}
+
+#[test]
+fn a_bad_host_section_is_bad_input_at_run_time_with_its_word() {
+    let text = format!(
+        "{HEAD}host:\n  machines:\n    - {{ name: WS02, grant: {{ SeMagicPrivilege: [alice] }} }}\nsteps: []\n"
+    );
+    let s = load("t.yaml", &text).unwrap();
+    let e = scenario::run(&s, "t.yaml", &text, None).unwrap_err();
+    assert_eq!(e.position.line, 5);
+    assert_eq!(
+        e.message,
+        "`SeMagicPrivilege` is not a privilege or logon right"
+    );
+}
+
+#[test]
+fn a_step_that_cannot_be_carried_out_fails_the_run_without_panicking() {
+    // bob never logged on: `bob` names nothing at run time because the
+    // logon failed (wrong password expected and given).
+    let text = format!(
+        "{HEAD}steps:\n  - logon: {{ user: bob, password: nope, expect: ERROR_LOGON_FAILURE }}\n  - CreateJob: {{ thread: bob, as: j }}\n"
+    );
+    let s = load("t.yaml", &text).unwrap();
+    let runs = scenario::run(&s, "t.yaml", &text, None).unwrap();
+    let failure = runs[0].failure().unwrap();
+    assert_eq!(failure.number, 2);
+    assert!(failure
+        .error
+        .as_ref()
+        .unwrap()
+        .contains("`bob` names no thread"));
+}
+
+#[test]
+fn host_groups_and_local_groups_reach_the_logon_token() {
+    let text = format!(
+        "{HEAD}host:\n  groups: [Payroll]\n  users:\n    - {{ name: dave, groups: [Payroll] }}\n  machines:\n    - {{ name: WS01, local_groups: {{ Auditors: [dave] }} }}\nsteps:\n  - logon: {{ user: dave }}\n  - expect_thread: {{ thread: dave, user: dave, enabled: [Payroll, 'WS01\\Auditors', Domain Users], not_enabled: [Administrators] }}\n"
+    );
+    let s = load("t.yaml", &text).unwrap();
+    let runs = scenario::run(&s, "t.yaml", &text, None).unwrap();
+    let text = scenario::report::text(&runs[0], false);
+    assert!(runs[0].passed(), "{text}");
+    assert_eq!(runs[0].steps[1].checks.len(), 5);
+}
+
+#[test]
+fn a_misspelt_value_is_bad_input_before_anything_runs() {
+    let e = err(&format!(
+        "{HEAD}steps:\n  - logon: {{ user: alice }}\n  - LogonUser: {{ thread: alice, user: bob, type: netwrk, as: t }}\n"
+    ));
+    assert_eq!((e.position.line, e.position.column), (5, 50));
+    assert!(
+        e.message.starts_with("unknown logon type `netwrk`"),
+        "{}",
+        e.message
+    );
+    let e = err(&format!(
+        "{HEAD}steps:\n  - logon: {{ user: alice }}\n  - CreateJob: {{ thread: alice, as: j }}\n  - expect_access: {{ job: j, resource: remote, acting: helpr, happened: false }}\n"
+    ));
+    assert_eq!(e.position.line, 6);
+    assert!(
+        e.message.starts_with("unknown identity `helpr`"),
+        "{}",
+        e.message
+    );
+}
