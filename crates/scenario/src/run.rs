@@ -348,45 +348,48 @@ impl Runner {
         crate::report::account_name(&self.world.host, &self.machine(), sid)
     }
 
-    fn bits_call(&self, thread: &str, call: Call) -> StepResult<Op> {
-        Ok(Op::Bits {
-            thread: self.thread(thread)?,
-            call,
-        })
-    }
-
-    fn method(&self, c: &JobCall, method: Method) -> StepResult<Planned> {
+    /// A BITS call made by `thread`.
+    fn bits(
+        &self,
+        thread: &str,
+        call: Call,
+        expect: Option<&Expected>,
+        bind: Bind,
+    ) -> StepResult<Planned> {
         Ok(Planned {
-            op: self.bits_call(
-                &c.thread,
-                Call::Method {
-                    pointer: self.pointer(&c.job)?,
-                    method,
-                },
-            )?,
-            actor: Some(c.thread.clone()),
-            expect: c.expect.clone(),
-            bind: c.bind.clone().map_or(Bind::None, Bind::Pointer),
-            returns: c.returns.clone(),
-            post: Post::None,
-        })
-    }
-
-    fn set(&self, c: &JobSet, method: Method) -> StepResult<Planned> {
-        Ok(Planned {
-            op: self.bits_call(
-                &c.thread,
-                Call::Method {
-                    pointer: self.pointer(&c.job)?,
-                    method,
-                },
-            )?,
-            actor: Some(c.thread.clone()),
-            expect: c.expect.clone(),
-            bind: Bind::None,
+            op: Op::Bits {
+                thread: self.thread(thread)?,
+                call,
+            },
+            actor: Some(thread.to_string()),
+            expect: expect.cloned(),
+            bind,
             returns: None,
             post: Post::None,
         })
+    }
+
+    /// A method called by `thread` through the pointer named `job`.
+    fn call_on(
+        &self,
+        thread: &str,
+        job: &str,
+        method: Method,
+        expect: Option<&Expected>,
+    ) -> StepResult<Planned> {
+        let pointer = self.pointer(job)?;
+        self.bits(thread, Call::Method { pointer, method }, expect, Bind::None)
+    }
+
+    fn method(&self, c: &JobCall, method: Method) -> StepResult<Planned> {
+        let mut p = self.call_on(&c.thread, &c.job, method, c.expect.as_ref())?;
+        p.bind = c.bind.clone().map_or(Bind::None, Bind::Pointer);
+        p.returns = c.returns.clone();
+        Ok(p)
+    }
+
+    fn set(&self, c: &JobSet, method: Method) -> StepResult<Planned> {
+        self.call_on(&c.thread, &c.job, method, c.expect.as_ref())
     }
 
     fn host_op(
@@ -418,7 +421,10 @@ impl Runner {
                         machine: l.machine.clone().unwrap_or(machine),
                         user,
                         domain,
-                        password: l.password.clone().unwrap_or_else(|| default_password(&l.user)),
+                        password: l
+                            .password
+                            .clone()
+                            .unwrap_or_else(|| default_password(&l.user)),
                         ts_session: l.session.unwrap_or(1),
                         remote: l.remote,
                     },
@@ -468,17 +474,7 @@ impl Runner {
                 };
                 let flow_policy = match s.flow.as_deref() {
                     None => None,
-                    Some("aspnet") => Some(FlowPolicy::ASPNET_DEFAULT),
-                    Some("clr") => Some(FlowPolicy::CLR_DEFAULT),
-                    Some("always_flow") => Some(FlowPolicy {
-                        legacy_impersonation_policy: false,
-                        always_flow_impersonation_policy: true,
-                    }),
-                    Some(other) => {
-                        return Err(format!(
-                            "unknown flow policy `{other}`: expected aspnet, clr or always_flow"
-                        ))
-                    }
+                    Some(f) => Some(flow_policy(f)?),
                 };
                 self.host_op(
                     simos::Op::StartService {
@@ -517,20 +513,9 @@ impl Runner {
                     c.bind.clone().map_or(Bind::None, Bind::Thread),
                 )
             }
-            Step::Network(state) => Planned {
-                op: Op::Network {
-                    up: match state.as_str() {
-                        "up" => true,
-                        "down" => false,
-                        other => return Err(format!("network `{other}`: expected up or down")),
-                    },
-                },
-                actor: None,
-                expect: None,
-                bind: Bind::None,
-                returns: None,
-                post: Post::None,
-            },
+            Step::Network(state) => env(Op::Network {
+                up: network_up(state)?,
+            }),
             Step::BandwidthBlocked(blocked) => env(Op::BandwidthPolicy { blocked: *blocked }),
             Step::Publish(p) => env(Op::Publish {
                 name: p.name.clone(),
@@ -552,151 +537,93 @@ impl Runner {
                     Bind::None,
                 )
             }
-            Step::CoInitializeSecurity(b) => Planned {
-                op: Op::SetBlanket {
+            Step::CoInitializeSecurity(b) => {
+                let mut p = env(Op::SetBlanket {
                     thread: self.thread(&b.thread)?,
                     level: level(&b.level)?,
-                    cloaking: match b.cloaking.as_deref().unwrap_or("none") {
-                        "none" => Cloaking::None,
-                        "static" => Cloaking::Static,
-                        "dynamic" => Cloaking::Dynamic,
-                        other => {
-                            return Err(format!(
-                                "unknown cloaking `{other}`: expected none, static or dynamic"
-                            ))
-                        }
-                    },
+                    cloaking: cloaking(b.cloaking.as_deref().unwrap_or("none"))?,
+                });
+                p.actor = Some(b.thread.clone());
+                p
+            }
+            Step::CreateJob(c) => self.bits(
+                &c.thread,
+                Call::CreateJob {
+                    name: c
+                        .name
+                        .clone()
+                        .or_else(|| c.bind.clone())
+                        .unwrap_or_else(|| "job".to_string()),
+                    job_type: job_type(c.job_type.as_deref().unwrap_or("download"))?,
                 },
-                actor: Some(b.thread.clone()),
-                expect: None,
-                bind: Bind::None,
-                returns: None,
-                post: Post::None,
-            },
-            Step::CreateJob(c) => Planned {
-                op: self.bits_call(
-                    &c.thread,
-                    Call::CreateJob {
-                        name: c
-                            .name
-                            .clone()
-                            .or_else(|| c.bind.clone())
-                            .unwrap_or_else(|| "job".to_string()),
-                        job_type: match c.job_type.as_deref().unwrap_or("download") {
-                            "download" => JobType::Download,
-                            "upload" => JobType::Upload,
-                            "upload_reply" => JobType::UploadReply,
-                            other => {
-                                return Err(format!(
-                                    "unknown job type `{other}`: expected download, upload or upload_reply"
-                                ))
-                            }
-                        },
-                    },
-                )?,
-                actor: Some(c.thread.clone()),
-                expect: c.expect.clone(),
-                bind: c.bind.clone().map_or(Bind::None, Bind::Pointer),
-                returns: None,
-                post: Post::None,
-            },
-            Step::GetJob(c) => Planned {
-                op: self.bits_call(
-                    &c.thread,
-                    Call::GetJob {
-                        job: self.job_id(&c.job)?,
-                    },
-                )?,
-                actor: Some(c.thread.clone()),
-                expect: c.expect.clone(),
-                bind: c.bind.clone().map_or(Bind::None, Bind::Pointer),
-                returns: None,
-                post: Post::None,
-            },
-            Step::EnumJobs(c) => Planned {
-                op: self.bits_call(
+                c.expect.as_ref(),
+                c.bind.clone().map_or(Bind::None, Bind::Pointer),
+            )?,
+            Step::GetJob(c) => self.bits(
+                &c.thread,
+                Call::GetJob {
+                    job: self.job_id(&c.job)?,
+                },
+                c.expect.as_ref(),
+                c.bind.clone().map_or(Bind::None, Bind::Pointer),
+            )?,
+            Step::EnumJobs(c) => {
+                let mut p = self.bits(
                     &c.thread,
                     Call::EnumJobs {
                         all_users: c.all_users,
                     },
-                )?,
-                actor: Some(c.thread.clone()),
-                expect: c.expect.clone(),
-                bind: c.bind.clone().map_or(Bind::None, Bind::Pointer),
-                returns: None,
-                post: c.count.map_or(Post::None, Post::EnumCount),
-            },
-            Step::QueryInterface(c) => Planned {
-                op: self.bits_call(
-                    &c.thread,
-                    Call::QueryInterface {
-                        pointer: self.pointer(&c.job)?,
-                        interface: interface(&c.interface)?,
-                    },
-                )?,
-                actor: Some(c.thread.clone()),
-                expect: c.expect.clone(),
-                bind: c.bind.clone().map_or(Bind::None, Bind::Pointer),
-                returns: None,
-                post: Post::None,
-            },
-            Step::Release(c) => Planned {
-                op: self.bits_call(
-                    &c.thread,
-                    Call::Release {
-                        pointer: self.pointer(&c.job)?,
-                    },
-                )?,
-                actor: Some(c.thread.clone()),
-                expect: c.expect.clone(),
-                bind: Bind::None,
-                returns: None,
-                post: Post::None,
-            },
+                    c.expect.as_ref(),
+                    c.bind.clone().map_or(Bind::None, Bind::Pointer),
+                )?;
+                p.post = c.count.map_or(Post::None, Post::EnumCount);
+                p
+            }
+            Step::QueryInterface(c) => self.bits(
+                &c.thread,
+                Call::QueryInterface {
+                    pointer: self.pointer(&c.job)?,
+                    interface: interface(&c.interface)?,
+                },
+                c.expect.as_ref(),
+                c.bind.clone().map_or(Bind::None, Bind::Pointer),
+            )?,
+            Step::Release(c) => self.bits(
+                &c.thread,
+                Call::Release {
+                    pointer: self.pointer(&c.job)?,
+                },
+                c.expect.as_ref(),
+                Bind::None,
+            )?,
             Step::Resume(c) => self.method(c, Method::Resume)?,
             Step::Suspend(c) => self.method(c, Method::Suspend)?,
             Step::Cancel(c) => self.method(c, Method::Cancel)?,
             Step::Complete(c) => self.method(c, Method::Complete)?,
-            Step::AddFile(c) => Planned {
-                op: self.bits_call(
-                    &c.thread,
-                    Call::Method {
-                        pointer: self.pointer(&c.job)?,
-                        method: Method::AddFile {
-                            remote: c.remote.clone(),
-                            local: c.local.clone(),
-                        },
-                    },
-                )?,
-                actor: Some(c.thread.clone()),
-                expect: c.expect.clone(),
-                bind: Bind::None,
-                returns: None,
-                post: Post::None,
-            },
-            Step::AddFileSet(c) => Planned {
-                op: self.bits_call(
-                    &c.thread,
-                    Call::Method {
-                        pointer: self.pointer(&c.job)?,
-                        method: Method::AddFileSet {
-                            files: c
-                                .files
-                                .iter()
-                                .map(|f| bits::FileSpec {
-                                    remote: f.remote.clone(),
-                                    local: f.local.clone(),
-                                })
-                                .collect(),
-                        },
-                    },
-                )?,
-                actor: Some(c.thread.clone()),
-                expect: c.expect.clone(),
-                bind: Bind::None,
-                returns: None,
-                post: Post::None,
-            },
+            Step::AddFile(c) => self.call_on(
+                &c.thread,
+                &c.job,
+                Method::AddFile {
+                    remote: c.remote.clone(),
+                    local: c.local.clone(),
+                },
+                c.expect.as_ref(),
+            )?,
+            Step::AddFileSet(c) => self.call_on(
+                &c.thread,
+                &c.job,
+                Method::AddFileSet {
+                    files: c
+                        .files
+                        .iter()
+                        .map(|f| bits::FileSpec {
+                            remote: f.remote.clone(),
+                            local: f.local.clone(),
+                        })
+                        .collect(),
+                },
+                c.expect.as_ref(),
+            )?,
             Step::GetState(c) => self.method(c, Method::GetState)?,
             Step::GetProgress(c) => self.method(c, Method::GetProgress)?,
             Step::GetError(c) => self.method(c, Method::GetError)?,
@@ -754,43 +681,27 @@ impl Runner {
                 },
             )?,
             Step::GetNoProgressTimeout(c) => self.method(c, Method::GetNoProgressTimeout)?,
-            Step::SetProxySettings(c) => Planned {
-                op: self.bits_call(
-                    &c.thread,
-                    Call::Method {
-                        pointer: self.pointer(&c.job)?,
-                        method: Method::SetProxySettings {
-                            usage: flags(&c.usage)?,
-                            list: c.list.clone(),
-                            bypass: c.bypass.clone(),
-                        },
-                    },
-                )?,
-                actor: Some(c.thread.clone()),
-                expect: c.expect.clone(),
-                bind: Bind::None,
-                returns: None,
-                post: Post::None,
-            },
+            Step::SetProxySettings(c) => self.call_on(
+                &c.thread,
+                &c.job,
+                Method::SetProxySettings {
+                    usage: flags(&c.usage)?,
+                    list: c.list.clone(),
+                    bypass: c.bypass.clone(),
+                },
+                c.expect.as_ref(),
+            )?,
             Step::TakeOwnership(c) => self.method(c, Method::TakeOwnership)?,
             Step::EnumFiles(c) => self.method(c, Method::EnumFiles)?,
-            Step::SetNotifyCmdLine(c) => Planned {
-                op: self.bits_call(
-                    &c.thread,
-                    Call::Method {
-                        pointer: self.pointer(&c.job)?,
-                        method: Method::SetNotifyCmdLine {
-                            program: c.program.clone(),
-                            parameters: c.parameters.clone(),
-                        },
-                    },
-                )?,
-                actor: Some(c.thread.clone()),
-                expect: c.expect.clone(),
-                bind: Bind::None,
-                returns: None,
-                post: Post::None,
-            },
+            Step::SetNotifyCmdLine(c) => self.call_on(
+                &c.thread,
+                &c.job,
+                Method::SetNotifyCmdLine {
+                    program: c.program.clone(),
+                    parameters: c.parameters.clone(),
+                },
+                c.expect.as_ref(),
+            )?,
             Step::SetCredentials(c) | Step::RemoveCredentials(c) => {
                 let target = flags(&c.target)?;
                 let scheme = flags(&c.scheme)?;
@@ -804,20 +715,7 @@ impl Runner {
                 } else {
                     Method::RemoveCredentials { target, scheme }
                 };
-                Planned {
-                    op: self.bits_call(
-                        &c.thread,
-                        Call::Method {
-                            pointer: self.pointer(&c.job)?,
-                            method,
-                        },
-                    )?,
-                    actor: Some(c.thread.clone()),
-                    expect: c.expect.clone(),
-                    bind: Bind::None,
-                    returns: None,
-                    post: Post::None,
-                }
+                self.call_on(&c.thread, &c.job, method, c.expect.as_ref())?
             }
             Step::GetOwnerElevationState(c) => self.method(c, Method::GetOwnerElevationState)?,
             Step::GetOwnerIntegrityLevel(c) => self.method(c, Method::GetOwnerIntegrityLevel)?,
@@ -827,9 +725,7 @@ impl Runner {
                     path: c.value.0.clone(),
                 },
             )?,
-            Step::RemoveClientCertificate(c) => {
-                self.method(c, Method::RemoveClientCertificate)?
-            }
+            Step::RemoveClientCertificate(c) => self.method(c, Method::RemoveClientCertificate)?,
             Step::SetCustomHeaders(c) => self.set(
                 c,
                 Method::SetCustomHeaders {
@@ -857,23 +753,19 @@ impl Runner {
             Step::GetRemoteName(c) => self.method(c, Method::GetRemoteName)?,
             Step::GetLocalName(c) => self.method(c, Method::GetLocalName)?,
             Step::GetFileProgress(c) => self.method(c, Method::GetFileProgress)?,
-            Step::Next(c) => Planned {
-                op: self.bits_call(
+            Step::Next(c) => {
+                let mut p = self.call_on(
                     &c.thread,
-                    Call::Method {
-                        pointer: self.pointer(&c.job)?,
-                        method: Method::Next {
-                            count: c.count,
-                            fetched: c.fetched,
-                        },
+                    &c.job,
+                    Method::Next {
+                        count: c.count,
+                        fetched: c.fetched,
                     },
-                )?,
-                actor: Some(c.thread.clone()),
-                expect: c.expect.clone(),
-                bind: Bind::Pointers(c.bind.clone()),
-                returns: None,
-                post: Post::None,
-            },
+                    c.expect.as_ref(),
+                )?;
+                p.bind = Bind::Pointers(c.bind.clone());
+                p
+            }
             Step::Skip(c) => self.set(
                 c,
                 Method::Skip {
@@ -889,7 +781,10 @@ impl Runner {
                         thread: self.thread(&c.thread)?,
                         user,
                         domain,
-                        password: c.password.clone().unwrap_or_else(|| default_password(&c.user)),
+                        password: c
+                            .password
+                            .clone()
+                            .unwrap_or_else(|| default_password(&c.user)),
                         logon_type: logon_type(&c.logon_type)?,
                     },
                     Some(&c.thread),
@@ -1015,16 +910,7 @@ impl Runner {
             Step::CreateThread(c) => self.host_op(
                 simos::Op::CreateThread {
                     thread: self.thread(&c.thread)?,
-                    how: match c.how.as_str() {
-                        "native" => ThreadStart::Native,
-                        "managed_thread" => ThreadStart::ManagedThread,
-                        "queue_user_work_item" => ThreadStart::QueueUserWorkItem,
-                        "unsafe_queue_user_work_item" => ThreadStart::UnsafeQueueUserWorkItem,
-                        "sta_com_call" => ThreadStart::StaComCall,
-                        other => return Err(format!(
-                            "unknown thread start `{other}`: expected native, managed_thread, queue_user_work_item, unsafe_queue_user_work_item or sta_com_call"
-                        )),
-                    },
+                    how: thread_start(&c.how)?,
                 },
                 Some(&c.thread),
                 c.expect.as_ref(),
@@ -1414,9 +1300,7 @@ impl Runner {
                     });
                 };
                 if let Some(s) = &e.state {
-                    let want = JobState::from_name(s).ok_or_else(|| {
-                        format!("unknown job state `{s}`: expected QUEUED, CONNECTING, TRANSFERRING, SUSPENDED, ERROR, TRANSIENT_ERROR, TRANSFERRED, ACKNOWLEDGED or CANCELLED")
-                    })?;
+                    let want = job_state(s)?;
                     check(
                         "state",
                         s.clone(),
@@ -1533,16 +1417,7 @@ impl Runner {
             Step::ExpectAccess(e) => {
                 let id = self.job_id(&e.job)?;
                 let log = &self.world.bits.log;
-                let resource = match e.resource.as_str() {
-                    "local_file" => bits::Resource::LocalFile,
-                    "remote" => bits::Resource::Remote,
-                    "client_certificate" => bits::Resource::ClientCertificate,
-                    other => {
-                        return Err(format!(
-                            "unknown resource `{other}`: expected local_file, remote or client_certificate"
-                        ))
-                    }
-                };
+                let resource = resource(&e.resource)?;
                 let user = match &e.user {
                     Some(u) => Some(self.sid(u)?),
                     None => None,
@@ -1712,7 +1587,7 @@ pub(crate) fn check_values(step: &Step) -> Result<(), (String, String)> {
         Step::CoInitializeSecurity(b) => {
             word(&b.level, level(&b.level))?;
             match &b.cloaking {
-                Some(c) => one_of(c, &["none", "static", "dynamic"], "cloaking"),
+                Some(c) => word(c, cloaking(c)),
                 None => Ok(()),
             }
         }
@@ -1725,38 +1600,21 @@ pub(crate) fn check_values(step: &Step) -> Result<(), (String, String)> {
             None => Ok(()),
         },
         Step::CreateJob(c) => match &c.job_type {
-            Some(t) => one_of(t, &["download", "upload", "upload_reply"], "job type"),
+            Some(t) => word(t, job_type(t)),
             None => Ok(()),
         },
-        Step::CreateThread(c) => one_of(
-            &c.how,
-            &[
-                "native",
-                "managed_thread",
-                "queue_user_work_item",
-                "unsafe_queue_user_work_item",
-                "sta_com_call",
-            ],
-            "thread start",
-        ),
-        Step::Network(n) => one_of(n, &["up", "down"], "network state"),
+        Step::CreateThread(c) => word(&c.how, thread_start(&c.how)),
+        Step::Network(n) => word(n, network_up(n)),
         Step::StartService(s) => match &s.flow {
-            Some(f) => one_of(f, &["aspnet", "clr", "always_flow"], "flow policy"),
+            Some(f) => word(f, flow_policy(f)),
             None => Ok(()),
         },
         Step::Expect(e) => match &e.state {
-            Some(st) if JobState::from_name(st).is_none() => Err((
-                st.clone(),
-                format!("unknown job state `{st}`: expected QUEUED, CONNECTING, TRANSFERRING, SUSPENDED, ERROR, TRANSIENT_ERROR, TRANSFERRED, ACKNOWLEDGED or CANCELLED"),
-            )),
-            _ => Ok(()),
+            Some(st) => word(st, job_state(st)),
+            None => Ok(()),
         },
         Step::ExpectAccess(e) => {
-            one_of(
-                &e.resource,
-                &["local_file", "remote", "client_certificate"],
-                "resource",
-            )?;
+            word(&e.resource, resource(&e.resource))?;
             match &e.acting {
                 Some(a) => one_of(a, &["owner", "helper", "explicit", "anonymous"], "identity"),
                 None => Ok(()),
@@ -1941,6 +1799,82 @@ fn logon_type(text: &str) -> StepResult<LogonType> {
             ))
         }
     })
+}
+
+fn job_state(text: &str) -> StepResult<JobState> {
+    JobState::from_name(text).ok_or_else(|| {
+        format!("unknown job state `{text}`: expected QUEUED, CONNECTING, TRANSFERRING, SUSPENDED, ERROR, TRANSIENT_ERROR, TRANSFERRED, ACKNOWLEDGED or CANCELLED")
+    })
+}
+
+fn network_up(text: &str) -> StepResult<bool> {
+    match text {
+        "up" => Ok(true),
+        "down" => Ok(false),
+        other => Err(format!(
+            "unknown network state `{other}`: expected up or down"
+        )),
+    }
+}
+
+fn cloaking(text: &str) -> StepResult<Cloaking> {
+    match text {
+        "none" => Ok(Cloaking::None),
+        "static" => Ok(Cloaking::Static),
+        "dynamic" => Ok(Cloaking::Dynamic),
+        other => Err(format!(
+            "unknown cloaking `{other}`: expected none, static or dynamic"
+        )),
+    }
+}
+
+fn job_type(text: &str) -> StepResult<JobType> {
+    match text {
+        "download" => Ok(JobType::Download),
+        "upload" => Ok(JobType::Upload),
+        "upload_reply" => Ok(JobType::UploadReply),
+        other => Err(format!(
+            "unknown job type `{other}`: expected download, upload or upload_reply"
+        )),
+    }
+}
+
+fn thread_start(text: &str) -> StepResult<ThreadStart> {
+    match text {
+        "native" => Ok(ThreadStart::Native),
+        "managed_thread" => Ok(ThreadStart::ManagedThread),
+        "queue_user_work_item" => Ok(ThreadStart::QueueUserWorkItem),
+        "unsafe_queue_user_work_item" => Ok(ThreadStart::UnsafeQueueUserWorkItem),
+        "sta_com_call" => Ok(ThreadStart::StaComCall),
+        other => Err(format!(
+            "unknown thread start `{other}`: expected native, managed_thread, queue_user_work_item, unsafe_queue_user_work_item or sta_com_call"
+        )),
+    }
+}
+
+fn flow_policy(text: &str) -> StepResult<FlowPolicy> {
+    match text {
+        "aspnet" => Ok(FlowPolicy::ASPNET_DEFAULT),
+        "clr" => Ok(FlowPolicy::CLR_DEFAULT),
+        "always_flow" => Ok(FlowPolicy {
+            legacy_impersonation_policy: false,
+            always_flow_impersonation_policy: true,
+        }),
+        other => Err(format!(
+            "unknown flow policy `{other}`: expected aspnet, clr or always_flow"
+        )),
+    }
+}
+
+fn resource(text: &str) -> StepResult<bits::Resource> {
+    match text {
+        "local_file" => Ok(bits::Resource::LocalFile),
+        "remote" => Ok(bits::Resource::Remote),
+        "client_certificate" => Ok(bits::Resource::ClientCertificate),
+        other => Err(format!(
+            "unknown resource `{other}`: expected local_file, remote or client_certificate"
+        )),
+    }
 }
 
 const INTERFACES: [Interface; 9] = [
