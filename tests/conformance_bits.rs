@@ -456,7 +456,7 @@ fn host(ctx: &Context) -> Result<Host, String> {
     let mut d = Domain::new(DOMAIN, "corp.example", sid("S-1-5-21-10-20-30")?);
     let user = d.add_account(&ctx.user, &password(&ctx.user), PrincipalKind::User, &[]);
     d.add_account("WS01$", "machine-pw", PrincipalKind::Computer, &[]);
-    h.domain = Some(d);
+    h.domain = Some(d).into();
     let mut ws = Machine::new(MACHINE, sid("S-1-5-21-100-1-1")?);
     ws.domain_joined = true;
     ws.uac = true;

@@ -187,7 +187,9 @@ impl World {
             reason: reason.to_string(),
         });
         let state = self.bits.jobs.get(&id).map(|j| j.state);
-        if matches!(state, Some(s) if s != JobState::Transferred && !s.is_final()) {
+        if self.rules.token_loss_fails_job
+            && matches!(state, Some(s) if s != JobState::Transferred && !s.is_final())
+        {
             rules.push(ids::TOKEN_REQUIRED);
             self.fail(
                 id,
@@ -626,11 +628,21 @@ impl World {
             }
             Resource::Remote => {
                 rules.push(ids::NETWORK_IDENTITY);
-                (token_flags::NETWORK, ErrorContext::RemoteFile)
+                let flag = if self.rules.network_flag_honoured {
+                    token_flags::NETWORK
+                } else {
+                    0
+                };
+                (flag, ErrorContext::RemoteFile)
             }
             Resource::ClientCertificate => {
                 rules.push(ids::CLIENT_CERT);
-                (0, ErrorContext::GeneralTransport)
+                let flag = if self.rules.client_cert_as_owner {
+                    0
+                } else {
+                    token_flags::NETWORK
+                };
+                (flag, ErrorContext::GeneralTransport)
             }
         };
         if job.helper_flags & flag != 0 {
@@ -789,7 +801,10 @@ impl World {
         if let Some(cert) = &job.client_certificate {
             rules.push(ids::CLIENT_CERT);
             let system = job.owner.sid == winsec::well_known::sids::local_system();
-            if job.helper_flags & token_flags::NETWORK != 0 && !system {
+            if self.rules.client_cert_as_owner
+                && job.helper_flags & token_flags::NETWORK != 0
+                && !system
+            {
                 return Err(Fault::fatal(
                     HResult::WinHttpClientCertNoAccessPrivateKey,
                     ErrorContext::GeneralTransport,

@@ -16,6 +16,7 @@ pub mod engine;
 pub mod hresult;
 pub mod job;
 pub mod methods;
+pub mod mutants;
 pub mod profile;
 pub mod rules;
 pub mod service;
@@ -25,6 +26,7 @@ pub mod world;
 pub use hresult::HResult;
 pub use job::{ErrorContext, Job, JobId, JobState, JobType};
 pub use methods::{FileSpec, Method};
+pub use mutants::{Mutant, MUTANTS};
 pub use profile::{AccessCheckAt, Profile, Rules};
 pub use world::{
     Acting, BitsEvent, Blanket, Call, Interface, Op, Outcome, PointerId, Resource, Value, World,

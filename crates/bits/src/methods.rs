@@ -753,7 +753,7 @@ impl World {
     ) -> CallResult {
         rules.push(ids::TAKE_OWNERSHIP);
         let caller = self.identify(thread, rules)?;
-        if !caller.token.has_enabled_administrators() {
+        if !self.is_admin(&caller.token) {
             return Err(HResult::EAccessDenied);
         }
         let owner = self.owner_from(&caller);

@@ -73,6 +73,12 @@ impl Profile {
             quotas_exempt_admins: true,
             take_ownership_strips_credentials: true,
             complete_files_owned_by_caller: true,
+            token_loss_fails_job: true,
+            owner_condition: true,
+            admin_condition: true,
+            admin_needs_enabled_sid: true,
+            network_flag_honoured: true,
+            client_cert_as_owner: true,
         }
     }
 }
@@ -151,6 +157,25 @@ pub struct Rules {
     pub take_ownership_strips_credentials: bool,
     /// The files Complete produces belong to the caller of Complete.
     pub complete_files_owned_by_caller: bool,
+    /// An incomplete job whose helper token is discarded (logoff, session
+    /// end) goes to ERROR with BG_E_TOKEN_REQUIRED.
+    pub token_loss_fails_job: bool,
+    /// Condition (a) of the 1607 rule: the non-administrator's pointer was
+    /// obtained with the owner's SID.
+    pub owner_condition: bool,
+    /// Condition (b) of the 1607 rule: the helper token has no enabled
+    /// Administrators SID.
+    pub admin_condition: bool,
+    /// Only an *enabled* Administrators SID makes a caller an
+    /// administrator; a deny-only one (a UAC-filtered token) does not.
+    pub admin_needs_enabled_sid: bool,
+    /// BG_TOKEN_NETWORK makes the engine reach the remote side as the
+    /// helper token.
+    pub network_flag_honoured: bool,
+    /// The client certificate's private key is opened as the job owner;
+    /// with BG_TOKEN_NETWORK set (and an owner other than LocalSystem) the
+    /// job fails with ERROR_WINHTTP_CLIENT_CERT_NO_ACCESS_PRIVATE_KEY.
+    pub client_cert_as_owner: bool,
 }
 
 impl Default for Rules {
@@ -247,6 +272,42 @@ pub const SWITCHES: &[Switch] = &[
         statement: "the files Complete renames into place belong to the caller of Complete (an administrator completing another user's job owns them)",
         source: "research/bits.md §4.4 [J-complete]",
         value: |r| yes_no(r.complete_files_owned_by_caller),
+    },
+    Switch {
+        id: "BITS-TOKEN-LOSS-FAILS-JOB",
+        statement: "an incomplete job whose helper token is discarded (owner logoff, session end) goes to ERROR with BG_E_TOKEN_REQUIRED rather than carrying on",
+        source: "seed 000 ¶4 (the job will fail with BG_E_TOKEN_REQUIRED); research/bits.md §1.5",
+        value: |r| yes_no(r.token_loss_fails_job),
+    },
+    Switch {
+        id: "BITS-1607-CONDITION-A",
+        statement: "under the 1607 rule a non-administrator's pointer must have been obtained with the job owner's SID (condition a)",
+        source: "seeds 001/002 (Windows 10 1607 note, condition a); research/bits.md §1.4",
+        value: |r| yes_no(r.owner_condition),
+    },
+    Switch {
+        id: "BITS-1607-CONDITION-B",
+        statement: "under the 1607 rule a non-administrator may not set a helper token that has an enabled Administrators SID (condition b)",
+        source: "seeds 001/002 (Windows 10 1607 note, condition b); research/bits.md §1.4",
+        value: |r| yes_no(r.admin_condition),
+    },
+    Switch {
+        id: "BITS-ADMIN-ENABLED-SID",
+        statement: "a caller is an administrator for BITS only when BUILTIN\\Administrators is enabled in its token; the deny-only SID of a UAC-filtered token does not count",
+        source: "seed 000 ¶2 (an administrator … must be elevated); research/bits.md §4.2 [SEC]; research/access-check.md (deny-only groups)",
+        value: |r| yes_no(r.admin_needs_enabled_sid),
+    },
+    Switch {
+        id: "BITS-NETWORK-FLAG",
+        statement: "with BG_TOKEN_NETWORK set the engine presents the helper token to the server and proxy; without it, the owner's",
+        source: "seed 000 ¶3 (BG_TOKEN_NETWORK); research/bits.md §1.3 [TO-SHTF]",
+        value: |r| yes_no(r.network_flag_honoured),
+    },
+    Switch {
+        id: "BITS-CLIENT-CERT-OWNER",
+        statement: "the client certificate's private key is opened as the job owner, never as the helper token; with BG_TOKEN_NETWORK set the job fails unless the owner is LocalSystem",
+        source: "research/bits.md §1.3 [TO-SHTF] (client certificate with BG_TOKEN_NETWORK)",
+        value: |r| yes_no(r.client_cert_as_owner),
     },
 ];
 

@@ -75,7 +75,7 @@ impl World {
     /// integrity.
     pub fn grant(&self, token: &Token, job: &Job) -> Grant {
         let owner_match = token.user.sid == job.owner.sid;
-        let admin = token.has_enabled_administrators();
+        let admin = self.is_admin(token);
         let refuse = |rule| Grant {
             read: false,
             modify: false,
@@ -184,8 +184,8 @@ impl World {
         }
         let sid = token.user.sid.clone();
         let service_account = builtin_of(&sid);
-        let exempt = self.rules.quotas_exempt_admins
-            && (token.has_enabled_administrators() || service_account.is_some());
+        let exempt =
+            self.rules.quotas_exempt_admins && (self.is_admin(token) || service_account.is_some());
         let live = |j: &&Job| !j.state.is_final();
         if !exempt {
             let mine = self
@@ -276,7 +276,7 @@ impl World {
             account,
             elevated: is_elevated(token),
             integrity: token.integrity.0,
-            admin: token.has_enabled_administrators(),
+            admin: self.is_admin(token),
             always_logged_on: service_account.is_some(),
             service_token,
         }
@@ -329,7 +329,7 @@ impl World {
     ) -> CallResult {
         let caller = self.identify(thread, rules)?;
         rules.push(ids::ENUM);
-        if all_users && !caller.token.has_enabled_administrators() {
+        if all_users && !self.is_admin(&caller.token) {
             return Err(HResult::EAccessDenied);
         }
         let items: Vec<(JobId, Grant)> = self
@@ -345,7 +345,7 @@ impl World {
             read: true,
             modify: false,
             owner_match: false,
-            admin: caller.token.has_enabled_administrators(),
+            admin: self.is_admin(&caller.token),
             denied_by: None,
         };
         let pointer = self.issue(

@@ -41,12 +41,12 @@ impl World {
             return Ok(());
         }
         rules.push(ids::HELPER_OWNER_AT_QI);
-        if !grant.owner_match {
+        if self.rules.owner_condition && !grant.owner_match {
             return Err(HResult::EAccessDenied);
         }
         if let Some(admin) = helper_admin {
             rules.push(ids::HELPER_NOT_ADMIN);
-            if admin {
+            if admin && self.rules.admin_condition {
                 return Err(HResult::EAccessDenied);
             }
         }
@@ -80,7 +80,7 @@ impl World {
                 if !matches!(level, Some(l) if l >= ImpersonationLevel::Impersonation) {
                     return Err(HResult::CoEFailedToImpersonate);
                 }
-                let admin_enabled = caller.token.has_enabled_administrators();
+                let admin_enabled = self.is_admin(&caller.token);
                 self.helper_allowed(id, &grant, Some(admin_enabled), rules)?;
                 let logon = self
                     .host

@@ -597,7 +597,7 @@ pub(crate) struct Caller {
     /// The token the service thread got from the call.
     pub token_id: TokenId,
     /// That token.
-    pub token: Token,
+    pub token: simos::shared::Shared<Token>,
     /// The client's process.
     pub process: ProcessId,
 }
@@ -607,6 +607,18 @@ pub(crate) struct Caller {
 /// administrator without UAC).
 pub(crate) fn is_elevated(token: &Token) -> bool {
     token.elevation_type == ElevationType::Full || token.has_enabled_administrators()
+}
+
+impl World {
+    /// Whether BITS treats `token` as an administrator's: BUILTIN\Administrators
+    /// enabled (a deny-only SID counts only under a mutant that says so).
+    pub fn is_admin(&self, token: &Token) -> bool {
+        if self.rules.admin_needs_enabled_sid {
+            token.has_enabled_administrators()
+        } else {
+            token.group(&sids::builtin_administrators()).is_some()
+        }
+    }
 }
 
 /// The built-in identity of a service SID, if it is one BITS treats as

@@ -122,10 +122,26 @@ pub enum Command {
     Run(command::run::RunArgs),
     /// Run every scenario under the given paths and report which held.
     Check(command::check::CheckArgs),
+    /// Run one scenario under several OS profiles and show the steps whose
+    /// outcomes diverge.
+    Diff(command::diff::DiffArgs),
     /// Print the JSON Schema of the scenario format.
     Schema(command::schema::SchemaArgs),
     /// Print the invariant catalog checked after every step.
     Invariants(command::invariants::InvariantsArgs),
+    /// Explore a bounded model breadth-first to a depth, checking every
+    /// invariant on every transition.
+    Explore(command::explore::ExploreArgs),
+    /// Fuzz a bounded model with seeded random walks, shrinking a failure
+    /// to a minimal scenario.
+    Fuzz(command::fuzz::FuzzArgs),
+    /// Run the scenario library and the bounded models against every
+    /// policy mutant and report which were killed.
+    Mutants(command::mutants::MutantsArgs),
+    /// Draw the job state machine or a small explored state graph.
+    Graph(command::graph::GraphArgs),
+    /// Merge the JSON reports of shards into one report.
+    Merge(command::merge::MergeArgs),
 }
 
 impl Command {
@@ -139,8 +155,14 @@ impl Command {
             Command::Profiles(args) => command::profiles::run(args, out),
             Command::Run(args) => command::run::run(args, out),
             Command::Check(args) => command::check::run(args, out),
+            Command::Diff(args) => command::diff::run(args, out),
             Command::Schema(args) => command::schema::run(args, out),
             Command::Invariants(args) => command::invariants::run(args, out),
+            Command::Explore(args) => command::explore::run(args, out),
+            Command::Fuzz(args) => command::fuzz::run(args, out),
+            Command::Mutants(args) => command::mutants::run(args, out),
+            Command::Graph(args) => command::graph::run(args, out),
+            Command::Merge(args) => command::merge::run(args, out),
         }
     }
 }

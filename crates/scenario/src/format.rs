@@ -35,6 +35,11 @@ pub struct Scenario {
     /// Several profiles: the scenario runs once under each.
     #[serde(default)]
     pub profiles: Vec<String>,
+    /// Run the world under a policy mutant's rules (`bitsim mutants`
+    /// lists them): expectations and invariants still judge by the
+    /// profile's rules. Counterexamples found against a mutant carry it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mutant: Option<String>,
     /// The simulated host. Omitted: the `corp` host (see `docs/scenarios.md`).
     #[serde(default)]
     pub host: HostSpec,

@@ -80,7 +80,7 @@ pub fn default_password(name: &str) -> String {
 /// string.
 pub fn resolve(host: &Host, machine: &str, name: &str) -> Option<Sid> {
     if let Some((prefix, rest)) = name.split_once('\\') {
-        if let Some(d) = &host.domain {
+        if let Some(d) = &*host.domain {
             if d.name.eq_ignore_ascii_case(prefix) {
                 return domain_sid_of(d, rest);
             }
@@ -170,7 +170,7 @@ fn apply(
                 "a domain SID such as S-1-5-21-10-20-30",
             )
         })?;
-        host.domain = Some(Domain::new(&d.name, &d.dns, sid));
+        host.domain = Some(Domain::new(&d.name, &d.dns, sid)).into();
     }
     for g in &spec.groups {
         let Some(domain) = host.domain.as_mut() else {

@@ -19,7 +19,7 @@ use bits::world::{
     Acting, BitsEvent, Call, Grant, Interface, Op, Outcome, Pointer, PointerId, Resource, Target,
     Value, World,
 };
-use bits::{AccessCheckAt, HResult, JobId, Method};
+use bits::{AccessCheckAt, HResult, JobId, Method, Rules};
 use simos::host::{AuthPackage, Event as HostEvent, LogonSession, NetworkCredentials};
 use simos::network::{RemoteAccess, Server};
 use simos::objects::{ObjectKind, ObjectOp};
@@ -55,6 +55,9 @@ pub struct Transition<'a> {
     pub outcome: &'a Outcome,
     /// The world after the operation.
     pub after: &'a World,
+    /// The rules the checks judge by: the profile's. The world may run
+    /// other rules (a policy mutant); the checks never read them.
+    pub rules: &'a Rules,
 }
 
 /// A broken invariant.
@@ -284,7 +287,7 @@ fn presented<'a>(t: &Transition<'a>) -> Option<(TokenId, &'a Token)> {
             } if *thread == service => Some(*id),
             _ => None,
         })
-        .and_then(|id| t.after.host.token(id).map(|o| (id, &o.token)))
+        .and_then(|id| t.after.host.token(id).map(|o| (id, &*o.token)))
 }
 
 /// Whether the service thread impersonated anyone during the operation.
@@ -591,7 +594,7 @@ fn helper_set_authorized(t: &Transition<'_>) -> Result<(), String> {
         if record.owner.admin {
             continue;
         }
-        if !t.before.rules.non_admin_helper_token {
+        if !t.rules.non_admin_helper_token {
             faults.push(format!(
                 "the {what} of job {job}, owned by {} who is not an administrator, was set through {} on a release without the 1607 rule",
                 record.owner.sid,
@@ -599,7 +602,7 @@ fn helper_set_authorized(t: &Transition<'_>) -> Result<(), String> {
             ));
             continue;
         }
-        let per_call_admin = t.before.rules.access_check == AccessCheckAt::EveryCall
+        let per_call_admin = t.rules.access_check == AccessCheckAt::EveryCall
             && presented(t).is_some_and(|(_, tok)| is_admin(tok));
         if p.grant.admin || per_call_admin {
             continue;
@@ -639,7 +642,7 @@ fn helper_set_authorized(t: &Transition<'_>) -> Result<(), String> {
 fn pointer_grant(t: &Transition<'_>) -> Result<(), String> {
     let mut faults = Faults::default();
     let hr = t.outcome.hr;
-    let mode = t.before.rules.access_check;
+    let mode = t.rules.access_check;
     match bits_call(t) {
         Some((_, Call::Method { pointer, method })) => {
             let Some(p) = t.before.bits.pointers.get(pointer) else {
@@ -777,7 +780,7 @@ fn no_cross_user(t: &Transition<'_>) -> Result<(), String> {
             }
         }
         Call::QueryInterface { pointer, interface }
-            if t.before.rules.access_check == AccessCheckAt::QueryInterface =>
+            if t.rules.access_check == AccessCheckAt::QueryInterface =>
         {
             let job = t
                 .before
@@ -834,7 +837,7 @@ fn no_cross_user(t: &Transition<'_>) -> Result<(), String> {
             let Some(j) = pointer_job(p).and_then(|j| t.before.job(j)) else {
                 return Ok(());
             };
-            match t.before.rules.access_check {
+            match t.rules.access_check {
                 AccessCheckAt::QueryInterface => {
                     if !p.grant.admin && !p.grant.owner_match {
                         faults.push(format!(

@@ -128,6 +128,20 @@ pub fn load(file: &str, text: &str) -> Result<Scenario, LoadError> {
             ));
         }
     }
+    if let Some(name) = &scenario.mutant {
+        if bits::mutants::mutant(name).is_none() {
+            let names: Vec<&str> = bits::mutants::MUTANTS
+                .iter()
+                .chain(bits::mutants::PLANTED)
+                .map(|m| m.name)
+                .collect();
+            return Err(err(
+                loc.top_value("mutant", name),
+                format!("unknown mutant `{name}`"),
+                Some(format!("one of {}", names.join(", "))),
+            ));
+        }
+    }
     check_names(&scenario, &loc).map_err(|(step, word, message, expected)| {
         err(loc.in_step(step, &word), message, expected)
     })?;

@@ -30,7 +30,7 @@ pub trait Names {
 /// `DOMAIN\name` for a SID: a domain or local account, or a well-known name;
 /// the SID string when nothing knows it.
 pub fn account_name(host: &Host, machine: &str, sid: &Sid) -> String {
-    if let Some(d) = &host.domain {
+    if let Some(d) = &*host.domain {
         if let Some(a) = d.accounts.values().find(|a| a.sid == *sid) {
             return format!("{}\\{}", d.name, a.name);
         }

@@ -9,9 +9,10 @@
 
 use std::collections::BTreeMap;
 
+use bits::mutants::Mutant;
 use bits::{
     BitsEvent, Call, HResult, Interface, JobId, JobState, JobType, Method, Op, Outcome, PointerId,
-    Profile, Value, World,
+    Profile, Rules, Value, World,
 };
 use serde::Serialize;
 use simos::network::NetworkOp;
@@ -130,6 +131,20 @@ impl Run {
     }
 }
 
+/// How [`run_with`] runs a scenario.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// Run under this profile only (otherwise: the scenario's profiles).
+    pub only: Option<Profile>,
+    /// Run the world under this mutant's rules (overrides the scenario's
+    /// `mutant:`); expectations and invariants still judge by the
+    /// profile's rules.
+    pub mutant: Option<&'static Mutant>,
+    /// Carry on after a failing step (for comparing profiles) instead of
+    /// stopping at the first one.
+    pub keep_going: bool,
+}
+
 /// Runs a loaded scenario under each of its profiles, or under `only`.
 pub fn run(
     scenario: &Scenario,
@@ -137,14 +152,37 @@ pub fn run(
     text: &str,
     only: Option<Profile>,
 ) -> Result<Vec<Run>, LoadError> {
+    run_with(
+        scenario,
+        file,
+        text,
+        &Options {
+            only,
+            ..Options::default()
+        },
+    )
+}
+
+/// Runs a loaded scenario as `options` say.
+pub fn run_with(
+    scenario: &Scenario,
+    file: &str,
+    text: &str,
+    options: &Options,
+) -> Result<Vec<Run>, LoadError> {
     let loc = Locator::new(text);
-    let profiles = match only {
+    let profiles = match options.only {
         Some(p) => vec![p],
         None => profiles_of(scenario),
     };
+    let mutant = options
+        .mutant
+        .or_else(|| scenario.mutant.as_deref().and_then(bits::mutants::mutant));
     let mut runs = Vec::new();
     for profile in profiles {
-        let world = host::build(&scenario.host, profile.rules()).map_err(|e| LoadError {
+        let reference = profile.rules();
+        let rules = mutant.map_or(reference, |m| m.apply(reference));
+        let world = host::build(&scenario.host, rules).map_err(|e| LoadError {
             file: file.to_string(),
             position: host_position(text, &loc, &e.word),
             message: e.message,
@@ -153,6 +191,7 @@ pub fn run(
         let mut runner = Runner {
             world,
             profile,
+            reference,
             names: BTreeMap::new(),
             access_cursor: BTreeMap::new(),
             job_names: BTreeMap::new(),
@@ -161,7 +200,7 @@ pub fn run(
         let mut steps = Vec::new();
         for (i, step) in scenario.steps.iter().enumerate() {
             let record = runner.step(i, loc.step_line(i), step);
-            let stop = !record.passed();
+            let stop = !record.passed() && !options.keep_going;
             steps.push(record);
             if stop {
                 break;
@@ -194,11 +233,81 @@ fn host_position(text: &str, loc: &Locator<'_>, word: &str) -> Position {
 }
 
 /// What a name is bound to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Bound {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Bound {
+    /// A thread (`logon`, `start_service`, `run_as_admin`, `CreateThread`).
     Thread(ThreadId),
+    /// A token (`LogonUser`, `OpenThreadToken`, `DuplicateToken` …).
     Token(TokenId),
+    /// An interface pointer (`CreateJob`, `GetJob`, `QueryInterface` …).
     Pointer(PointerId),
+}
+
+/// A world after a scenario's steps, with the names they bound: how a
+/// scenario seeds a model for exploration.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// The world after the last step.
+    pub world: World,
+    /// Every name the steps bound.
+    pub names: BTreeMap<String, Bound>,
+    /// The profile's rules (the world runs `mutant`'s when one is given).
+    pub reference: Rules,
+}
+
+/// Runs every step of `scenario` under `profile` (and `mutant`) and
+/// returns the world and names, or the first failing step's account.
+pub fn prepare(
+    scenario: &Scenario,
+    text: &str,
+    profile: Profile,
+    mutant: Option<&Mutant>,
+) -> Result<Prepared, String> {
+    let loc = Locator::new(text);
+    let reference = profile.rules();
+    let rules = mutant.map_or(reference, |m| m.apply(reference));
+    let world = host::build(&scenario.host, rules).map_err(|e| e.message)?;
+    let mut runner = Runner {
+        world,
+        profile,
+        reference,
+        names: BTreeMap::new(),
+        access_cursor: BTreeMap::new(),
+        job_names: BTreeMap::new(),
+        participants: Vec::new(),
+    };
+    for (i, step) in scenario.steps.iter().enumerate() {
+        let record = runner.step(i, loc.step_line(i), step);
+        if !record.passed() {
+            let why =
+                record
+                    .error
+                    .clone()
+                    .or_else(|| {
+                        record
+                            .violations
+                            .first()
+                            .map(|v| format!("{}: {}", v.invariant, v.message))
+                    })
+                    .or_else(|| {
+                        record.checks.iter().find(|c| !c.ok).map(|c| {
+                            format!("{}: expected {}, got {}", c.what, c.expected, c.actual)
+                        })
+                    })
+                    .unwrap_or_default();
+            return Err(format!(
+                "step {} ({} {}) failed under {profile}: {why}",
+                i + 1,
+                record.kind,
+                record.args
+            ));
+        }
+    }
+    Ok(Prepared {
+        world: runner.world,
+        names: runner.names,
+        reference,
+    })
 }
 
 /// What a step wants bound from its outcome.
@@ -237,6 +346,7 @@ enum Post {
 struct Runner {
     world: World,
     profile: Profile,
+    reference: Rules,
     names: BTreeMap<String, Bound>,
     access_cursor: BTreeMap<(JobId, bits::Resource), usize>,
     participants: Vec<String>,
@@ -1052,6 +1162,7 @@ impl Runner {
             op: &p.op,
             outcome: &outcome,
             after: &self.world,
+            rules: &self.reference,
         });
     }
 
@@ -1698,7 +1809,7 @@ fn split_account(world: &World, name: &str) -> (String, Option<String>) {
     if name.contains('@') {
         return (name.to_string(), None);
     }
-    match &world.host.domain {
+    match &*world.host.domain {
         Some(d) if d.account(name).is_some() => (name.to_string(), Some(d.name.clone())),
         _ => (name.to_string(), None),
     }
@@ -1784,7 +1895,8 @@ pub fn level(text: &str) -> StepResult<ImpersonationLevel> {
     })
 }
 
-fn logon_type(text: &str) -> StepResult<LogonType> {
+/// A logon type as scenarios write it (`interactive`, `network`, …).
+pub fn logon_type(text: &str) -> StepResult<LogonType> {
     Ok(match text {
         "interactive" => LogonType::Interactive,
         "network" => LogonType::Network,

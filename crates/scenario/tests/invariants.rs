@@ -50,7 +50,7 @@ fn host() -> Host {
         .spns
         .insert("HTTP/web.corp.example".to_string());
     let admin = d.account("admin").unwrap().sid.clone();
-    h.domain = Some(d);
+    h.domain = Some(d).into();
     let mut ws = Machine::new("WS01", "S-1-5-21-500-1-1".parse().unwrap());
     ws.domain_joined = true;
     ws.uac = true;
@@ -112,6 +112,7 @@ impl Step {
             op: &self.op,
             outcome: &self.out,
             after: &self.after,
+            rules: &self.before.rules,
         }
     }
 

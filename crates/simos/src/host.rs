@@ -14,6 +14,7 @@ use winsec::{ImpersonationLevel, Sid, Token, TokenType};
 
 use crate::accounts::{Domain, Machine};
 use crate::ids::{LogonId, ProcessId, ThreadId, TokenId};
+use crate::shared::Shared;
 use crate::threads::FlowPolicy;
 
 /// `SECURITY_LOGON_TYPE` / `LOGON32_LOGON_*`, plus the S4U logon.
@@ -155,7 +156,7 @@ pub struct TerminalSession {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct TokenObject {
     /// The token itself (its `token_id` is this object's id).
-    pub token: Token,
+    pub token: Shared<Token>,
     /// The logon session it references.
     pub logon: LogonId,
     /// When the token was made by `LogonUser`/`LsaLogonUser` with explicit
@@ -310,9 +311,9 @@ pub struct Host {
     /// The logical clock (ticks).
     pub now: u64,
     /// Machines by upper-cased name.
-    pub machines: BTreeMap<String, Machine>,
+    pub machines: Shared<BTreeMap<String, Machine>>,
     /// The Active Directory domain, if any.
-    pub domain: Option<Domain>,
+    pub domain: Shared<Option<Domain>>,
     /// Logon sessions.
     pub logons: BTreeMap<LogonId, LogonSession>,
     /// Terminal-services sessions by (machine, id).
@@ -325,10 +326,10 @@ pub struct Host {
     pub threads: BTreeMap<ThreadId, Thread>,
     /// Securable objects by (upper-cased machine name, lower-cased path);
     /// see [`crate::objects`].
-    pub objects: BTreeMap<(String, String), crate::objects::SecObject>,
+    pub objects: Shared<BTreeMap<(String, String), crate::objects::SecObject>>,
     /// Remote endpoints (file shares, HTTP, SQL, proxies) by lower-cased
     /// name; see [`crate::network`].
-    pub servers: BTreeMap<String, crate::network::Server>,
+    pub servers: Shared<BTreeMap<String, crate::network::Server>>,
     /// Security-relevant events, in order.
     pub log: Vec<Event>,
     /// The counter every id comes from.
@@ -359,15 +360,15 @@ impl Host {
         Host {
             rules: HostRules::default(),
             now: 0,
-            machines: BTreeMap::new(),
-            domain: None,
+            machines: Shared::default(),
+            domain: Shared::default(),
             logons: BTreeMap::new(),
             terminal_sessions: BTreeMap::new(),
             tokens: BTreeMap::new(),
             processes: BTreeMap::new(),
             threads: BTreeMap::new(),
-            objects: BTreeMap::new(),
-            servers: BTreeMap::new(),
+            objects: Shared::default(),
+            servers: Shared::default(),
             log: Vec::new(),
             // Keep clear of the well-known logon LUIDs.
             next_id: 0x1000,
@@ -441,14 +442,14 @@ impl Host {
     pub fn effective_token(&self, thread: ThreadId) -> Option<&Token> {
         self.effective_token_id(thread)
             .and_then(|id| self.tokens.get(&id))
-            .map(|o| &o.token)
+            .map(|o| &*o.token)
     }
 
     /// The primary token of the thread's process.
     pub fn process_token(&self, thread: ThreadId) -> Option<&Token> {
         self.process_of(thread)
             .and_then(|p| self.tokens.get(&p.primary_token))
-            .map(|o| &o.token)
+            .map(|o| &*o.token)
     }
 
     /// The logon session of a token.
@@ -476,7 +477,7 @@ impl Host {
         self.tokens.insert(
             id,
             TokenObject {
-                token,
+                token: token.into(),
                 logon,
                 explicit_credentials_from,
             },

@@ -20,6 +20,7 @@ pub mod objects;
 pub mod op;
 pub mod policy;
 pub mod rules;
+pub mod shared;
 pub mod threads;
 
 pub use accounts::{Delegation, Domain, Machine, PrincipalKind};

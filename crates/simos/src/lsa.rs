@@ -300,7 +300,7 @@ impl Host {
                 }
             }
         }
-        token.primary_group = match (&self.domain, p.is_domain) {
+        token.primary_group = match (&*self.domain, p.is_domain) {
             (Some(d), true) => d.sid.with_rid(crate::accounts::DOMAIN_USERS_RID),
             _ => self.machine(machine).map(|m| m.none_group()),
         }

@@ -1427,7 +1427,7 @@ impl Host {
             .tokens
             .get(&token)
             .map(|t| t.token.clone())
-            .unwrap_or_else(|| winsec::Token::new(sids::anonymous()));
+            .unwrap_or_else(|| winsec::Token::new(sids::anonymous()).into());
         if client.token_type == TokenType::Primary {
             // A NETWORK_CLEARTEXT logon is primary; the server impersonates it.
             client.token_type = TokenType::Impersonation(ImpersonationLevel::Impersonation);

@@ -707,9 +707,8 @@ impl Host {
         let token = self
             .tokens
             .get(&token_id)
-            .ok_or(Win32Error::InvalidHandle)?
-            .token
-            .clone();
+            .ok_or(Win32Error::InvalidHandle)
+            .map(|t| (*t.token).clone())?;
         Ok(Actor {
             thread,
             machine,

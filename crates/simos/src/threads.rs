@@ -199,7 +199,7 @@ impl Host {
         let Some(source) = self.tokens.get(&token).cloned() else {
             return token;
         };
-        let mut copy = source.token.clone();
+        let mut copy = (*source.token).clone();
         copy.token_type = TokenType::Impersonation(level);
         let id = self.insert_token(copy, source.logon, source.explicit_credentials_from);
         if let Some(t) = self.threads.get_mut(&thread) {
@@ -407,7 +407,7 @@ impl Host {
                 return Err(Win32Error::BadImpersonationLevel);
             }
         }
-        let mut copy: Token = source.token.clone();
+        let mut copy: Token = (*source.token).clone();
         copy.token_type = if primary {
             TokenType::Primary
         } else {
@@ -444,8 +444,11 @@ impl Host {
         image: &str,
         source: crate::host::TokenObject,
     ) -> Value {
-        let child_token =
-            self.insert_token(source.token, source.logon, source.explicit_credentials_from);
+        let child_token = self.insert_token(
+            (*source.token).clone(),
+            source.logon,
+            source.explicit_credentials_from,
+        );
         let (process, thread) = self.spawn_process(machine, image, child_token);
         Value::Process { process, thread }
     }

@@ -421,7 +421,7 @@ fn host_with_domain() -> Host {
         "S-1-5-21-900-901-902".parse().unwrap(),
     );
     d.add_account("bob", "b-pass", simos::PrincipalKind::User, &[]);
-    h.domain = Some(d);
+    h.domain = Some(d).into();
     let mut m = Machine::new("WEB1", "S-1-5-21-400-401-402".parse().unwrap());
     m.domain_joined = true;
     h.add_machine(m);

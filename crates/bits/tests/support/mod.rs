@@ -63,7 +63,7 @@ pub fn host() -> Host {
         .spns
         .insert("cifs/fs.corp.example".to_string());
     let admin = d.account("admin").unwrap().sid.clone();
-    h.domain = Some(d);
+    h.domain = Some(d).into();
     let mut ws = machine("WS01", 100);
     ws.uac = true;
     ws.add_alias_member(sids::builtin_administrators(), admin);

@@ -20,6 +20,10 @@ pub struct CheckArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
     pub format: CheckFormat,
+    /// Check only shard k of n of the files (in sorted order); `bitsim
+    /// merge` adds up the JSON reports.
+    #[arg(long, value_parser = explore::search::Shard::parse)]
+    pub shard: Option<explore::search::Shard>,
 }
 
 /// How `check` reports.
@@ -51,7 +55,15 @@ struct RunSummary<'a> {
 
 /// Runs `bitsim check`.
 pub fn run(args: &CheckArgs, out: &mut dyn Write) -> Result<ExitCode, CliError> {
-    let paths = scenario_files::collect(&args.paths)?;
+    let mut paths = scenario_files::collect(&args.paths)?;
+    if let Some(shard) = args.shard {
+        paths = paths
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| shard.keeps(*i))
+            .map(|(_, p)| p)
+            .collect();
+    }
     let mut runs = Vec::new();
     let mut passed = 0;
     let mut failed = 0;

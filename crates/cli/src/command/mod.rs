@@ -15,7 +15,14 @@ use crate::CliError;
 
 pub mod access;
 pub mod check;
+pub mod diff;
+pub mod explore;
+pub mod fuzz;
+pub mod graph;
 pub mod invariants;
+pub mod merge;
+pub mod model_args;
+pub mod mutants;
 pub mod profiles;
 pub mod rules;
 pub mod run;

@@ -65,7 +65,7 @@ pub fn corp() -> Host {
     ] {
         d.account_mut(account).unwrap().spns.insert(spn.to_string());
     }
-    h.domain = Some(d);
+    h.domain = Some(d).into();
     for (i, name) in ["WS01", "WEB", "FS", "SQL", "PROXY"].iter().enumerate() {
         h.add_machine(machine(name, 100 + i as u32, true));
     }

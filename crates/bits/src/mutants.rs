@@ -1,0 +1,290 @@
+//! Policy mutants: [`Rules`] values with one rule deliberately wrong.
+//!
+//! A mutant is a named function from a profile's rules to wrong rules.
+//! Running the scenario library and the bounded models with a mutant's
+//! rules in the world, while the invariants and expectations still judge by
+//! the profile's true rules, must fail somewhere: that is how the checks
+//! show they have teeth. [`MUTANTS`] is the catalog `bitsim mutants` runs;
+//! [`PLANTED`] holds bugs kept for testing the explorer and the fuzzer
+//! themselves.
+//!
+//! A mutant that changes nothing under a profile (per-call checks on a
+//! profile that already checks per call) leaves that profile's rules
+//! as they are.
+
+use crate::profile::{AccessCheckAt, Rules};
+
+/// One deliberately wrong rule.
+#[derive(Debug, Clone, Copy)]
+pub struct Mutant {
+    /// Stable name (`logoff-keeps-helper`).
+    pub name: &'static str,
+    /// What is wrong, in one line.
+    pub description: &'static str,
+    /// The switch it breaks (an id of [`crate::profile::SWITCHES`]).
+    pub switch: &'static str,
+    /// Turns a profile's rules into the wrong ones.
+    pub mutate: fn(Rules) -> Rules,
+}
+
+impl Mutant {
+    /// The mutant's rules for a profile's `rules`.
+    pub fn apply(&self, rules: Rules) -> Rules {
+        (self.mutate)(rules)
+    }
+
+    /// Whether the mutant changes anything under `rules`.
+    pub fn changes(&self, rules: Rules) -> bool {
+        self.apply(rules) != rules
+    }
+}
+
+/// The mutant catalog.
+pub const MUTANTS: &[Mutant] = &[
+    Mutant {
+        name: "logoff-keeps-helper",
+        description: "the owner's logoff leaves the helper tokens of the owner's jobs in place",
+        switch: "BITS-LOGOFF-DROPS-HELPER",
+        mutate: |r| Rules {
+            logoff_drops_helper: false,
+            ..r
+        },
+    },
+    Mutant {
+        name: "token-loss-leaves-job-running",
+        description: "a discarded helper token leaves the job in its state instead of ERROR with BG_E_TOKEN_REQUIRED",
+        switch: "BITS-TOKEN-LOSS-FAILS-JOB",
+        mutate: |r| Rules {
+            token_loss_fails_job: false,
+            ..r
+        },
+    },
+    Mutant {
+        name: "session-end-keeps-helper",
+        description: "the end of a terminal-services session leaves the helper tokens captured in it",
+        switch: "BITS-TS-END-DROPS-HELPER",
+        mutate: |r| Rules {
+            ts_end_drops_helper: false,
+            ..r
+        },
+    },
+    Mutant {
+        name: "per-call-checks-on-win7",
+        description: "Windows 7 and later check the caller's current identity on every call instead of at QueryInterface",
+        switch: "BITS-ACCESS-CHECK-AT",
+        mutate: |r| {
+            if r.token_options {
+                Rules {
+                    access_check: AccessCheckAt::EveryCall,
+                    ..r
+                }
+            } else {
+                r
+            }
+        },
+    },
+    Mutant {
+        name: "check-at-qi-on-vista",
+        description: "Vista checks access once at QueryInterface instead of on every call",
+        switch: "BITS-ACCESS-CHECK-AT",
+        mutate: |r| {
+            if r.token_options {
+                r
+            } else {
+                Rules {
+                    access_check: AccessCheckAt::QueryInterface,
+                    ..r
+                }
+            }
+        },
+    },
+    Mutant {
+        name: "1607-rule-before-1607",
+        description: "releases before Windows 10 1607 already let a non-administrator owner set a helper token",
+        switch: "BITS-1607-NON-ADMIN-HELPER",
+        mutate: |r| Rules {
+            non_admin_helper_token: r.token_options,
+            ..r
+        },
+    },
+    Mutant {
+        name: "1607-without-admin-condition",
+        description: "the 1607 rule without condition (b): a non-administrator may set a helper token with Administrators enabled",
+        switch: "BITS-1607-CONDITION-B",
+        mutate: |r| Rules {
+            admin_condition: false,
+            ..r
+        },
+    },
+    Mutant {
+        name: "deny-only-admin-is-admin",
+        description: "a deny-only Administrators SID (UAC-filtered token) is treated as enabled",
+        switch: "BITS-ADMIN-ENABLED-SID",
+        mutate: |r| Rules {
+            admin_needs_enabled_sid: false,
+            ..r
+        },
+    },
+    Mutant {
+        name: "network-flag-ignored",
+        description: "BG_TOKEN_NETWORK is ignored: the server always sees the owner",
+        switch: "BITS-NETWORK-FLAG",
+        mutate: |r| Rules {
+            network_flag_honoured: false,
+            ..r
+        },
+    },
+    Mutant {
+        name: "client-cert-as-helper",
+        description: "with BG_TOKEN_NETWORK set the client certificate's private key is opened as the helper token",
+        switch: "BITS-CLIENT-CERT-OWNER",
+        mutate: |r| Rules {
+            client_cert_as_owner: false,
+            ..r
+        },
+    },
+    Mutant {
+        name: "elevated-jobs-open",
+        description: "a job created elevated can be reached by a non-elevated caller",
+        switch: "BITS-ELEVATED-JOB",
+        mutate: |r| Rules {
+            elevated_jobs_need_elevation: false,
+            ..r
+        },
+    },
+    Mutant {
+        name: "integrity-ignored",
+        description: "a caller below the owner's integrity level may change the job",
+        switch: "BITS-INTEGRITY",
+        mutate: |r| Rules {
+            integrity_protects_jobs: false,
+            ..r
+        },
+    },
+    Mutant {
+        name: "restricted-tokens-accepted",
+        description: "a restricted token may create and change jobs",
+        switch: "BITS-RESTRICTED-TOKEN",
+        mutate: |r| Rules {
+            restricted_tokens_refused: false,
+            ..r
+        },
+    },
+    Mutant {
+        name: "quotas-bind-administrators",
+        description: "MaxJobsPerUser and MaxFilesPerJob also apply to administrators and service accounts",
+        switch: "BITS-QUOTA-EXEMPT",
+        mutate: |r| Rules {
+            quotas_exempt_admins: false,
+            ..r
+        },
+    },
+    Mutant {
+        name: "take-ownership-keeps-credentials",
+        description: "TakeOwnership keeps the previous owner's credentials, certificate, headers and command line",
+        switch: "BITS-TAKEOWNERSHIP-STRIPS",
+        mutate: |r| Rules {
+            take_ownership_strips_credentials: false,
+            ..r
+        },
+    },
+    Mutant {
+        name: "complete-files-owned-by-owner",
+        description: "the files Complete renames into place belong to the job owner, not to the caller of Complete",
+        switch: "BITS-COMPLETE-OWNER",
+        mutate: |r| Rules {
+            complete_files_owned_by_caller: false,
+            ..r
+        },
+    },
+];
+
+/// Bugs planted to test the explorer and the fuzzer: not part of the
+/// catalog `bitsim mutants` runs.
+pub const PLANTED: &[Mutant] = &[Mutant {
+    name: "planted-helper-outlives-owner",
+    description: "neither the owner's logoff nor the end of the session discards a helper token",
+    switch: "BITS-LOGOFF-DROPS-HELPER",
+    mutate: |r| Rules {
+        logoff_drops_helper: false,
+        ts_end_drops_helper: false,
+        ..r
+    },
+}];
+
+/// Mutants no run can tell from the real rules in this model, kept to
+/// document why they are not in the catalog: condition (a) of the 1607
+/// rule is implied by the job's own access check at QueryInterface (a
+/// non-administrator gets a pointer to a job only as its owner), so
+/// dropping it changes no outcome (docs/decisions.md D-52).
+pub const EQUIVALENT: &[Mutant] = &[
+Mutant {
+        name: "1607-without-owner-condition",
+        description: "the 1607 rule without condition (a): the pointer need not have been obtained with the owner's SID",
+        switch: "BITS-1607-CONDITION-A",
+        mutate: |r| Rules {
+            owner_condition: false,
+            ..r
+        },
+    },
+];
+
+/// The mutant (catalog or planted) with this name.
+pub fn mutant(name: &str) -> Option<&'static Mutant> {
+    MUTANTS
+        .iter()
+        .chain(PLANTED)
+        .chain(EQUIVALENT)
+        .find(|m| m.name.eq_ignore_ascii_case(name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::{Profile, SWITCHES};
+
+    #[test]
+    fn every_mutant_changes_some_profile_and_names_a_switch() {
+        for m in MUTANTS.iter().chain(PLANTED).chain(EQUIVALENT) {
+            assert!(
+                Profile::ALL.iter().any(|p| m.changes(p.rules())),
+                "{} changes nothing",
+                m.name
+            );
+            assert!(
+                SWITCHES.iter().any(|s| s.id == m.switch),
+                "{} names no switch",
+                m.name
+            );
+        }
+    }
+
+    #[test]
+    fn names_are_unique_and_found() {
+        let mut names: Vec<_> = MUTANTS
+            .iter()
+            .chain(PLANTED)
+            .chain(EQUIVALENT)
+            .map(|m| m.name)
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(
+            names.len(),
+            MUTANTS.len() + PLANTED.len() + EQUIVALENT.len()
+        );
+        assert_eq!(
+            mutant("LOGOFF-KEEPS-HELPER").map(|m| m.name),
+            Some("logoff-keeps-helper")
+        );
+        assert!(mutant("no-such").is_none());
+    }
+
+    #[test]
+    fn per_call_mutant_spares_vista() {
+        let m = mutant("per-call-checks-on-win7").map(|m| m.apply(Profile::Vista.rules()));
+        assert_eq!(m, Some(Profile::Vista.rules()));
+        let w7 = mutant("per-call-checks-on-win7").map(|m| m.apply(Profile::Win7.rules()));
+        assert_eq!(w7.map(|r| r.access_check), Some(AccessCheckAt::EveryCall));
+    }
+}

@@ -1,0 +1,271 @@
+//! `bitsim explore`: breadth-first exhaustive search of a bounded model to
+//! a depth, checking every invariant on every transition and that every
+//! `sometimes` property is reached; a violation is printed as the
+//! shortest counterexample and written as a scenario (`--out`).
+//!
+//! The report on standard output is deterministic (two runs print the
+//! same bytes); timing and the progress bar go to standard error.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::time::Instant;
+
+use clap::{Args, ValueEnum};
+use explore::search::{Config, Level, Report, Shard};
+use explore::{Model, WorldModel};
+use serde::{Deserialize, Serialize};
+
+use crate::command::model_args::{write_file, ModelArgs};
+use crate::command::write_json;
+use crate::{CliError, ExitCode};
+
+/// Arguments of `bitsim explore`.
+#[derive(Debug, Args)]
+pub struct ExploreArgs {
+    /// The model.
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// The deepest level: operations after the setup.
+    #[arg(long, default_value_t = 6)]
+    pub depth: usize,
+    /// Worker threads.
+    #[arg(long, default_value_t = 1)]
+    pub threads: usize,
+    /// Explore only shard k of n of the first-level branches (`2/4`).
+    #[arg(long, value_parser = Shard::parse)]
+    pub shard: Option<Shard>,
+    /// Write a counterexample here as a runnable scenario.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = SummaryFormat::Text)]
+    pub format: SummaryFormat,
+    /// No progress bar or timing on standard error.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// How a summary is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SummaryFormat {
+    /// For people.
+    Text,
+    /// JSON, which `bitsim merge` reads.
+    Json,
+}
+
+/// The deterministic summary of a run (explore or fuzz), as printed and
+/// as `bitsim merge` reads it back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    /// `explore` or `fuzz`.
+    pub kind: String,
+    /// The model.
+    pub model: String,
+    /// The profile.
+    pub profile: String,
+    /// The mutant, if any.
+    pub mutant: Option<String>,
+    /// The shard, if any (`k/n`).
+    pub shard: Option<String>,
+    /// explore: the depth bound; fuzz: the most steps per case.
+    pub bound: usize,
+    /// explore: unique states; fuzz: cases.
+    pub states: u64,
+    /// explore: transitions; fuzz: operations applied.
+    pub transitions: u64,
+    /// explore: the deepest level with a new state.
+    pub depth_reached: usize,
+    /// The `sometimes` properties: name and the depth first reached.
+    pub sometimes: Vec<(String, Option<usize>)>,
+    /// The broken invariants of the counterexample, if any.
+    pub violations: Vec<String>,
+    /// The counterexample's length.
+    pub counterexample_len: Option<usize>,
+}
+
+impl Summary {
+    /// No invariant broke and every `sometimes` property was reached.
+    pub fn passed(&self) -> bool {
+        self.violations.is_empty() && self.sometimes.iter().all(|(_, d)| d.is_some())
+    }
+
+    /// The text form.
+    pub fn text(&self) -> String {
+        let mut s = String::new();
+        let mutant = self
+            .mutant
+            .as_deref()
+            .map(|m| format!(", mutant {m}"))
+            .unwrap_or_default();
+        let shard = self
+            .shard
+            .as_deref()
+            .map(|k| format!(", shard {k}"))
+            .unwrap_or_default();
+        if self.kind == "explore" {
+            s.push_str(&format!(
+                "explore {} under {}{mutant}{shard}, depth {}\n",
+                self.model, self.profile, self.bound
+            ));
+            s.push_str(&format!("  unique states   {}\n", self.states));
+            s.push_str(&format!("  transitions     {}\n", self.transitions));
+            s.push_str(&format!("  depth reached   {}\n", self.depth_reached));
+        } else {
+            s.push_str(&format!(
+                "fuzz {} under {}{mutant}{shard}, up to {} steps per case\n",
+                self.model, self.profile, self.bound
+            ));
+            s.push_str(&format!("  cases           {}\n", self.states));
+            s.push_str(&format!("  operations      {}\n", self.transitions));
+        }
+        for (name, depth) in &self.sometimes {
+            match depth {
+                Some(d) => s.push_str(&format!("  sometimes {name}: reached at depth {d}\n")),
+                None => s.push_str(&format!("  sometimes {name}: NEVER REACHED\n")),
+            }
+        }
+        if self.violations.is_empty() {
+            s.push_str("  violations      0\n");
+        } else {
+            s.push_str(&format!(
+                "  VIOLATION       {} after {} operation(s)\n",
+                self.violations.join(", "),
+                self.counterexample_len.unwrap_or(0)
+            ));
+        }
+        s
+    }
+}
+
+fn summary(model: &WorldModel, report: &Report, args: &ExploreArgs) -> Summary {
+    Summary {
+        kind: "explore".into(),
+        model: model.name().to_string(),
+        profile: model.profile().name().to_string(),
+        mutant: model.mutant().map(|m| m.name.to_string()),
+        shard: args.shard.map(|s| s.to_string()),
+        bound: args.depth,
+        states: report.states,
+        transitions: report.transitions,
+        depth_reached: report.depth_reached,
+        sometimes: report
+            .sometimes
+            .iter()
+            .map(|r| (r.name.clone(), r.depth))
+            .collect(),
+        violations: report
+            .counterexample
+            .as_ref()
+            .map(|c| {
+                c.violations
+                    .iter()
+                    .map(|v| v.invariant.to_string())
+                    .collect()
+            })
+            .unwrap_or_default(),
+        counterexample_len: report.counterexample.as_ref().map(|c| c.ops.len()),
+    }
+}
+
+/// Whether to draw progress on standard error.
+pub(crate) fn show_progress(quiet: bool) -> bool {
+    !quiet && std::io::stderr().is_terminal() && std::env::var_os("CI").is_none()
+}
+
+/// Runs `bitsim explore`.
+pub fn run(args: &ExploreArgs, out: &mut dyn Write) -> Result<ExitCode, CliError> {
+    let model = args.model.build()?;
+    let config = Config {
+        depth: args.depth,
+        threads: args.threads.max(1),
+        shard: args.shard,
+    };
+    let bar = show_progress(args.quiet).then(|| {
+        let bar = indicatif::ProgressBar::new(args.depth as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:30} level {pos}/{len} {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let progress = |l: Level| {
+        if let Some(b) = &bar {
+            b.set_position(l.depth as u64);
+            b.set_message(format!(
+                "{} states, {} transitions",
+                l.states, l.transitions
+            ));
+        }
+    };
+    let start = Instant::now();
+    let report = explore::explore(&model, &config, &progress);
+    let elapsed = start.elapsed();
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let s = summary(&model, &report, args);
+    match args.format {
+        SummaryFormat::Text => out.write_all(s.text().as_bytes())?,
+        SummaryFormat::Json => write_json(out, &s)?,
+    }
+    if let Some(ce) = &report.counterexample {
+        let header = vec![
+            format!(
+                "Found by: bitsim explore --model {} --profile {}{} --depth {}",
+                model.name(),
+                model.profile(),
+                model
+                    .mutant()
+                    .map(|m| format!(" --mutant {}", m.name))
+                    .unwrap_or_default(),
+                args.depth
+            ),
+            format!(
+                "Broken: {}",
+                ce.violations
+                    .iter()
+                    .map(|v| format!("{}: {}", v.invariant, v.message))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+        ];
+        let yaml = explore::render::counterexample_yaml(&model, ce, &header);
+        if args.format == SummaryFormat::Text {
+            writeln!(
+                out,
+                "\ncounterexample ({} operations after the setup):",
+                ce.ops.len()
+            )?;
+            for l in yaml
+                .lines()
+                .skip_while(|l| !l.contains("--- the counterexample ---"))
+                .skip(1)
+            {
+                writeln!(out, "{l}")?;
+            }
+            for v in &ce.violations {
+                writeln!(out, "  {}: {}", v.invariant, v.message)?;
+            }
+        }
+        if let Some(path) = &args.out {
+            write_file(path, &yaml)?;
+        }
+    }
+    if !args.quiet {
+        let secs = elapsed.as_secs_f64().max(1e-9);
+        eprintln!(
+            "{:.2}s, {:.0} transitions/s, {:.0} states/s, visited set {} bytes ({:.1} bytes/state)",
+            secs,
+            report.transitions as f64 / secs,
+            report.states as f64 / secs,
+            report.visited_bytes,
+            report.visited_bytes as f64 / report.states.max(1) as f64
+        );
+    }
+    Ok(if s.passed() {
+        ExitCode::Ok
+    } else {
+        ExitCode::Failed
+    })
+}

@@ -1,0 +1,156 @@
+//! `bitsim fuzz`: proptest-driven random walks over a bounded model,
+//! every invariant checked after every operation; a failure is shrunk to a
+//! minimal sequence, printed, and written as a scenario (`--out`) whose
+//! header names the seed.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use clap::Args;
+use explore::fuzz::{fuzz, FuzzConfig};
+use explore::search::Shard;
+use explore::Model;
+
+use crate::command::explore::{Summary, SummaryFormat};
+use crate::command::model_args::{write_file, ModelArgs};
+use crate::command::write_json;
+use crate::{CliError, ExitCode};
+
+/// Arguments of `bitsim fuzz`.
+#[derive(Debug, Args)]
+pub struct FuzzArgs {
+    /// The model.
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// The seed.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Random cases.
+    #[arg(long, default_value_t = 256)]
+    pub cases: u32,
+    /// The most operations per case.
+    #[arg(long, default_value_t = 24)]
+    pub steps: usize,
+    /// Run only shard k of n (a disjoint seed range).
+    #[arg(long, value_parser = Shard::parse)]
+    pub shard: Option<Shard>,
+    /// Write a failure here as a runnable scenario.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = SummaryFormat::Text)]
+    pub format: SummaryFormat,
+    /// No timing on standard error.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// Runs `bitsim fuzz`.
+pub fn run(args: &FuzzArgs, out: &mut dyn Write) -> Result<ExitCode, CliError> {
+    let model = args.model.build()?;
+    let config = FuzzConfig {
+        seed: args.seed,
+        cases: args.cases,
+        steps: args.steps,
+        shard: args.shard,
+    };
+    let start = Instant::now();
+    let report = fuzz(&model, &config);
+    let elapsed = start.elapsed();
+    let s = Summary {
+        kind: "fuzz".into(),
+        model: model.name().to_string(),
+        profile: model.profile().name().to_string(),
+        mutant: model.mutant().map(|m| m.name.to_string()),
+        shard: args.shard.map(|s| s.to_string()),
+        bound: args.steps,
+        states: u64::from(report.cases),
+        transitions: report.ops,
+        depth_reached: 0,
+        sometimes: Vec::new(),
+        violations: report
+            .failure
+            .as_ref()
+            .map(|c| {
+                c.violations
+                    .iter()
+                    .map(|v| v.invariant.to_string())
+                    .collect()
+            })
+            .unwrap_or_default(),
+        counterexample_len: report.failure.as_ref().map(|c| c.ops.len()),
+    };
+    match args.format {
+        SummaryFormat::Text => {
+            out.write_all(s.text().as_bytes())?;
+            writeln!(out, "  seed            {}", report.seed)?;
+        }
+        SummaryFormat::Json => write_json(out, &s)?,
+    }
+    if let Some(ce) = &report.failure {
+        let header =
+            vec![
+                format!(
+                "Found by: bitsim fuzz --model {} --profile {}{} --seed {} --cases {} --steps {}{}",
+                model.name(),
+                model.profile(),
+                model
+                    .mutant()
+                    .map(|m| format!(" --mutant {}", m.name))
+                    .unwrap_or_default(),
+                args.seed,
+                args.cases,
+                args.steps,
+                args.shard.map(|s| format!(" --shard {s}")).unwrap_or_default()
+            ),
+                format!(
+                    "Seed {}: a case of {} operation(s) shrunk to {}",
+                    report.seed,
+                    report.unshrunk_len,
+                    ce.ops.len()
+                ),
+                format!(
+                    "Broken: {}",
+                    ce.violations
+                        .iter()
+                        .map(|v| format!("{}: {}", v.invariant, v.message))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                ),
+            ];
+        let yaml = explore::render::counterexample_yaml(&model, ce, &header);
+        if args.format == SummaryFormat::Text {
+            writeln!(
+                out,
+                "\nshrunk failure ({} operations after the setup):",
+                ce.ops.len()
+            )?;
+            for l in yaml
+                .lines()
+                .skip_while(|l| !l.contains("--- the counterexample ---"))
+                .skip(1)
+            {
+                writeln!(out, "{l}")?;
+            }
+            for v in &ce.violations {
+                writeln!(out, "  {}: {}", v.invariant, v.message)?;
+            }
+        }
+        if let Some(path) = &args.out {
+            write_file(path, &yaml)?;
+        }
+    }
+    if !args.quiet {
+        let secs = elapsed.as_secs_f64().max(1e-9);
+        eprintln!(
+            "{secs:.2}s, {:.0} ops/s with every invariant",
+            report.ops as f64 / secs
+        );
+    }
+    Ok(if s.passed() {
+        ExitCode::Ok
+    } else {
+        ExitCode::Failed
+    })
+}

@@ -1,0 +1,78 @@
+//! The arguments that pick a model for `explore`, `fuzz` and `graph`
+//! (`--model`, `--from`, `--profile`, `--mutant`, `--jobs`) and building
+//! it; plus writing a counterexample file.
+
+use std::path::PathBuf;
+
+use bits::mutants::Mutant;
+use bits::Profile;
+use clap::Args;
+use explore::WorldModel;
+
+use crate::command::run::parse_profile;
+use crate::command::scenario_files;
+use crate::CliError;
+
+/// Which model to check.
+#[derive(Debug, Args)]
+pub struct ModelArgs {
+    /// A built-in model: `helper-tokens` or `impersonation`.
+    #[arg(long, default_value = "helper-tokens", conflicts_with = "from")]
+    pub model: String,
+    /// Seed the model from a scenario file instead: its host and steps are
+    /// the setup; the threads, tokens and job pointers it binds act.
+    #[arg(long)]
+    pub from: Option<PathBuf>,
+    /// The OS profile.
+    #[arg(long, value_parser = parse_profile, default_value = "win11")]
+    pub profile: Profile,
+    /// Run the world under a policy mutant (`bitsim mutants --list`).
+    #[arg(long, value_parser = parse_mutant)]
+    pub mutant: Option<&'static Mutant>,
+    /// Jobs in the `helper-tokens` model (1: bob's; 2: bob's and the
+    /// administrator's).
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=2))]
+    pub jobs: u8,
+}
+
+/// Parses a mutant name for clap.
+pub(crate) fn parse_mutant(text: &str) -> Result<&'static Mutant, String> {
+    bits::mutants::mutant(text).ok_or_else(|| {
+        let names: Vec<&str> = bits::MUTANTS
+            .iter()
+            .chain(bits::mutants::PLANTED)
+            .map(|m| m.name)
+            .collect();
+        format!(
+            "unknown mutant `{text}`: expected one of {}",
+            names.join(", ")
+        )
+    })
+}
+
+impl ModelArgs {
+    /// Builds the model.
+    pub fn build(&self) -> Result<WorldModel, CliError> {
+        match &self.from {
+            Some(path) => {
+                let file = scenario_files::read(path)?;
+                scenario_files::load(&file)?;
+                explore::models::from_scenario(&file.text, &file.name, self.profile, self.mutant)
+                    .map_err(|e| CliError::InvalidArgument(e.0))
+            }
+            None => explore::models::by_name(
+                &self.model,
+                self.profile,
+                self.mutant,
+                usize::from(self.jobs),
+            )
+            .map_err(|e| CliError::InvalidArgument(e.0)),
+        }
+    }
+}
+
+/// Writes a counterexample file.
+pub(crate) fn write_file(path: &PathBuf, text: &str) -> Result<(), CliError> {
+    std::fs::write(path, text)
+        .map_err(|e| CliError::InvalidArgument(format!("cannot write {}: {e}", path.display())))
+}

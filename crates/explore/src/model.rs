@@ -1,0 +1,509 @@
+//! The model interface every checker drives, and [`WorldModel`], the
+//! bounded model of a world seeded by a scenario.
+//!
+//! This module owns the [`Model`] trait (initial worlds, the operations
+//! enabled in a world, `apply`, the invariants and the `sometimes`
+//! properties), the [`Universe`] that bounds which operations exist, and
+//! the translation of a universe into `bits::Op`s for one world. A model
+//! never decides anything about Windows: every transition is
+//! `World::apply`, every invariant is the scenario crate's catalog.
+
+use std::collections::BTreeMap;
+
+use bits::mutants::Mutant;
+use bits::world::Target;
+use bits::{Call, Interface, JobId, Method, Op, Outcome, PointerId, Profile, Rules, World};
+use scenario::invariants::{self, Transition, Violation};
+use scenario::run::{Bound, Prepared};
+use scenario::Scenario;
+use simos::network::NetworkOp;
+use simos::{LogonType, ThreadId, TokenId};
+use winsec::AccessMask;
+
+use crate::fingerprint;
+
+/// A property that must hold *sometimes*: some reachable transition
+/// satisfies it. A search that never meets it fails, so that no invariant
+/// passes on a model that never reaches the situation it is about.
+#[derive(Debug, Clone, Copy)]
+pub struct Sometimes {
+    /// Stable name.
+    pub name: &'static str,
+    /// What must be reached, in one line.
+    pub statement: &'static str,
+    /// Whether a transition reaches it.
+    pub check: fn(&Transition<'_>) -> bool,
+}
+
+/// A bounded model over `World`: what a checker (the explorer, the
+/// fuzzer, or a third party's) needs to walk the state space.
+///
+/// States are `bits::World` values and actions are `bits::Op`s; a
+/// transition is `apply`, which must go through `World::apply`.
+pub trait Model: Sync {
+    /// The model's name.
+    fn name(&self) -> &str;
+
+    /// The initial worlds.
+    fn init(&self) -> Vec<World>;
+
+    /// The operations enabled in `world`, in a fixed order.
+    fn enabled_ops(&self, world: &World) -> Vec<Op>;
+
+    /// Applies `op` to `world` (through `World::apply`) and returns the
+    /// outcome. The default also clears the event logs, which the outcome
+    /// already carries, so that equal states are equal values.
+    fn apply(&self, world: &mut World, op: &Op) -> Outcome {
+        let out = world.apply(op);
+        world.bits.log.clear();
+        world.host.log.clear();
+        out
+    }
+
+    /// The rules the invariants judge by (the profile's, even when the
+    /// world runs a mutant's).
+    fn reference(&self) -> Rules;
+
+    /// The invariants broken by one transition (default: the whole
+    /// catalog of `scenario::invariants`).
+    fn violations(
+        &self,
+        before: &World,
+        op: &Op,
+        outcome: &Outcome,
+        after: &World,
+    ) -> Vec<Violation> {
+        invariants::check_all(&Transition {
+            before,
+            op,
+            outcome,
+            after,
+            rules: &self.reference(),
+        })
+    }
+
+    /// The `sometimes` properties the search must reach.
+    fn sometimes(&self) -> Vec<Sometimes> {
+        Vec::new()
+    }
+
+    /// The state's 64-bit fingerprint (default: the fixed-key hash of
+    /// [`fingerprint::of`]).
+    fn fingerprint(&self, world: &World) -> u64 {
+        fingerprint::of(world)
+    }
+}
+
+/// The job methods a universe may call through a job pointer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobAction {
+    /// `Resume`.
+    Resume,
+    /// `Suspend`.
+    Suspend,
+    /// `Cancel`.
+    Cancel,
+    /// `Complete`.
+    Complete,
+}
+
+impl JobAction {
+    fn method(self) -> Method {
+        match self {
+            JobAction::Resume => Method::Resume,
+            JobAction::Suspend => Method::Suspend,
+            JobAction::Cancel => Method::Cancel,
+            JobAction::Complete => Method::Complete,
+        }
+    }
+}
+
+/// What operations exist in a model, by the names its setup bound.
+#[derive(Debug, Clone, Default)]
+pub struct Universe {
+    /// The threads that make calls.
+    pub actors: Vec<String>,
+    /// The tokens an actor may impersonate (ImpersonateLoggedOnUser;
+    /// RevertToSelf when impersonating).
+    pub tokens: Vec<String>,
+    /// Job methods through every job pointer an actor's process holds.
+    pub job_actions: Vec<JobAction>,
+    /// QueryInterface for IBitsTokenOptions, once per process and job.
+    pub token_options: bool,
+    /// GetJob of jobs an actor's process holds no pointer to.
+    pub get_job: bool,
+    /// SetHelperToken through a token-options pointer.
+    pub set_helper: bool,
+    /// The values SetHelperTokenFlags may set.
+    pub helper_flags: Vec<u32>,
+    /// ClearHelperToken.
+    pub clear_helper: bool,
+    /// Threads whose logon session may end (`logoff`).
+    pub logoff: Vec<String>,
+    /// Terminal-services sessions of the BITS machine that may end.
+    pub end_sessions: Vec<u32>,
+    /// `advance` by this many seconds.
+    pub advance: Option<u64>,
+    /// LogonUser calls the actors may make: (account, logon type as
+    /// scenarios write it), each while no logon of that account and type
+    /// exists.
+    pub logon_users: Vec<(String, String)>,
+    /// Servers an actor may reach as its effective token.
+    pub servers: Vec<String>,
+    /// Actors may also impersonate the token each of the `logon_users`
+    /// logons returned.
+    pub impersonate_logons: bool,
+}
+
+/// The universe resolved to the ids of the prepared world.
+#[derive(Debug, Clone, Default)]
+struct Resolved {
+    actors: Vec<ThreadId>,
+    tokens: Vec<TokenId>,
+    logoff: Vec<ThreadId>,
+    logon_users: Vec<(String, Option<String>, String, LogonType)>,
+}
+
+/// A bounded model: a world prepared by a scenario's steps, and a
+/// universe of operations over the names those steps bound.
+#[derive(Debug, Clone)]
+pub struct WorldModel {
+    name: String,
+    profile: Profile,
+    mutant: Option<&'static Mutant>,
+    setup: Scenario,
+    prepared: Prepared,
+    universe: Universe,
+    resolved: Resolved,
+    sometimes: Vec<Sometimes>,
+}
+
+/// A model that cannot be built: its setup fails, or its universe names
+/// something the setup did not bind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelError(pub String);
+
+impl std::fmt::Display for ModelError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ModelError {}
+
+impl WorldModel {
+    /// Builds a model from a loaded setup scenario (its host and steps)
+    /// run under `profile` and `mutant`, with `universe`.
+    pub fn new(
+        name: &str,
+        setup: Scenario,
+        setup_text: &str,
+        profile: Profile,
+        mutant: Option<&'static Mutant>,
+        universe: Universe,
+        sometimes: Vec<Sometimes>,
+    ) -> Result<WorldModel, ModelError> {
+        let prepared =
+            scenario::run::prepare(&setup, setup_text, profile, mutant).map_err(ModelError)?;
+        let thread = |n: &String| match prepared.names.get(n) {
+            Some(Bound::Thread(t)) => Ok(*t),
+            _ => Err(ModelError(format!("the setup binds no thread `{n}`"))),
+        };
+        let token = |n: &String| match prepared.names.get(n) {
+            Some(Bound::Token(t)) => Ok(*t),
+            _ => Err(ModelError(format!("the setup binds no token `{n}`"))),
+        };
+        let mut logon_users = Vec::new();
+        for (account, ty) in &universe.logon_users {
+            let logon_type = scenario::run::logon_type(ty).map_err(ModelError)?;
+            let (user, domain) = match account.split_once('\\') {
+                Some((d, u)) => (u.to_string(), Some(d.to_string())),
+                None => (account.clone(), None),
+            };
+            logon_users.push((
+                user,
+                domain,
+                scenario::host::default_password(account),
+                logon_type,
+            ));
+        }
+        let resolved = Resolved {
+            actors: universe
+                .actors
+                .iter()
+                .map(thread)
+                .collect::<Result<_, _>>()?,
+            tokens: universe
+                .tokens
+                .iter()
+                .map(token)
+                .collect::<Result<_, _>>()?,
+            logoff: universe
+                .logoff
+                .iter()
+                .map(thread)
+                .collect::<Result<_, _>>()?,
+            logon_users,
+        };
+        Ok(WorldModel {
+            name: name.to_string(),
+            profile,
+            mutant,
+            setup,
+            prepared,
+            universe,
+            resolved,
+            sometimes,
+        })
+    }
+
+    /// The profile.
+    pub fn profile(&self) -> Profile {
+        self.profile
+    }
+
+    /// The mutant the world runs, if any.
+    pub fn mutant(&self) -> Option<&'static Mutant> {
+        self.mutant
+    }
+
+    /// The setup scenario.
+    pub fn setup(&self) -> &Scenario {
+        &self.setup
+    }
+
+    /// The names the setup bound.
+    pub fn names(&self) -> &BTreeMap<String, Bound> {
+        &self.prepared.names
+    }
+
+    /// The universe.
+    pub fn universe(&self) -> &Universe {
+        &self.universe
+    }
+
+    /// The initial world (the setup's end, logs cleared).
+    pub fn initial(&self) -> World {
+        let mut w = self.prepared.world.clone();
+        w.bits.log.clear();
+        w.host.log.clear();
+        w
+    }
+
+    /// The first token of each active LogonUser logon of the universe's
+    /// accounts, in logon order.
+    fn logon_tokens(&self, world: &World) -> Vec<TokenId> {
+        let mut out = Vec::new();
+        for l in world.host.logons.values() {
+            if l.winlogon || !l.active {
+                continue;
+            }
+            let ours = self.resolved.logon_users.iter().any(|(user, _, _, ty)| {
+                *ty == l.logon_type
+                    && l.account
+                        .rsplit('\\')
+                        .next()
+                        .is_some_and(|a| a.eq_ignore_ascii_case(user))
+            });
+            if !ours {
+                continue;
+            }
+            if let Some((id, _)) = world.host.tokens.iter().find(|(_, t)| t.logon == l.id) {
+                out.push(*id);
+            }
+        }
+        out
+    }
+
+    fn thread_alive(world: &World, t: ThreadId) -> bool {
+        world.host.process_of(t).is_some_and(|p| p.alive)
+    }
+
+    fn job_ops(
+        &self,
+        world: &World,
+        thread: ThreadId,
+        process: simos::ProcessId,
+        ops: &mut Vec<Op>,
+    ) {
+        let u = &self.universe;
+        let call = |call: Call| Op::Bits { thread, call };
+        let mine: Vec<(PointerId, Interface, JobId)> = world
+            .bits
+            .pointers
+            .values()
+            .filter(|p| p.process == process)
+            .filter_map(|p| match p.target {
+                Target::Job { job } => Some((p.id, p.interface, job)),
+                _ => None,
+            })
+            .collect();
+        for &(pointer, interface, job) in &mine {
+            match interface {
+                Interface::Job => {
+                    for a in &u.job_actions {
+                        ops.push(call(Call::Method {
+                            pointer,
+                            method: a.method(),
+                        }));
+                    }
+                    let has_options = mine
+                        .iter()
+                        .any(|(_, i, j)| *i == Interface::TokenOptions && *j == job);
+                    if u.token_options && !has_options {
+                        ops.push(call(Call::QueryInterface {
+                            pointer,
+                            interface: Interface::TokenOptions,
+                        }));
+                    }
+                }
+                Interface::TokenOptions => {
+                    if u.set_helper {
+                        ops.push(call(Call::Method {
+                            pointer,
+                            method: Method::SetHelperToken,
+                        }));
+                    }
+                    for &flags in &u.helper_flags {
+                        ops.push(call(Call::Method {
+                            pointer,
+                            method: Method::SetHelperTokenFlags { flags },
+                        }));
+                    }
+                    if u.clear_helper {
+                        ops.push(call(Call::Method {
+                            pointer,
+                            method: Method::ClearHelperToken,
+                        }));
+                    }
+                }
+                _ => {}
+            }
+        }
+        if u.get_job {
+            for (id, job) in &world.bits.jobs {
+                if job.state.is_final() || mine.iter().any(|(_, _, j)| j == id) {
+                    continue;
+                }
+                ops.push(call(Call::GetJob { job: *id }));
+            }
+        }
+    }
+}
+
+impl Model for WorldModel {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn init(&self) -> Vec<World> {
+        vec![self.initial()]
+    }
+
+    fn enabled_ops(&self, world: &World) -> Vec<Op> {
+        let mut ops = Vec::new();
+        let r = &self.resolved;
+        for &thread in &r.actors {
+            let Some(t) = world.host.thread(thread) else {
+                continue;
+            };
+            if !Self::thread_alive(world, thread) {
+                continue;
+            }
+            let process = t.process;
+            if t.impersonation.is_some() {
+                ops.push(Op::Host {
+                    op: simos::Op::RevertToSelf { thread },
+                });
+            } else {
+                for &token in &r.tokens {
+                    if world.host.token(token).is_some() {
+                        ops.push(Op::Host {
+                            op: simos::Op::ImpersonateLoggedOnUser { thread, token },
+                        });
+                    }
+                }
+                if self.universe.impersonate_logons {
+                    for token in self.logon_tokens(world) {
+                        ops.push(Op::Host {
+                            op: simos::Op::ImpersonateLoggedOnUser { thread, token },
+                        });
+                    }
+                }
+            }
+            for (user, domain, password, logon_type) in &r.logon_users {
+                let done = world.host.logons.values().any(|l| {
+                    !l.winlogon
+                        && l.logon_type == *logon_type
+                        && l.account
+                            .rsplit('\\')
+                            .next()
+                            .is_some_and(|a| a.eq_ignore_ascii_case(user))
+                });
+                if !done {
+                    ops.push(Op::Host {
+                        op: simos::Op::LogonUser {
+                            thread,
+                            user: user.clone(),
+                            domain: domain.clone(),
+                            password: password.clone(),
+                            logon_type: *logon_type,
+                        },
+                    });
+                }
+            }
+            for server in &self.universe.servers {
+                ops.push(Op::Host {
+                    op: simos::Op::Network(NetworkOp::Access {
+                        thread,
+                        server: server.clone(),
+                        desired: AccessMask::GENERIC_READ,
+                    }),
+                });
+            }
+            self.job_ops(world, thread, process, &mut ops);
+        }
+        for &thread in &r.logoff {
+            let logon = world
+                .host
+                .process_of(thread)
+                .and_then(|p| world.host.token(p.primary_token))
+                .map(|t| t.logon);
+            if let Some(logon) = logon {
+                if world.host.logons.get(&logon).is_some_and(|l| l.active) {
+                    ops.push(Op::Host {
+                        op: simos::Op::Logoff { logon },
+                    });
+                }
+            }
+        }
+        for &session in &self.universe.end_sessions {
+            let key = (world.bits.machine.clone(), session);
+            if world
+                .host
+                .terminal_sessions
+                .get(&key)
+                .is_some_and(|s| s.active)
+            {
+                ops.push(Op::Host {
+                    op: simos::Op::EndTerminalSession {
+                        machine: world.bits.machine.clone(),
+                        session,
+                    },
+                });
+            }
+        }
+        if let Some(ticks) = self.universe.advance {
+            ops.push(Op::Advance { ticks });
+        }
+        ops
+    }
+
+    fn reference(&self) -> Rules {
+        self.prepared.reference
+    }
+
+    fn sometimes(&self) -> Vec<Sometimes> {
+        self.sometimes.clone()
+    }
+}
