@@ -43,7 +43,14 @@ fn library() -> String {
 #[test]
 fn explore_prints_the_same_report_twice_and_passes() {
     let args = [
-        "explore", "--jobs", "1", "--depth", "3", "--profile", "win10-1607", "--quiet",
+        "explore",
+        "--jobs",
+        "1",
+        "--depth",
+        "3",
+        "--profile",
+        "win10-1607",
+        "--quiet",
     ];
     let (code, a) = ok(&args);
     let (_, b) = ok(&args);
@@ -52,7 +59,10 @@ fn explore_prints_the_same_report_twice_and_passes() {
     assert!(a.contains("violations      0"), "{a}");
     // helper-transfer needs more than three operations with one job: the
     // run says so and fails rather than passing vacuously.
-    assert!(a.contains("sometimes helper-transfer: NEVER REACHED"), "{a}");
+    assert!(
+        a.contains("sometimes helper-transfer: NEVER REACHED"),
+        "{a}"
+    );
     assert_eq!(code, ExitCode::Failed);
 }
 
@@ -73,10 +83,16 @@ fn explore_writes_a_counterexample_that_run_replays() {
         "--quiet",
     ]);
     assert_eq!(code, ExitCode::Failed);
-    assert!(text.contains("VIOLATION       INV-LOGOFF-DROPS-HELPER after 2 operation(s)"), "{text}");
+    assert!(
+        text.contains("VIOLATION       INV-LOGOFF-DROPS-HELPER after 2 operation(s)"),
+        "{text}"
+    );
     let (code, trace) = ok(&["run", &path]);
     assert_eq!(code, ExitCode::Failed);
-    assert!(trace.contains("INVARIANT INV-LOGOFF-DROPS-HELPER broken"), "{trace}");
+    assert!(
+        trace.contains("INVARIANT INV-LOGOFF-DROPS-HELPER broken"),
+        "{trace}"
+    );
 }
 
 #[test]
@@ -105,7 +121,16 @@ fn fuzz_with_a_seed_prints_the_same_report_twice_and_its_failure_replays() {
     assert!(yaml.contains("--seed 3"), "{yaml}");
     let (code, trace) = ok(&["run", &path]);
     assert_eq!(code, ExitCode::Failed, "{trace}");
-    let (code, clean) = ok(&["fuzz", "--profile", "win7", "--seed", "3", "--cases", "20", "--quiet"]);
+    let (code, clean) = ok(&[
+        "fuzz",
+        "--profile",
+        "win7",
+        "--seed",
+        "3",
+        "--cases",
+        "20",
+        "--quiet",
+    ]);
     assert_eq!(code, ExitCode::Ok, "{clean}");
 }
 
@@ -133,8 +158,19 @@ fn graph_draws_the_job_state_machine_the_model_exercises() {
             .unwrap_or_else(|| panic!("no node {state} in {dot}"))
     };
     let (suspended, queued) = (id("BG_JOB_STATE_SUSPENDED"), id("BG_JOB_STATE_QUEUED"));
-    assert!(dot.contains(&format!("{suspended} -> {queued} [label=\"Resume\"]")), "{dot}");
-    let (_, mermaid) = ok(&["graph", "--profile", "win7", "--depth", "2", "--format", "mermaid"]);
+    assert!(
+        dot.contains(&format!("{suspended} -> {queued} [label=\"Resume\"]")),
+        "{dot}"
+    );
+    let (_, mermaid) = ok(&[
+        "graph",
+        "--profile",
+        "win7",
+        "--depth",
+        "2",
+        "--format",
+        "mermaid",
+    ]);
     assert!(mermaid.starts_with("stateDiagram-v2"));
 }
 
@@ -155,7 +191,10 @@ fn check_shards_add_up_to_the_whole_library_through_merge() {
     let (code, merged) = ok(&args);
     assert_eq!(code, ExitCode::Ok, "{merged}");
     let passed = whole["passed"].as_u64().unwrap();
-    assert!(merged.contains(&format!("{passed} passed, 0 failed")), "{merged}");
+    assert!(
+        merged.contains(&format!("{passed} passed, 0 failed")),
+        "{merged}"
+    );
 }
 
 #[test]
@@ -163,15 +202,33 @@ fn explore_shards_merge_into_one_report() {
     let mut files = Vec::new();
     for k in ["1/2", "2/2"] {
         let (_, part) = ok(&[
-            "explore", "--jobs", "1", "--depth", "2", "--profile", "win10-1607", "--shard", k,
-            "--format", "json", "--quiet",
+            "explore",
+            "--jobs",
+            "1",
+            "--depth",
+            "2",
+            "--profile",
+            "win10-1607",
+            "--shard",
+            k,
+            "--format",
+            "json",
+            "--quiet",
         ]);
         let f = temp(&format!("explore-{}.json", k.replace('/', "-")));
         std::fs::write(&f, part).unwrap();
         files.push(f.display().to_string());
     }
     let (_, whole) = ok(&[
-        "explore", "--jobs", "1", "--depth", "2", "--profile", "win10-1607", "--format", "json",
+        "explore",
+        "--jobs",
+        "1",
+        "--depth",
+        "2",
+        "--profile",
+        "win10-1607",
+        "--format",
+        "json",
         "--quiet",
     ]);
     let whole: serde_json::Value = serde_json::from_str(&whole).unwrap();
@@ -186,7 +243,10 @@ fn explore_shards_merge_into_one_report() {
         .and_then(|l| l.split_whitespace().last())
         .and_then(|n| n.parse().ok())
         .unwrap();
-    assert!(transitions >= whole["transitions"].as_u64().unwrap(), "{merged}");
+    assert!(
+        transitions >= whole["transitions"].as_u64().unwrap(),
+        "{merged}"
+    );
     assert!(merged.contains("violations      0"), "{merged}");
 }
 
@@ -196,4 +256,32 @@ fn bad_model_arguments_are_rejected() {
     assert!(e.to_string().contains("unknown model"), "{e}");
     assert!(Cli::try_parse_from(["bitsim", "explore", "--mutant", "nope"]).is_err());
     assert!(Cli::try_parse_from(["bitsim", "explore", "--shard", "3/2"]).is_err());
+}
+
+#[test]
+fn a_scenario_seeds_a_model() {
+    let file = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../scenarios/helper-tokens/helper-token-life-cycle.yaml")
+        .display()
+        .to_string();
+    let (code, text) = ok(&[
+        "explore",
+        "--from",
+        &file,
+        "--profile",
+        "win10-1607",
+        "--depth",
+        "2",
+        "--quiet",
+    ]);
+    assert_eq!(code, ExitCode::Ok, "{text}");
+    assert!(text.contains("explore from "), "{text}");
+    assert!(text.contains("violations      0"), "{text}");
+    let states: u64 = text
+        .lines()
+        .find(|l| l.contains("unique states"))
+        .and_then(|l| l.split_whitespace().last())
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    assert!(states > 1, "{text}");
 }

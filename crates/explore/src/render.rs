@@ -255,7 +255,6 @@ pub fn counterexample_yaml(model: &WorldModel, ce: &Counterexample, header: &[St
     for h in header {
         out.push_str(&format!("# {h}\n"));
     }
-    out.push_str("# yaml-language-server: $schema=https://example.invalid/bitsim/docs/scenario.schema.json\n");
     out.push_str("name: counterexample\n");
     let broken: Vec<&str> = ce.violations.iter().map(|v| v.invariant).collect();
     out.push_str(&format!(
