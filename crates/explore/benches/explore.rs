@@ -3,7 +3,10 @@
 //! once), fuzzing with every invariant, and `check` over the scenario
 //! library. Figures and the command are in `docs/performance.md`.
 
-#![allow(missing_docs, reason = "criterion_group! generates an undocumented function")]
+#![allow(
+    missing_docs,
+    reason = "criterion_group! generates an undocumented function"
+)]
 
 use std::path::{Path, PathBuf};
 

@@ -318,6 +318,13 @@ impl<'de> Deserialize<'de> for Scalar {
     }
 }
 
+/// An optional scalar that, when the key is written, is always `Some`:
+/// a bare `null` is the text `null` (NULL), not a missing value. A left
+/// out key is `None` through `#[serde(default)]`.
+fn written<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Scalar>, D::Error> {
+    Scalar::deserialize(d).map(Some)
+}
+
 fn scalar_schema() -> SchemaObject {
     SchemaObject {
         instance_type: Some(SingleOrVec::Vec(vec![
@@ -418,8 +425,9 @@ pub struct JobCall {
     /// The result (default: any success).
     #[serde(default)]
     pub expect: Option<Expected>,
-    /// The value returned (a state, a number, a SID or account, text).
-    #[serde(default)]
+    /// The value returned (a state, a number, a SID or account, text;
+    /// `null` for NULL). Left out, the value is not checked.
+    #[serde(default, deserialize_with = "written")]
     pub returns: Option<Scalar>,
     /// A name for the pointer returned (EnumFiles).
     #[serde(default, rename = "as")]
@@ -765,6 +773,34 @@ pub struct S4uLogon {
     pub thread: String,
     /// The user principal name (`alice@corp.example`).
     pub upn: String,
+    /// The name of the token returned.
+    #[serde(default, rename = "as")]
+    pub bind: Option<String>,
+    /// The result (default: success).
+    #[serde(default)]
+    pub expect: Option<Expected>,
+}
+
+/// `CreateRestrictedToken`: a restricted copy of a token.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateRestrictedToken {
+    /// The calling thread.
+    pub thread: String,
+    /// The source token, by name.
+    pub token: String,
+    /// Accounts or groups (names or SIDs) that become deny-only in the
+    /// copy (`SidsToDisable`); ones the token lacks are ignored.
+    #[serde(default)]
+    pub disable: Vec<String>,
+    /// The restricting SIDs, as account or group names or SIDs
+    /// (`SidsToRestrict`).
+    #[serde(default)]
+    pub restrict: Vec<String>,
+    /// Privileges removed from the copy (`SeShutdownPrivilege`,
+    /// `Shutdown`); ones the token lacks are ignored.
+    #[serde(default)]
+    pub delete_privileges: Vec<String>,
     /// The name of the token returned.
     #[serde(default, rename = "as")]
     pub bind: Option<String>,
@@ -1214,6 +1250,8 @@ pub enum Step {
     DuplicateTokenExPrimary(ThreadCall),
     /// `DuplicateTokenEx` with `TokenImpersonation`.
     DuplicateTokenEx(ThreadCall),
+    /// `CreateRestrictedToken`.
+    CreateRestrictedToken(CreateRestrictedToken),
     /// `CreateProcess`.
     CreateProcess(CreateProcess),
     /// `CreateProcessAsUser`.

@@ -406,6 +406,13 @@ pub(crate) fn names_of(step: &Step) -> (Names<'_>, Names<'_>) {
                 binds.push((b, Token));
             }
         }
+        Step::CreateRestrictedToken(c) => {
+            uses.push((&c.thread, Thread));
+            uses.push((&c.token, Token));
+            if let Some(b) = &c.bind {
+                binds.push((b, Token));
+            }
+        }
         Step::CreateProcess(c) | Step::CreateProcessAsUser(c) => {
             uses.push((&c.thread, Thread));
             if let Some(t) = &c.token {
@@ -509,6 +516,7 @@ pub(crate) fn expected_of(step: &Step) -> Option<&Expected> {
         | Step::GetCount(c) => c.expect.as_ref(),
         Step::LogonUser(c) => c.expect.as_ref(),
         Step::S4uLogon(c) => c.expect.as_ref(),
+        Step::CreateRestrictedToken(c) => c.expect.as_ref(),
         Step::ImpersonateNamedPipeClient(c) => c.expect.as_ref(),
         Step::CreateProcess(c) | Step::CreateProcessAsUser(c) => c.expect.as_ref(),
         Step::CreateThread(c) => c.expect.as_ref(),

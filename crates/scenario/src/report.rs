@@ -484,6 +484,7 @@ pub fn mermaid(run: &Run) -> String {
                             | "DuplicateToken"
                             | "DuplicateTokenEx"
                             | "DuplicateTokenExPrimary"
+                            | "CreateRestrictedToken"
                             | "CreateProcess"
                             | "CreateProcessAsUser"
                             | "CreateThread"

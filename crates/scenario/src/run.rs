@@ -21,7 +21,7 @@ use simos::{
     BuiltinIdentity, Cloaking, FlowPolicy, LogonType, ServiceAccount, ThreadId, ThreadStart,
     TokenId,
 };
-use winsec::{AccessMask, ImpersonationLevel, Sid, TokenType, Win32Error};
+use winsec::{AccessMask, ImpersonationLevel, Privilege, Sid, TokenType, Win32Error};
 
 use crate::format::{Expected, JobCall, JobSet, Scalar, Scenario, Step};
 use crate::host::{self, default_password, resolve};
@@ -428,6 +428,10 @@ impl Runner {
     fn sid(&self, name: &str) -> StepResult<Sid> {
         resolve(&self.world.host, &self.machine(), name)
             .ok_or_else(|| format!("no account or group is named `{name}`"))
+    }
+
+    fn sids(&self, names: &[String]) -> StepResult<Vec<Sid>> {
+        names.iter().map(|n| self.sid(n)).collect()
     }
 
     fn name_of_thread(&self, t: ThreadId) -> String {
@@ -984,6 +988,22 @@ impl Runner {
                     token: self.token(need(&c.token, "token")?)?,
                     level: level(c.level.as_deref().unwrap_or("impersonation"))?,
                     primary: matches!(step, Step::DuplicateTokenExPrimary(_)),
+                },
+                Some(&c.thread),
+                c.expect.as_ref(),
+                c.bind.clone().map_or(Bind::None, Bind::Token),
+            ),
+            Step::CreateRestrictedToken(c) => self.host_op(
+                simos::Op::CreateRestrictedToken {
+                    thread: self.thread(&c.thread)?,
+                    token: self.token(&c.token)?,
+                    disable: self.sids(&c.disable)?,
+                    delete_privileges: c
+                        .delete_privileges
+                        .iter()
+                        .map(|p| privilege(p))
+                        .collect::<StepResult<_>>()?,
+                    restrict: self.sids(&c.restrict)?,
                 },
                 Some(&c.thread),
                 c.expect.as_ref(),
@@ -1715,6 +1735,10 @@ pub(crate) fn check_values(step: &Step) -> Result<(), (String, String)> {
             None => Ok(()),
         },
         Step::CreateThread(c) => word(&c.how, thread_start(&c.how)),
+        Step::CreateRestrictedToken(c) => c
+            .delete_privileges
+            .iter()
+            .try_for_each(|p| word(p, privilege(p))),
         Step::Network(n) => word(n, network_up(n)),
         Step::StartService(s) => match &s.flow {
             Some(f) => word(f, flow_policy(f)),
@@ -1910,6 +1934,14 @@ pub fn logon_type(text: &str) -> StepResult<LogonType> {
                 "unknown logon type `{other}`: expected interactive, network, batch, service, unlock, network_cleartext or new_credentials"
             ))
         }
+    })
+}
+
+/// A privilege by its Windows name (`SeShutdownPrivilege`) or the short
+/// forms winsec accepts (`Shutdown`, `SeShutdown`).
+fn privilege(text: &str) -> StepResult<Privilege> {
+    Privilege::from_name(text).ok_or_else(|| {
+        format!("unknown privilege `{text}`: expected a name such as SeShutdownPrivilege or SeBackupPrivilege")
     })
 }
 

@@ -146,3 +146,57 @@ fn a_misspelt_value_is_bad_input_before_anything_runs() {
         e.message
     );
 }
+
+#[test]
+fn a_bare_null_returns_checks_for_null_and_a_missing_one_checks_nothing() {
+    let text = format!(
+        "{HEAD}steps:\n  - logon: {{ user: alice }}\n  - CreateJob: {{ thread: alice, name: named, as: job }}\n  - GetDisplayName: {{ thread: alice, job: job, returns: null }}\n  - GetDisplayName: {{ thread: alice, job: job }}\n  - GetDisplayName: {{ thread: alice, job: job, returns: 'null' }}\n"
+    );
+    let s = load("t.yaml", &text).unwrap();
+    let returns = |i: usize| match &s.steps[i] {
+        scenario::format::Step::GetDisplayName(c) => c.returns.clone(),
+        other => panic!("step {i} is {other:?}"),
+    };
+    assert_eq!(returns(2), Some(scenario::format::Scalar("null".into())));
+    assert_eq!(returns(3), None);
+    assert_eq!(returns(4), returns(2));
+    // The name is not NULL, so the bare null is a failing check.
+    let runs = scenario::run(&s, "t.yaml", &text, None).unwrap();
+    let failure = runs[0].failure().unwrap();
+    assert_eq!(failure.number, 3);
+    let check = failure.checks.iter().find(|c| c.what == "returns").unwrap();
+    assert_eq!(
+        (check.expected.as_str(), check.actual.as_str()),
+        ("null", "named")
+    );
+}
+
+#[test]
+fn create_restricted_token_binds_a_token_and_checks_privilege_names() {
+    let text = format!(
+        "{HEAD}steps:\n  - logon: {{ user: alice }}\n  - ImpersonateSelf: {{ thread: alice, level: impersonation }}\n  - OpenThreadToken: {{ thread: alice, as: own }}\n  - CreateRestrictedToken: {{ thread: alice, token: own, disable: [Users], restrict: [alice, Everyone], delete_privileges: [Shutdown], as: restricted }}\n  - expect_token: {{ token: restricted, user: alice, not_enabled: [Users] }}\n"
+    );
+    let s = load("t.yaml", &text).unwrap();
+    let runs = scenario::run(&s, "t.yaml", &text, None).unwrap();
+    assert!(runs[0].passed(), "{:?}", runs[0].failure());
+
+    let e = err(&format!(
+        "{HEAD}steps:\n  - logon: {{ user: alice }}\n  - CreateRestrictedToken: {{ thread: alice, token: nothing, as: r }}\n"
+    ));
+    assert_eq!(e.position.line, 5);
+    assert!(
+        e.message.contains("no token is named `nothing`"),
+        "{}",
+        e.message
+    );
+
+    let e = err(&format!(
+        "{HEAD}steps:\n  - logon: {{ user: alice }}\n  - ImpersonateSelf: {{ thread: alice, level: impersonation }}\n  - OpenThreadToken: {{ thread: alice, as: own }}\n  - CreateRestrictedToken: {{ thread: alice, token: own, delete_privileges: [SeNothing] }}\n"
+    ));
+    assert_eq!(e.position.line, 7);
+    assert!(
+        e.message.contains("unknown privilege `SeNothing`"),
+        "{}",
+        e.message
+    );
+}

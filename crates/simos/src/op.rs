@@ -3,7 +3,7 @@
 //! [`Host::apply`] is the only way the host changes.
 
 use serde::{Deserialize, Serialize};
-use winsec::{ImpersonationLevel, Win32Error};
+use winsec::{ImpersonationLevel, Privilege, Sid, Win32Error};
 
 use crate::host::{Event, Host, LogonType};
 use crate::ids::{LogonId, ThreadId, TokenId};
@@ -176,6 +176,21 @@ pub enum Op {
         level: ImpersonationLevel,
         /// `TokenPrimary` when true.
         primary: bool,
+    },
+    /// `CreateRestrictedToken(token, 0, disable, delete, restrict)`: a new
+    /// token object, a restricted copy of `token`.
+    CreateRestrictedToken {
+        /// The calling thread.
+        thread: ThreadId,
+        /// The source token.
+        token: TokenId,
+        /// SIDs (the user or groups) that become deny-only
+        /// (`SidsToDisable`).
+        disable: Vec<Sid>,
+        /// Privileges removed from the copy (`PrivilegesToDelete`).
+        delete_privileges: Vec<Privilege>,
+        /// The restricting SIDs (`SidsToRestrict`).
+        restrict: Vec<Sid>,
     },
     /// `CreateProcess`.
     CreateProcess {
@@ -468,6 +483,16 @@ impl Host {
             } => {
                 self.caller(*thread)?;
                 self.duplicate_token(*token, *primary, *level, rules)
+            }
+            Op::CreateRestrictedToken {
+                thread,
+                token,
+                disable,
+                delete_privileges,
+                restrict,
+            } => {
+                self.caller(*thread)?;
+                self.create_restricted_token(*token, disable, delete_privileges, restrict, rules)
             }
             Op::CreateProcess { thread, image } => self.create_process(*thread, image, rules),
             Op::CreateProcessAsUser {

@@ -1,6 +1,6 @@
 //! The rule table of the simulated host: every rule about logons,
-//! impersonation, token duplication, processes, threads and thread-token
-//! flow, with a stable id, a statement and its source.
+//! impersonation, token duplication and restriction, processes, threads
+//! and thread-token flow, with a stable id, a statement and its source.
 //!
 //! Outcomes cite these ids; the access-check rules themselves live in
 //! `winsec::rules`.
@@ -123,6 +123,10 @@ rule_table! {
     DUPLICATE_LEVEL = "TOK-DUPLICATE-LEVEL":
         "an impersonation token cannot be duplicated to a higher level, nor an Identification or Anonymous token into a primary token: ERROR_BAD_IMPERSONATION_LEVEL (1346)",
         "research/winsec.md §3.4 (Wine test_impersonation_level); research/impersonation.md §5.1.10";
+    /// CreateRestrictedToken.
+    CREATE_RESTRICTED_TOKEN = "TOK-RESTRICTED":
+        "CreateRestrictedToken makes a new token of the source's type and level, in its logon session and with its elevation type and linked token: the SIDs to disable (the user included) become deny-only, the privileges to delete are removed, and the SIDs to restrict become restricting SIDs, so every access check needs both passes; SIDs and privileges the source lacks are ignored",
+        "research/winsec.md §3.3, §3.4, §3.5, §3.7 (MS-RESTR; Wine test_CreateRestrictedToken)";
     /// CreateProcess uses the primary token.
     CREATE_PROCESS = "PROC-CREATE-PRIMARY":
         "CreateProcess always gives the child the parent's primary token, whatever the calling thread impersonates",

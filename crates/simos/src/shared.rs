@@ -47,6 +47,13 @@ impl<T> Shared<T> {
     }
 }
 
+impl<T> Shared<T> {
+    /// Whether two values are the same allocation (and so certainly equal).
+    pub fn ptr_eq(a: &Shared<T>, b: &Shared<T>) -> bool {
+        Arc::ptr_eq(&a.inner, &b.inner)
+    }
+}
+
 impl<T: Clone> Shared<T> {
     /// A mutable reference, copying the value first if it is shared.
     pub fn make_mut(&mut self) -> &mut T {

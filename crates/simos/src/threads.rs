@@ -1,12 +1,12 @@
 //! Threads and their tokens: the impersonation APIs with the
 //! SeImpersonatePrivilege allow-list and its downgrade, RevertToSelf,
-//! OpenThreadToken, token duplication, process creation, and the flow of
-//! a thread token to new threads.
+//! OpenThreadToken, token duplication and restriction, process creation,
+//! and the flow of a thread token to new threads.
 //!
 //! Rules cited: `IMP-*`, `TOK-*`, `PROC-*`, `FLOW-*` in [`crate::rules`].
 
 use serde::{Deserialize, Serialize};
-use winsec::{ImpersonationLevel, Privilege, Token, TokenType, Win32Error};
+use winsec::{ImpersonationLevel, Privilege, Sid, Token, TokenType, Win32Error};
 
 use crate::host::{Event, Host};
 use crate::ids::{ProcessId, ThreadId, TokenId};
@@ -413,6 +413,27 @@ impl Host {
         } else {
             TokenType::Impersonation(level)
         };
+        let id = self.insert_token(copy, source.logon, source.explicit_credentials_from);
+        Ok(Value::Token { token: id })
+    }
+
+    /// `CreateRestrictedToken`: a new token object in the source's logon
+    /// session, of the source's type and level, with `disable` made
+    /// deny-only, `delete` removed and `restrict` as restricting SIDs
+    /// (see [`Token::restricted`]).
+    pub fn create_restricted_token(
+        &mut self,
+        token: TokenId,
+        disable: &[Sid],
+        delete: &[Privilege],
+        restrict: &[Sid],
+        trail: &mut Vec<&'static str>,
+    ) -> Result<Value, Win32Error> {
+        trail.push(ids::CREATE_RESTRICTED_TOKEN);
+        let Some(source) = self.tokens.get(&token).cloned() else {
+            return Err(Win32Error::InvalidHandle);
+        };
+        let copy = source.token.restricted(disable, delete, restrict);
         let id = self.insert_token(copy, source.logon, source.explicit_credentials_from);
         Ok(Value::Token { token: id })
     }

@@ -884,6 +884,113 @@ fn a_directory_with_children_is_not_deleted() {
 }
 
 // ---------------------------------------------------------------------------
+// Restricted tokens (research winsec.md §3.5).
+
+/// CreateRestrictedToken makes a new token object of the source's type in
+/// its logon session, for the same user; opens made with it need both the
+/// normal pass and the pass over the restricting SIDs.
+#[test]
+fn a_restricted_token_keeps_the_user_and_needs_both_passes() {
+    let mut w = world();
+    let t = w.logon("alice", "pw-alice", 1);
+    let primary = w.host.process_of(t).unwrap().primary_token;
+    let source = w.host.token(primary).unwrap().clone();
+    let out = w.apply(Op::CreateRestrictedToken {
+        thread: t,
+        token: primary,
+        disable: vec![sids::builtin_users()],
+        delete_privileges: vec![Privilege::Shutdown],
+        restrict: vec![sids::everyone()],
+    });
+    assert!(out
+        .rules
+        .contains(&simos::rules::ids::CREATE_RESTRICTED_TOKEN));
+    let restricted = out.result.token().unwrap();
+    assert_ne!(restricted, primary, "a new token object");
+    assert!(matches!(
+        out.events.as_slice(),
+        [Event::TokenCreated { token, .. }] if *token == restricted
+    ));
+    let object = w.host.token(restricted).unwrap();
+    let token = &object.token;
+    assert!(token.is_restricted());
+    assert!(!source.token.is_restricted(), "the source is unchanged");
+    assert_eq!(token.user.sid, w.alice);
+    assert!(token.user_enabled());
+    assert_eq!(token.token_type, TokenType::Primary);
+    assert_eq!(object.logon, source.logon);
+    assert_eq!(token.logon_session, source.token.logon_session);
+    assert!(source.token.has_privilege(Privilege::Shutdown));
+    assert!(!token.has_privilege(Privilege::Shutdown));
+    assert!(token.privilege_enabled(Privilege::ChangeNotify));
+    assert!(!token.is_member(&sids::builtin_users()));
+    assert!(token.matches_for_deny(&sids::builtin_users()));
+
+    let alice = w.alice.clone();
+    w.define(
+        "C:\\data\\alice-only.txt",
+        ObjectKind::File,
+        &format!("O:{alice}G:SYD:P(A;;FA;;;{alice})"),
+    );
+    w.define(
+        "C:\\data\\alice-and-everyone.txt",
+        ObjectKind::File,
+        &format!("O:{alice}G:SYD:P(A;;FA;;;{alice})(A;;FR;;;WD)"),
+    );
+    let write = AccessMask::GENERIC_WRITE;
+    // Her own token opens both files for reading and writing.
+    for path in [
+        "C:\\data\\alice-only.txt",
+        "C:\\data\\alice-and-everyone.txt",
+    ] {
+        assert!(w.open(t, path, READ).result.is_ok(), "{path}");
+        assert!(w.open(t, path, write).result.is_ok(), "{path}");
+    }
+    // Impersonating the restricted copy: the restricting SID (Everyone)
+    // must be granted too, so only reading the second file is allowed.
+    let imp = w.apply(Op::ImpersonateLoggedOnUser {
+        thread: t,
+        token: restricted,
+    });
+    assert!(imp.result.is_ok());
+    assert!(w.host.effective_token(t).unwrap().is_restricted());
+    assert_eq!(
+        err(&w.open(t, "C:\\data\\alice-only.txt", READ)),
+        Win32Error::AccessDenied
+    );
+    assert!(w
+        .open(t, "C:\\data\\alice-and-everyone.txt", READ)
+        .result
+        .is_ok());
+    assert_eq!(
+        err(&w.open(t, "C:\\data\\alice-and-everyone.txt", write)),
+        Win32Error::AccessDenied
+    );
+}
+
+#[test]
+fn create_restricted_token_needs_a_token_and_a_calling_thread() {
+    let mut w = world();
+    let t = w.logon("alice", "pw-alice", 1);
+    let primary = w.host.process_of(t).unwrap().primary_token;
+    let op = |thread, token| Op::CreateRestrictedToken {
+        thread,
+        token,
+        disable: Vec::new(),
+        delete_privileges: Vec::new(),
+        restrict: vec![sids::everyone()],
+    };
+    assert_eq!(
+        err(&w.apply(op(t, TokenId(999_999)))),
+        Win32Error::InvalidHandle
+    );
+    assert_eq!(
+        err(&w.apply(op(ThreadId(999_999), primary))),
+        Win32Error::InvalidHandle
+    );
+}
+
+// ---------------------------------------------------------------------------
 // The environment.
 
 #[test]
