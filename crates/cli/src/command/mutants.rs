@@ -24,18 +24,17 @@ pub struct MutantsArgs {
     #[arg(long)]
     pub list: bool,
     /// Depth of the bounded models' exploration for each mutant.
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = 5)]
     pub depth: usize,
     /// Run only this mutant.
     #[arg(long, value_parser = crate::command::model_args::parse_mutant)]
     pub only: Option<&'static Mutant>,
 }
 
-/// What killed a mutant.
-fn killer(
+/// The first scenario run the mutant makes fail.
+fn scenario_killer(
     m: &'static Mutant,
     files: &[scenario_files::SourceFile],
-    depth: usize,
 ) -> Result<Option<String>, CliError> {
     for file in files {
         let s = scenario_files::load(file)?;
@@ -53,6 +52,12 @@ fn killer(
             )));
         }
     }
+    Ok(None)
+}
+
+/// The first bounded model (in profile order) whose exploration to
+/// `depth` breaks an invariant under the mutant.
+fn model_killer(m: &'static Mutant, depth: usize) -> Result<Option<String>, CliError> {
     let config = Config {
         depth,
         threads: 1,
@@ -64,13 +69,22 @@ fn killer(
             continue;
         }
         for name in explore::models::NAMES {
-            let model = explore::models::by_name(name, profile, Some(m), 2)
-                .map_err(|e| CliError::InvalidArgument(e.0))?;
+            let model = match explore::models::by_name(name, profile, Some(m), 2) {
+                Ok(model) => model,
+                Err(e) => {
+                    // The model's own setup fails under the mutant but not
+                    // under the real rules: that is a kill.
+                    explore::models::by_name(name, profile, None, 2)
+                        .map_err(|e| CliError::InvalidArgument(e.0))?;
+                    let first = e.0.lines().next().unwrap_or_default().to_string();
+                    return Ok(Some(format!("model {name} [{profile}] setup: {first}")));
+                }
+            };
             let report = explore(&model, &config, &silent);
             if let Some(ce) = report.counterexample {
                 let broken: Vec<&str> = ce.violations.iter().map(|v| v.invariant).collect();
                 return Ok(Some(format!(
-                    "model {name} [{profile}] depth {}: {}",
+                    "model {name} [{profile}] after {} ops: {}",
                     ce.ops.len(),
                     broken.join(", ")
                 )));
@@ -98,13 +112,27 @@ pub fn run(args: &MutantsArgs, out: &mut dyn Write) -> Result<ExitCode, CliError
         .collect::<Result<Vec<_>, _>>()?;
     let mut survivors = 0;
     for m in &chosen {
-        match killer(m, &files, args.depth)? {
-            Some(by) => writeln!(out, "killed   {:34} by {by}", m.name)?,
-            None => {
-                survivors += 1;
-                writeln!(out, "SURVIVED {:34} {}", m.name, m.description)?;
-            }
+        let by_scenario = scenario_killer(m, &files)?;
+        let by_model = model_killer(m, args.depth)?;
+        if by_scenario.is_none() && by_model.is_none() {
+            survivors += 1;
+            writeln!(out, "SURVIVED {:34} {}", m.name, m.description)?;
+            continue;
         }
+        writeln!(out, "killed   {}", m.name)?;
+        writeln!(
+            out,
+            "           library: {}",
+            by_scenario.as_deref().unwrap_or("no scenario fails")
+        )?;
+        writeln!(
+            out,
+            "           models:  {}",
+            by_model.as_deref().map_or_else(
+                || format!("no violation within depth {}", args.depth),
+                str::to_string
+            )
+        )?;
     }
     writeln!(
         out,
