@@ -142,6 +142,9 @@ pub enum Command {
     Graph(command::graph::GraphArgs),
     /// Merge the JSON reports of shards into one report.
     Merge(command::merge::MergeArgs),
+    /// Print a table computed by running the model (`iis`: local
+    /// impersonation and delegation per IIS authentication type).
+    Table(command::table::TableArgs),
 }
 
 impl Command {
@@ -163,6 +166,7 @@ impl Command {
             Command::Mutants(args) => command::mutants::run(args, out),
             Command::Graph(args) => command::graph::run(args, out),
             Command::Merge(args) => command::merge::run(args, out),
+            Command::Table(args) => command::table::run(args, out),
         }
     }
 }

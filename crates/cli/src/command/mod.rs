@@ -30,6 +30,7 @@ mod scenario_files;
 pub mod schema;
 pub mod sddl;
 pub mod sid;
+pub mod table;
 
 /// Writes `value` as pretty-printed JSON followed by a newline.
 pub(crate) fn write_json<T: Serialize + ?Sized>(
