@@ -276,7 +276,7 @@ pub const SWITCHES: &[Switch] = &[
     Switch {
         id: "BITS-TOKEN-LOSS-FAILS-JOB",
         statement: "an incomplete job whose helper token is discarded (owner logoff, session end) goes to ERROR with BG_E_TOKEN_REQUIRED rather than carrying on",
-        source: "seed 000 ¶4 (the job will fail with BG_E_TOKEN_REQUIRED); research/bits.md §1.5",
+        source: "seed 000 ¶4 (an incomplete job is placed in an error state with BG_E_TOKEN_REQUIRED), ¶5; research/bits.md §1.5",
         value: |r| yes_no(r.token_loss_fails_job),
     },
     Switch {
@@ -294,7 +294,7 @@ pub const SWITCHES: &[Switch] = &[
     Switch {
         id: "BITS-ADMIN-ENABLED-SID",
         statement: "a caller is an administrator for BITS only when BUILTIN\\Administrators is enabled in its token; the deny-only SID of a UAC-filtered token does not count",
-        source: "seed 000 ¶2 (an administrator … must be elevated); research/bits.md §4.2 [SEC]; research/access-check.md (deny-only groups)",
+        source: "research/bits.md §4.2 [SEC] (administrator access to other users' jobs); research/access-check.md (a deny-only SID matches only deny ACEs); docs/decisions.md D-52",
         value: |r| yes_no(r.admin_needs_enabled_sid),
     },
     Switch {

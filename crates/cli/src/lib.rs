@@ -145,6 +145,9 @@ pub enum Command {
     /// Print a table computed by running the model (`iis`: local
     /// impersonation and delegation per IIS authentication type).
     Table(command::table::TableArgs),
+    /// Report which rule ids and spec-matrix rows the scenario library
+    /// exercises, and which it never reaches.
+    Coverage(command::coverage::CoverageArgs),
 }
 
 impl Command {
@@ -167,6 +170,7 @@ impl Command {
             Command::Graph(args) => command::graph::run(args, out),
             Command::Merge(args) => command::merge::run(args, out),
             Command::Table(args) => command::table::run(args, out),
+            Command::Coverage(args) => command::coverage::run(args, out),
         }
     }
 }

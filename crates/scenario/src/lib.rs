@@ -7,6 +7,8 @@
 //! checks every expectation and every invariant of
 //! [`invariants::CATALOG`] after each step; [`report`] shows the result
 //! as text, JSON, Mermaid or JUnit.
+//! [`spec::parse`] reads the spec matrix (`docs/spec-matrix.md`), which
+//! ties the seed documents' sentences to rules and scenarios.
 //!
 //! Architecture invariant: pure like the crates below it. It reads no
 //! files (the CLI hands it text and a file name), prints nothing, and
@@ -19,6 +21,7 @@ pub mod load;
 pub mod locate;
 pub mod report;
 pub mod run;
+pub mod spec;
 
 pub use format::Scenario;
 pub use load::{load, LoadError};

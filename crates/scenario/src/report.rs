@@ -286,6 +286,37 @@ fn flag_names(flags: u32) -> String {
     }
 }
 
+/// The access-check rule ids (`winsec`) of the trails an outcome carries:
+/// object opens and the server-side checks of remote accesses.
+pub fn trail_rules(outcome: &Outcome) -> Vec<&'static str> {
+    let mut out: Vec<&'static str> = Vec::new();
+    let mut add = |r: &winsec::AccessCheckResult| {
+        for step in &r.trail {
+            if !out.contains(&step.rule) {
+                out.push(step.rule);
+            }
+        }
+    };
+    match outcome.host_result.as_ref().and_then(|r| r.value()) {
+        Some(simos::Value::Object(access)) => {
+            for check in &access.checks {
+                add(&check.result);
+            }
+        }
+        Some(simos::Value::Remote(remote)) => {
+            let mut r = Some(remote.as_ref());
+            while let Some(access) = r {
+                if let Some(check) = &access.access_check {
+                    add(check);
+                }
+                r = access.proxy.as_deref();
+            }
+        }
+        _ => {}
+    }
+    out
+}
+
 /// The decision details of an outcome: access-check trails of objects
 /// and remote resources the operation itself opened.
 pub fn details(_world: &World, outcome: &Outcome) -> Vec<String> {
@@ -342,6 +373,17 @@ fn trail(out: &mut Vec<String>, object: &str, result: &winsec::AccessCheckResult
         }
         out.push(line);
     }
+}
+
+/// Every rule id a decision can cite, with the table it belongs to
+/// (`winsec`, `simos`, `bits`), in table order.
+pub fn all_rule_ids() -> Vec<(&'static str, &'static str)> {
+    winsec::rules::ACCESS_RULES
+        .iter()
+        .map(|r| (r.id, "winsec"))
+        .chain(simos::rules::all().map(|r| (r.id, "simos")))
+        .chain(bits::rules::RULES.iter().map(|r| (r.id, "bits")))
+        .collect()
 }
 
 /// A rule's statement and source, from whichever table has it.

@@ -89,6 +89,8 @@ pub struct StepRecord {
     pub rules: Vec<&'static str>,
     /// Decision details for `--explain`: access-check trails, grants.
     pub details: Vec<String>,
+    /// The access-check rule ids of the trails behind the step.
+    pub trail_rules: Vec<&'static str>,
     /// The checks the step made.
     pub checks: Vec<Check>,
     /// Invariants the step broke.
@@ -368,6 +370,7 @@ impl Runner {
             events: Vec::new(),
             rules: Vec::new(),
             details: Vec::new(),
+            trail_rules: Vec::new(),
             checks: Vec::new(),
             violations: Vec::new(),
             error: None,
@@ -1147,6 +1150,7 @@ impl Runner {
         let bound = self.bind(&p.bind, &outcome);
         record.events = self.events(&outcome);
         record.details = crate::report::details(&self.world, &outcome);
+        record.trail_rules = crate::report::trail_rules(&outcome);
         let expected = p
             .expect
             .as_ref()

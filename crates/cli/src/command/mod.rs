@@ -15,6 +15,7 @@ use crate::CliError;
 
 pub mod access;
 pub mod check;
+pub mod coverage;
 pub mod diff;
 pub mod explore;
 pub mod fuzz;
