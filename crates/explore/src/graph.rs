@@ -76,43 +76,30 @@ impl Graph {
     }
 }
 
+/// The first word of a value's debug form (its variant name).
+fn variant<T: std::fmt::Debug>(value: &T) -> String {
+    let text = format!("{value:?}");
+    text.split([' ', '{', '('])
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
 /// A short name for an operation's kind.
 pub fn op_label(op: &Op) -> String {
     match op {
-        Op::Bits { call, .. } => match call {
-            Call::Method { method, .. } => {
-                let text = format!("{method:?}");
-                text.split([' ', '{', '('])
-                    .next()
-                    .unwrap_or_default()
-                    .to_string()
-            }
-            Call::QueryInterface { interface, .. } => {
-                format!("QueryInterface({})", interface.name())
-            }
-            other => {
-                let text = format!("{other:?}");
-                text.split([' ', '{', '('])
-                    .next()
-                    .unwrap_or_default()
-                    .to_string()
-            }
-        },
-        Op::Host { op } => {
-            let text = format!("{op:?}");
-            text.split([' ', '{', '('])
-                .next()
-                .unwrap_or_default()
-                .to_string()
-        }
+        Op::Bits {
+            call: Call::Method { method, .. },
+            ..
+        } => variant(method),
+        Op::Bits {
+            call: Call::QueryInterface { interface, .. },
+            ..
+        } => format!("QueryInterface({})", interface.name()),
+        Op::Bits { call, .. } => variant(call),
+        Op::Host { op } => variant(op),
         Op::Advance { .. } => "advance".to_string(),
-        other => {
-            let text = format!("{other:?}");
-            text.split([' ', '{', '('])
-                .next()
-                .unwrap_or_default()
-                .to_string()
-        }
+        other => variant(other),
     }
 }
 
