@@ -15,7 +15,7 @@ use explore::search::{Config, Level, Report, Shard};
 use explore::{Model, WorldModel};
 use serde::{Deserialize, Serialize};
 
-use crate::command::model_args::{write_file, ModelArgs};
+use crate::command::model_args::{mutant_flag, report_counterexample, ModelArgs};
 use crate::command::write_json;
 use crate::{CliError, ExitCode};
 
@@ -210,47 +210,22 @@ pub fn run(args: &ExploreArgs, out: &mut dyn Write) -> Result<ExitCode, CliError
         SummaryFormat::Json => write_json(out, &s)?,
     }
     if let Some(ce) = &report.counterexample {
-        let header = vec![
-            format!(
-                "Found by: bitsim explore --model {} --profile {}{} --depth {}",
-                model.name(),
-                model.profile(),
-                model
-                    .mutant()
-                    .map(|m| format!(" --mutant {}", m.name))
-                    .unwrap_or_default(),
-                args.depth
-            ),
-            format!(
-                "Broken: {}",
-                ce.violations
-                    .iter()
-                    .map(|v| format!("{}: {}", v.invariant, v.message))
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            ),
-        ];
-        let yaml = explore::render::counterexample_yaml(&model, ce, &header);
-        if args.format == SummaryFormat::Text {
-            writeln!(
-                out,
-                "\ncounterexample ({} operations after the setup):",
-                ce.ops.len()
-            )?;
-            for l in yaml
-                .lines()
-                .skip_while(|l| !l.contains("--- the counterexample ---"))
-                .skip(1)
-            {
-                writeln!(out, "{l}")?;
-            }
-            for v in &ce.violations {
-                writeln!(out, "  {}: {}", v.invariant, v.message)?;
-            }
-        }
-        if let Some(path) = &args.out {
-            write_file(path, &yaml)?;
-        }
+        let header = vec![format!(
+            "Found by: bitsim explore --model {} --profile {}{} --depth {}",
+            model.name(),
+            model.profile(),
+            mutant_flag(&model),
+            args.depth
+        )];
+        report_counterexample(
+            out,
+            &model,
+            ce,
+            header,
+            "counterexample",
+            args.format == SummaryFormat::Text,
+            args.out.as_ref(),
+        )?;
     }
     if !args.quiet {
         let secs = elapsed.as_secs_f64().max(1e-9);

@@ -13,7 +13,7 @@ use explore::search::Shard;
 use explore::Model;
 
 use crate::command::explore::{Summary, SummaryFormat};
-use crate::command::model_args::{write_file, ModelArgs};
+use crate::command::model_args::{mutant_flag, report_counterexample, ModelArgs};
 use crate::command::write_json;
 use crate::{CliError, ExitCode};
 
@@ -95,10 +95,7 @@ pub fn run(args: &FuzzArgs, out: &mut dyn Write) -> Result<ExitCode, CliError> {
                 "Found by: bitsim fuzz --model {} --profile {}{} --seed {} --cases {} --steps {}{}",
                 model.name(),
                 model.profile(),
-                model
-                    .mutant()
-                    .map(|m| format!(" --mutant {}", m.name))
-                    .unwrap_or_default(),
+                mutant_flag(&model),
                 args.seed,
                 args.cases,
                 args.steps,
@@ -110,36 +107,16 @@ pub fn run(args: &FuzzArgs, out: &mut dyn Write) -> Result<ExitCode, CliError> {
                     report.unshrunk_len,
                     ce.ops.len()
                 ),
-                format!(
-                    "Broken: {}",
-                    ce.violations
-                        .iter()
-                        .map(|v| format!("{}: {}", v.invariant, v.message))
-                        .collect::<Vec<_>>()
-                        .join("; ")
-                ),
             ];
-        let yaml = explore::render::counterexample_yaml(&model, ce, &header);
-        if args.format == SummaryFormat::Text {
-            writeln!(
-                out,
-                "\nshrunk failure ({} operations after the setup):",
-                ce.ops.len()
-            )?;
-            for l in yaml
-                .lines()
-                .skip_while(|l| !l.contains("--- the counterexample ---"))
-                .skip(1)
-            {
-                writeln!(out, "{l}")?;
-            }
-            for v in &ce.violations {
-                writeln!(out, "  {}: {}", v.invariant, v.message)?;
-            }
-        }
-        if let Some(path) = &args.out {
-            write_file(path, &yaml)?;
-        }
+        report_counterexample(
+            out,
+            &model,
+            ce,
+            header,
+            "shrunk failure",
+            args.format == SummaryFormat::Text,
+            args.out.as_ref(),
+        )?;
     }
     if !args.quiet {
         let secs = elapsed.as_secs_f64().max(1e-9);

@@ -1,6 +1,6 @@
 //! The arguments that pick a model for `explore`, `fuzz` and `graph`
 //! (`--model`, `--from`, `--profile`, `--mutant`, `--jobs`) and building
-//! it; plus writing a counterexample file.
+//! it; plus reporting and writing a counterexample found in it.
 
 use std::path::PathBuf;
 
@@ -71,8 +71,56 @@ impl ModelArgs {
     }
 }
 
-/// Writes a counterexample file.
-pub(crate) fn write_file(path: &PathBuf, text: &str) -> Result<(), CliError> {
-    std::fs::write(path, text)
-        .map_err(|e| CliError::InvalidArgument(format!("cannot write {}: {e}", path.display())))
+/// The `--mutant NAME` part of a command line that reproduces a run.
+pub(crate) fn mutant_flag(model: &WorldModel) -> String {
+    model
+        .mutant()
+        .map(|m| format!(" --mutant {}", m.name))
+        .unwrap_or_default()
+}
+
+/// Renders a counterexample as a scenario (with `header` and the broken
+/// invariants as comments), prints its steps under `title` when `text`,
+/// and writes it to `out_file` when given.
+pub(crate) fn report_counterexample(
+    out: &mut dyn std::io::Write,
+    model: &WorldModel,
+    ce: &explore::search::Counterexample,
+    mut header: Vec<String>,
+    title: &str,
+    text: bool,
+    out_file: Option<&PathBuf>,
+) -> Result<(), CliError> {
+    header.push(format!(
+        "Broken: {}",
+        ce.violations
+            .iter()
+            .map(|v| format!("{}: {}", v.invariant, v.message))
+            .collect::<Vec<_>>()
+            .join("; ")
+    ));
+    let yaml = explore::render::counterexample_yaml(model, ce, &header);
+    if text {
+        writeln!(
+            out,
+            "\n{title} ({} operations after the setup):",
+            ce.ops.len()
+        )?;
+        for l in yaml
+            .lines()
+            .skip_while(|l| !l.contains("--- the counterexample ---"))
+            .skip(1)
+        {
+            writeln!(out, "{l}")?;
+        }
+        for v in &ce.violations {
+            writeln!(out, "  {}: {}", v.invariant, v.message)?;
+        }
+    }
+    if let Some(path) = out_file {
+        std::fs::write(path, &yaml).map_err(|e| {
+            CliError::InvalidArgument(format!("cannot write {}: {e}", path.display()))
+        })?;
+    }
+    Ok(())
 }
