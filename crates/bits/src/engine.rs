@@ -96,6 +96,7 @@ impl World {
                 },
                 events: self.host.log[before..].to_vec(),
                 rules: Vec::new(),
+                checks: Vec::new(),
             };
         }
         let out = self.host.apply(op);

@@ -562,6 +562,9 @@ pub struct Outcome {
     pub host_events: Vec<HostEvent>,
     /// The rule ids that decided it, host rules included.
     pub rules: Vec<&'static str>,
+    /// For host operations: every access check an object operation ran,
+    /// granted or not (a denied open carries the trail that denied it).
+    pub host_checks: Vec<simos::objects::ObjectCheck>,
 }
 
 /// A successful call's HRESULT (S_OK, S_FALSE, BG_S_*) and value.
@@ -701,9 +704,11 @@ impl World {
         let host_before = self.host.log.len();
         let mut rules = Vec::new();
         let mut host_result = None;
+        let mut host_checks = Vec::new();
         let result = match op {
             Op::Host { op } => {
                 let r = self.apply_host(op, &mut rules);
+                host_checks = r.checks;
                 let hr = match &r.result {
                     simos::ApiResult::Ok { .. } => Ok(Reply::ok(Value::None)),
                     simos::ApiResult::Err { error } => Err(HResult::from_win32(*error)),
@@ -757,6 +762,7 @@ impl World {
             events: self.bits.log[events_before..].to_vec(),
             host_events: self.host.log[host_before..].to_vec(),
             rules,
+            host_checks,
         }
     }
 }

@@ -886,7 +886,44 @@ pub struct FileCall {
     /// Whose token the access check used (an account name).
     #[serde(default)]
     pub checked_as: Option<String>,
+    /// The access the handle got (`FILE_GENERIC_READ`, `0x1f01ff`), checked
+    /// exactly.
+    #[serde(default)]
+    pub granted: Option<String>,
     /// The result (default: success).
+    #[serde(default)]
+    pub expect: Option<Expected>,
+}
+
+/// A thread calls Win32 `AccessCheck` (`AccessCheckByType` with
+/// `principal_self`) for a client token, as a server does for a client.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccessCheckCall {
+    /// The calling thread.
+    pub thread: String,
+    /// The client token (a name bound by an earlier step).
+    pub token: String,
+    /// The security descriptor in SDDL (owner and group may be left out,
+    /// to see the call refuse it).
+    #[serde(default)]
+    pub sddl: Option<String>,
+    /// Or the path of an object whose descriptor is checked.
+    #[serde(default)]
+    pub path: Option<String>,
+    /// The object type whose generic mapping is passed (default `file`).
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// The desired access, passed as given (generic bits are refused).
+    pub desired: String,
+    /// The PrincipalSelfSid: an account name.
+    #[serde(default)]
+    pub principal_self: Option<String>,
+    /// The granted access expected, checked exactly.
+    #[serde(default)]
+    pub granted: Option<String>,
+    /// The result (default: access granted); a denial is the last error
+    /// the call leaves, `ERROR_ACCESS_DENIED`.
     #[serde(default)]
     pub expect: Option<Expected>,
 }
@@ -914,6 +951,11 @@ pub struct AccessServer {
     /// `anonymous`.
     #[serde(default)]
     pub via: Option<String>,
+    /// A name for the token the server got for the caller (the far side's
+    /// network logon), so that a thread on that machine can impersonate it
+    /// and go a further hop.
+    #[serde(default, rename = "as")]
+    pub bind: Option<String>,
     /// The result (default: success).
     #[serde(default)]
     pub expect: Option<Expected>,
@@ -1270,6 +1312,8 @@ pub enum Step {
     SetFileSecurity(FileCall),
     /// `DeleteFile`.
     DeleteFile(FileCall),
+    /// `AccessCheck` / `AccessCheckByType`.
+    AccessCheck(AccessCheckCall),
     /// A connection to a remote server as the thread's effective token.
     AccessServer(AccessServer),
 

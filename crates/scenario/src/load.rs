@@ -430,7 +430,16 @@ pub(crate) fn names_of(step: &Step) -> (Names<'_>, Names<'_>) {
         | Step::OpenFile(c)
         | Step::SetFileSecurity(c)
         | Step::DeleteFile(c) => uses.push((&c.thread, Thread)),
-        Step::AccessServer(c) => uses.push((&c.thread, Thread)),
+        Step::AccessServer(c) => {
+            uses.push((&c.thread, Thread));
+            if let Some(b) = &c.bind {
+                binds.push((b, Token));
+            }
+        }
+        Step::AccessCheck(c) => {
+            uses.push((&c.thread, Thread));
+            uses.push((&c.token, Token));
+        }
         Step::Expect(e) => uses.push((&e.job, Pointer)),
         Step::ExpectThread(e) => uses.push((&e.thread, Thread)),
         Step::ExpectToken(e) => uses.push((&e.token, Token)),
@@ -525,6 +534,7 @@ pub(crate) fn expected_of(step: &Step) -> Option<&Expected> {
         | Step::SetFileSecurity(c)
         | Step::DeleteFile(c) => c.expect.as_ref(),
         Step::AccessServer(c) => c.expect.as_ref(),
+        Step::AccessCheck(c) => c.expect.as_ref(),
         Step::Logoff(_)
         | Step::CoInitializeSecurity(_)
         | Step::EndSession(_)

@@ -297,22 +297,18 @@ pub fn trail_rules(outcome: &Outcome) -> Vec<&'static str> {
             }
         }
     };
-    match outcome.host_result.as_ref().and_then(|r| r.value()) {
-        Some(simos::Value::Object(access)) => {
-            for check in &access.checks {
-                add(&check.result);
+    for check in &outcome.host_checks {
+        add(&check.result);
+    }
+    if let Some(simos::Value::Remote(remote)) = outcome.host_result.as_ref().and_then(|r| r.value())
+    {
+        let mut r = Some(remote.as_ref());
+        while let Some(access) = r {
+            if let Some(check) = &access.access_check {
+                add(check);
             }
+            r = access.proxy.as_deref();
         }
-        Some(simos::Value::Remote(remote)) => {
-            let mut r = Some(remote.as_ref());
-            while let Some(access) = r {
-                if let Some(check) = &access.access_check {
-                    add(check);
-                }
-                r = access.proxy.as_deref();
-            }
-        }
-        _ => {}
     }
     out
 }
@@ -321,34 +317,30 @@ pub fn trail_rules(outcome: &Outcome) -> Vec<&'static str> {
 /// and remote resources the operation itself opened.
 pub fn details(_world: &World, outcome: &Outcome) -> Vec<String> {
     let mut out = Vec::new();
-    match outcome.host_result.as_ref().and_then(|r| r.value()) {
-        Some(simos::Value::Object(access)) => {
-            for check in &access.checks {
-                trail(&mut out, &check.object, &check.result);
+    for check in &outcome.host_checks {
+        trail(&mut out, &check.object, &check.result);
+    }
+    if let Some(simos::Value::Remote(remote)) = outcome.host_result.as_ref().and_then(|r| r.value())
+    {
+        let mut r = Some(remote.as_ref());
+        while let Some(access) = r {
+            out.push(format!(
+                "{} saw {} (by {}{})",
+                access.server,
+                access
+                    .identity
+                    .as_ref()
+                    .map_or_else(|| "nobody".to_string(), |i| i.account.clone()),
+                snake(&access.how),
+                access
+                    .scheme
+                    .map_or_else(String::new, |s| format!(", {}", snake(&s)))
+            ));
+            if let Some(check) = &access.access_check {
+                trail(&mut out, &access.server, check);
             }
+            r = access.proxy.as_deref();
         }
-        Some(simos::Value::Remote(remote)) => {
-            let mut r = Some(remote.as_ref());
-            while let Some(access) = r {
-                out.push(format!(
-                    "{} saw {} (by {}{})",
-                    access.server,
-                    access
-                        .identity
-                        .as_ref()
-                        .map_or_else(|| "nobody".to_string(), |i| i.account.clone()),
-                    snake(&access.how),
-                    access
-                        .scheme
-                        .map_or_else(String::new, |s| format!(", {}", snake(&s)))
-                ));
-                if let Some(check) = &access.access_check {
-                    trail(&mut out, &access.server, check);
-                }
-                r = access.proxy.as_deref();
-            }
-        }
-        _ => {}
     }
     out
 }

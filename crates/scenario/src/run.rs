@@ -318,6 +318,8 @@ enum Bind {
     None,
     Thread(String),
     Token(String),
+    /// The token a remote server got for the caller.
+    RemoteToken(String),
     Pointer(String),
     Pointers(Vec<String>),
 }
@@ -337,7 +339,10 @@ enum Post {
     None,
     Count(usize),
     EnumCount(usize),
-    CheckedAs(String),
+    Object {
+        checked_as: Option<String>,
+        granted: Option<AccessMask>,
+    },
     Saw {
         saw: Option<String>,
         via: Option<String>,
@@ -1075,9 +1080,36 @@ impl Runner {
                     c.expect.as_ref(),
                     Bind::None,
                 );
-                if let Some(who) = &c.checked_as {
-                    p.post = Post::CheckedAs(who.clone());
-                }
+                p.post = Post::Object {
+                    checked_as: c.checked_as.clone(),
+                    granted: c.granted.as_deref().map(mask).transpose()?,
+                };
+                p
+            }
+            Step::AccessCheck(c) => {
+                let kind = c.kind.as_deref().unwrap_or("file");
+                let principal_self = match &c.principal_self {
+                    Some(who) => Some(self.sid(who)?),
+                    None => None,
+                };
+                let mut p = self.host_op(
+                    simos::Op::Object(ObjectOp::AccessCheck {
+                        thread: self.thread(&c.thread)?,
+                        token: self.token(&c.token)?,
+                        sddl: c.sddl.clone(),
+                        path: c.path.clone(),
+                        kind: host::object_kind(kind).map_err(|e| e.message)?,
+                        desired: mask(&c.desired)?,
+                        principal_self,
+                    }),
+                    Some(&c.thread),
+                    c.expect.as_ref(),
+                    Bind::None,
+                );
+                p.post = Post::Object {
+                    checked_as: None,
+                    granted: c.granted.as_deref().map(mask).transpose()?,
+                };
                 p
             }
             Step::SetFileSecurity(c) => self.host_op(
@@ -1108,7 +1140,7 @@ impl Runner {
                     }),
                     Some(&c.thread),
                     c.expect.as_ref(),
-                    Bind::None,
+                    c.bind.clone().map_or(Bind::None, Bind::RemoteToken),
                 );
                 p.post = Post::Saw {
                     saw: c.saw.clone(),
@@ -1209,6 +1241,18 @@ impl Runner {
                 }
                 _ => Err(format!("no token to name `{name}`")),
             },
+            Bind::RemoteToken(name) => match host_value {
+                Some(simos::Value::Remote(remote)) => match remote.remote_token {
+                    Some(token) => {
+                        self.names.insert(name.clone(), Bound::Token(token));
+                        Ok(())
+                    }
+                    None => Err(format!(
+                        "the server holds no token for the caller to name `{name}`"
+                    )),
+                },
+                _ => Err(format!("no remote access to name `{name}`")),
+            },
             Bind::Pointer(name) => match &outcome.value {
                 Value::Job { pointer, .. } | Value::Pointer { pointer } => {
                     self.names.insert(name.clone(), Bound::Pointer(*pointer));
@@ -1272,20 +1316,37 @@ impl Runner {
                     ok: actual == *n,
                 });
             }
-            Post::CheckedAs(who) => {
-                let user = outcome.host_events.iter().rev().find_map(|e| match e {
-                    simos::Event::Access { user, .. } => Some(user.clone()),
-                    _ => None,
-                });
-                let expected = self.sid(who);
-                record.checks.push(Check {
-                    what: "access checked as".to_string(),
-                    expected: who.clone(),
-                    actual: user
-                        .as_ref()
-                        .map_or_else(|| "nobody".to_string(), |u| self.account_of(u)),
-                    ok: matches!((&expected, &user), (Ok(e), Some(u)) if e == u),
-                });
+            Post::Object {
+                checked_as,
+                granted,
+            } => {
+                if let Some(who) = checked_as {
+                    let user = outcome.host_events.iter().rev().find_map(|e| match e {
+                        simos::Event::Access { user, .. } => Some(user.clone()),
+                        _ => None,
+                    });
+                    let expected = self.sid(who);
+                    record.checks.push(Check {
+                        what: "access checked as".to_string(),
+                        expected: who.clone(),
+                        actual: user
+                            .as_ref()
+                            .map_or_else(|| "nobody".to_string(), |u| self.account_of(u)),
+                        ok: matches!((&expected, &user), (Ok(e), Some(u)) if e == u),
+                    });
+                }
+                if let Some(expected) = granted {
+                    let actual = match outcome.host_result.as_ref().and_then(|r| r.value()) {
+                        Some(simos::Value::Object(access)) => Some(access.granted),
+                        _ => None,
+                    };
+                    record.checks.push(Check {
+                        what: "granted access".to_string(),
+                        expected: expected.to_string(),
+                        actual: actual.map_or_else(|| "no handle".to_string(), |g| g.to_string()),
+                        ok: actual == Some(*expected),
+                    });
+                }
             }
             Post::Saw { saw, via, granted } => {
                 let remote = match outcome.host_result.as_ref().and_then(|r| r.value()) {

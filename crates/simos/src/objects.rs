@@ -93,6 +93,10 @@ pub mod rules {
         SET_SECURITY = "OBJ-SET-SECURITY":
             "SetFileSecurity / SetSecurityInfo needs WRITE_DAC to set a DACL, WRITE_OWNER to change the owner or the group or to set a label-only SACL, ACCESS_SYSTEM_SECURITY for any other SACL, and stores exactly the parts it is given: no re-inheritance from the parent and no propagation to existing children",
             "research/winsec.md §5 (NtSetSecurityObject), §4.6; docs/decisions.md";
+        /// The AccessCheck API.
+        ACCESS_CHECK_CALL = "OBJ-ACCESS-CHECK-CALL":
+            "a program's own AccessCheck call hands winsec the client token, the descriptor and the desired access exactly as given, with the object type's generic mapping and, for AccessCheckByType, the PrincipalSelfSid: no CreateFile implied rights, no mapping of the request, no typing of a primary token as an impersonation token",
+            "research/winsec.md §4.1 (MS-AC), §4.9";
         /// Delete.
         DELETE = "OBJ-DELETE":
             "deleting needs DELETE on the object or, for files and directories, FILE_DELETE_CHILD on the parent directory (which overrides a deny of DELETE on the object); a directory or key with children is not deleted",
@@ -267,6 +271,37 @@ pub enum ObjectOp {
         thread: ThreadId,
         /// The path.
         path: String,
+    },
+    /// Win32 `AccessCheck` (`AccessCheckByType` when `principal_self` is
+    /// given) called by a thread, typically a server checking a client it
+    /// holds a token for. Unlike an open, the call takes the desired access
+    /// and the token exactly as given: generic bits are refused
+    /// (ERROR_GENERIC_NOT_MAPPED), a primary token is refused
+    /// (ERROR_NO_IMPERSONATION_TOKEN), a descriptor without an owner or a
+    /// group is refused (ERROR_INVALID_SECURITY_DESCR). A denial is a
+    /// successful call with AccessStatus FALSE; the model returns it as the
+    /// error the check leaves in the last error (ERROR_ACCESS_DENIED, or
+    /// ERROR_PRIVILEGE_NOT_HELD for ACCESS_SYSTEM_SECURITY).
+    AccessCheck {
+        /// The calling thread.
+        thread: ThreadId,
+        /// The client token handle.
+        token: TokenId,
+        /// The descriptor in SDDL, parsed with the caller's domain context
+        /// (owner and group may be missing); `None`: the descriptor of the
+        /// object at `path`.
+        #[serde(default)]
+        sddl: Option<String>,
+        /// The object whose descriptor is checked when `sddl` is `None`.
+        #[serde(default)]
+        path: Option<String>,
+        /// The object type whose generic mapping the check uses.
+        kind: ObjectKind,
+        /// The desired access, passed unmapped.
+        desired: AccessMask,
+        /// `AccessCheckByType`'s PrincipalSelfSid.
+        #[serde(default)]
+        principal_self: Option<Sid>,
     },
 }
 
@@ -667,6 +702,7 @@ impl Host {
         &mut self,
         op: &ObjectOp,
         rules: &mut Vec<&'static str>,
+        checks: &mut Vec<ObjectCheck>,
     ) -> Result<Value, Win32Error> {
         match op {
             ObjectOp::Define {
@@ -681,17 +717,48 @@ impl Host {
                 kind,
                 sddl,
                 desired,
-            } => self.create_object(*thread, path, *kind, sddl.as_deref(), *desired, rules),
+            } => self.create_object(
+                NewObject {
+                    thread: *thread,
+                    path,
+                    kind: *kind,
+                    sddl: sddl.as_deref(),
+                    desired: *desired,
+                },
+                rules,
+                checks,
+            ),
             ObjectOp::Open {
                 thread,
                 path,
                 desired,
                 backup_intent,
-            } => self.open_object(*thread, path, *desired, *backup_intent, rules),
+            } => self.open_object(*thread, path, *desired, *backup_intent, rules, checks),
             ObjectOp::SetSecurity { thread, path, sddl } => {
-                self.set_object_security(*thread, path, sddl, rules)
+                self.set_object_security(*thread, path, sddl, rules, checks)
             }
-            ObjectOp::Delete { thread, path } => self.delete_object(*thread, path, rules),
+            ObjectOp::Delete { thread, path } => self.delete_object(*thread, path, rules, checks),
+            ObjectOp::AccessCheck {
+                thread,
+                token,
+                sddl,
+                path,
+                kind,
+                desired,
+                principal_self,
+            } => self.access_check_call(
+                AccessCheckCall {
+                    thread: *thread,
+                    token: *token,
+                    sddl: sddl.as_deref(),
+                    path: path.as_deref(),
+                    kind: *kind,
+                    desired: *desired,
+                    principal_self: principal_self.as_ref(),
+                },
+                rules,
+                checks,
+            ),
         }
     }
 
@@ -848,13 +915,17 @@ impl Host {
 
     fn create_object(
         &mut self,
-        thread: ThreadId,
-        path: &str,
-        kind: ObjectKind,
-        text: Option<&str>,
-        desired: AccessMask,
+        new: NewObject<'_>,
         rules: &mut Vec<&'static str>,
+        checks: &mut Vec<ObjectCheck>,
     ) -> Result<Value, Win32Error> {
+        let NewObject {
+            thread,
+            path,
+            kind,
+            sddl: text,
+            desired,
+        } = new;
         let actor = self.actor(thread)?;
         let key = Host::key(&actor.machine, path)?;
         // The program converts its SDDL before it calls the create API.
@@ -885,7 +956,6 @@ impl Host {
             return Err(Win32Error::FileExists);
         }
         self.refuse_below_impersonation(&actor, path, rules)?;
-        let mut checks = Vec::new();
         if let Some(parent) = &parent {
             cite(rules, ids::CREATE_PARENT_ACCESS);
             let check = self.check_object(&actor, parent, kind.create_right(), false, rules);
@@ -917,7 +987,7 @@ impl Host {
             sd,
         };
         self.objects.insert(key, object.clone());
-        Ok(self.access_value(&actor, &object, granted, checks))
+        Ok(self.access_value(&actor, &object, granted, checks.clone()))
     }
 
     fn open_object(
@@ -927,6 +997,7 @@ impl Host {
         desired: AccessMask,
         backup_intent: bool,
         rules: &mut Vec<&'static str>,
+        checks: &mut Vec<ObjectCheck>,
     ) -> Result<Value, Win32Error> {
         cite(rules, ids::OBJECT_OPEN);
         let actor = self.actor(thread)?;
@@ -942,11 +1013,13 @@ impl Host {
             cite(rules, ids::BACKUP_INTENT);
         }
         let check = self.check_object(&actor, &object, wanted, backup_intent, rules);
-        if !check.result.is_granted() {
-            return Err(check.result.error.unwrap_or(Win32Error::AccessDenied));
+        let verdict = check.result.clone();
+        checks.push(check);
+        if !verdict.is_granted() {
+            return Err(verdict.error.unwrap_or(Win32Error::AccessDenied));
         }
-        let granted = check.result.granted.unwrap_or(AccessMask::NONE);
-        Ok(self.access_value(&actor, &object, granted, vec![check]))
+        let granted = verdict.granted.unwrap_or(AccessMask::NONE);
+        Ok(self.access_value(&actor, &object, granted, checks.clone()))
     }
 
     fn set_object_security(
@@ -955,6 +1028,7 @@ impl Host {
         path: &str,
         text: &str,
         rules: &mut Vec<&'static str>,
+        checks: &mut Vec<ObjectCheck>,
     ) -> Result<Value, Win32Error> {
         cite(rules, ids::SET_SECURITY);
         let actor = self.actor(thread)?;
@@ -969,15 +1043,15 @@ impl Host {
         let object = self.existing(&actor, path, rules)?;
         self.refuse_below_impersonation(&actor, &object.path, rules)?;
         let needed = rights_to_set(&object.sd, &given);
-        let mut checks = Vec::new();
         let mut granted = AccessMask::NONE;
         if !needed.is_empty() {
             let check = self.check_object(&actor, &object, needed, false, rules);
-            if !check.result.is_granted() {
-                return Err(check.result.error.unwrap_or(Win32Error::AccessDenied));
-            }
-            granted = check.result.granted.unwrap_or(AccessMask::NONE);
+            let verdict = check.result.clone();
             checks.push(check);
+            if !verdict.is_granted() {
+                return Err(verdict.error.unwrap_or(Win32Error::AccessDenied));
+            }
+            granted = verdict.granted.unwrap_or(AccessMask::NONE);
         }
         let updated = SecObject {
             sd: merge_sd(&object.sd, &given),
@@ -985,7 +1059,7 @@ impl Host {
         };
         let key = Host::key(&updated.machine, &updated.path)?;
         self.objects.insert(key, updated.clone());
-        Ok(self.access_value(&actor, &updated, granted, checks))
+        Ok(self.access_value(&actor, &updated, granted, checks.clone()))
     }
 
     fn delete_object(
@@ -993,13 +1067,13 @@ impl Host {
         thread: ThreadId,
         path: &str,
         rules: &mut Vec<&'static str>,
+        checks: &mut Vec<ObjectCheck>,
     ) -> Result<Value, Win32Error> {
         cite(rules, ids::DELETE);
         let actor = self.actor(thread)?;
         let object = self.existing(&actor, path, rules)?;
         self.refuse_below_impersonation(&actor, &object.path, rules)?;
         let key = Host::key(&object.machine, &object.path)?;
-        let mut checks = Vec::new();
         let own = self.check_object(&actor, &object, AccessMask::DELETE, false, rules);
         let mut allowed = own.result.is_granted();
         let error = own.result.error.unwrap_or(Win32Error::AccessDenied);
@@ -1033,8 +1107,105 @@ impl Host {
             });
         }
         self.objects.remove(&key);
-        Ok(self.access_value(&actor, &object, AccessMask::DELETE, checks))
+        Ok(self.access_value(&actor, &object, AccessMask::DELETE, checks.clone()))
     }
+
+    fn access_check_call(
+        &mut self,
+        call: AccessCheckCall<'_>,
+        rules: &mut Vec<&'static str>,
+        checks: &mut Vec<ObjectCheck>,
+    ) -> Result<Value, Win32Error> {
+        cite(rules, ids::ACCESS_CHECK_CALL);
+        let machine = self
+            .process_of(call.thread)
+            .ok_or(Win32Error::InvalidHandle)?
+            .machine
+            .clone();
+        let token = self
+            .tokens
+            .get(&call.token)
+            .ok_or(Win32Error::InvalidHandle)
+            .map(|t| (*t.token).clone())?;
+        let object = match (call.sddl, call.path) {
+            (Some(text), _) => SecObject {
+                kind: call.kind,
+                machine: machine.to_ascii_uppercase(),
+                path: call.path.unwrap_or("(security descriptor)").to_string(),
+                sd: sddl::parse(text, &self.domain_context(&machine)).map_err(|e| e.win32)?,
+            },
+            (None, Some(path)) => {
+                let key = Host::key(&machine, path)?;
+                match self.objects.get(&key) {
+                    Some(o) => o.clone(),
+                    None => {
+                        cite(rules, ids::NOT_FOUND);
+                        return Err(Win32Error::FileNotFound);
+                    }
+                }
+            }
+            (None, None) => return Err(Win32Error::InvalidParameter),
+        };
+        let mapping = call.kind.mapping();
+        let result = AccessRequest {
+            sd: &object.sd,
+            token: &token,
+            desired: call.desired,
+            mapping: &mapping,
+            principal_self: call.principal_self,
+            backup_intent: false,
+        }
+        .check();
+        self.log.push(Event::Access {
+            thread: call.thread,
+            object: object.path.clone(),
+            user: token.user.sid.clone(),
+            granted: result.is_granted(),
+        });
+        let granted = result.granted;
+        let error = result.error;
+        checks.push(ObjectCheck {
+            object: object.path.clone(),
+            desired: call.desired,
+            result,
+        });
+        match granted {
+            Some(granted) if error.is_none() => {
+                let ctx = self.domain_context(&object.machine);
+                Ok(Value::Object(Box::new(ObjectAccess {
+                    path: object.path.clone(),
+                    kind: object.kind,
+                    granted,
+                    token: call.token,
+                    user: token.user.sid.clone(),
+                    acted_as: token.token_type,
+                    sddl: sddl::print(&object.sd, &ctx),
+                    checks: checks.clone(),
+                })))
+            }
+            _ => Err(error.unwrap_or(Win32Error::AccessDenied)),
+        }
+    }
+}
+
+/// The arguments of a create.
+struct NewObject<'a> {
+    thread: ThreadId,
+    path: &'a str,
+    kind: ObjectKind,
+    sddl: Option<&'a str>,
+    desired: AccessMask,
+}
+
+/// The arguments of a Win32 `AccessCheck` call.
+struct AccessCheckCall<'a> {
+    thread: ThreadId,
+    token: TokenId,
+    sddl: Option<&'a str>,
+    path: Option<&'a str>,
+    kind: ObjectKind,
+    desired: AccessMask,
+    principal_self: Option<&'a Sid>,
 }
 
 #[cfg(test)]

@@ -285,6 +285,9 @@ pub struct Outcome {
     pub events: Vec<Event>,
     /// Ids of the rules applied, in order (see [`crate::rules`]).
     pub rules: Vec<&'static str>,
+    /// Every access check an object operation ran, in order, granted or
+    /// not: a denied open carries the trail that denied it.
+    pub checks: Vec<crate::objects::ObjectCheck>,
 }
 
 impl Host {
@@ -292,7 +295,8 @@ impl Host {
     pub fn apply(&mut self, op: &Op) -> Outcome {
         let before = self.log.len();
         let mut rules = Vec::new();
-        let result = match self.dispatch(op, &mut rules) {
+        let mut checks = Vec::new();
+        let result = match self.dispatch(op, &mut rules, &mut checks) {
             Ok(value) => ApiResult::Ok { value },
             Err(error) => ApiResult::Err { error },
         };
@@ -300,6 +304,7 @@ impl Host {
             result,
             events: self.log[before..].to_vec(),
             rules,
+            checks,
         }
     }
 
@@ -309,7 +314,12 @@ impl Host {
         Ok(process.machine.clone())
     }
 
-    fn dispatch(&mut self, op: &Op, rules: &mut Vec<&'static str>) -> Result<Value, Win32Error> {
+    fn dispatch(
+        &mut self,
+        op: &Op,
+        rules: &mut Vec<&'static str>,
+        checks: &mut Vec<crate::objects::ObjectCheck>,
+    ) -> Result<Value, Win32Error> {
         match op {
             Op::Tick { ticks } => {
                 self.now = self.now.saturating_add(*ticks);
@@ -501,7 +511,7 @@ impl Host {
                 image,
             } => self.create_process_as_user(*thread, *token, image, rules),
             Op::CreateThread { thread, how } => self.create_thread(*thread, *how, rules),
-            Op::Object(o) => self.apply_object_op(o, rules),
+            Op::Object(o) => self.apply_object_op(o, rules, checks),
             Op::Network(n) => self.apply_network_op(n, rules),
             Op::SuppressFlow { thread, suppress } => {
                 let t = self
