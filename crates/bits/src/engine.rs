@@ -366,7 +366,7 @@ impl World {
             .values()
             .filter(|j| !j.state.is_final())
             .flat_map(|j| {
-                let mut d = vec![j.times.modification.saturating_add(inactivity)];
+                let mut d = vec![j.last_activity.saturating_add(inactivity)];
                 if j.state == JobState::TransientError {
                     d.push(j.last_progress.saturating_add(j.no_progress_timeout));
                     if let Some(since) = j.transient_since {
@@ -392,13 +392,16 @@ impl World {
             let Some(job) = self.bits.jobs.get(&id).cloned() else {
                 continue;
             };
+            // The inactivity clock runs from the last client change or
+            // byte moved, not from ModificationTime, which the service's
+            // own retries and state changes also set (`BITS-INACTIVITY`).
             // A QUEUED job waiting for its owner to log on is pending, not
             // active: the policy cancels it too (research/bits.md §3.2).
-            if now.saturating_sub(job.times.modification) >= self.bits.policy.job_inactivity_timeout
+            if now.saturating_sub(job.last_activity) >= self.bits.policy.job_inactivity_timeout
                 && !matches!(job.state, JobState::Connecting | JobState::Transferring)
             {
                 rules.push(ids::INACTIVITY);
-                self.set_state(id, JobState::Cancelled, None);
+                self.cancel_job(id);
                 continue;
             }
             match job.state {
@@ -526,7 +529,12 @@ impl World {
         let now = self.host.now;
         let mut done = false;
         if let Some(j) = self.bits.jobs.get_mut(&id) {
+            // Bytes moved: progress for NoProgressTimeout, activity for
+            // JobInactivityTimeout, and a new ModificationTime
+            // ([E-bg_job_times]: "last modified or bytes were transferred").
             j.last_progress = now;
+            j.last_activity = now;
+            j.times.modification = now;
             if let Some(f) = j.files.get_mut(index) {
                 let left = f.bytes_total.saturating_sub(f.bytes_transferred);
                 f.bytes_transferred += left.min(rate);
@@ -871,7 +879,12 @@ impl World {
     }
 
     /// The credentials to present to an HTTP server: explicit ones the
-    /// server accepts, else implicit ones, else none.
+    /// server accepts, else implicit ones when the server offers a
+    /// challenge/response scheme (NTLM, Kerberos, Negotiate), else none.
+    /// Implicit (logged-on) credentials never answer Basic: a Basic-only
+    /// site needs SetCredentials with a user name and password ([AUTH]).
+    /// `Some(None)`: the selected identity; `Some(Some(..))`: the named
+    /// account; `None`: anonymous.
     fn http_credentials(
         &self,
         job: &Job,
@@ -894,6 +907,9 @@ impl World {
             }
         }
         rules.push(ids::IMPLICIT_CREDENTIALS);
+        if !(server.accepts_ntlm() || server.accepts_kerberos()) {
+            return None;
+        }
         let implicit_set = job
             .credentials
             .iter()

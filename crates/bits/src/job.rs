@@ -425,6 +425,11 @@ pub struct Job {
     pub times: Times,
     /// The clock when the job last made progress (or entered the queue).
     pub last_progress: u64,
+    /// The clock when a client last changed the job or its transfer last
+    /// moved bytes: what JobInactivityTimeout is measured from
+    /// (`BITS-INACTIVITY`). Unlike `times.modification`, the service's own
+    /// state changes (retries, errors, scheduling) leave it alone.
+    pub last_activity: u64,
     /// When it entered TRANSIENT_ERROR.
     pub transient_since: Option<u64>,
     /// When its current (or last) turn on the network began.

@@ -395,9 +395,13 @@ impl World {
             }
             _ => self.simple_method(id, method, rules),
         };
+        // A client call that changes the job is activity: it sets
+        // ModificationTime and restarts the JobInactivityTimeout clock
+        // (`BITS-INACTIVITY`).
         if result.is_ok() && method.needs() == Needs::Modify {
             if let Some(j) = self.bits.jobs.get_mut(&id) {
                 j.times.modification = now;
+                j.last_activity = now;
             }
         }
         result
@@ -629,17 +633,27 @@ impl World {
 
     fn cancel(&mut self, id: JobId, rules: &mut Vec<&'static str>) -> CallResult {
         rules.push(ids::CANCEL);
+        if self.cancel_job(id) {
+            none()
+        } else {
+            Ok(Reply::with(HResult::BgSUnableToDeleteFiles, Value::None))
+        }
+    }
+
+    /// Cancels a job: deletes its temporary files and moves it to
+    /// CANCELLED. Shared by Cancel (`BITS-CANCEL`) and the service's
+    /// inactivity timeout (`BITS-INACTIVITY`). False when a temporary
+    /// file could not be deleted.
+    pub(crate) fn cancel_job(&mut self, id: JobId) -> bool {
         let temps: Vec<String> = self
             .bits
             .jobs
             .get(&id)
             .map(|j| j.files.iter().filter_map(|f| f.temp.clone()).collect())
             .unwrap_or_default();
-        let mut undeleted = false;
+        let mut deleted = true;
         for temp in temps {
-            if !self.delete_as_service(&temp) {
-                undeleted = true;
-            }
+            deleted &= self.delete_as_service(&temp);
         }
         if let Some(j) = self.bits.jobs.get_mut(&id) {
             for f in &mut j.files {
@@ -647,11 +661,7 @@ impl World {
             }
         }
         self.set_state(id, JobState::Cancelled, None);
-        if undeleted {
-            Ok(Reply::with(HResult::BgSUnableToDeleteFiles, Value::None))
-        } else {
-            none()
-        }
+        deleted
     }
 
     fn complete(
@@ -868,6 +878,9 @@ impl World {
                 return;
             }
             j.state = to;
+            // ModificationTime moves on every state change, the service's
+            // own ones included ([E-bg_job_times]); the inactivity clock
+            // (`last_activity`) does not (`BITS-INACTIVITY`).
             j.times.modification = now;
             self.bits.log.push(BitsEvent::StateChanged {
                 job: id,

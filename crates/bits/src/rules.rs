@@ -140,10 +140,13 @@ simos::rule_table! {
     CLIENT_CERT = "BITS-CLIENT-CERT":
         "the client certificate is always opened as the job owner; with BG_TOKEN_NETWORK set and an owner other than LocalSystem the job fails with 0x80072F9A",
         "research/bits.md §1.3 [TO-SHTF]";
-    /// Implicit credentials.
+    /// Implicit credentials. Against a server that offers Basic next to
+    /// Kerberos but not NTLM, a local account's implicit credentials may
+    /// still fall back to Basic inside `simos` (the host's client has no
+    /// "challenge/response only" request yet).
     IMPLICIT_CREDENTIALS = "BITS-IMPLICIT-CREDENTIALS":
-        "a challenge/response server is answered with the implicit credentials of the selected identity when SetCredentials(NTLM or Negotiate, NULL, NULL) was called for it or for the proxy, or when no credentials were set and LMCompatibilityLevel is 2 or more; otherwise the request goes unauthenticated",
-        "research/bits.md §1.3 [AUTH] (Using implicit credentials; LMCompatibilityLevel)";
+        "a server that offers NTLM, Kerberos or Negotiate is answered with the implicit credentials of the selected identity when SetCredentials(NTLM or Negotiate, NULL, NULL) was called for it or for the proxy, or when no credentials were set and LMCompatibilityLevel is 2 or more; implicit credentials never answer a Basic (or Digest, Passport) challenge, so without explicit credentials for such a server, or otherwise, the request goes unauthenticated (HTTP 401 when the server takes no anonymous request)",
+        "research/bits.md §1.3 [AUTH] (Using implicit credentials: NTLM/Kerberos only; LMCompatibilityLevel), §2 and §4.4 [J2-setcredentials] (Basic needs a user name and password)";
     /// Explicit credentials.
     EXPLICIT_CREDENTIALS = "BITS-EXPLICIT-CREDENTIALS":
         "explicit credentials set for the server are presented instead of any token: the request authenticates as the named account",
@@ -172,8 +175,16 @@ simos::rule_table! {
     REMOTE_FAILURE = "BITS-REMOTE-FAILURE":
         "a refused authentication or authorization at the server is fatal (ERROR: BG_E_HTTP_ERROR_401/407, E_ACCESSDENIED, BG_E_HTTP_ERROR_404 for a missing file); an unreachable server is transient",
         "research/bits.md §2 [RV][J2-setcredentials], §6.3 [W-FILE]";
-    /// Inactivity.
+    /// Inactivity. Research is silent on which clock the timeout reads;
+    /// the model keeps two: ModificationTime (GetTimes) moves on every
+    /// client change, every state change (the service's retries
+    /// included) and every byte moved, as [E-bg_job_times] lists, while
+    /// the inactivity clock (`Job::last_activity`) moves only on a
+    /// successful client call that needs modify access and on bytes
+    /// moved. A call that succeeds without changing anything (Resume of
+    /// an active job, Suspend of a suspended one) counts, as it does for
+    /// ModificationTime; IBitsTokenOptions calls count for neither.
     INACTIVITY = "BITS-INACTIVITY":
-        "a non-final job without activity for JobInactivityTimeout (90 days) is cancelled by the service",
-        "research/bits.md §3.2, §5.2 [GP]";
+        "a non-final job that no client has changed (AddFile, any Set*, Resume, Suspend, TakeOwnership…) and whose transfer has moved no byte for JobInactivityTimeout (90 days) is cancelled by the service, exactly as by Cancel: its temporary files are deleted; the service's own retries and state changes are not activity, so a job retrying a transient error for longer than that is cancelled too, although they do set ModificationTime",
+        "research/bits.md §3.2, §5.2 [GP] (transfer progress or property changes reset the timer), [J-setnoprogresstimeout] (a retry period beyond JobInactivityTimeout ends in cancellation), [J-geterror] and GetTemporaryName (the service deletes the temporary files), [E-bg_job_times] (ModificationTime changes on state changes and bytes transferred)";
 }

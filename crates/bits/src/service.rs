@@ -232,6 +232,7 @@ impl World {
                 transfer_completion: 0,
             },
             last_progress: now,
+            last_activity: now,
             transient_since: None,
             turn_started: None,
             notify_flags: notify_flags::DEFAULT,

@@ -189,6 +189,11 @@ fn logoff(w: &mut World, thread: ThreadId) {
 
 /// Redefines the `web` server's ACL.
 fn web_acl(w: &mut World, sddl: &str) {
+    web_server(w, &[AuthScheme::Negotiate], sddl);
+}
+
+/// Redefines the `web` server: the schemes it offers and its ACL.
+fn web_server(w: &mut World, schemes: &[AuthScheme], sddl: &str) {
     ok(&w.apply(&Op::Host {
         op: simos::Op::Network(NetworkOp::DefineServer {
             name: "web".to_string(),
@@ -197,7 +202,7 @@ fn web_acl(w: &mut World, sddl: &str) {
                 machine: "WEB".to_string(),
                 spn: "HTTP/web.corp.example".to_string(),
                 resource: String::new(),
-                schemes: BTreeSet::from([AuthScheme::Negotiate]),
+                schemes: schemes.iter().copied().collect::<BTreeSet<_>>(),
                 sddl: sddl.to_string(),
                 proxy: None,
             },
@@ -796,13 +801,131 @@ fn transferred_add_file_and_resume_goes_queued() {
 
 #[test]
 fn any_non_final_no_activity_for_job_inactivity_timeout_is_cancelled() {
-    for s in [JobState::Suspended, JobState::Error, JobState::Transferred] {
+    // The clock runs from the client's last change or the last byte: the
+    // ERROR job was resumed 2 s before it failed, and failing is not
+    // activity; the TRANSFERRED job moved its last byte as it finished.
+    for (s, idle) in [
+        (JobState::Suspended, 0),
+        (JobState::Error, 2),
+        (JobState::Transferred, 0),
+    ] {
         let (mut w, alice) = alice_world();
         let p = job_in(&mut w, alice, s);
-        advance(&mut w, NINETY_DAYS - 1);
+        advance(&mut w, NINETY_DAYS - idle - 1);
         assert_eq!(state(&w, p), s);
         advance(&mut w, 1);
         assert_eq!(state(&w, p), JobState::Cancelled, "from {s}");
+    }
+}
+
+#[test]
+fn transient_retries_do_not_restart_job_inactivity_timeout() {
+    // [J-setnoprogresstimeout]: a retry period beyond JobInactivityTimeout
+    // ends in cancellation when the policy value is exceeded.
+    let (mut w, alice) = alice_world();
+    let p = download_of(&mut w, alice, NOSUCH);
+    for m in [
+        Method::SetNoProgressTimeout {
+            seconds: 100 * 24 * 3600,
+        },
+        Method::SetMinimumRetryDelay {
+            seconds: 7 * 24 * 3600,
+        },
+    ] {
+        assert_eq!(hr(&mut w, alice, p, m), HResult::SOk);
+    }
+    let resumed = w.host.now;
+    resume(&mut w, alice, p);
+    advance(&mut w, NINETY_DAYS - 1);
+    assert_eq!(state(&w, p), JobState::TransientError);
+    // Twelve weekly retries, each a state change: ModificationTime moved
+    // with them ([E-bg_job_times]) while the inactivity clock did not.
+    let t = times(&mut w, alice, p);
+    assert!(t.modification >= resumed + 12 * 7 * 24 * 3600, "{t:?}");
+    advance(&mut w, 1);
+    assert_eq!(state(&w, p), JobState::Cancelled);
+}
+
+#[test]
+fn bytes_moved_set_modification_time_and_restart_job_inactivity_timeout() {
+    let (mut w, alice) = alice_world();
+    let p = download(&mut w, alice);
+    advance(&mut w, NINETY_DAYS - 10);
+    resume(&mut w, alice, p);
+    advance(&mut w, 3);
+    assert_eq!(state(&w, p), JobState::Transferring);
+    let moved = w.host.now;
+    assert_eq!(times(&mut w, alice, p).modification, moved);
+    // The network goes: the job waits in TRANSIENT_ERROR; the retry period
+    // (14 days) runs out first and the job goes to ERROR, a state change
+    // that is no activity either.
+    ok(&w.apply(&Op::Network { up: false }));
+    advance(&mut w, NINETY_DAYS - 1);
+    assert_eq!(state(&w, p), JobState::Error);
+    advance(&mut w, 1);
+    assert_eq!(state(&w, p), JobState::Cancelled);
+}
+
+#[test]
+fn implicit_credentials_do_not_answer_basic() {
+    // [AUTH]: implicit (logged-on) credentials serve NTLM and Kerberos
+    // only; Basic needs SetCredentials with a user name and password.
+    let (mut w, alice) = alice_world();
+    web_server(&mut w, &[AuthScheme::Basic], "D:(A;;FA;;;DU)");
+    let p = download(&mut w, alice);
+    resume(&mut w, alice, p);
+    advance(&mut w, 5);
+    assert_eq!(state(&w, p), JobState::Error);
+    let (context, code, _) = error_of(&mut w, alice, p);
+    assert_eq!(
+        (context, code),
+        (ErrorContext::RemoteFile, HResult::HttpError(401))
+    );
+    // With Basic credentials for the server it gets in.
+    let p2 = qi(&mut w, alice, p, Interface::Job2).unwrap();
+    let basic = Method::SetCredentials {
+        target: 1,
+        scheme: 1,
+        user: Some("CORP\\alice".to_string()),
+        password: Some("alice-pw".to_string()),
+    };
+    assert_eq!(hr(&mut w, alice, p2, basic), HResult::SOk);
+    resume(&mut w, alice, p);
+    advance(&mut w, 5);
+    assert_eq!(state(&w, p), JobState::Transferred);
+    // A site offering Negotiate as well takes the implicit credentials.
+    let (mut w, alice) = alice_world();
+    web_server(
+        &mut w,
+        &[AuthScheme::Basic, AuthScheme::Negotiate],
+        "D:(A;;FA;;;DU)",
+    );
+    let p = job_in(&mut w, alice, JobState::Transferred);
+    assert_eq!(state(&w, p), JobState::Transferred);
+}
+
+#[test]
+fn job_inactivity_timeout_deletes_temporary_files_like_cancel() {
+    // [J-geterror]: the service removes the job and deletes the temporary
+    // files on the client.
+    for s in [JobState::Transferred, JobState::Error] {
+        let (mut w, alice) = alice_world();
+        let p = job_in(&mut w, alice, JobState::Queued);
+        advance(&mut w, 3);
+        if s == JobState::Error {
+            // Half-way, the server starts refusing alice: fatal.
+            web_acl(&mut w, "D:");
+            ok(&w.apply(&Op::Network { up: false }));
+            ok(&w.apply(&Op::Network { up: true }));
+        }
+        advance(&mut w, 10);
+        assert_eq!(state(&w, p), s);
+        let temp = w.job_of(p).unwrap().files[0].temp.clone().unwrap();
+        assert!(w.host.object("WS01", &temp).is_some());
+        advance(&mut w, NINETY_DAYS);
+        assert_eq!(state(&w, p), JobState::Cancelled, "from {s}");
+        assert!(w.host.object("WS01", &temp).is_none(), "from {s}");
+        assert!(w.host.object("WS01", LOCAL).is_none(), "from {s}");
     }
 }
 

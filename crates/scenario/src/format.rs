@@ -101,6 +101,11 @@ pub struct HostSpec {
     /// The BITS service.
     #[serde(default)]
     pub bits: BitsSpec,
+    /// Windows 2000's `LogonUser`: the caller's process must hold
+    /// SeTcbPrivilege, otherwise ERROR_PRIVILEGE_NOT_HELD (XP / Server 2003
+    /// and later need no privilege; default false).
+    #[serde(default)]
+    pub logon_user_requires_tcb: bool,
 }
 
 /// The domain.
@@ -233,8 +238,8 @@ pub struct ServerSpec {
     pub machine: String,
     /// Its service principal name.
     pub spn: String,
-    /// Accepted authentication: `anonymous`, `basic`, `ntlm`, `kerberos`,
-    /// `negotiate` (default: negotiate).
+    /// Accepted authentication: `anonymous`, `basic`, `digest`, `ntlm`,
+    /// `kerberos`, `negotiate` (default: negotiate).
     #[serde(default)]
     pub auth: Vec<String>,
     /// The resource's security descriptor in SDDL.
@@ -824,6 +829,47 @@ pub struct PipeClient {
     pub expect: Option<Expected>,
 }
 
+/// A COM call from a client thread to an object served by `thread`, which
+/// impersonates the caller (`CoImpersonateClient`).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ComCall {
+    /// The server thread.
+    pub thread: String,
+    /// The client thread.
+    pub client: String,
+    /// The impersonation level the client set (`anonymous`, `identify`,
+    /// `impersonate`, `delegate`).
+    pub level: String,
+    /// The client's cloaking: `none` (default), `static`, `dynamic`.
+    #[serde(default)]
+    pub cloaking: Option<String>,
+    /// The result (default: success).
+    #[serde(default)]
+    pub expect: Option<Expected>,
+}
+
+/// `AdjustTokenPrivileges`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AdjustTokenPrivileges {
+    /// The calling thread.
+    pub thread: String,
+    /// The token, by name (default: the thread's effective token).
+    #[serde(default)]
+    pub token: Option<String>,
+    /// Privileges to enable (`SeBackupPrivilege`, `Backup`).
+    #[serde(default)]
+    pub enable: Vec<String>,
+    /// Privileges to disable.
+    #[serde(default)]
+    pub disable: Vec<String>,
+    /// The result (default: success; `ERROR_NOT_ALL_ASSIGNED` when the
+    /// token lacks one of them).
+    #[serde(default)]
+    pub expect: Option<Expected>,
+}
+
 /// `CreateProcess` / `CreateProcessAsUser`.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -851,7 +897,7 @@ pub struct CreateThread {
     /// The calling thread.
     pub thread: String,
     /// `native`, `managed_thread`, `queue_user_work_item`,
-    /// `unsafe_queue_user_work_item`, `sta_com_call`.
+    /// `unsafe_queue_user_work_item`, `async_delegate`, `sta_com_call`.
     pub how: String,
     /// The name of the new thread.
     #[serde(rename = "as")]
@@ -1294,6 +1340,10 @@ pub enum Step {
     DuplicateTokenEx(ThreadCall),
     /// `CreateRestrictedToken`.
     CreateRestrictedToken(CreateRestrictedToken),
+    /// `AdjustTokenPrivileges`.
+    AdjustTokenPrivileges(AdjustTokenPrivileges),
+    /// A COM call the server thread impersonates.
+    ComCall(ComCall),
     /// `CreateProcess`.
     CreateProcess(CreateProcess),
     /// `CreateProcessAsUser`.

@@ -115,6 +115,7 @@ fn local_sid_of(m: &Machine, name: &str) -> Option<Sid> {
 /// Builds the world of a host section under `rules`.
 pub fn build(spec: &HostSpec, rules: Rules) -> Result<World, HostError> {
     let mut host = Host::new();
+    host.rules.logon_user_requires_tcb = spec.logon_user_requires_tcb;
     let mut bits_machine = None;
     let mut content = Vec::new();
     let mut policy = bits::world::Policy::default();
@@ -464,11 +465,12 @@ fn auth_scheme(name: &str) -> Result<AuthScheme, HostError> {
         "ntlm" => AuthScheme::Ntlm,
         "kerberos" => AuthScheme::Kerberos,
         "negotiate" => AuthScheme::Negotiate,
+        "digest" => AuthScheme::Digest,
         other => {
             return Err(host_err(
                 other,
                 format!("unknown authentication `{other}`"),
-                "anonymous, basic, ntlm, kerberos or negotiate",
+                "anonymous, basic, digest, ntlm, kerberos or negotiate",
             ))
         }
     })

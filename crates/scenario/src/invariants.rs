@@ -157,8 +157,8 @@ pub const CATALOG: &[Invariant] = &[
     },
     Invariant {
         id: "INV-NO-PRIVILEGE-GAIN",
-        statement: "no existing token gains an enabled privilege, an enabled group, a higher integrity level or a higher impersonation level, and every thread impersonates a token the host holds",
-        source: "research/winsec.md §3.1–§3.4 (token contents are fixed once made); research/impersonation.md §5.1",
+        statement: "no existing token gains a privilege, an enabled group, a higher integrity level or a higher impersonation level, no privilege is enabled except by AdjustTokenPrivileges on a token that holds it, and every thread impersonates a token the host holds",
+        source: "research/winsec.md §3.1–§3.4 (token contents are fixed once made); research/impersonation.md §5.1; Microsoft AdjustTokenPrivileges (cannot add privileges)",
         check: no_privilege_gain,
     },
     Invariant {
@@ -1698,6 +1698,14 @@ fn access_bounded(t: &Transition<'_>) -> Result<(), String> {
 
 fn no_privilege_gain(t: &Transition<'_>) -> Result<(), String> {
     let mut faults = Faults::default();
+    // The one legitimate way to enable a privilege: AdjustTokenPrivileges
+    // on a token that already holds it.
+    let adjusted: &[winsec::Privilege] = match t.op {
+        Op::Host {
+            op: simos::Op::AdjustTokenPrivileges { enable, .. },
+        } => enable,
+        _ => &[],
+    };
     for (id, before) in &t.before.host.tokens {
         let Some(after) = t.after.host.tokens.get(id) else {
             continue;
@@ -1707,8 +1715,17 @@ fn no_privilege_gain(t: &Transition<'_>) -> Result<(), String> {
             continue;
         }
         let (b, a) = (&before.token, &after.token);
+        for p in &a.privileges {
+            if !b.has_privilege(p.privilege) {
+                faults.push(format!(
+                    "token {id} ({}) gained privilege {}",
+                    a.user.sid,
+                    p.privilege.name()
+                ));
+            }
+        }
         for p in a.privileges.iter().filter(|p| p.is_enabled()) {
-            if !b.privilege_enabled(p.privilege) {
+            if !b.privilege_enabled(p.privilege) && !adjusted.contains(&p.privilege) {
                 faults.push(format!(
                     "token {id} ({}) gained enabled privilege {}",
                     a.user.sid,
@@ -1762,6 +1779,14 @@ fn no_privilege_gain(t: &Transition<'_>) -> Result<(), String> {
 }
 
 fn identification_never_opens(t: &Transition<'_>) -> Result<(), String> {
+    // A program's own AccessCheck opens nothing: it only asks what a
+    // client token would get, and Identification is enough for that.
+    if let Op::Host {
+        op: simos::Op::Object(simos::objects::ObjectOp::AccessCheck { .. }),
+    } = t.op
+    {
+        return Ok(());
+    }
     let mut faults = Faults::default();
     let below = |tt: TokenType| match tt {
         TokenType::Impersonation(level) if level < ImpersonationLevel::Impersonation => {

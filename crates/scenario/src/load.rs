@@ -413,6 +413,16 @@ pub(crate) fn names_of(step: &Step) -> (Names<'_>, Names<'_>) {
                 binds.push((b, Token));
             }
         }
+        Step::AdjustTokenPrivileges(c) => {
+            uses.push((&c.thread, Thread));
+            if let Some(t) = &c.token {
+                uses.push((t, Token));
+            }
+        }
+        Step::ComCall(c) => {
+            uses.push((&c.thread, Thread));
+            uses.push((&c.client, Thread));
+        }
         Step::CreateProcess(c) | Step::CreateProcessAsUser(c) => {
             uses.push((&c.thread, Thread));
             if let Some(t) = &c.token {
@@ -526,6 +536,8 @@ pub(crate) fn expected_of(step: &Step) -> Option<&Expected> {
         Step::LogonUser(c) => c.expect.as_ref(),
         Step::S4uLogon(c) => c.expect.as_ref(),
         Step::CreateRestrictedToken(c) => c.expect.as_ref(),
+        Step::AdjustTokenPrivileges(c) => c.expect.as_ref(),
+        Step::ComCall(c) => c.expect.as_ref(),
         Step::ImpersonateNamedPipeClient(c) => c.expect.as_ref(),
         Step::CreateProcess(c) | Step::CreateProcessAsUser(c) => c.expect.as_ref(),
         Step::CreateThread(c) => c.expect.as_ref(),

@@ -1017,6 +1017,36 @@ impl Runner {
                 c.expect.as_ref(),
                 c.bind.clone().map_or(Bind::None, Bind::Token),
             ),
+            Step::AdjustTokenPrivileges(c) => {
+                let list = |names: &[String]| {
+                    names
+                        .iter()
+                        .map(|p| privilege(p))
+                        .collect::<StepResult<Vec<_>>>()
+                };
+                self.host_op(
+                    simos::Op::AdjustTokenPrivileges {
+                        thread: self.thread(&c.thread)?,
+                        token: c.token.as_deref().map(|t| self.token(t)).transpose()?,
+                        enable: list(&c.enable)?,
+                        disable: list(&c.disable)?,
+                    },
+                    Some(&c.thread),
+                    c.expect.as_ref(),
+                    Bind::None,
+                )
+            }
+            Step::ComCall(c) => self.host_op(
+                simos::Op::ComCall {
+                    thread: self.thread(&c.thread)?,
+                    client: self.thread(&c.client)?,
+                    client_level: level(&c.level)?,
+                    cloaking: cloaking(c.cloaking.as_deref().unwrap_or("none"))?,
+                },
+                Some(&c.thread),
+                c.expect.as_ref(),
+                Bind::None,
+            ),
             Step::SuppressFlow(c) | Step::RestoreFlow(c) => self.host_op(
                 simos::Op::SuppressFlow {
                     thread: self.thread(&c.thread)?,
@@ -1804,6 +1834,18 @@ pub(crate) fn check_values(step: &Step) -> Result<(), (String, String)> {
             .delete_privileges
             .iter()
             .try_for_each(|p| word(p, privilege(p))),
+        Step::AdjustTokenPrivileges(c) => c
+            .enable
+            .iter()
+            .chain(&c.disable)
+            .try_for_each(|p| word(p, privilege(p))),
+        Step::ComCall(c) => {
+            word(&c.level, level(&c.level))?;
+            match &c.cloaking {
+                Some(k) => word(k, cloaking(k)),
+                None => Ok(()),
+            }
+        }
         Step::Network(n) => word(n, network_up(n)),
         Step::StartService(s) => match &s.flow {
             Some(f) => word(f, flow_policy(f)),
@@ -2054,9 +2096,10 @@ fn thread_start(text: &str) -> StepResult<ThreadStart> {
         "managed_thread" => Ok(ThreadStart::ManagedThread),
         "queue_user_work_item" => Ok(ThreadStart::QueueUserWorkItem),
         "unsafe_queue_user_work_item" => Ok(ThreadStart::UnsafeQueueUserWorkItem),
+        "async_delegate" => Ok(ThreadStart::AsyncDelegate),
         "sta_com_call" => Ok(ThreadStart::StaComCall),
         other => Err(format!(
-            "unknown thread start `{other}`: expected native, managed_thread, queue_user_work_item, unsafe_queue_user_work_item or sta_com_call"
+            "unknown thread start `{other}`: expected native, managed_thread, queue_user_work_item, unsafe_queue_user_work_item, async_delegate or sta_com_call"
         )),
     }
 }

@@ -84,6 +84,8 @@ pub enum AuthPackage {
     Ntlm,
     /// Domain accounts (Kerberos).
     Kerberos,
+    /// HTTP Digest: a network logon with nothing to delegate.
+    Digest,
     /// Built-in service sessions and anonymous: no package credentials.
     Local,
 }
@@ -457,6 +459,26 @@ impl Host {
         self.tokens
             .get(&token)
             .and_then(|t| self.logons.get(&t.logon))
+    }
+
+    /// Sets the type of a token the current operation has just made, before
+    /// anything else holds it, and its creation event with it, so the log
+    /// shows the token as it was handed out.
+    pub(crate) fn retype_new_token(&mut self, id: TokenId, token_type: TokenType) {
+        if let Some(t) = self.tokens.get_mut(&id) {
+            t.token.token_type = token_type;
+        }
+        let created = self.log.iter_mut().rev().find_map(|e| match e {
+            Event::TokenCreated {
+                token,
+                token_type: logged,
+                ..
+            } if *token == id => Some(logged),
+            _ => None,
+        });
+        if let Some(logged) = created {
+            *logged = token_type;
+        }
     }
 
     /// Stores a token object under a new id (the token's `token_id` is set

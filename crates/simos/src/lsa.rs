@@ -589,7 +589,12 @@ impl Host {
         if !joined || self.domain.is_none() {
             return Err(Win32Error::NoSuchDomain);
         }
-        let Some(p) = self.resolve_principal(machine, upn, None) else {
+        // The Kerberos package looks the name up in the domain: a local
+        // account (or a name no domain account has) is unknown to the KDC.
+        let Some(p) = self
+            .resolve_principal(machine, upn, None)
+            .filter(|p| p.is_domain)
+        else {
             return Err(Win32Error::NoSuchUser);
         };
         let (_, token) = self.logon_token(
@@ -603,16 +608,16 @@ impl Host {
         // LSA-S4U-LEVEL, checked on the process primary token (PRIV-TCB-PRIMARY-TOKEN).
         trail.push(ids::S4U_LEVEL);
         trail.push(ids::TCB_PRIMARY);
-        let level = if caller_primary.privilege_enabled(Privilege::Tcb)
+        // `WindowsIdentity(upn)` enables SeTcbPrivilege before it registers
+        // as a logon process, so holding the privilege is enough.
+        let level = if caller_primary.has_privilege(Privilege::Tcb)
             && caller_primary.has_privilege(Privilege::Impersonate)
         {
             ImpersonationLevel::Impersonation
         } else {
             ImpersonationLevel::Identification
         };
-        if let Some(t) = self.tokens.get_mut(&token) {
-            t.token.token_type = TokenType::Impersonation(level);
-        }
+        self.retype_new_token(token, TokenType::Impersonation(level));
         Ok(token)
     }
 }

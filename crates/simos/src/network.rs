@@ -84,6 +84,10 @@ pub mod rules {
         NTLM_NO_DELEGATION = "NET-NTLM-NO-DELEGATION":
             "NTLM cannot delegate: a session authenticated by NTLM without credentials reaches another machine only as ANONYMOUS LOGON",
             "research/impersonation.md §6.2 (CR, ISC-NTLM), §3 (IWA NTLM row), §7 check 31";
+        /// HTTP Digest.
+        DIGEST = "NET-DIGEST":
+            "HTTP Digest proves the password without sending it; the server logs the user on with a network logon through the Digest package, which holds nothing reusable and never delegates: the caller can be impersonated locally, and the next machine sees ANONYMOUS LOGON",
+            "research/impersonation.md §3 (Digest row: local yes, delegation no; logon type UNVERIFIED, docs/decisions.md D-59); seed 003 Table 1";
         /// Mirrored local accounts.
         MIRRORED_ACCOUNT = "NET-MIRRORED-ACCOUNT":
             "NTLM or Basic with a local account (or with a domain account at a server not joined to the domain) succeeds only when the server has a local account of the same name and the same password, and the server then sees its own local account",
@@ -114,8 +118,12 @@ pub mod rules {
             "research/impersonation.md §6.3 (UAC, W2K3-DEL, SFU-OV, PP-KD)";
         /// Unconstrained delegation, forwarding the TGT.
         TGT_FORWARDED = "KRB-TGT-FORWARDED":
-            "when a client holding a TGT authenticates by Kerberos to a service whose account is TRUSTED_FOR_DELEGATION, the user's TGT is forwarded into the new logon session, unless the user is sensitive",
-            "research/impersonation.md §6.3 (KILE OK-AS-DELEGATE, W2K3-DEL), §2 (LT: network logon holds tickets when delegation is enabled)";
+            "when a client holding a TGT authenticates by Kerberos to a service whose account is TRUSTED_FOR_DELEGATION, the user's TGT is forwarded into the new logon session, unless the user is sensitive; the server's token for that session is at Delegation level",
+            "research/impersonation.md §6.3 (KILE OK-AS-DELEGATE, W2K3-DEL, PP-KD), §2 (LT: network logon holds tickets when delegation is enabled)";
+        /// The server's token for a remote client.
+        REMOTE_CLIENT_LOGON = "NET-REMOTE-CLIENT-LOGON":
+            "a server impersonating a remote client (named pipe over SMB, RPC, DCOM) gets a network logon of the client's account on its own machine, never the client's session: no credentials unless the server's account is trusted for delegation and Kerberos forwarded the TGT of a user who is not sensitive; a client with no credentials arrives as ANONYMOUS LOGON, SYSTEM and NETWORK SERVICE as the computer account",
+            "research/impersonation.md §2 (network logon: no credentials), §5.1.5, §6.1, §6.3";
         /// Sensitive users.
         SENSITIVE = "KRB-SENSITIVE":
             "a user with NOT_DELEGATED, or in Protected Users at domain functional level 2012 R2 or higher, gets no FORWARDABLE tickets: no TGT is forwarded and S4U2proxy has no forwardable evidence",
@@ -184,6 +192,8 @@ pub enum AuthScheme {
     Kerberos,
     /// Negotiate: Kerberos when possible, else NTLM.
     Negotiate,
+    /// HTTP Digest: a challenge-response over the password hash.
+    Digest,
 }
 
 /// A remote endpoint on a machine of the host.
@@ -774,6 +784,9 @@ fn delegate(
         if package == AuthPackage::Ntlm {
             trail.push(ids::NTLM_NO_DELEGATION);
         }
+        if package == AuthPackage::Digest {
+            trail.push(ids::DIGEST);
+        }
         trail.push(ids::ANONYMOUS);
         return Outbound::anonymous(None);
     }
@@ -1047,6 +1060,14 @@ pub fn admit(
             LogonType::Network,
             NetworkCredentials::None,
         )
+    // A browser takes the strongest scheme offered: Digest before Basic.
+    } else if server.schemes.contains(&AuthScheme::Digest) {
+        trail.push(ids::DIGEST);
+        (
+            AuthScheme::Digest,
+            LogonType::Network,
+            NetworkCredentials::None,
+        )
     } else if server.schemes.contains(&AuthScheme::Basic) {
         trail.push(ids::BASIC_CLEARTEXT);
         (
@@ -1071,7 +1092,9 @@ pub fn admit(
             principal: Err(Win32Error::LogonFailure),
         };
     };
-    let package = if scheme == AuthScheme::Ntlm || !principal.is_domain {
+    let package = if scheme == AuthScheme::Digest {
+        AuthPackage::Digest
+    } else if scheme == AuthScheme::Ntlm || !principal.is_domain {
         AuthPackage::Ntlm
     } else {
         AuthPackage::Kerberos
@@ -1341,6 +1364,77 @@ impl Host {
         access
     }
 
+    /// The token a server on `server_machine` gets for a remote client
+    /// (a named pipe over SMB, RPC, DCOM) whose identity is `client_token`
+    /// on `client_machine`: a network logon of the client's account on the
+    /// server's machine, not the client's own session. The session holds
+    /// the client's forwarded TGT when `delegate` (the server's account is
+    /// trusted for delegation) and the user is a domain account that is not
+    /// sensitive; otherwise nothing reusable. A client whose session holds
+    /// no credentials arrives as ANONYMOUS LOGON; SYSTEM and NETWORK
+    /// SERVICE arrive as the computer account.
+    pub(crate) fn remote_client_token(
+        &mut self,
+        server_machine: &str,
+        client_machine: &str,
+        client_token: TokenId,
+        delegate: bool,
+        trail: &mut Vec<&'static str>,
+    ) -> Result<TokenId, Win32Error> {
+        trail.push(ids::REMOTE_CLIENT_LOGON);
+        let session = self
+            .logon_of(client_token)
+            .ok_or(Win32Error::InvalidHandle)?;
+        let machine_identity =
+            session.user == sids::local_system() || session.user == sids::network_service();
+        let account = if machine_identity {
+            computer_account(self, client_machine).map(|a| AccountRef::Domain {
+                name: a.name.clone(),
+            })
+        } else if session.credentials == NetworkCredentials::None {
+            None
+        } else {
+            account_of_user(self, client_machine, &session.user)
+        };
+        let far = match account {
+            None => FarPrincipal::Anonymous,
+            Some(account) => {
+                let (password, domain_account) = resolve_presented(self, &account);
+                let sensitive = domain_account.is_some_and(|a| is_sensitive(self, a));
+                let kerberos = domain_account.is_some()
+                    && self
+                        .machine(server_machine)
+                        .is_some_and(|m| m.domain_joined);
+                let principal = resolve_at_server(
+                    self,
+                    server_machine,
+                    &account,
+                    password.as_deref().unwrap_or_default(),
+                    trail,
+                )
+                .ok_or(Win32Error::LogonFailure)?;
+                let credentials = if delegate && kerberos && !sensitive {
+                    NetworkCredentials::ForwardedTgt
+                } else {
+                    NetworkCredentials::None
+                };
+                FarPrincipal::Account {
+                    principal,
+                    logon_type: LogonType::Network,
+                    credentials,
+                    package: if kerberos {
+                        AuthPackage::Kerberos
+                    } else {
+                        AuthPackage::Ntlm
+                    },
+                    service_asserted: false,
+                }
+            }
+        };
+        let (_, token, _, _) = self.far_logon(server_machine, &far);
+        Ok(token)
+    }
+
     /// Makes the far side's logon session and token on `machine`.
     fn far_logon(
         &mut self,
@@ -1389,6 +1483,14 @@ impl Host {
                 );
                 if let Some(session) = self.logons.get_mut(&logon) {
                     session.package = *package;
+                }
+                if *credentials == NetworkCredentials::ForwardedTgt {
+                    // A session holding the client's forwarded TGT gives the
+                    // server a Delegation-level token.
+                    self.retype_new_token(
+                        token,
+                        TokenType::Impersonation(ImpersonationLevel::Delegation),
+                    );
                 }
                 if *service_asserted {
                     let authority_asserted = Sid::new(18, &[1]);

@@ -192,6 +192,22 @@ pub enum Op {
         /// The restricting SIDs (`SidsToRestrict`).
         restrict: Vec<Sid>,
     },
+    /// `AdjustTokenPrivileges`: enables or disables privileges a token
+    /// holds, in the token object itself.
+    AdjustTokenPrivileges {
+        /// The calling thread.
+        thread: ThreadId,
+        /// The token (`None`: the thread's effective token, as code that
+        /// opens its thread token or else its process token gets).
+        #[serde(default)]
+        token: Option<TokenId>,
+        /// Privileges to enable.
+        #[serde(default)]
+        enable: Vec<Privilege>,
+        /// Privileges to disable.
+        #[serde(default)]
+        disable: Vec<Privilege>,
+    },
     /// `CreateProcess`.
     CreateProcess {
         /// The calling thread.
@@ -309,7 +325,7 @@ impl Host {
     }
 
     /// The machine of a calling thread's process.
-    fn caller(&self, thread: ThreadId) -> Result<String, Win32Error> {
+    pub(crate) fn caller(&self, thread: ThreadId) -> Result<String, Win32Error> {
         let process = self.process_of(thread).ok_or(Win32Error::InvalidHandle)?;
         Ok(process.machine.clone())
     }
@@ -504,6 +520,12 @@ impl Host {
                 self.caller(*thread)?;
                 self.create_restricted_token(*token, disable, delete_privileges, restrict, rules)
             }
+            Op::AdjustTokenPrivileges {
+                thread,
+                token,
+                enable,
+                disable,
+            } => self.adjust_token_privileges(*thread, *token, enable, disable, rules),
             Op::CreateProcess { thread, image } => self.create_process(*thread, image, rules),
             Op::CreateProcessAsUser {
                 thread,

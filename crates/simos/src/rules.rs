@@ -57,12 +57,12 @@ rule_table! {
         "research/winsec.md §3.7 (MSDN-UAC)";
     /// S4U level.
     S4U_LEVEL = "LSA-S4U-LEVEL":
-        "an S4U logon gives an impersonation token at Identification level unless the calling process holds SeTcbPrivilege (and SeImpersonatePrivilege), then Impersonation; the token carries SERVICE ASSERTED IDENTITY and no network credentials",
-        "research/impersonation.md §4.2, §6.5 (LsaLogonUser, MS-SFU, WCF)";
+        "an S4U logon gives an impersonation token at Identification level unless the calling process holds SeTcbPrivilege (and SeImpersonatePrivilege), then Impersonation; a held but disabled SeTcbPrivilege counts, since WindowsIdentity(upn) enables it before registering as a logon process; the token carries SERVICE ASSERTED IDENTITY and no network credentials",
+        "research/impersonation.md §4.2, §6.5, S20 (LsaLogonUser, MS-SFU, WCF; WindowsIdentity reference source enables SeTcbPrivilege)";
     /// S4U needs a domain.
     S4U_DOMAIN = "LSA-S4U-DOMAIN":
-        "S4U needs the machine to be joined to the user's domain; otherwise the logon fails",
-        "research/impersonation.md S19 (WindowsIdentity(String))";
+        "S4U needs the machine to be joined to the user's domain (otherwise ERROR_NO_SUCH_DOMAIN) and a domain account: a local account or an unknown name gives ERROR_NO_SUCH_USER",
+        "research/impersonation.md S19, S31 (WindowsIdentity(String); S4U needs a domain account, LsaLogonUser); docs/decisions.md D-56";
     /// Windows 2000 LogonUser.
     LOGON_USER_TCB = "LSA-LOGONUSER-TCB":
         "where the release requires it (Windows 2000), LogonUser fails with ERROR_PRIVILEGE_NOT_HELD unless the caller's process holds SeTcbPrivilege; from XP / Server 2003 it needs no privilege",
@@ -125,8 +125,12 @@ rule_table! {
         "research/winsec.md §3.4 (Wine test_impersonation_level); research/impersonation.md §5.1.10";
     /// CreateRestrictedToken.
     CREATE_RESTRICTED_TOKEN = "TOK-RESTRICTED":
-        "CreateRestrictedToken makes a new token of the source's type and level, in its logon session and with its elevation type and linked token: the SIDs to disable (the user included) become deny-only, the privileges to delete are removed, and the SIDs to restrict become restricting SIDs, so every access check needs both passes; SIDs and privileges the source lacks are ignored",
-        "research/winsec.md §3.3, §3.4, §3.5, §3.7 (MS-RESTR; Wine test_CreateRestrictedToken)";
+        "CreateRestrictedToken makes a new token of the source's type and level, in its logon session and with its elevation type and linked token: the SIDs to disable (the user included) become deny-only, the privileges to delete are removed, and the SIDs to restrict become restricting SIDs, so every access check needs both passes; restricting an already restricted token keeps only the restricting SIDs both lists name (never more than the source could reach); SIDs and privileges the source lacks are ignored",
+        "research/winsec.md §3.3, §3.4, §3.5, §3.7 (MS-RESTR; Wine test_CreateRestrictedToken); Microsoft CreateRestrictedToken (SidsToRestrict on a restricted token); docs/decisions.md D-57";
+    /// AdjustTokenPrivileges.
+    ADJUST_PRIVILEGES = "TOK-ADJUST-PRIVILEGES":
+        "AdjustTokenPrivileges enables or disables privileges the token already holds, in the token object itself, so every handle to that token sees the change; it cannot add a privilege: one the token lacks is skipped, the rest are still changed, and the call leaves ERROR_NOT_ALL_ASSIGNED (1300)",
+        "Microsoft AdjustTokenPrivileges reference (return value, remarks); research/winsec.md §3.3 (only enabled privileges count)";
     /// CreateProcess uses the primary token.
     CREATE_PROCESS = "PROC-CREATE-PRIMARY":
         "CreateProcess always gives the child the parent's primary token, whatever the calling thread impersonates",
@@ -141,8 +145,8 @@ rule_table! {
         "research/impersonation.md §5.1.11 (UNVERIFIED wording, docs/decisions.md)";
     /// Managed flow.
     FLOW_MANAGED = "FLOW-MANAGED":
-        ".NET flows the impersonation to Thread.Start and QueueUserWorkItem work unless legacyImpersonationPolicy is on or flow is suppressed; by default only impersonation made through WindowsIdentity.Impersonate flows, with alwaysFlowImpersonationPolicy any thread token flows; UnsafeQueueUserWorkItem never flows",
-        "research/impersonation.md §5.2 (legacyImpersonationPolicy, alwaysFlowImpersonationPolicy, referencesource)";
+        ".NET flows the impersonation to Thread.Start, QueueUserWorkItem work and asynchronous delegates (BeginInvoke) unless legacyImpersonationPolicy is on or flow is suppressed; by default only impersonation made through WindowsIdentity.Impersonate flows, with alwaysFlowImpersonationPolicy any thread token flows; UnsafeQueueUserWorkItem never flows",
+        "research/impersonation.md §5.2 (legacyImpersonationPolicy, alwaysFlowImpersonationPolicy, referencesource; asynchronous delegates flow the ExecutionContext, LIP), S5";
     /// STA hop.
     FLOW_STA = "FLOW-STA-COM":
         "a call marshalled to an STA COM component runs on the STA thread as the process identity",

@@ -6,6 +6,7 @@
 //! Rules cited: `IMP-*`, `TOK-*`, `PROC-*`, `FLOW-*` in [`crate::rules`].
 
 use serde::{Deserialize, Serialize};
+use winsec::token::privilege_attrs;
 use winsec::{ImpersonationLevel, Privilege, Sid, Token, TokenType, Win32Error};
 
 use crate::host::{Event, Host};
@@ -45,6 +46,9 @@ pub enum ThreadStart {
     QueueUserWorkItem,
     /// .NET `ThreadPool.UnsafeQueueUserWorkItem` (never captures).
     UnsafeQueueUserWorkItem,
+    /// A .NET asynchronous delegate (`BeginInvoke`), run on a pool thread
+    /// with the captured ExecutionContext.
+    AsyncDelegate,
     /// A call marshalled to an STA COM component (runs on the STA thread).
     StaComCall,
 }
@@ -249,20 +253,20 @@ impl Host {
         trail: &mut Vec<&'static str>,
     ) -> Result<Value, Win32Error> {
         let (client_token, remote) = self.client_of(server, client)?;
-        let requested = if remote {
+        if remote {
             trail.push(ids::PIPE_REMOTE_LEVEL);
             let trusted = crate::network::front_end_account(self, server)
                 .is_some_and(|a| a.delegation.trusted_for_delegation);
-            if trusted {
+            let requested = if trusted {
                 ImpersonationLevel::Delegation
             } else {
                 ImpersonationLevel::Impersonation
-            }
-        } else {
-            trail.push(ids::PIPE_LEVEL);
-            client_allows
-        };
-        self.impersonate_at(server, client_token, requested, false, trail)
+            };
+            let token = self.remote_token_for(server, client, client_token, trusted, trail)?;
+            return self.impersonate_at(server, token, requested, false, trail);
+        }
+        trail.push(ids::PIPE_LEVEL);
+        self.impersonate_at(server, client_token, client_allows, false, trail)
     }
 
     /// A COM call from `client` to a server object on `server`'s thread,
@@ -304,7 +308,35 @@ impl Host {
             Some(TokenType::Impersonation(own)) if own < requested => own,
             _ => requested,
         };
-        self.impersonate_at(server, client_token, requested, false, trail)
+        let token = if remote {
+            let trusted = requested == ImpersonationLevel::Delegation
+                && crate::network::front_end_account(self, server)
+                    .is_some_and(|a| a.delegation.trusted_for_delegation);
+            self.remote_token_for(server, client, client_token, trusted, trail)?
+        } else {
+            client_token
+        };
+        self.impersonate_at(server, token, requested, false, trail)
+    }
+
+    /// The token the server thread's machine builds for a remote client.
+    fn remote_token_for(
+        &mut self,
+        server: ThreadId,
+        client: ThreadId,
+        client_token: TokenId,
+        delegate: bool,
+        trail: &mut Vec<&'static str>,
+    ) -> Result<TokenId, Win32Error> {
+        let server_machine = self.caller(server)?;
+        let client_machine = self.caller(client)?;
+        self.remote_client_token(
+            &server_machine,
+            &client_machine,
+            client_token,
+            delegate,
+            trail,
+        )
     }
 
     /// `ImpersonateSelf(level)`: a copy of the process token on the thread.
@@ -438,6 +470,48 @@ impl Host {
         Ok(Value::Token { token: id })
     }
 
+    /// `AdjustTokenPrivileges`: sets or clears SE_PRIVILEGE_ENABLED on the
+    /// privileges the token holds. A privilege it lacks is never added; the
+    /// others are still changed and the call leaves ERROR_NOT_ALL_ASSIGNED.
+    pub fn adjust_token_privileges(
+        &mut self,
+        thread: ThreadId,
+        token: Option<TokenId>,
+        enable: &[Privilege],
+        disable: &[Privilege],
+        trail: &mut Vec<&'static str>,
+    ) -> Result<Value, Win32Error> {
+        trail.push(ids::ADJUST_PRIVILEGES);
+        self.thread_exists(thread)?;
+        let id = match token {
+            Some(t) => t,
+            None => self
+                .effective_token_id(thread)
+                .ok_or(Win32Error::InvalidHandle)?,
+        };
+        let object = self.tokens.get_mut(&id).ok_or(Win32Error::InvalidHandle)?;
+        let mut all = true;
+        for (privileges, on) in [(enable, true), (disable, false)] {
+            for wanted in privileges {
+                match object
+                    .token
+                    .privileges
+                    .iter_mut()
+                    .find(|p| p.privilege == *wanted)
+                {
+                    Some(entry) if on => entry.attributes |= privilege_attrs::ENABLED,
+                    Some(entry) => entry.attributes &= !privilege_attrs::ENABLED,
+                    None => all = false,
+                }
+            }
+        }
+        if all {
+            Ok(Value::Token { token: id })
+        } else {
+            Err(Win32Error::NotAllAssigned)
+        }
+    }
+
     /// `CreateProcess`: the child always gets the parent's primary token.
     pub fn create_process(
         &mut self,
@@ -538,7 +612,9 @@ impl Host {
                 trail.push(ids::FLOW_MANAGED);
                 false
             }
-            ThreadStart::ManagedThread | ThreadStart::QueueUserWorkItem => {
+            ThreadStart::ManagedThread
+            | ThreadStart::QueueUserWorkItem
+            | ThreadStart::AsyncDelegate => {
                 trail.push(ids::FLOW_MANAGED);
                 !policy.legacy_impersonation_policy
                     && !creator.flow_suppressed

@@ -466,6 +466,76 @@ fn s4u_needs_a_joined_machine_and_a_domain_user() {
     );
 }
 
+#[test]
+fn s4u_refuses_a_local_account() {
+    let mut h = host_with_domain();
+    h.machine_mut("WEB1")
+        .unwrap()
+        .add_user("kiosk", "k-pass", &[]);
+    let sys = service_on(&mut h, "WEB1", BuiltinIdentity::LocalSystem);
+    // The local account is found by LogonUser, never by the KDC.
+    let out = h.apply(&Op::S4uLogon {
+        thread: sys,
+        upn: "kiosk".into(),
+    });
+    assert_eq!(out.result.error(), Some(Win32Error::NoSuchUser));
+    assert!(out.rules.contains(&simos::rules::ids::S4U_DOMAIN));
+}
+
+#[test]
+fn s4u_counts_a_held_but_disabled_tcb_privilege() {
+    let mut h = host_with_domain();
+    let svc_sid = {
+        let mut d = h.domain.as_ref().unwrap().clone();
+        let sid = d.add_account("svc-app", "s-pass", simos::PrincipalKind::Service, &[]);
+        h.domain = Some(d).into();
+        sid
+    };
+    let m = h.machine_mut("WEB1").unwrap();
+    m.policy.grant(
+        simos::policy::UserRight::Privilege(Privilege::Tcb),
+        svc_sid.clone(),
+    );
+    m.policy.grant(
+        simos::policy::UserRight::Privilege(Privilege::Impersonate),
+        svc_sid.clone(),
+    );
+    m.policy.grant(
+        simos::policy::UserRight::Logon(simos::policy::LogonRight::Service),
+        svc_sid,
+    );
+    let out = h.apply(&Op::StartService {
+        machine: "WEB1".into(),
+        image: "app.exe".into(),
+        account: ServiceAccount::Account {
+            user: "svc-app".into(),
+            domain: Some("CORP".into()),
+            password: "s-pass".into(),
+        },
+        flow_policy: None,
+    });
+    let app = match out.result.value() {
+        Some(Value::Process { thread, .. }) => *thread,
+        other => panic!("service failed: {other:?} {:?}", out.result),
+    };
+    let primary = h.effective_token(app).unwrap().clone();
+    assert!(primary.has_privilege(Privilege::Tcb));
+    assert!(
+        !primary.privilege_enabled(Privilege::Tcb),
+        "a granted TCB is present but disabled in a logon token"
+    );
+    let out = h.apply(&Op::S4uLogon {
+        thread: app,
+        upn: "bob@corp.example".into(),
+    });
+    let t = token(&h, out.result.token().unwrap());
+    assert_eq!(
+        t.impersonation_level(),
+        Some(ImpersonationLevel::Impersonation),
+        "WindowsIdentity(upn) enables the held privilege"
+    );
+}
+
 // ------------------------------------------------------- tokens and threads
 
 /// §7 check 1 (token type half) and the DuplicateToken seed error (S16).

@@ -343,7 +343,14 @@ fn row_integrated_windows_kerberos() {
         Some(NetworkCredentials::ForwardedTgt)
     );
     impersonate(&mut h, pool, token);
-    assert_carries(&h, pool, &bob, "CORP\\bob");
+    // The forwarded TGT makes the token Delegation-level (research §6.3).
+    assert!(h.thread(pool).unwrap().impersonation.is_some());
+    let held = h.effective_token_id(pool).unwrap();
+    assert_eq!(h.token(held).unwrap().token.user.sid, bob);
+    assert_eq!(
+        h.token(held).unwrap().token.impersonation_level(),
+        Some(ImpersonationLevel::Delegation)
+    );
     assert_eq!(open(&mut h, pool, "C:\\inetpub\\bob.txt"), Ok(bob.clone()));
     let (r, rules) = reach(&mut h, pool, "share");
     assert_granted_as(&r, "CORP\\bob", Mechanism::Unconstrained);

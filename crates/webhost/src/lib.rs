@@ -10,17 +10,62 @@
 //! performs for it (research `impersonation.md` §3), so what the page can
 //! then open locally and reach remotely follows from the host's own rules.
 //!
-//! Architecture invariant: pure, like `simos`. The crate adds no rule of
-//! its own; it composes host operations and names which one an IIS
-//! authentication type amounts to.
+//! Besides serving, the page can do what seed 003 describes in code:
+//! log a forms-authenticated user on with `LogonUser` ([`forms_logon`])
+//! or `new WindowsIdentity(upn)` ([`forms_s4u`]) and impersonate the
+//! result ([`impersonate`]), drop to the process identity with
+//! `WindowsIdentity.Impersonate(IntPtr.Zero)` and resume with `Undo()`
+//! ([`impersonate_zero`], [`undo`]), and hand work to new threads, the
+//! thread pool or an STA component under the process's aspnet.config flow
+//! policy ([`spawn`]). The trusted-subsystem model is a site that does not
+//! impersonate: [`reach`] then goes out as the app pool identity.
+//!
+//! Architecture invariant: pure, like `simos`. Every Windows decision is
+//! the host's; the few rules that belong to IIS and ASP.NET themselves
+//! (the integrated pipeline's refusal of `impersonate="true"`, the
+//! request stages that run before impersonation) are in [`rules`] with
+//! their sources.
 
 use std::collections::BTreeSet;
 
 use serde::Serialize;
 use simos::network::{AuthScheme, NetworkOp, RemoteAccess, Server, ServerKind};
 use simos::objects::ObjectOp;
-use simos::{BuiltinIdentity, Host, LogonType, Op, ServiceAccount, ThreadId, TokenId, Value};
+use simos::{
+    BuiltinIdentity, FlowPolicy, Host, LogonType, Op, ServiceAccount, ThreadId, ThreadStart,
+    TokenId, Value,
+};
 use winsec::{AccessMask, Sid, Win32Error};
+
+/// Rules of IIS and ASP.NET themselves (the Windows rules are the host's).
+pub mod rules {
+    simos::rule_table! {
+        /// Integrated pipeline and impersonation.
+        INTEGRATED_500_24 = "WEB-INTEGRATED-500-24":
+            "in the IIS 7 integrated pipeline, <identity impersonate=\"true\"/> with validateIntegratedModeConfiguration at its default (true) fails every request with HTTP 500.24 before any page code runs",
+            "research/impersonation.md §3 (IIS 7+ integrated pipeline differences, IIS-INT), §7 check 43";
+        /// Early stages run as the process.
+        INTEGRATED_EARLY_STAGES = "WEB-INTEGRATED-EARLY-STAGES":
+            "with the validation turned off, the integrated pipeline does not impersonate in BeginRequest and AuthenticateRequest: modules there run as the app pool identity, and impersonation starts at PostAuthenticateRequest",
+            "research/impersonation.md §3 (IIS-INT)";
+        /// The classic pipeline.
+        CLASSIC_IMPERSONATE = "WEB-CLASSIC-IMPERSONATE":
+            "in the classic pipeline (and IIS 6), <identity impersonate=\"true\"/> makes the page's thread impersonate the token IIS handed ASP.NET for the request",
+            "research/impersonation.md §3 (IIS authentication table), §5; seed 003 Impersonating the Original Caller";
+        /// Forms authentication is not a Windows logon.
+        FORMS_NO_WINDOWS_USER = "WEB-FORMS-NO-WINDOWS-USER":
+            "forms authentication names a user to ASP.NET but logs nobody on to Windows: the request runs under IIS anonymous authentication, as the anonymous account when impersonating, and the page must call LogonUser (with the password) or WindowsIdentity(upn) (S4U) to act as the user",
+            "research/impersonation.md §3 (Forms auth over IIS Anonymous row), S4, S19-S21, S31";
+        /// Impersonate(IntPtr.Zero) and Undo.
+        IMPERSONATE_ZERO = "WEB-IMPERSONATE-ZERO":
+            "WindowsIdentity.Impersonate(IntPtr.Zero) removes the thread's token so the code runs as the process identity, and the returned context's Undo() puts the previous token back",
+            "seed 003 Impersonating the Original Caller Temporarily; research/impersonation.md §5.1";
+        /// The worker process flow policy.
+        ASPNET_FLOW = "WEB-ASPNET-FLOW":
+            "an ASP.NET worker process runs under aspnet.config, whose defaults (legacyImpersonationPolicy on, alwaysFlowImpersonationPolicy off) keep the request's impersonation from flowing to new threads and pool work",
+            "research/impersonation.md §5.2, S5; seed 003 What's New in 2.0";
+    }
+}
 
 /// An account with its password.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -109,7 +154,7 @@ impl Authentication {
             }
             Authentication::Anonymous(None) => "none: the request runs as the app pool",
             Authentication::Basic => "LogonUser(NETWORK_CLEARTEXT) with the user's password",
-            Authentication::Digest => "a network logon without reusable credentials",
+            Authentication::Digest => "Digest network logon (nothing reusable)",
             Authentication::IntegratedNtlm => "NTLM network logon",
             Authentication::IntegratedKerberos => "Kerberos network logon (service ticket)",
             Authentication::ClientCertificateIis(_) => {
@@ -137,6 +182,45 @@ pub struct Site {
     pub authentication: Authentication,
     /// `<identity impersonate="true"/>`.
     pub impersonate: bool,
+    /// The managed pipeline mode of the app pool.
+    pub pipeline: Pipeline,
+    /// The worker process's aspnet.config flow settings.
+    pub flow: FlowPolicy,
+}
+
+impl Site {
+    /// A site on `machine` reached as `server` with SPN `spn`: classic
+    /// pipeline, aspnet.config defaults, no impersonation.
+    pub fn new(
+        machine: &str,
+        server: &str,
+        spn: &str,
+        pool: AppPool,
+        authentication: Authentication,
+    ) -> Site {
+        Site {
+            machine: machine.to_string(),
+            server: server.to_string(),
+            spn: spn.to_string(),
+            pool,
+            authentication,
+            impersonate: false,
+            pipeline: Pipeline::Classic,
+            flow: FlowPolicy::ASPNET_DEFAULT,
+        }
+    }
+}
+
+/// The managed pipeline mode (IIS 7+).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Pipeline {
+    /// Classic mode (and IIS 6): ASP.NET runs as an ISAPI extension.
+    Classic,
+    /// Integrated mode.
+    Integrated {
+        /// `<validation validateIntegratedModeConfiguration>` (default true).
+        validate_configuration: bool,
+    },
 }
 
 /// A browsing user on a client machine.
@@ -156,8 +240,25 @@ pub struct Request {
     /// The token IIS hands ASP.NET (`None` for anonymous with
     /// `username=""`).
     pub token: Option<TokenId>,
+    /// Who ran the modules of BeginRequest and AuthenticateRequest: the
+    /// page's thread before impersonation, i.e. the app pool identity.
+    pub early_stage_token: Option<TokenId>,
     /// The rule ids of the host operations involved.
     pub rules: Vec<&'static str>,
+}
+
+/// What went wrong.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Failure {
+    /// A host call failed with a Win32 error.
+    Win32(Win32Error),
+    /// IIS answered with an HTTP error (`500.24`).
+    Http {
+        /// The status code.
+        status: u16,
+        /// IIS's substatus.
+        substatus: u16,
+    },
 }
 
 /// Why a request could not be served.
@@ -165,13 +266,35 @@ pub struct Request {
 pub struct WebError {
     /// The step that failed.
     pub step: &'static str,
-    /// The Win32 error.
-    pub error: Win32Error,
+    /// What it failed with.
+    pub failure: Failure,
+}
+
+impl WebError {
+    fn win32(step: &'static str, error: Win32Error) -> WebError {
+        WebError {
+            step,
+            failure: Failure::Win32(error),
+        }
+    }
+
+    /// The Win32 error, when a host call failed.
+    pub fn win32_error(&self) -> Option<Win32Error> {
+        match self.failure {
+            Failure::Win32(e) => Some(e),
+            Failure::Http { .. } => None,
+        }
+    }
 }
 
 impl std::fmt::Display for WebError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} failed: {}", self.step, self.error.name())
+        match self.failure {
+            Failure::Win32(e) => write!(f, "{} failed: {}", self.step, e.name()),
+            Failure::Http { status, substatus } => {
+                write!(f, "{} failed: HTTP {status}.{substatus}", self.step)
+            }
+        }
     }
 }
 
@@ -186,7 +309,7 @@ fn apply(
     let out = host.apply(&op);
     rules.extend(out.rules.iter().copied());
     match out.result.error() {
-        Some(error) => Err(WebError { step, error }),
+        Some(error) => Err(WebError::win32(step, error)),
         None => Ok(out.result.value().cloned()),
     }
 }
@@ -206,20 +329,14 @@ fn service_account(pool: &AppPool) -> ServiceAccount {
 fn started(value: Option<Value>, step: &'static str) -> Result<ThreadId, WebError> {
     match value {
         Some(Value::Process { thread, .. }) => Ok(thread),
-        _ => Err(WebError {
-            step,
-            error: Win32Error::InvalidParameter,
-        }),
+        _ => Err(WebError::win32(step, Win32Error::InvalidParameter)),
     }
 }
 
 fn token(value: Option<Value>, step: &'static str) -> Result<TokenId, WebError> {
     match value {
         Some(Value::Token { token }) => Ok(token),
-        _ => Err(WebError {
-            step,
-            error: Win32Error::InvalidParameter,
-        }),
+        _ => Err(WebError::win32(step, Win32Error::InvalidParameter)),
     }
 }
 
@@ -233,7 +350,7 @@ pub fn start(host: &mut Host, site: &Site) -> Result<ThreadId, WebError> {
             machine: site.machine.clone(),
             image: "w3wp.exe".to_string(),
             account: service_account(&site.pool),
-            flow_policy: None,
+            flow_policy: Some(site.flow),
         },
         "start the app pool",
         &mut rules,
@@ -274,6 +391,22 @@ pub fn request(
     client: &Client,
 ) -> Result<Request, WebError> {
     let mut rules = Vec::new();
+    if let (
+        true,
+        Pipeline::Integrated {
+            validate_configuration: true,
+        },
+    ) = (site.impersonate, site.pipeline)
+    {
+        rules.push(rules::ids::INTEGRATED_500_24);
+        return Err(WebError {
+            step: "IIS integrated pipeline validation",
+            failure: Failure::Http {
+                status: 500,
+                substatus: 24,
+            },
+        });
+    }
     let handed = match &site.authentication {
         Authentication::Anonymous(None) => None,
         Authentication::Anonymous(Some(account)) => Some(logon(
@@ -288,13 +421,6 @@ pub fn request(
             worker,
             &client.account,
             LogonType::NetworkCleartext,
-            &mut rules,
-        )?),
-        Authentication::Digest => Some(logon(
-            host,
-            worker,
-            &client.account,
-            LogonType::Network,
             &mut rules,
         )?),
         Authentication::ClientCertificateIis(account) => Some(logon(
@@ -328,11 +454,15 @@ pub fn request(
             )?;
             Some(token(v, "the S4U logon")?)
         }
-        Authentication::IntegratedNtlm | Authentication::IntegratedKerberos => {
-            let schemes: BTreeSet<AuthScheme> = match site.authentication {
-                Authentication::IntegratedNtlm => [AuthScheme::Ntlm].into_iter().collect(),
-                _ => [AuthScheme::Negotiate].into_iter().collect(),
+        Authentication::Digest
+        | Authentication::IntegratedNtlm
+        | Authentication::IntegratedKerberos => {
+            let scheme = match site.authentication {
+                Authentication::IntegratedNtlm => AuthScheme::Ntlm,
+                Authentication::Digest => AuthScheme::Digest,
+                _ => AuthScheme::Negotiate,
             };
+            let schemes: BTreeSet<AuthScheme> = [scheme].into_iter().collect();
             apply(
                 host,
                 Op::Network(NetworkOp::DefineServer {
@@ -378,22 +508,27 @@ pub fn request(
                 Some(Value::Remote(r)) => match r.remote_token {
                     Some(t) => Some(t),
                     None => {
-                        return Err(WebError {
-                            step: "Windows authentication",
-                            error: Win32Error::AccessDenied,
-                        })
+                        return Err(WebError::win32(
+                            "Windows authentication",
+                            Win32Error::AccessDenied,
+                        ))
                     }
                 },
                 _ => {
-                    return Err(WebError {
-                        step: "the browser's request",
-                        error: Win32Error::InvalidParameter,
-                    })
+                    return Err(WebError::win32(
+                        "the browser's request",
+                        Win32Error::InvalidParameter,
+                    ))
                 }
             }
         }
     };
+    let early_stage_token = host.effective_token_id(worker);
+    if let Pipeline::Integrated { .. } = site.pipeline {
+        rules.push(rules::ids::INTEGRATED_EARLY_STAGES);
+    }
     if let (true, Some(t)) = (site.impersonate, handed) {
+        rules.push(rules::ids::CLASSIC_IMPERSONATE);
         apply(
             host,
             Op::ImpersonateLoggedOnUser {
@@ -407,8 +542,139 @@ pub fn request(
     Ok(Request {
         thread: worker,
         token: handed,
+        early_stage_token,
         rules,
     })
+}
+
+/// Forms authentication with `LogonUser`: the page logs the user it
+/// authenticated on with the password it was given, as `logon_type`
+/// (seed 003 shows the interactive type, whose session holds the
+/// credentials). Returns the token; [`impersonate`] acts as it.
+pub fn forms_logon(
+    host: &mut Host,
+    request: &mut Request,
+    account: &Account,
+    logon_type: LogonType,
+) -> Result<TokenId, WebError> {
+    request.rules.push(rules::ids::FORMS_NO_WINDOWS_USER);
+    logon(
+        host,
+        request.thread,
+        account,
+        logon_type,
+        &mut request.rules,
+    )
+}
+
+/// Forms authentication with `new WindowsIdentity(upn)`: an S4U logon
+/// made by the page's process, at Identification level unless the process
+/// holds SeTcbPrivilege.
+pub fn forms_s4u(host: &mut Host, request: &mut Request, upn: &str) -> Result<TokenId, WebError> {
+    request.rules.push(rules::ids::FORMS_NO_WINDOWS_USER);
+    let v = apply(
+        host,
+        Op::S4uLogon {
+            thread: request.thread,
+            upn: upn.to_string(),
+        },
+        "new WindowsIdentity(upn)",
+        &mut request.rules,
+    )?;
+    token(v, "new WindowsIdentity(upn)")
+}
+
+/// `WindowsIdentity.Impersonate()` on the page's thread.
+pub fn impersonate(host: &mut Host, request: &mut Request, token: TokenId) -> Result<(), WebError> {
+    apply(
+        host,
+        Op::ManagedImpersonate {
+            thread: request.thread,
+            token,
+        },
+        "WindowsIdentity.Impersonate",
+        &mut request.rules,
+    )
+    .map(|_| ())
+}
+
+/// What `WindowsIdentity.Impersonate(IntPtr.Zero)` returns: the thread
+/// token to put back on [`undo`] (`None`: the thread was not
+/// impersonating).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ImpersonationContext {
+    /// The token the thread had.
+    pub previous: Option<TokenId>,
+}
+
+/// `WindowsIdentity.Impersonate(IntPtr.Zero)`: the page's thread drops
+/// its token and runs as the process identity until [`undo`].
+pub fn impersonate_zero(
+    host: &mut Host,
+    request: &mut Request,
+) -> Result<ImpersonationContext, WebError> {
+    request.rules.push(rules::ids::IMPERSONATE_ZERO);
+    let previous = host
+        .thread(request.thread)
+        .ok_or_else(|| WebError::win32("Impersonate(IntPtr.Zero)", Win32Error::InvalidHandle))?
+        .impersonation;
+    apply(
+        host,
+        Op::RevertToSelf {
+            thread: request.thread,
+        },
+        "Impersonate(IntPtr.Zero)",
+        &mut request.rules,
+    )?;
+    Ok(ImpersonationContext { previous })
+}
+
+/// `WindowsImpersonationContext.Undo()`: the thread token saved by
+/// [`impersonate_zero`] goes back on the page's thread.
+pub fn undo(
+    host: &mut Host,
+    request: &mut Request,
+    context: ImpersonationContext,
+) -> Result<(), WebError> {
+    request.rules.push(rules::ids::IMPERSONATE_ZERO);
+    apply(
+        host,
+        Op::SetThreadToken {
+            thread: request.thread,
+            token: context.previous,
+        },
+        "Undo",
+        &mut request.rules,
+    )
+    .map(|_| ())
+}
+
+/// The page hands work to another thread (`CreateThread`, `Thread.Start`,
+/// the thread pool, an asynchronous delegate, an STA component): the new
+/// thread impersonates only what the worker process's flow policy lets
+/// through.
+pub fn spawn(
+    host: &mut Host,
+    request: &mut Request,
+    how: ThreadStart,
+) -> Result<ThreadId, WebError> {
+    request.rules.push(rules::ids::ASPNET_FLOW);
+    let v = apply(
+        host,
+        Op::CreateThread {
+            thread: request.thread,
+            how,
+        },
+        "start the work",
+        &mut request.rules,
+    )?;
+    match v {
+        Some(Value::Thread { thread }) => Ok(thread),
+        _ => Err(WebError::win32(
+            "start the work",
+            Win32Error::InvalidParameter,
+        )),
+    }
 }
 
 /// `CreateFile(OPEN_EXISTING, GENERIC_READ)` by the page's thread: the

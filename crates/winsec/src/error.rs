@@ -57,6 +57,8 @@ win32_errors! {
     NoAccess = 998 => "ERROR_NOACCESS",
     /// An attempt was made to reference a token that does not exist.
     NoToken = 1008 => "ERROR_NO_TOKEN",
+    /// Not all privileges or groups referenced are assigned to the caller.
+    NotAllAssigned = 1300 => "ERROR_NOT_ALL_ASSIGNED",
     /// The revision level is unknown.
     UnknownRevision = 1305 => "ERROR_UNKNOWN_REVISION",
     /// An attempt has been made to operate on an impersonation token by a thread that is not currently impersonating a client.

@@ -553,8 +553,11 @@ impl Token {
 
     /// `CreateRestrictedToken`: groups (or the user) in `disable` become
     /// deny-only, privileges in `delete` are removed, `restrict` becomes
-    /// the restricting SIDs (added to any the token already had). SIDs and
-    /// privileges the token lacks are ignored. Type and level are kept.
+    /// the restricting SIDs. A token that is already restricted keeps only
+    /// the restricting SIDs both lists name (an empty `restrict` keeps its
+    /// list; nothing in common leaves only the NULL SID, so it stays
+    /// restricted). SIDs and privileges the token lacks are ignored. Type
+    /// and level are kept.
     pub fn restricted(&self, disable: &[Sid], delete: &[Privilege], restrict: &[Sid]) -> Token {
         let mut t = self.clone();
         if disable.contains(&t.user.sid) {
@@ -570,9 +573,22 @@ impl Token {
             }
         }
         t.privileges.retain(|p| !delete.contains(&p.privilege));
-        for sid in restrict {
-            if !t.restricted_sids.iter().any(|g| g.sid == *sid) {
-                t.restricted_sids.push(Group::enabled(sid.clone()));
+        if restrict.is_empty() {
+            // The existing restricting SIDs, if any, stay as they are.
+        } else if t.restricted_sids.is_empty() {
+            for sid in restrict {
+                if !t.restricted_sids.iter().any(|g| g.sid == *sid) {
+                    t.restricted_sids.push(Group::enabled(sid.clone()));
+                }
+            }
+        } else {
+            // Restricting a restricted token keeps only the SIDs both lists
+            // name, so it can never reach more than the token it came from.
+            t.restricted_sids.retain(|g| restrict.contains(&g.sid));
+            if t.restricted_sids.is_empty() {
+                // Nothing in common: the token stays restricted and its
+                // restricted pass matches nobody (the NULL SID, S-1-0-0).
+                t.restricted_sids.push(Group::enabled(sids::null()));
             }
         }
         t
@@ -648,6 +664,27 @@ mod tests {
         assert!(!t.has_privilege(Privilege::Backup));
         assert!(t.is_restricted());
         assert_eq!(t.token_type, admin().token_type);
+    }
+
+    #[test]
+    fn restricting_a_restricted_token_intersects_its_restricting_sids() {
+        let users = sids::builtin_users();
+        let once = admin().restricted(&[], &[], &[sids::everyone(), users.clone()]);
+        let sids_of = |t: &Token| {
+            t.restricted_sids
+                .iter()
+                .map(|g| g.sid.clone())
+                .collect::<Vec<_>>()
+        };
+        // A SID the first restriction did not name is not added back.
+        let twice = once.restricted(&[], &[], &[users.clone(), sids::interactive()]);
+        assert_eq!(sids_of(&twice), vec![users]);
+        // No new list: the old one stays.
+        assert_eq!(sids_of(&once.restricted(&[], &[], &[])), sids_of(&once));
+        // Nothing in common: still restricted, matching nobody.
+        let none = once.restricted(&[], &[], &[sids::interactive()]);
+        assert!(none.is_restricted());
+        assert_eq!(sids_of(&none), vec![sids::null()]);
     }
 
     #[test]

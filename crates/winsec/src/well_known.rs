@@ -559,6 +559,11 @@ pub fn sid_for_wks_index(index: u32) -> Option<Sid> {
 pub mod sids {
     use crate::sid::Sid;
 
+    /// `S-1-0-0` NULL SID: a SID that matches nobody.
+    pub fn null() -> Sid {
+        Sid::known(0, &[0])
+    }
+
     /// `S-1-1-0` Everyone (`WD`).
     pub fn everyone() -> Sid {
         Sid::known(1, &[0])

@@ -204,12 +204,14 @@ fn row(case: &Case) -> Result<Row, CliError> {
         )));
     }
     let site = Site {
-        machine: "WEB".into(),
-        server: "site".into(),
-        spn: "HTTP/web.corp.example".into(),
-        pool: case.pool.clone(),
-        authentication: case.auth.clone(),
         impersonate: true,
+        ..Site::new(
+            "WEB",
+            "site",
+            "HTTP/web.corp.example",
+            case.pool.clone(),
+            case.auth.clone(),
+        )
     };
     let client = Client {
         machine: "WS01".into(),
