@@ -20,6 +20,7 @@
 use serde::{Deserialize, Serialize};
 use winsec::descriptor::{control, Acl, AclSlot};
 use winsec::sddl;
+use winsec::token::group_attrs;
 use winsec::well_known::sids;
 use winsec::{
     AccessCheckResult, AccessMask, AccessRequest, Ace, AceFlags, AceType, GenericMapping,
@@ -59,8 +60,8 @@ pub mod rules {
             "Win32 CreateFile (OPEN_EXISTING, CREATE_NEW), CreateDirectory; docs/decisions.md";
         /// CREATE_NEW on an existing path.
         CREATE_EXISTS = "OBJ-CREATE-EXISTS":
-            "CreateFile(CREATE_NEW), CreateDirectory and the create of a named object fail with ERROR_FILE_EXISTS (80) when the path exists; this is decided before any access check",
-            "Win32 CreateFile (CREATE_NEW); docs/decisions.md";
+            "when the path exists, CreateFile(CREATE_NEW) fails with ERROR_FILE_EXISTS (80) and CreateDirectory with ERROR_ALREADY_EXISTS (183), before any access check; RegCreateKeyEx, CreateEvent and CreateMutex open the existing object instead, with the access check of an open",
+            "Win32 CreateFile (CREATE_NEW), CreateDirectory, RegCreateKeyEx (REG_OPENED_EXISTING_KEY), CreateEvent / CreateMutex (ERROR_ALREADY_EXISTS with a handle to the existing object); docs/decisions.md D-63";
         /// The right needed on the parent.
         CREATE_PARENT_ACCESS = "OBJ-CREATE-PARENT-ACCESS":
             "creating a file (or key file) needs FILE_ADD_FILE (0x2), a directory FILE_ADD_SUBDIRECTORY (0x4), a registry key KEY_CREATE_SUB_KEY (0x4) on the parent, through the access check with the caller's effective token; named events and mutants have no parent in the model",
@@ -91,7 +92,7 @@ pub mod rules {
             "research/winsec.md §5, §4.2 step 6";
         /// SetSecurity.
         SET_SECURITY = "OBJ-SET-SECURITY":
-            "SetFileSecurity / SetSecurityInfo needs WRITE_DAC to set a DACL, WRITE_OWNER to change the owner or the group or to set a label-only SACL, ACCESS_SYSTEM_SECURITY for any other SACL, and stores exactly the parts it is given: no re-inheritance from the parent and no propagation to existing children",
+            "SetFileSecurity / SetSecurityInfo needs WRITE_DAC to set a DACL, WRITE_OWNER to change the owner or the group or to set a label-only SACL, ACCESS_SYSTEM_SECURITY for any other SACL, and stores exactly the parts it is given: no re-inheritance from the parent and no propagation to existing children; a new owner must be the caller's user or one of its groups marked SE_GROUP_OWNER, unless SeRestorePrivilege is enabled, otherwise ERROR_INVALID_OWNER (1307)",
             "research/winsec.md §5 (NtSetSecurityObject), §4.6; docs/decisions.md";
         /// The AccessCheck API.
         ACCESS_CHECK_CALL = "OBJ-ACCESS-CHECK-CALL":
@@ -953,7 +954,15 @@ impl Host {
         };
         if self.objects.contains_key(&key) {
             cite(rules, ids::CREATE_EXISTS);
-            return Err(Win32Error::FileExists);
+            return match kind {
+                ObjectKind::File | ObjectKind::CertificatePrivateKey => Err(Win32Error::FileExists),
+                ObjectKind::Directory => Err(Win32Error::AlreadyExists),
+                // RegCreateKeyEx, CreateEvent and CreateMutex open the
+                // object that is already there.
+                ObjectKind::RegistryKey | ObjectKind::Event | ObjectKind::Mutant => {
+                    self.open_object(thread, path, desired, false, rules, checks)
+                }
+            };
         }
         self.refuse_below_impersonation(&actor, path, rules)?;
         if let Some(parent) = &parent {
@@ -1052,6 +1061,18 @@ impl Host {
                 return Err(verdict.error.unwrap_or(Win32Error::AccessDenied));
             }
             granted = verdict.granted.unwrap_or(AccessMask::NONE);
+        }
+        if let Some(owner) = &given.owner {
+            let token = &actor.token;
+            let assignable = *owner == token.user.sid
+                || token
+                    .groups
+                    .iter()
+                    .any(|g| g.sid == *owner && g.attributes & group_attrs::OWNER != 0)
+                || token.privilege_enabled(Privilege::Restore);
+            if !assignable {
+                return Err(Win32Error::InvalidOwner);
+            }
         }
         let updated = SecObject {
             sd: merge_sd(&object.sd, &given),

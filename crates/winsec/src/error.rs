@@ -49,6 +49,8 @@ win32_errors! {
     FileExists = 80 => "ERROR_FILE_EXISTS",
     /// The directory is not empty.
     DirNotEmpty = 145 => "ERROR_DIR_NOT_EMPTY",
+    /// Cannot create a file when that file already exists.
+    AlreadyExists = 183 => "ERROR_ALREADY_EXISTS",
     /// The parameter is incorrect.
     InvalidParameter = 87 => "ERROR_INVALID_PARAMETER",
     /// The data area passed to a system call is too small.
@@ -61,6 +63,8 @@ win32_errors! {
     NotAllAssigned = 1300 => "ERROR_NOT_ALL_ASSIGNED",
     /// The revision level is unknown.
     UnknownRevision = 1305 => "ERROR_UNKNOWN_REVISION",
+    /// This security ID may not be assigned as the owner of this object.
+    InvalidOwner = 1307 => "ERROR_INVALID_OWNER",
     /// An attempt has been made to operate on an impersonation token by a thread that is not currently impersonating a client.
     NoImpersonationToken = 1309 => "ERROR_NO_IMPERSONATION_TOKEN",
     /// A specified privilege does not exist.
