@@ -38,8 +38,8 @@ files:
   - { path: 'C:\Public', kind: directory, sddl: 'O:BAG:SYD:(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)(A;OICI;FA;;;AU)' }
   - { path: 'C:\Program Files\App', kind: directory, sddl: 'O:BAG:SYD:(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)(A;OICI;0x1200a9;;;BU)' }
 servers:
-  - { name: web, kind: http, machine: WEB, spn: HTTP/web.corp.example, sddl: 'D:(A;;FA;;;DU)' }
-  - { name: fs, kind: smb_share, machine: FS, spn: cifs/fs.corp.example, sddl: 'D:(A;;FA;;;DU)' }
+  - { name: web, kind: http, machine: WEB, spn: HTTP/web.corp.example, sddl: 'D:(A;;FA;;;DU)(A;;FA;;;DC)' }
+  - { name: fs, kind: smb_share, machine: FS, spn: cifs/fs.corp.example, sddl: 'D:(A;;FA;;;DU)(A;;FA;;;DC)' }
 content:
   'http://web/file.bin': 3000
   '\\fs\share\file.bin': 3000

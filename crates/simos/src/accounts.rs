@@ -211,15 +211,27 @@ pub struct Domain {
 pub const PROTECTED_USERS_RID: u32 = 525;
 /// `Domain Users` is RID 513 of the domain.
 pub const DOMAIN_USERS_RID: u32 = 513;
+/// RID of Domain Computers, the primary group of computer accounts.
+pub const DOMAIN_COMPUTERS_RID: u32 = 515;
 /// `Domain Admins` is RID 512 of the domain.
 pub const DOMAIN_ADMINS_RID: u32 = 512;
 
+/// The RID of the primary group AD gives a new account of `kind`.
+pub const fn primary_group_rid(kind: PrincipalKind) -> u32 {
+    match kind {
+        PrincipalKind::Computer => DOMAIN_COMPUTERS_RID,
+        PrincipalKind::User | PrincipalKind::Service => DOMAIN_USERS_RID,
+    }
+}
+
 impl Domain {
-    /// A domain with Domain Users, Domain Admins and Protected Users.
+    /// A domain with Domain Users, Domain Computers, Domain Admins and
+    /// Protected Users.
     pub fn new(name: &str, dns_name: &str, sid: Sid) -> Domain {
         let mut groups = BTreeMap::new();
         for (group, rid) in [
             ("domain users", DOMAIN_USERS_RID),
+            ("domain computers", DOMAIN_COMPUTERS_RID),
             ("domain admins", DOMAIN_ADMINS_RID),
             ("protected users", PROTECTED_USERS_RID),
         ] {
@@ -238,7 +250,8 @@ impl Domain {
         }
     }
 
-    /// Adds an account; Domain Users is always among its groups.
+    /// Adds an account; its primary group is always among its groups:
+    /// Domain Computers for a computer account, Domain Users otherwise.
     pub fn add_account(
         &mut self,
         name: &str,
@@ -250,8 +263,8 @@ impl Domain {
         self.next_rid += 1;
         let sid = self.sid.with_rid(rid).unwrap_or_else(|| self.sid.clone());
         let mut set: BTreeSet<Sid> = groups.iter().cloned().collect();
-        if let Some(users) = self.sid.with_rid(DOMAIN_USERS_RID) {
-            set.insert(users);
+        if let Some(primary) = self.sid.with_rid(primary_group_rid(kind)) {
+            set.insert(primary);
         }
         self.accounts.insert(
             name.to_ascii_lowercase(),

@@ -301,7 +301,7 @@ impl Host {
             }
         }
         token.primary_group = match (&*self.domain, p.is_domain) {
-            (Some(d), true) => d.sid.with_rid(crate::accounts::DOMAIN_USERS_RID),
+            (Some(d), true) => d.sid.with_rid(crate::accounts::primary_group_rid(p.kind)),
             _ => self.machine(machine).map(|m| m.none_group()),
         }
         .unwrap_or_else(|| p.sid.clone());

@@ -250,7 +250,9 @@ fn default_privileges_follow_the_user_rights_assignment() {
     assert!(a.has_privilege(Privilege::Shutdown) && !a.privilege_enabled(Privilege::Shutdown));
 }
 
-/// §7 check 11 (service holds the privilege) and the allow-list rows.
+/// §7 check 9 (a foreign token without the privilege is downgraded, and
+/// the Identification token then opens nothing), §7 check 11 (a service
+/// holds the privilege) and the allow-list rows.
 #[test]
 fn impersonation_allow_list_and_downgrade() {
     let mut h = host();
@@ -276,6 +278,20 @@ fn impersonation_allow_list_and_downgrade() {
         h.effective_token(alice).unwrap().user.sid,
         user_sid(&h, "bob")
     );
+    let defined = h.apply(&Op::Object(simos::objects::ObjectOp::Define {
+        machine: "WS1".into(),
+        path: "C:\\Public\\open.txt".into(),
+        kind: simos::objects::ObjectKind::File,
+        sddl: "O:BAG:SYD:(A;;FA;;;WD)".into(),
+    }));
+    assert!(defined.result.is_ok());
+    let open = h.apply(&Op::Object(simos::objects::ObjectOp::Open {
+        thread: alice,
+        path: "C:\\Public\\open.txt".into(),
+        desired: winsec::AccessMask::GENERIC_READ,
+        backup_intent: false,
+    }));
+    assert_eq!(open.result.error(), Some(Win32Error::BadImpersonationLevel));
 
     // A service (NETWORK SERVICE holds SeImpersonatePrivilege): full level.
     h.apply(&Op::ImpersonateNamedPipeClient {
@@ -464,6 +480,23 @@ fn s4u_needs_a_joined_machine_and_a_domain_user() {
         .error(),
         Some(Win32Error::NoSuchDomain)
     );
+}
+
+#[test]
+fn computer_accounts_are_domain_computers_not_domain_users() {
+    let mut d = simos::Domain::new(
+        "CORP",
+        "corp.example",
+        "S-1-5-21-900-901-902".parse().unwrap(),
+    );
+    let pc = d.add_account("WEB1$", "m-pass", simos::PrincipalKind::Computer, &[]);
+    let user = d.add_account("bob", "b-pass", simos::PrincipalKind::User, &[]);
+    let users: Sid = "S-1-5-21-900-901-902-513".parse().unwrap();
+    let computers: Sid = "S-1-5-21-900-901-902-515".parse().unwrap();
+    let pc = d.accounts.values().find(|a| a.sid == pc).unwrap();
+    assert!(pc.groups.contains(&computers) && !pc.groups.contains(&users));
+    let user = d.accounts.values().find(|a| a.sid == user).unwrap();
+    assert!(user.groups.contains(&users) && !user.groups.contains(&computers));
 }
 
 #[test]

@@ -76,7 +76,7 @@ pub fn host() -> Host {
         ServerKind::Http,
         "WEB",
         "HTTP/web.corp.example",
-        "D:(A;;FA;;;DU)",
+        "D:(A;;FA;;;DU)(A;;FA;;;DC)",
     );
     server(
         &mut h,
@@ -84,7 +84,7 @@ pub fn host() -> Host {
         ServerKind::SmbShare,
         "FS",
         "cifs/fs.corp.example",
-        "D:(A;;FA;;;DU)",
+        "D:(A;;FA;;;DU)(A;;FA;;;DC)",
     );
     for (path, sddl) in [
         (
