@@ -113,6 +113,9 @@ pub enum NetworkCredentials {
         user: String,
         /// Domain or machine name.
         domain: String,
+        /// Whether the password given matches the account's (LSA stores
+        /// it unchecked; the servers it is presented to check it).
+        password_matches: bool,
     },
 }
 

@@ -465,6 +465,25 @@ impl Host {
         self.insert_token(token, logon, None)
     }
 
+    /// The account NEW_CREDENTIALS names, as seen from `machine`: a domain
+    /// account for the domain's name (or a UPN), else the local account of
+    /// the named (or this) machine.
+    fn credentials_account(
+        &self,
+        machine: &str,
+        user: &str,
+        domain: Option<&str>,
+    ) -> Option<Principal> {
+        if let Some(p) = self.resolve_principal(machine, user, domain) {
+            return Some(p);
+        }
+        // A NEW_CREDENTIALS account need not be resolvable here: a local
+        // account of another machine.
+        let other = domain?;
+        let m = self.machine(other)?;
+        m.account(user).map(|a| Principal::local(m, a))
+    }
+
     /// `LogonUser(user, domain, password, type)` called by `thread`.
     pub fn logon_user(
         &mut self,
@@ -522,6 +541,9 @@ impl Host {
                 credentials: NetworkCredentials::Other {
                     user: user.to_string(),
                     domain: domain.unwrap_or(".").to_string(),
+                    password_matches: self
+                        .credentials_account(machine, user, domain)
+                        .is_some_and(|p| p.password == password),
                 },
                 ts_session: token.session_id,
                 active: true,

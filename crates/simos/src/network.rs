@@ -504,6 +504,8 @@ pub enum Secret {
     Password,
     /// The user's TGT (forwarded): Kerberos only, and forwardable again.
     Tgt,
+    /// A password that is not the account's: every server refuses it.
+    WrongPassword,
     /// A service ticket for this server obtained by S4U2proxy: Kerberos only.
     ServiceTicket {
         /// The evidence came from protocol transition (S4U2self).
@@ -708,13 +710,21 @@ pub fn outbound_identity(
                 }
             }
         }
-        NetworkCredentials::Other { user, domain } => {
+        NetworkCredentials::Other {
+            user,
+            domain,
+            password_matches,
+        } => {
             trail.push(ids::NEW_CREDENTIALS);
             Outbound {
                 how: Mechanism::NewCredentials,
                 presented: Presented::Account {
                     account: account_named(host, &machine, user, domain),
-                    secret: Secret::Password,
+                    secret: if *password_matches {
+                        Secret::Password
+                    } else {
+                        Secret::WrongPassword
+                    },
                 },
                 kerberos: None,
             }
@@ -985,6 +995,13 @@ pub fn admit(
         return anonymous(trail);
     };
     trail.push(ids::SCHEME);
+    if *secret == Secret::WrongPassword {
+        trail.push(ids::LOGON_FAILURE);
+        return Admission {
+            scheme: None,
+            principal: Err(Win32Error::LogonFailure),
+        };
+    }
     let (password, domain_account) = resolve_presented(host, account);
     let spn_known = host
         .domain
