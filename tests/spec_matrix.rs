@@ -49,6 +49,9 @@ fn known_rule_ids() -> BTreeMap<&'static str, &'static str> {
     for i in scenario::invariants::CATALOG {
         ids.insert(i.id, "scenario::invariants::CATALOG");
     }
+    for r in webhost::rules::RULES {
+        ids.insert(r.id, "webhost::rules::RULES");
+    }
     ids
 }
 
@@ -94,7 +97,7 @@ fn every_rule_id_exists() {
     }
     assert!(
         unknown.is_empty(),
-        "ids must come from bits::rules::RULES, bits::profile::SWITCHES, simos::rules::all(), winsec::rules::ACCESS_RULES or scenario::invariants::CATALOG:\n{}",
+        "ids must come from bits::rules::RULES, bits::profile::SWITCHES, simos::rules::all(), winsec::rules::ACCESS_RULES, webhost::rules::RULES or scenario::invariants::CATALOG:\n{}",
         unknown.join("\n")
     );
 }

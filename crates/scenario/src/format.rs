@@ -101,6 +101,9 @@ pub struct HostSpec {
     /// The BITS service.
     #[serde(default)]
     pub bits: BitsSpec,
+    /// IIS sites with ASP.NET.
+    #[serde(default)]
+    pub sites: Vec<SiteSpec>,
     /// Windows 2000's `LogonUser`: the caller's process must hold
     /// SeTcbPrivilege, otherwise ERROR_PRIVILEGE_NOT_HELD (XP / Server 2003
     /// and later need no privilege; default false).
@@ -224,6 +227,51 @@ pub struct ObjectSpec {
     pub kind: Option<String>,
     /// Its security descriptor in SDDL.
     pub sddl: String,
+}
+
+/// An IIS site with ASP.NET (research `impersonation.md` §3).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SiteSpec {
+    /// The site's name: steps name it, and browsers reach it as an HTTP
+    /// server of that name.
+    pub name: String,
+    /// The web server machine (default `WEB`).
+    #[serde(default)]
+    pub machine: Option<String>,
+    /// Its SPN (default `HTTP/web.corp.example`).
+    #[serde(default)]
+    pub spn: Option<String>,
+    /// The app pool identity: `NetworkService` (default), `LocalSystem`,
+    /// or an account (`svc-web`, `WEB\apppool`; password `<name>-pw`).
+    #[serde(default)]
+    pub pool: Option<String>,
+    /// IIS authentication: `anonymous` (default), `basic`, `digest`,
+    /// `iwa_ntlm`, `iwa_kerberos`, `client_certificate_iis`,
+    /// `client_certificate_ad`.
+    #[serde(default)]
+    pub authentication: Option<String>,
+    /// For `anonymous`: the anonymous account (default the machine's
+    /// `IUSR`; `pool` for `username=""`). For client certificates: the
+    /// mapped account (`client_certificate_iis`) or UPN
+    /// (`client_certificate_ad`).
+    #[serde(default)]
+    pub account: Option<String>,
+    /// `<identity impersonate="true"/>`.
+    #[serde(default)]
+    pub impersonate: bool,
+    /// `<authentication mode="Forms"/>`: ASP.NET knows the user by name
+    /// only; Windows sees the IIS anonymous logon.
+    #[serde(default)]
+    pub forms: bool,
+    /// The managed pipeline: `classic` (default), `integrated`,
+    /// `integrated_no_validation`.
+    #[serde(default)]
+    pub pipeline: Option<String>,
+    /// The worker's aspnet.config flow settings: `aspnet` (default),
+    /// `clr`, `always_flow`.
+    #[serde(default)]
+    pub flow: Option<String>,
 }
 
 /// A remote server.
@@ -941,6 +989,50 @@ pub struct FileCall {
     pub expect: Option<Expected>,
 }
 
+/// The app pool of a site starts.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StartSite {
+    /// The site.
+    pub site: String,
+    /// The name of the worker thread that runs its pages.
+    #[serde(rename = "as")]
+    pub bind: String,
+    /// The result (default: success).
+    #[serde(default)]
+    pub expect: Option<Expected>,
+}
+
+/// A browser's request to a site, served on the site's worker thread.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WebRequest {
+    /// The site.
+    pub site: String,
+    /// The worker thread (from `start_site`).
+    pub worker: String,
+    /// The browsing user (an account name; password `<name>-pw`).
+    pub client: String,
+    /// The client machine (default `WS01`).
+    #[serde(default)]
+    pub machine: Option<String>,
+    /// What IIS answers: `200` (default), `401` when Windows
+    /// authentication fails, `500.24`, or the Win32 error of a failed logon.
+    #[serde(default)]
+    pub status: Option<String>,
+}
+
+/// A call the page makes on its worker thread.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PageCall {
+    /// The worker thread serving the request.
+    pub worker: String,
+    /// The result (default: success).
+    #[serde(default)]
+    pub expect: Option<Expected>,
+}
+
 /// A thread calls Win32 `AccessCheck` (`AccessCheckByType` with
 /// `principal_self`) for a client token, as a server does for a client.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -1364,6 +1456,17 @@ pub enum Step {
     DeleteFile(FileCall),
     /// `AccessCheck` / `AccessCheckByType`.
     AccessCheck(AccessCheckCall),
+
+    // ----- the web host -----
+    /// A site's app pool starts.
+    #[serde(rename = "start_site")]
+    StartSite(StartSite),
+    /// A browser's request, served on the site's worker thread.
+    WebRequest(WebRequest),
+    /// `WindowsIdentity.Impersonate(IntPtr.Zero)` in the page.
+    ImpersonateIntPtrZero(PageCall),
+    /// `WindowsImpersonationContext.Undo()` in the page.
+    Undo(PageCall),
     /// A connection to a remote server as the thread's effective token.
     AccessServer(AccessServer),
 

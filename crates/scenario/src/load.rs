@@ -450,6 +450,9 @@ pub(crate) fn names_of(step: &Step) -> (Names<'_>, Names<'_>) {
             uses.push((&c.thread, Thread));
             uses.push((&c.token, Token));
         }
+        Step::StartSite(s) => binds.push((&s.bind, Thread)),
+        Step::WebRequest(w) => uses.push((&w.worker, Thread)),
+        Step::ImpersonateIntPtrZero(c) | Step::Undo(c) => uses.push((&c.worker, Thread)),
         Step::Expect(e) => uses.push((&e.job, Pointer)),
         Step::ExpectThread(e) => uses.push((&e.thread, Thread)),
         Step::ExpectToken(e) => uses.push((&e.token, Token)),
@@ -547,6 +550,9 @@ pub(crate) fn expected_of(step: &Step) -> Option<&Expected> {
         | Step::DeleteFile(c) => c.expect.as_ref(),
         Step::AccessServer(c) => c.expect.as_ref(),
         Step::AccessCheck(c) => c.expect.as_ref(),
+        Step::StartSite(s) => s.expect.as_ref(),
+        Step::ImpersonateIntPtrZero(c) | Step::Undo(c) => c.expect.as_ref(),
+        Step::WebRequest(_) => None,
         Step::Logoff(_)
         | Step::CoInitializeSecurity(_)
         | Step::EndSession(_)

@@ -368,13 +368,14 @@ fn trail(out: &mut Vec<String>, object: &str, result: &winsec::AccessCheckResult
 }
 
 /// Every rule id a decision can cite, with the table it belongs to
-/// (`winsec`, `simos`, `bits`), in table order.
+/// (`winsec`, `simos`, `bits`, `webhost`), in table order.
 pub fn all_rule_ids() -> Vec<(&'static str, &'static str)> {
     winsec::rules::ACCESS_RULES
         .iter()
         .map(|r| (r.id, "winsec"))
         .chain(simos::rules::all().map(|r| (r.id, "simos")))
         .chain(bits::rules::RULES.iter().map(|r| (r.id, "bits")))
+        .chain(webhost::rules::RULES.iter().map(|r| (r.id, "webhost")))
         .collect()
 }
 
@@ -389,6 +390,9 @@ pub fn rule_text(id: &str) -> Option<(&'static str, &'static str)> {
     if let Some(r) = bits::rules::RULES.iter().find(|r| r.id == id) {
         return Some((r.statement, r.source));
     }
+    if let Some(r) = webhost::rules::RULES.iter().find(|r| r.id == id) {
+        return Some((r.statement, r.source));
+    }
     bits::profile::SWITCHES
         .iter()
         .find(|s| s.id == id)
@@ -396,9 +400,13 @@ pub fn rule_text(id: &str) -> Option<(&'static str, &'static str)> {
 }
 
 fn result_text(s: &StepRecord) -> String {
-    s.result
-        .as_ref()
-        .map_or_else(String::new, |r| format!(" -> {} ({})", r.name, r.hex))
+    s.result.as_ref().map_or_else(String::new, |r| {
+        if r.hex.is_empty() {
+            format!(" -> {}", r.name)
+        } else {
+            format!(" -> {} ({})", r.name, r.hex)
+        }
+    })
 }
 
 /// The trace of a run as text; with `explain`, each step's rules with

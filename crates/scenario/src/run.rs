@@ -29,6 +29,8 @@ use crate::invariants::{self, Transition, Violation};
 use crate::load::{LoadError, Position};
 use crate::locate::Locator;
 
+mod web;
+
 /// The profiles a scenario runs under, in the order given (default win11).
 pub fn profiles_of(s: &Scenario) -> Vec<Profile> {
     let mut out: Vec<Profile> = Vec::new();
@@ -198,6 +200,9 @@ pub fn run_with(
             access_cursor: BTreeMap::new(),
             job_names: BTreeMap::new(),
             participants: Vec::new(),
+            sites: scenario.host.sites.clone(),
+            requests: BTreeMap::new(),
+            contexts: BTreeMap::new(),
         };
         let mut steps = Vec::new();
         for (i, step) in scenario.steps.iter().enumerate() {
@@ -277,6 +282,9 @@ pub fn prepare(
         access_cursor: BTreeMap::new(),
         job_names: BTreeMap::new(),
         participants: Vec::new(),
+        sites: scenario.host.sites.clone(),
+        requests: BTreeMap::new(),
+        contexts: BTreeMap::new(),
     };
     for (i, step) in scenario.steps.iter().enumerate() {
         let record = runner.step(i, loc.step_line(i), step);
@@ -358,6 +366,12 @@ struct Runner {
     access_cursor: BTreeMap<(JobId, bits::Resource), usize>,
     participants: Vec<String>,
     job_names: BTreeMap<JobId, String>,
+    /// The scenario's IIS sites.
+    sites: Vec<crate::format::SiteSpec>,
+    /// The request each worker thread is serving.
+    requests: BTreeMap<String, webhost::Request>,
+    /// What `Impersonate(IntPtr.Zero)` saved, per worker thread.
+    contexts: BTreeMap<String, webhost::ImpersonationContext>,
 }
 
 type StepResult<T> = Result<T, String>;
@@ -380,6 +394,12 @@ impl Runner {
             violations: Vec::new(),
             error: None,
         };
+        if let Some(done) = self.web_step(step, &mut record) {
+            if let Err(e) = done {
+                record.error = Some(e);
+            }
+            return record;
+        }
         match self.plan(step) {
             Ok(Some(planned)) => self.execute(planned, &mut record),
             Ok(None) => {
@@ -1183,6 +1203,10 @@ impl Runner {
             | Step::ExpectThread(_)
             | Step::ExpectToken(_)
             | Step::ExpectAccess(_) => return Ok(None),
+            Step::StartSite(_)
+            | Step::WebRequest(_)
+            | Step::ImpersonateIntPtrZero(_)
+            | Step::Undo(_) => return Err("a web-host step is not a single operation".to_string()),
         };
         let mut p = p;
         if let (Post::None, Step::GetCount(c)) = (&p.post, step) {

@@ -67,6 +67,26 @@ pub mod rules {
     }
 }
 
+/// Where the web host's operations go: straight to a [`Host`], or through
+/// a driver (the scenario runner) that applies each one with
+/// `World::apply`, checks the invariants and records it.
+pub trait HostApi {
+    /// Applies one host operation.
+    fn apply_op(&mut self, op: &Op) -> simos::Outcome;
+    /// The host as it is now.
+    fn host(&self) -> &Host;
+}
+
+impl HostApi for Host {
+    fn apply_op(&mut self, op: &Op) -> simos::Outcome {
+        self.apply(op)
+    }
+
+    fn host(&self) -> &Host {
+        self
+    }
+}
+
 /// An account with its password.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Account {
@@ -186,6 +206,9 @@ pub struct Site {
     pub pipeline: Pipeline,
     /// The worker process's aspnet.config flow settings.
     pub flow: FlowPolicy,
+    /// `<authentication mode="Forms"/>`: ASP.NET knows the user by name
+    /// only, and the request runs under IIS's own authentication.
+    pub forms: bool,
 }
 
 impl Site {
@@ -207,6 +230,7 @@ impl Site {
             impersonate: false,
             pipeline: Pipeline::Classic,
             flow: FlowPolicy::ASPNET_DEFAULT,
+            forms: false,
         }
     }
 }
@@ -268,6 +292,8 @@ pub struct WebError {
     pub step: &'static str,
     /// What it failed with.
     pub failure: Failure,
+    /// The IIS or ASP.NET rule that refused it, when it was not a host call.
+    pub rule: Option<&'static str>,
 }
 
 impl WebError {
@@ -275,6 +301,7 @@ impl WebError {
         WebError {
             step,
             failure: Failure::Win32(error),
+            rule: None,
         }
     }
 
@@ -300,13 +327,13 @@ impl std::fmt::Display for WebError {
 
 impl std::error::Error for WebError {}
 
-fn apply(
-    host: &mut Host,
+fn apply<H: HostApi + ?Sized>(
+    host: &mut H,
     op: Op,
     step: &'static str,
     rules: &mut Vec<&'static str>,
 ) -> Result<Option<Value>, WebError> {
-    let out = host.apply(&op);
+    let out = host.apply_op(&op);
     rules.extend(out.rules.iter().copied());
     match out.result.error() {
         Some(error) => Err(WebError::win32(step, error)),
@@ -340,10 +367,10 @@ fn token(value: Option<Value>, step: &'static str) -> Result<TokenId, WebError> 
     }
 }
 
-/// Starts the site's app pool worker process (w3wp.exe) and returns its
-/// thread.
-pub fn start(host: &mut Host, site: &Site) -> Result<ThreadId, WebError> {
-    let mut rules = Vec::new();
+/// Starts the site's app pool worker process (w3wp.exe) under the site's
+/// aspnet.config flow policy and returns its thread.
+pub fn start<H: HostApi + ?Sized>(host: &mut H, site: &Site) -> Result<Worker, WebError> {
+    let mut rules = vec![rules::ids::ASPNET_FLOW];
     let v = apply(
         host,
         Op::StartService {
@@ -355,11 +382,21 @@ pub fn start(host: &mut Host, site: &Site) -> Result<ThreadId, WebError> {
         "start the app pool",
         &mut rules,
     )?;
-    started(v, "start the app pool")
+    let thread = started(v, "start the app pool")?;
+    Ok(Worker { thread, rules })
 }
 
-fn logon(
-    host: &mut Host,
+/// A started app pool worker.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Worker {
+    /// The thread that runs the pages.
+    pub thread: ThreadId,
+    /// The rule ids of the start, the worker's flow policy among them.
+    pub rules: Vec<&'static str>,
+}
+
+fn logon<H: HostApi + ?Sized>(
+    host: &mut H,
     thread: ThreadId,
     account: &Account,
     logon_type: LogonType,
@@ -384,8 +421,8 @@ fn logon(
 /// `worker`: IIS authenticates the client the way the site's
 /// authentication type does, and the page's thread impersonates the
 /// result when the site impersonates.
-pub fn request(
-    host: &mut Host,
+pub fn request<H: HostApi + ?Sized>(
+    host: &mut H,
     site: &Site,
     worker: ThreadId,
     client: &Client,
@@ -405,6 +442,7 @@ pub fn request(
                 status: 500,
                 substatus: 24,
             },
+            rule: Some(rules::ids::INTEGRATED_500_24),
         });
     }
     let handed = match &site.authentication {
@@ -523,7 +561,10 @@ pub fn request(
             }
         }
     };
-    let early_stage_token = host.effective_token_id(worker);
+    if site.forms {
+        rules.push(rules::ids::FORMS_NO_WINDOWS_USER);
+    }
+    let early_stage_token = host.host().effective_token_id(worker);
     if let Pipeline::Integrated { .. } = site.pipeline {
         rules.push(rules::ids::INTEGRATED_EARLY_STAGES);
     }
@@ -551,8 +592,8 @@ pub fn request(
 /// authenticated on with the password it was given, as `logon_type`
 /// (seed 003 shows the interactive type, whose session holds the
 /// credentials). Returns the token; [`impersonate`] acts as it.
-pub fn forms_logon(
-    host: &mut Host,
+pub fn forms_logon<H: HostApi + ?Sized>(
+    host: &mut H,
     request: &mut Request,
     account: &Account,
     logon_type: LogonType,
@@ -570,7 +611,11 @@ pub fn forms_logon(
 /// Forms authentication with `new WindowsIdentity(upn)`: an S4U logon
 /// made by the page's process, at Identification level unless the process
 /// holds SeTcbPrivilege.
-pub fn forms_s4u(host: &mut Host, request: &mut Request, upn: &str) -> Result<TokenId, WebError> {
+pub fn forms_s4u<H: HostApi + ?Sized>(
+    host: &mut H,
+    request: &mut Request,
+    upn: &str,
+) -> Result<TokenId, WebError> {
     request.rules.push(rules::ids::FORMS_NO_WINDOWS_USER);
     let v = apply(
         host,
@@ -585,7 +630,11 @@ pub fn forms_s4u(host: &mut Host, request: &mut Request, upn: &str) -> Result<To
 }
 
 /// `WindowsIdentity.Impersonate()` on the page's thread.
-pub fn impersonate(host: &mut Host, request: &mut Request, token: TokenId) -> Result<(), WebError> {
+pub fn impersonate<H: HostApi + ?Sized>(
+    host: &mut H,
+    request: &mut Request,
+    token: TokenId,
+) -> Result<(), WebError> {
     apply(
         host,
         Op::ManagedImpersonate {
@@ -609,12 +658,13 @@ pub struct ImpersonationContext {
 
 /// `WindowsIdentity.Impersonate(IntPtr.Zero)`: the page's thread drops
 /// its token and runs as the process identity until [`undo`].
-pub fn impersonate_zero(
-    host: &mut Host,
+pub fn impersonate_zero<H: HostApi + ?Sized>(
+    host: &mut H,
     request: &mut Request,
 ) -> Result<ImpersonationContext, WebError> {
     request.rules.push(rules::ids::IMPERSONATE_ZERO);
     let previous = host
+        .host()
         .thread(request.thread)
         .ok_or_else(|| WebError::win32("Impersonate(IntPtr.Zero)", Win32Error::InvalidHandle))?
         .impersonation;
@@ -631,8 +681,8 @@ pub fn impersonate_zero(
 
 /// `WindowsImpersonationContext.Undo()`: the thread token saved by
 /// [`impersonate_zero`] goes back on the page's thread.
-pub fn undo(
-    host: &mut Host,
+pub fn undo<H: HostApi + ?Sized>(
+    host: &mut H,
     request: &mut Request,
     context: ImpersonationContext,
 ) -> Result<(), WebError> {
@@ -653,8 +703,8 @@ pub fn undo(
 /// the thread pool, an asynchronous delegate, an STA component): the new
 /// thread impersonates only what the worker process's flow policy lets
 /// through.
-pub fn spawn(
-    host: &mut Host,
+pub fn spawn<H: HostApi + ?Sized>(
+    host: &mut H,
     request: &mut Request,
     how: ThreadStart,
 ) -> Result<ThreadId, WebError> {
@@ -679,8 +729,12 @@ pub fn spawn(
 
 /// `CreateFile(OPEN_EXISTING, GENERIC_READ)` by the page's thread: the
 /// user the access check ran as, or the error.
-pub fn open_local(host: &mut Host, thread: ThreadId, path: &str) -> Result<Sid, Win32Error> {
-    let out = host.apply(&Op::Object(ObjectOp::Open {
+pub fn open_local<H: HostApi + ?Sized>(
+    host: &mut H,
+    thread: ThreadId,
+    path: &str,
+) -> Result<Sid, Win32Error> {
+    let out = host.apply_op(&Op::Object(ObjectOp::Open {
         thread,
         path: path.to_string(),
         desired: AccessMask::GENERIC_READ,
@@ -694,8 +748,12 @@ pub fn open_local(host: &mut Host, thread: ThreadId, path: &str) -> Result<Sid, 
 }
 
 /// The page's thread reaches a remote server as its effective token.
-pub fn reach(host: &mut Host, thread: ThreadId, server: &str) -> Result<RemoteAccess, Win32Error> {
-    let out = host.apply(&Op::Network(NetworkOp::Access {
+pub fn reach<H: HostApi + ?Sized>(
+    host: &mut H,
+    thread: ThreadId,
+    server: &str,
+) -> Result<RemoteAccess, Win32Error> {
+    let out = host.apply_op(&Op::Network(NetworkOp::Access {
         thread,
         server: server.to_string(),
         desired: AccessMask::GENERIC_READ,

@@ -49,7 +49,7 @@ fn bob() -> Client {
 }
 
 fn serve(h: &mut Host, site: &Site) -> Request {
-    let worker = start(h, site).unwrap();
+    let worker = start(h, site).unwrap().thread;
     request(h, site, worker, &bob()).unwrap()
 }
 
@@ -72,7 +72,7 @@ fn check_43_integrated_pipeline_refuses_impersonation_with_500_24() {
     s.pipeline = Pipeline::Integrated {
         validate_configuration: true,
     };
-    let worker = start(&mut h, &s).unwrap();
+    let worker = start(&mut h, &s).unwrap().thread;
     let e = request(&mut h, &s, worker, &bob()).unwrap_err();
     assert_eq!(
         e.failure,

@@ -227,7 +227,7 @@ fn row(case: &Case) -> Result<Row, CliError> {
         via: String::new(),
     };
     let served = webhost::start(&mut host, &site)
-        .and_then(|worker| webhost::request(&mut host, &site, worker, &client));
+        .and_then(|worker| webhost::request(&mut host, &site, worker.thread, &client));
     let request = match served {
         Ok(r) => r,
         Err(e) => {

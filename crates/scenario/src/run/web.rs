@@ -1,0 +1,327 @@
+//! The web-host steps of a scenario: `start_site`, `WebRequest`,
+//! `ImpersonateIntPtrZero` and `Undo`. Each drives `webhost`, whose host
+//! operations come back here one at a time ([`Driver`]) and go through
+//! `World::apply` like every other step's, with the invariants checked
+//! after each and their events, rules and access-check trails recorded on
+//! the step.
+
+use simos::{ApiResult, FlowPolicy, Host};
+use webhost::{Account, AppPool, Authentication, Client, HostApi, Pipeline, Site};
+use winsec::Win32Error;
+
+use super::{flow_policy, split_account, Bound, Runner, StepRecord, StepResult};
+use crate::format::{SiteSpec, Step};
+use crate::invariants::{self, Transition};
+use crate::run::{Check, ResultText};
+use bits::Op;
+
+/// Applies `webhost`'s host operations through the runner's world.
+struct Driver<'r> {
+    runner: &'r mut Runner,
+    record: &'r mut StepRecord,
+}
+
+impl HostApi for Driver<'_> {
+    fn apply_op(&mut self, op: &simos::Op) -> simos::Outcome {
+        let op = Op::Host { op: op.clone() };
+        let before = self.runner.world.clone();
+        let outcome = self.runner.world.apply(&op);
+        for id in &outcome.rules {
+            if !self.record.rules.contains(id) {
+                self.record.rules.push(id);
+            }
+        }
+        self.record.events.extend(self.runner.events(&outcome));
+        self.record
+            .details
+            .extend(crate::report::details(&self.runner.world, &outcome));
+        for id in crate::report::trail_rules(&outcome) {
+            if !self.record.trail_rules.contains(&id) {
+                self.record.trail_rules.push(id);
+            }
+        }
+        self.record
+            .violations
+            .extend(invariants::check_all(&Transition {
+                before: &before,
+                op: &op,
+                outcome: &outcome,
+                after: &self.runner.world,
+                rules: &self.runner.reference,
+            }));
+        simos::Outcome {
+            result: outcome.host_result.clone().unwrap_or(ApiResult::Err {
+                error: Win32Error::InvalidParameter,
+            }),
+            events: outcome.host_events.clone(),
+            rules: outcome.rules.clone(),
+            checks: outcome.host_checks.clone(),
+        }
+    }
+
+    fn host(&self) -> &Host {
+        &self.runner.world.host
+    }
+}
+
+impl Runner {
+    /// Carries out a web-host step; `None` for every other step.
+    pub(super) fn web_step(
+        &mut self,
+        step: &Step,
+        record: &mut StepRecord,
+    ) -> Option<StepResult<()>> {
+        let done = match step {
+            Step::StartSite(s) => self.start_site(&s.site, &s.bind, s.expect.as_ref(), record),
+            Step::WebRequest(w) => self.web_request(w, record),
+            Step::ImpersonateIntPtrZero(c) => {
+                self.page_call(&c.worker, true, c.expect.as_ref(), record)
+            }
+            Step::Undo(c) => self.page_call(&c.worker, false, c.expect.as_ref(), record),
+            _ => return None,
+        };
+        Some(done)
+    }
+
+    fn site(&self, name: &str) -> StepResult<Site> {
+        let spec = self
+            .sites
+            .iter()
+            .find(|s| s.name == name)
+            .ok_or_else(|| format!("no site named `{name}` in the host section"))?;
+        site_of(&self.world, spec)
+    }
+
+    fn start_site(
+        &mut self,
+        site: &str,
+        bind: &str,
+        expect: Option<&crate::format::Expected>,
+        record: &mut StepRecord,
+    ) -> StepResult<()> {
+        let site = self.site(site)?;
+        let started = webhost::start(
+            &mut Driver {
+                runner: self,
+                record,
+            },
+            &site,
+        );
+        let actual = match &started {
+            Ok(worker) => {
+                for id in &worker.rules {
+                    if id.starts_with("WEB-") && !record.rules.contains(id) {
+                        record.rules.push(id);
+                    }
+                }
+                self.names
+                    .insert(bind.to_string(), Bound::Thread(worker.thread));
+                self.participant(bind);
+                "success".to_string()
+            }
+            Err(e) => failure_name(e),
+        };
+        let wanted = expect
+            .and_then(|e| e.for_profile(self.profile.name()))
+            .unwrap_or("success")
+            .to_string();
+        finish(record, "result", wanted, actual);
+        Ok(())
+    }
+
+    fn web_request(
+        &mut self,
+        w: &crate::format::WebRequest,
+        record: &mut StepRecord,
+    ) -> StepResult<()> {
+        let site = self.site(&w.site)?;
+        let worker = self.thread(&w.worker)?;
+        let (user, domain) = split_account(&self.world, &w.client);
+        let client = Client {
+            machine: w.machine.clone().unwrap_or_else(|| "WS01".to_string()),
+            account: Account::new(&user, domain.as_deref()),
+        };
+        record.actor = Some(w.worker.clone());
+        let served = webhost::request(
+            &mut Driver {
+                runner: self,
+                record,
+            },
+            &site,
+            worker,
+            &client,
+        );
+        let actual = match served {
+            Ok(request) => {
+                for id in &request.rules {
+                    if id.starts_with("WEB-") && !record.rules.contains(id) {
+                        record.rules.push(id);
+                    }
+                }
+                self.requests.insert(w.worker.clone(), request);
+                "200".to_string()
+            }
+            Err(e) => {
+                if let Some(id) = e.rule {
+                    record.rules.push(id);
+                }
+                match e.failure {
+                    webhost::Failure::Http { status, substatus } => {
+                        format!("{status}.{substatus}")
+                    }
+                    webhost::Failure::Win32(_) if e.step == "Windows authentication" => {
+                        "401".to_string()
+                    }
+                    webhost::Failure::Win32(err) => err.name().to_string(),
+                }
+            }
+        };
+        let wanted = w.status.clone().unwrap_or_else(|| "200".to_string());
+        finish(record, "status", wanted, actual);
+        Ok(())
+    }
+
+    fn page_call(
+        &mut self,
+        worker: &str,
+        zero: bool,
+        expect: Option<&crate::format::Expected>,
+        record: &mut StepRecord,
+    ) -> StepResult<()> {
+        let mut request = self
+            .requests
+            .remove(worker)
+            .ok_or_else(|| format!("`{worker}` serves no request (a WebRequest step first)"))?;
+        record.actor = Some(worker.to_string());
+        let outcome = if zero {
+            webhost::impersonate_zero(
+                &mut Driver {
+                    runner: self,
+                    record,
+                },
+                &mut request,
+            )
+            .map(|context| {
+                self.contexts.insert(worker.to_string(), context);
+            })
+        } else {
+            let context = self
+                .contexts
+                .remove(worker)
+                .ok_or_else(|| format!("`{worker}` has no impersonation context to undo"))?;
+            webhost::undo(
+                &mut Driver {
+                    runner: self,
+                    record,
+                },
+                &mut request,
+                context,
+            )
+        };
+        for id in &request.rules {
+            if id.starts_with("WEB-") && !record.rules.contains(id) {
+                record.rules.push(id);
+            }
+        }
+        self.requests.insert(worker.to_string(), request);
+        let actual = match &outcome {
+            Ok(()) => "success".to_string(),
+            Err(e) => failure_name(e),
+        };
+        let wanted = expect
+            .and_then(|e| e.for_profile(self.profile.name()))
+            .unwrap_or("success")
+            .to_string();
+        finish(record, "result", wanted, actual);
+        Ok(())
+    }
+}
+
+/// Records the step's result and its one check.
+fn finish(record: &mut StepRecord, what: &str, wanted: String, actual: String) {
+    // An HTTP status or a Win32 name; there is no HRESULT to show.
+    record.result = Some(ResultText {
+        name: actual.clone(),
+        hex: String::new(),
+    });
+    record.checks.push(Check {
+        what: what.to_string(),
+        ok: wanted == actual,
+        expected: wanted,
+        actual,
+    });
+}
+
+fn failure_name(e: &webhost::WebError) -> String {
+    match e.failure {
+        webhost::Failure::Win32(err) => err.name().to_string(),
+        webhost::Failure::Http { status, substatus } => format!("{status}.{substatus}"),
+    }
+}
+
+/// The `webhost::Site` a site entry describes.
+pub(super) fn site_of(world: &bits::World, spec: &SiteSpec) -> StepResult<Site> {
+    let machine = spec.machine.clone().unwrap_or_else(|| "WEB".to_string());
+    let account = |name: &str| {
+        let (user, domain) = split_account(world, name);
+        Account::new(&user, domain.as_deref())
+    };
+    let pool = match spec.pool.as_deref().unwrap_or("NetworkService") {
+        "NetworkService" => AppPool::NetworkService,
+        "LocalSystem" => AppPool::LocalSystem,
+        other => AppPool::Account(account(other)),
+    };
+    let mapped = || {
+        spec.account
+            .clone()
+            .ok_or_else(|| format!("site `{}`: a client certificate needs `account`", spec.name))
+    };
+    let authentication = match spec.authentication.as_deref().unwrap_or("anonymous") {
+        "anonymous" => match spec.account.as_deref() {
+            Some("pool") => Authentication::Anonymous(None),
+            Some(name) => Authentication::Anonymous(Some(account(name))),
+            None => Authentication::Anonymous(Some(Account::new("IUSR", None))),
+        },
+        "basic" => Authentication::Basic,
+        "digest" => Authentication::Digest,
+        "iwa_ntlm" => Authentication::IntegratedNtlm,
+        "iwa_kerberos" => Authentication::IntegratedKerberos,
+        "client_certificate_iis" => Authentication::ClientCertificateIis(account(&mapped()?)),
+        "client_certificate_ad" => Authentication::ClientCertificateAd(mapped()?),
+        other => {
+            return Err(format!(
+                "site `{}`: unknown authentication `{other}`: expected anonymous, basic, digest, iwa_ntlm, iwa_kerberos, client_certificate_iis or client_certificate_ad",
+                spec.name
+            ))
+        }
+    };
+    let pipeline = match spec.pipeline.as_deref().unwrap_or("classic") {
+        "classic" => Pipeline::Classic,
+        "integrated" => Pipeline::Integrated {
+            validate_configuration: true,
+        },
+        "integrated_no_validation" => Pipeline::Integrated {
+            validate_configuration: false,
+        },
+        other => {
+            return Err(format!(
+                "site `{}`: unknown pipeline `{other}`: expected classic, integrated or integrated_no_validation",
+                spec.name
+            ))
+        }
+    };
+    let flow: FlowPolicy = flow_policy(spec.flow.as_deref().unwrap_or("aspnet"))?;
+    Ok(Site {
+        impersonate: spec.impersonate,
+        forms: spec.forms,
+        pipeline,
+        flow,
+        ..Site::new(
+            &machine,
+            &spec.name,
+            spec.spn.as_deref().unwrap_or("HTTP/web.corp.example"),
+            pool,
+            authentication,
+        )
+    })
+}
