@@ -31,7 +31,7 @@ users:
   - { name: FS$, kind: computer, spns: [cifs/fs.corp.example] }
 machines:
   - { name: WS01, uac: true, administrators: [admin] }
-  - { name: WEB }
+  - { name: WEB, grant: { SeServiceLogonRight: [svc-web] } }
   - { name: FS }
 files:
   - { path: 'C:\', kind: directory, sddl: 'O:BAG:SYD:(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)(A;OICI;0x1200a9;;;BU)' }

@@ -165,7 +165,7 @@ impl Host {
 
     /// Every SID a principal has on `machine` before logon-type groups:
     /// the user, its groups, and the local aliases those belong to.
-    fn principal_sids(&self, machine: &str, p: &Principal) -> BTreeSet<Sid> {
+    pub(crate) fn principal_sids(&self, machine: &str, p: &Principal) -> BTreeSet<Sid> {
         let mut all: BTreeSet<Sid> = p.groups.clone();
         all.insert(p.sid.clone());
         if let Some(m) = self.machine(machine) {
@@ -180,7 +180,12 @@ impl Host {
     }
 
     /// Checks the logon right for `right` against the machine's policy.
-    fn has_logon_right(&self, machine: &str, holder: &BTreeSet<Sid>, right: LogonRight) -> bool {
+    pub(crate) fn has_logon_right(
+        &self,
+        machine: &str,
+        holder: &BTreeSet<Sid>,
+        right: LogonRight,
+    ) -> bool {
         let Some(m) = self.machine(machine) else {
             return false;
         };

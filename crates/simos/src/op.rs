@@ -400,10 +400,20 @@ impl Host {
                         domain,
                         password,
                     } => {
+                        // LSA-SERVICE-LOGON: the SCM's service logon.
+                        rules.push(ids::SERVICE_LOGON);
                         let p = self
                             .resolve_principal(machine, user, domain.as_deref())
                             .filter(|p| p.password == *password)
-                            .ok_or(Win32Error::LogonFailure)?;
+                            .ok_or(Win32Error::ServiceLogonFailed)?;
+                        let holder = self.principal_sids(machine, &p);
+                        if !self.has_logon_right(
+                            machine,
+                            &holder,
+                            crate::policy::LogonRight::Service,
+                        ) {
+                            return Err(Win32Error::ServiceLogonFailed);
+                        }
                         let (_, token) = self.logon_token(
                             machine,
                             &p,

@@ -59,6 +59,10 @@ rule_table! {
     S4U_LEVEL = "LSA-S4U-LEVEL":
         "an S4U logon gives an impersonation token at Identification level unless the calling process holds SeTcbPrivilege (and SeImpersonatePrivilege), then Impersonation; a held but disabled SeTcbPrivilege counts, since WindowsIdentity(upn) enables it before registering as a logon process; the token carries SERVICE ASSERTED IDENTITY and no network credentials",
         "research/impersonation.md §4.2, §6.5, S20 (LsaLogonUser, MS-SFU, WCF; WindowsIdentity reference source enables SeTcbPrivilege)";
+    /// The service logon.
+    SERVICE_LOGON = "LSA-SERVICE-LOGON":
+        "the service control manager starts a service configured with an account through a service logon, which needs SeServiceLogonRight on that machine (SeDenyServiceLogonRight overriding it); without it, or with a wrong password, the start fails with ERROR_SERVICE_LOGON_FAILED (1069); the built-in service identities need no right",
+        "research/impersonation.md §2 (SERVICE row: SeServiceLogonRight, ARC, LU); Win32 error 1069; docs/decisions.md D-66";
     /// S4U needs a domain.
     S4U_DOMAIN = "LSA-S4U-DOMAIN":
         "S4U needs the machine to be joined to the user's domain (otherwise ERROR_NO_SUCH_DOMAIN) and a domain account: a local account or an unknown name gives ERROR_NO_SUCH_USER",

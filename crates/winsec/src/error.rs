@@ -73,6 +73,8 @@ win32_errors! {
     PrivilegeNotHeld = 1314 => "ERROR_PRIVILEGE_NOT_HELD",
     /// The specified account does not exist (e.g. no such user for S4U).
     NoSuchUser = 1317 => "ERROR_NO_SUCH_USER",
+    /// The service did not start due to a logon failure.
+    ServiceLogonFailed = 1069 => "ERROR_SERVICE_LOGON_FAILED",
     /// The user name or password is incorrect.
     LogonFailure = 1326 => "ERROR_LOGON_FAILURE",
     /// The specified domain either does not exist or could not be contacted.

@@ -184,6 +184,18 @@ pub fn builtin_service(h: &mut Host, machine: &str, who: BuiltinIdentity) -> Thr
 
 /// An app pool running as the domain service account CORP\svc-web on WEB.
 pub fn svc_web_pool(h: &mut Host) -> ThreadId {
+    // The app pool account was configured as a service on WEB, which
+    // grants it the service logon right.
+    let svc = h
+        .domain
+        .as_ref()
+        .and_then(|d| d.account("svc-web"))
+        .map(|a| a.sid.clone())
+        .unwrap();
+    h.machine_mut("WEB").unwrap().policy.grant(
+        simos::policy::UserRight::Logon(simos::policy::LogonRight::Service),
+        svc,
+    );
     thread_of(&h.apply(&Op::StartService {
         machine: "WEB".into(),
         image: "w3wp.exe".into(),
