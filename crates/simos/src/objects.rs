@@ -844,24 +844,34 @@ impl Host {
         }
         let token = token_for_open_check(&actor.token);
         let mapping = object.kind.mapping();
-        let result = AccessRequest {
+        let request = AccessRequest {
             sd: &object.sd,
             token: &token,
             desired,
             mapping: &mapping,
             principal_self: None,
             backup_intent,
-        }
-        .check();
+        };
+        self.logged_check(actor.thread, object, &request)
+    }
+
+    /// Runs `request` against `object` for `thread` and logs the decision.
+    fn logged_check(
+        &mut self,
+        thread: ThreadId,
+        object: &SecObject,
+        request: &AccessRequest<'_>,
+    ) -> ObjectCheck {
+        let result = request.check();
         self.log.push(Event::Access {
-            thread: actor.thread,
+            thread,
             object: object.path.clone(),
-            user: actor.token.user.sid.clone(),
+            user: request.token.user.sid.clone(),
             granted: result.is_granted(),
         });
         ObjectCheck {
             object: object.path.clone(),
-            desired,
+            desired: request.desired,
             result,
         }
     }
@@ -1148,6 +1158,13 @@ impl Host {
             .get(&call.token)
             .ok_or(Win32Error::InvalidHandle)
             .map(|t| (*t.token).clone())?;
+        // The check is made for the client token, on the caller's machine.
+        let client = Actor {
+            thread: call.thread,
+            machine: machine.clone(),
+            token_id: call.token,
+            token,
+        };
         let object = match (call.sddl, call.path) {
             (Some(text), _) => SecObject {
                 kind: call.kind,
@@ -1155,56 +1172,26 @@ impl Host {
                 path: call.path.unwrap_or("(security descriptor)").to_string(),
                 sd: sddl::parse(text, &self.domain_context(&machine)).map_err(|e| e.win32)?,
             },
-            (None, Some(path)) => {
-                let key = Host::key(&machine, path)?;
-                match self.objects.get(&key) {
-                    Some(o) => o.clone(),
-                    None => {
-                        cite(rules, ids::NOT_FOUND);
-                        return Err(Win32Error::FileNotFound);
-                    }
-                }
-            }
+            (None, Some(path)) => self.existing(&client, path, rules)?,
             (None, None) => return Err(Win32Error::InvalidParameter),
         };
         let mapping = call.kind.mapping();
-        let result = AccessRequest {
+        let request = AccessRequest {
             sd: &object.sd,
-            token: &token,
+            token: &client.token,
             desired: call.desired,
             mapping: &mapping,
             principal_self: call.principal_self,
             backup_intent: false,
-        }
-        .check();
-        self.log.push(Event::Access {
-            thread: call.thread,
-            object: object.path.clone(),
-            user: token.user.sid.clone(),
-            granted: result.is_granted(),
-        });
-        let granted = result.granted;
-        let error = result.error;
-        checks.push(ObjectCheck {
-            object: object.path.clone(),
-            desired: call.desired,
-            result,
-        });
-        match granted {
-            Some(granted) if error.is_none() => {
-                let ctx = self.domain_context(&object.machine);
-                Ok(Value::Object(Box::new(ObjectAccess {
-                    path: object.path.clone(),
-                    kind: object.kind,
-                    granted,
-                    token: call.token,
-                    user: token.user.sid.clone(),
-                    acted_as: token.token_type,
-                    sddl: sddl::print(&object.sd, &ctx),
-                    checks: checks.clone(),
-                })))
+        };
+        let check = self.logged_check(call.thread, &object, &request);
+        let verdict = check.result.clone();
+        checks.push(check);
+        match (verdict.granted, verdict.error) {
+            (Some(granted), None) => {
+                Ok(self.access_value(&client, &object, granted, checks.clone()))
             }
-            _ => Err(error.unwrap_or(Win32Error::AccessDenied)),
+            (_, error) => Err(error.unwrap_or(Win32Error::AccessDenied)),
         }
     }
 }

@@ -109,11 +109,7 @@ impl Runner {
         );
         let actual = match &started {
             Ok(worker) => {
-                for id in &worker.rules {
-                    if id.starts_with("WEB-") && !record.rules.contains(id) {
-                        record.rules.push(id);
-                    }
-                }
+                cite_web_rules(record, &worker.rules);
                 self.names
                     .insert(bind.to_string(), Bound::Thread(worker.thread));
                 self.participant(bind);
@@ -121,10 +117,7 @@ impl Runner {
             }
             Err(e) => failure_name(e),
         };
-        let wanted = expect
-            .and_then(|e| e.for_profile(self.profile.name()))
-            .unwrap_or("success")
-            .to_string();
+        let wanted = self.wanted(expect);
         finish(record, "result", wanted, actual);
         Ok(())
     }
@@ -153,11 +146,7 @@ impl Runner {
         );
         let actual = match served {
             Ok(request) => {
-                for id in &request.rules {
-                    if id.starts_with("WEB-") && !record.rules.contains(id) {
-                        record.rules.push(id);
-                    }
-                }
+                cite_web_rules(record, &request.rules);
                 self.requests.insert(w.worker.clone(), request);
                 "200".to_string()
             }
@@ -218,22 +207,35 @@ impl Runner {
                 context,
             )
         };
-        for id in &request.rules {
-            if id.starts_with("WEB-") && !record.rules.contains(id) {
-                record.rules.push(id);
-            }
-        }
+        cite_web_rules(record, &request.rules);
         self.requests.insert(worker.to_string(), request);
         let actual = match &outcome {
             Ok(()) => "success".to_string(),
             Err(e) => failure_name(e),
         };
-        let wanted = expect
-            .and_then(|e| e.for_profile(self.profile.name()))
-            .unwrap_or("success")
-            .to_string();
+        let wanted = self.wanted(expect);
         finish(record, "result", wanted, actual);
         Ok(())
+    }
+}
+
+impl Runner {
+    /// The result a step expects under the running profile.
+    fn wanted(&self, expect: Option<&crate::format::Expected>) -> String {
+        expect
+            .and_then(|e| e.for_profile(self.profile.name()))
+            .unwrap_or("success")
+            .to_string()
+    }
+}
+
+/// Adds the web host's own rule ids (`WEB-*`) among `rules` to the step;
+/// the host rules were recorded operation by operation already.
+fn cite_web_rules(record: &mut StepRecord, rules: &[&'static str]) {
+    for id in rules {
+        if id.starts_with("WEB-") && !record.rules.contains(id) {
+            record.rules.push(id);
+        }
     }
 }
 
