@@ -255,8 +255,7 @@ impl Host {
         let (client_token, remote) = self.client_of(server, client)?;
         if remote {
             trail.push(ids::PIPE_REMOTE_LEVEL);
-            let trusted = crate::network::front_end_account(self, server)
-                .is_some_and(|a| a.delegation.trusted_for_delegation);
+            let trusted = self.trusted_for_delegation(server);
             let requested = if trusted {
                 ImpersonationLevel::Delegation
             } else {
@@ -309,14 +308,20 @@ impl Host {
             _ => requested,
         };
         let token = if remote {
-            let trusted = requested == ImpersonationLevel::Delegation
-                && crate::network::front_end_account(self, server)
-                    .is_some_and(|a| a.delegation.trusted_for_delegation);
+            let trusted =
+                requested == ImpersonationLevel::Delegation && self.trusted_for_delegation(server);
             self.remote_token_for(server, client, client_token, trusted, trail)?
         } else {
             client_token
         };
         self.impersonate_at(server, token, requested, false, trail)
+    }
+
+    /// True when the account `server`'s process acts as on the network is
+    /// TRUSTED_FOR_DELEGATION.
+    fn trusted_for_delegation(&self, server: ThreadId) -> bool {
+        crate::network::front_end_account(self, server)
+            .is_some_and(|a| a.delegation.trusted_for_delegation)
     }
 
     /// The token the server thread's machine builds for a remote client.
