@@ -4,6 +4,10 @@
 //! switches that differ between releases are in [`crate::profile`].
 
 simos::rule_table! {
+    /// An anonymous caller.
+    ANONYMOUS_CALLER = "BITS-ANONYMOUS-CALLER":
+        "a client whose COM blanket gives the service only RPC_C_IMP_LEVEL_ANONYMOUS is anonymous to BITS: the token the service impersonates carries no identity and cannot be opened, so every call fails with HRESULT_FROM_WIN32(ERROR_CANT_OPEN_ANONYMOUS) (0x80070543) and no job is created or touched; over a remote transport COM would raise the level to Identify first",
+        "Microsoft COM Impersonation Level Constants (RPC_C_IMP_LEVEL_ANONYMOUS: the token contains no information and cannot be used); research/impersonation.md §5.1.8 (OpenThreadToken, ERROR_CANT_OPEN_ANONYMOUS), §5.2.8; docs/decisions.md D-67";
     /// Creation.
     CREATE = "BITS-CREATE":
         "CreateJob makes a SUSPENDED job owned by the caller's effective identity, recording its elevation, integrity level and administrator status",

@@ -56,6 +56,15 @@ impl World {
             .host
             .effective_token_id(service)
             .ok_or(HResult::EHandle)?;
+        let anonymous = self.host.token(token_id).is_some_and(|t| {
+            t.token.impersonation_level() == Some(winsec::ImpersonationLevel::Anonymous)
+        });
+        if anonymous {
+            rules.push(ids::ANONYMOUS_CALLER);
+            self.host
+                .apply(&simos::Op::RevertToSelf { thread: service });
+            return Err(HResult::from_win32(winsec::Win32Error::CantOpenAnonymous));
+        }
         let token = self
             .host
             .token(token_id)
