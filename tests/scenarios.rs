@@ -48,13 +48,13 @@ fn library() -> Vec<(String, String)> {
 }
 
 fn trace(file: &str, text: &str) -> (String, bool) {
-    let s = scenario::load(file, text).unwrap_or_else(|e| panic!("{e}"));
-    let runs = scenario::run(&s, file, text, None).unwrap_or_else(|e| panic!("{e}"));
+    let s = runner::load(file, text).unwrap_or_else(|e| panic!("{e}"));
+    let runs = runner::run(&s, file, text, None).unwrap_or_else(|e| panic!("{e}"));
     let mut out = String::new();
     for r in &runs {
-        out.push_str(&scenario::report::text(r, false));
+        out.push_str(&runner::report::text(r, false));
     }
-    (out, runs.iter().all(scenario::Run::passed))
+    (out, runs.iter().all(runner::Run::passed))
 }
 
 #[test]
@@ -83,7 +83,7 @@ fn the_library_is_large_enough_and_every_file_names_the_schema() {
                 && first.ends_with("docs/scenario.schema.json"),
             "{file}: the first line must reference docs/scenario.schema.json"
         );
-        let s = scenario::load(file, text).unwrap();
+        let s = runner::load(file, text).unwrap();
         let stem = Path::new(file).file_stem().unwrap().to_string_lossy();
         assert_eq!(s.name, stem, "{file}: `name` must equal the file name");
         assert!(!s.about.trim().is_empty(), "{file}: `about` is empty");
@@ -93,9 +93,9 @@ fn the_library_is_large_enough_and_every_file_names_the_schema() {
 #[test]
 fn every_run_is_byte_identical_when_repeated() {
     for (file, text) in library() {
-        let s = scenario::load(&file, &text).unwrap();
-        let first = scenario::report::json(&scenario::run(&s, &file, &text, None).unwrap());
-        let second = scenario::report::json(&scenario::run(&s, &file, &text, None).unwrap());
+        let s = runner::load(&file, &text).unwrap();
+        let first = runner::report::json(&runner::run(&s, &file, &text, None).unwrap());
+        let second = runner::report::json(&runner::run(&s, &file, &text, None).unwrap());
         assert_eq!(first, second, "{file}: two runs differ");
     }
 }
@@ -114,10 +114,10 @@ fn the_committed_schema_is_current() {
 fn junit_output_is_well_formed_xml_with_one_case_per_run() {
     let mut runs = Vec::new();
     for (file, text) in library().into_iter().take(5) {
-        let s = scenario::load(&file, &text).unwrap();
-        runs.extend(scenario::run(&s, &file, &text, None).unwrap());
+        let s = runner::load(&file, &text).unwrap();
+        runs.extend(runner::run(&s, &file, &text, None).unwrap());
     }
-    let xml = scenario::report::junit(&runs);
+    let xml = runner::report::junit(&runs);
     let doc = roxmltree::Document::parse(&xml).unwrap();
     let cases = doc
         .descendants()

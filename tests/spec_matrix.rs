@@ -15,7 +15,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use scenario::spec::{self, Row, Status};
+use runner::spec::{self, Row, Status};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -46,8 +46,8 @@ fn known_rule_ids() -> BTreeMap<&'static str, &'static str> {
     for r in winsec::rules::ACCESS_RULES {
         ids.insert(r.id, "winsec::rules::ACCESS_RULES");
     }
-    for i in scenario::invariants::CATALOG {
-        ids.insert(i.id, "scenario::invariants::CATALOG");
+    for i in oracle::CATALOG {
+        ids.insert(i.id, "oracle::CATALOG");
     }
     for r in webhost::rules::RULES {
         ids.insert(r.id, "webhost::rules::RULES");
@@ -97,7 +97,7 @@ fn every_rule_id_exists() {
     }
     assert!(
         unknown.is_empty(),
-        "ids must come from bits::rules::RULES, bits::profile::SWITCHES, simos::rules::all(), winsec::rules::ACCESS_RULES, webhost::rules::RULES or scenario::invariants::CATALOG:\n{}",
+        "ids must come from bits::rules::RULES, bits::profile::SWITCHES, simos::rules::all(), winsec::rules::ACCESS_RULES, webhost::rules::RULES or oracle::CATALOG:\n{}",
         unknown.join("\n")
     );
 }
@@ -144,14 +144,14 @@ fn every_row_names_a_scenario_that_exists_loads_and_holds() {
             ));
             continue;
         };
-        let loaded = match scenario::load(&rel, &text) {
+        let loaded = match runner::load(&rel, &text) {
             Ok(s) => s,
             Err(e) => {
                 failures.insert(format!("{rel} does not load: {e}"));
                 continue;
             }
         };
-        let runs = match scenario::run(&loaded, &rel, &text, None) {
+        let runs = match runner::run(&loaded, &rel, &text, None) {
             Ok(runs) => runs,
             Err(e) => {
                 failures.insert(format!("{rel} cannot run: {e}"));

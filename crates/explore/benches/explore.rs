@@ -123,9 +123,9 @@ fn check(c: &mut Criterion) {
         b.iter(|| {
             let mut passed = 0;
             for (name, text) in &texts {
-                if let Ok(s) = scenario::load(name, text) {
-                    if let Ok(runs) = scenario::run(&s, name, text, None) {
-                        passed += usize::from(runs.iter().all(scenario::Run::passed));
+                if let Ok(s) = runner::load(name, text) {
+                    if let Ok(runs) = runner::run(&s, name, text, None) {
+                        passed += usize::from(runs.iter().all(runner::Run::passed));
                     }
                 }
             }

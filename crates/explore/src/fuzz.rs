@@ -10,9 +10,9 @@
 use std::cell::Cell;
 
 use bits::Op;
+use oracle::Violation;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
-use scenario::invariants::Violation;
 
 use crate::model::Model;
 use crate::search::{Counterexample, Shard};

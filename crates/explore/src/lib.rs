@@ -2,7 +2,7 @@
 //!
 //! [`model::Model`] is the interface (initial worlds, the operations
 //! enabled in a world, `apply` through `World::apply`, the invariants of
-//! `scenario::invariants`, `sometimes` properties); [`models`] holds the
+//! `oracle`, `sometimes` properties); [`models`] holds the
 //! built-in bounded models and scenario-seeded ones. [`search`] explores a
 //! model breadth-first to a depth with a visited set of fixed-key 64-bit
 //! fingerprints ([`fingerprint`]); [`fuzz`] runs proptest-driven random

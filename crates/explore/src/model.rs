@@ -13,8 +13,8 @@ use std::collections::BTreeMap;
 use bits::mutants::Mutant;
 use bits::world::Target;
 use bits::{Call, Interface, JobId, Method, Op, Outcome, PointerId, Profile, Rules, World};
-use scenario::invariants::{self, Transition, Violation};
-use scenario::run::{Bound, Prepared};
+use oracle::{self, Transition, Violation};
+use runner::run::{Bound, Prepared};
 use scenario::Scenario;
 use simos::network::NetworkOp;
 use simos::{LogonType, ThreadId, TokenId};
@@ -65,7 +65,7 @@ pub trait Model: Sync {
     fn reference(&self) -> Rules;
 
     /// The invariants broken by one transition (default: the whole
-    /// catalog of `scenario::invariants`).
+    /// catalog of `oracle`).
     fn violations(
         &self,
         before: &World,
@@ -73,7 +73,7 @@ pub trait Model: Sync {
         outcome: &Outcome,
         after: &World,
     ) -> Vec<Violation> {
-        invariants::check_all(&Transition {
+        oracle::check_all(&Transition {
             before,
             op,
             outcome,
@@ -204,7 +204,7 @@ impl WorldModel {
         sometimes: Vec<Sometimes>,
     ) -> Result<WorldModel, ModelError> {
         let prepared =
-            scenario::run::prepare(&setup, setup_text, profile, mutant).map_err(ModelError)?;
+            runner::run::prepare(&setup, setup_text, profile, mutant).map_err(ModelError)?;
         let thread = |n: &String| match prepared.names.get(n) {
             Some(Bound::Thread(t)) => Ok(*t),
             _ => Err(ModelError(format!("the setup binds no thread `{n}`"))),
@@ -215,7 +215,7 @@ impl WorldModel {
         };
         let mut logon_users = Vec::new();
         for (account, ty) in &universe.logon_users {
-            let logon_type = scenario::run::logon_type(ty).map_err(ModelError)?;
+            let logon_type = runner::run::logon_type(ty).map_err(ModelError)?;
             let (user, domain) = match account.split_once('\\') {
                 Some((d, u)) => (u.to_string(), Some(d.to_string())),
                 None => (account.clone(), None),
@@ -223,7 +223,7 @@ impl WorldModel {
             logon_users.push((
                 user,
                 domain,
-                scenario::host::default_password(account),
+                runner::host::default_password(account),
                 logon_type,
             ));
         }

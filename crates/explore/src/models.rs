@@ -9,8 +9,8 @@
 use bits::job::token_flags;
 use bits::mutants::Mutant;
 use bits::{BitsEvent, Call, HResult, JobState, Method, Op, Profile, Rules};
-use scenario::invariants::Transition;
-use scenario::run::Bound;
+use oracle::Transition;
+use runner::run::Bound;
 use simos::network::NetworkOp;
 
 use crate::model::{JobAction, ModelError, Sometimes, Universe, WorldModel};
@@ -90,7 +90,7 @@ impl Default for HelperTokens {
 }
 
 fn load(text: &str, file: &str) -> Result<scenario::Scenario, ModelError> {
-    scenario::load(file, text).map_err(|e| ModelError(format!("{file}: {}", e.message)))
+    runner::load(file, text).map_err(|e| ModelError(format!("{file}: {}", e.message)))
 }
 
 /// The `helper-tokens` model under `profile` (and `mutant`).
@@ -303,7 +303,7 @@ pub fn from_scenario(
     mutant: Option<&'static Mutant>,
 ) -> Result<WorldModel, ModelError> {
     let setup = load(text, file)?;
-    let prepared = scenario::run::prepare(&setup, text, profile, mutant).map_err(ModelError)?;
+    let prepared = runner::run::prepare(&setup, text, profile, mutant).map_err(ModelError)?;
     let mut actors = Vec::new();
     let mut tokens = Vec::new();
     for (name, b) in &prepared.names {

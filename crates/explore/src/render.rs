@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 
 use bits::{Call, Method, Op, PointerId, Value, World};
-use scenario::run::Bound;
+use runner::run::Bound;
 use serde_json::{json, Map, Value as Json};
 use simos::network::NetworkOp;
 use simos::{ThreadId, TokenId};
@@ -152,7 +152,7 @@ fn step_of(world: &World, names: &Names, op: &Op) -> Option<(String, Map<String,
                     None => user.clone(),
                 };
                 args.insert("thread".into(), json!(names.thread(*thread)));
-                if *password != scenario::host::default_password(&account) {
+                if *password != runner::host::default_password(&account) {
                     args.insert("password".into(), json!(password));
                 }
                 args.insert("user".into(), json!(account));
@@ -226,7 +226,7 @@ fn line(key: &str, args: &Map<String, Json>) -> String {
         Some(Json::String(s)) if args.len() == 1 => format!("  - {key}: {s}"),
         _ => format!(
             "  - {key}: {}",
-            scenario::report::compact(&Json::Object(args.clone()))
+            runner::report::compact(&Json::Object(args.clone()))
         ),
     }
 }
@@ -286,9 +286,7 @@ pub fn counterexample_yaml(model: &WorldModel, ce: &Counterexample, header: &[St
             if let Some((k, v)) = m.into_iter().next() {
                 match v {
                     Json::Object(args) => out.push_str(&line(&k, &args)),
-                    other => {
-                        out.push_str(&format!("  - {k}: {}", scenario::report::compact(&other)))
-                    }
+                    other => out.push_str(&format!("  - {k}: {}", runner::report::compact(&other))),
                 }
                 out.push('\n');
             }

@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use bits::{Op, World};
-use scenario::invariants::{Transition, Violation};
+use oracle::{Transition, Violation};
 use serde::{Deserialize, Serialize};
 
 use crate::model::Model;

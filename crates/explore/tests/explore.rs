@@ -131,9 +131,9 @@ fn planted() -> WorldModel {
 }
 
 /// Runs a written counterexample through the scenario runner.
-fn replay(yaml: &str) -> Vec<scenario::Run> {
-    let s = scenario::load("counterexample.yaml", yaml).unwrap();
-    scenario::run(&s, "counterexample.yaml", yaml, None).unwrap()
+fn replay(yaml: &str) -> Vec<runner::Run> {
+    let s = runner::load("counterexample.yaml", yaml).unwrap();
+    runner::run(&s, "counterexample.yaml", yaml, None).unwrap()
 }
 
 #[test]
@@ -153,7 +153,7 @@ fn explore_finds_the_planted_bug_and_the_scenario_replays_it() {
     assert_eq!(failure.number, runs[0].steps.len());
     // Without the mutant the same steps hold.
     let fixed = yaml.replace("mutant: planted-helper-outlives-owner\n", "");
-    assert!(replay(&fixed).iter().all(scenario::Run::passed));
+    assert!(replay(&fixed).iter().all(runner::Run::passed));
 }
 
 #[test]

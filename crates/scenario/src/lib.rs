@@ -1,28 +1,21 @@
-//! `scenario`: YAML scenarios over the BITS world, the invariant catalog
-//! checked after every step, and the trace of a run.
+//! `scenario`: the YAML scenario format, and nothing else.
 //!
-//! [`load::load`] turns a file's text into a checked [`format::Scenario`]
-//! or a [`load::LoadError`] with file, line and column; [`run::run`]
-//! applies its steps with `World::apply` under each profile it names and
-//! checks every expectation and every invariant of
-//! [`invariants::CATALOG`] after each step; [`report`] shows the result
-//! as text, JSON, Mermaid or JUnit.
-//! [`spec::parse`] reads the spec matrix (`docs/spec-matrix.md`), which
-//! ties the seed documents' sentences to rules and scenarios.
+//! [`format`] holds the serde types of a scenario file and its JSON
+//! Schema; [`load::load`] turns a file's text into a checked
+//! [`format::Scenario`] or a [`load::LoadError`] with file, line and
+//! column; [`locate`] finds positions in the text for checks made after
+//! parsing. Checks that need the model's vocabulary (mutants, results,
+//! accounts) come in through [`load::Semantics`], which the runner
+//! implements.
 //!
-//! Architecture invariant: pure like the crates below it. It reads no
-//! files (the CLI hands it text and a file name), prints nothing, and
-//! changes the world only through `World::apply`.
+//! Architecture invariant: this crate knows the format, not Windows. It
+//! depends on serde, the YAML parser and the schema generator only,
+//! never on `winsec`, `simos` or `bits`; it reads no files and prints
+//! nothing.
 
 pub mod format;
-pub mod host;
-pub mod invariants;
 pub mod load;
 pub mod locate;
-pub mod report;
-pub mod run;
-pub mod spec;
 
 pub use format::Scenario;
-pub use load::{load, LoadError};
-pub use run::{run, Run};
+pub use load::{load, load_with, LoadError};

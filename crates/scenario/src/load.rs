@@ -77,8 +77,64 @@ impl NameKind {
 /// The profile names a scenario may use.
 pub const PROFILES: &[&str] = &["vista", "win7", "win10-1507", "win10-1607", "win11"];
 
-/// Parses and checks a scenario. `file` is only used in error messages.
+/// What the format alone cannot check: names and values whose meaning
+/// belongs to the model (mutant names, HRESULT names, flag constants,
+/// accounts). The runner implements it; [`load`] checks the format only.
+pub trait Semantics {
+    /// Checks the scenario as a whole (for example its `mutant:`), after
+    /// the format's own checks passed. Returns the problems found.
+    fn check_scenario(&self, scenario: &Scenario) -> Vec<Finding>;
+    /// Checks one step's values. Returns the problems found.
+    fn check_step(&self, scenario: &Scenario, index: usize, step: &Step) -> Vec<Finding>;
+}
+
+/// A problem a [`Semantics`] check found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// Where it is.
+    pub at: Site,
+    /// The offending word, as written (used to point at it).
+    pub word: String,
+    /// What is wrong.
+    pub message: String,
+    /// What was expected instead.
+    pub expected: Option<String>,
+}
+
+/// Which part of a scenario a [`Finding`] is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Site {
+    /// A top-level key (`mutant`, `profile`, ...).
+    Top(&'static str),
+    /// The `host` section.
+    Host,
+    /// A step, by index.
+    Step(usize),
+}
+
+/// No checks beyond the format's own.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FormatOnly;
+
+impl Semantics for FormatOnly {
+    fn check_scenario(&self, _: &Scenario) -> Vec<Finding> {
+        Vec::new()
+    }
+    fn check_step(&self, _: &Scenario, _: usize, _: &Step) -> Vec<Finding> {
+        Vec::new()
+    }
+}
+
+/// Parses and checks a scenario's format. `file` is only used in error
+/// messages. Names whose meaning belongs to the model (mutants, results,
+/// accounts) are checked by [`load_with`] and a [`Semantics`].
 pub fn load(file: &str, text: &str) -> Result<Scenario, LoadError> {
+    load_with(file, text, &FormatOnly)
+}
+
+/// Parses and checks a scenario, the format's checks first and then
+/// `semantics`'. `file` is only used in error messages.
+pub fn load_with(file: &str, text: &str, semantics: &dyn Semantics) -> Result<Scenario, LoadError> {
     let loc = Locator::new(text);
     let err = |position: Position, message: String, expected: Option<String>| LoadError {
         file: file.to_string(),
@@ -128,30 +184,43 @@ pub fn load(file: &str, text: &str) -> Result<Scenario, LoadError> {
             ));
         }
     }
-    if let Some(name) = &scenario.mutant {
-        if bits::mutants::mutant(name).is_none() {
-            let names: Vec<&str> = bits::mutants::MUTANTS
-                .iter()
-                .chain(bits::mutants::PLANTED)
-                .map(|m| m.name)
-                .collect();
-            return Err(err(
-                loc.top_value("mutant", name),
-                format!("unknown mutant `{name}`"),
-                Some(format!("one of {}", names.join(", "))),
-            ));
-        }
+    let located = |f: Finding| {
+        let position = match f.at {
+            Site::Top(key) => loc.top_value(key, &f.word),
+            Site::Host => loc.top_value("host", "host"),
+            Site::Step(i) => loc.in_step(i, &f.word),
+        };
+        err(position, f.message, f.expected)
+    };
+    if let Some(f) = semantics.check_scenario(&scenario).into_iter().next() {
+        return Err(located(f));
     }
     check_names(&scenario, &loc).map_err(|(step, word, message, expected)| {
         err(loc.in_step(step, &word), message, expected)
     })?;
     for (i, step) in scenario.steps.iter().enumerate() {
-        crate::run::check_values(step)
-            .map_err(|(word, message)| err(loc.in_step(i, &word), message, None))?;
+        if let Some(f) = semantics.check_step(&scenario, i, step).into_iter().next() {
+            return Err(located(f));
+        }
     }
     check_expected_profiles(&scenario, &loc)
         .map_err(|(step, word, message)| err(loc.in_step(step, &word), message, None))?;
     Ok(scenario)
+}
+
+/// The profile names a scenario runs under, in the order given, without
+/// repeats (`win11` when none is named).
+pub fn profile_names(s: &Scenario) -> Vec<&str> {
+    let mut out: Vec<&str> = Vec::new();
+    for name in s.profile.iter().chain(s.profiles.iter()) {
+        if PROFILES.contains(&name.as_str()) && !out.contains(&name.as_str()) {
+            out.push(name);
+        }
+    }
+    if out.is_empty() {
+        out.push("win11");
+    }
+    out
 }
 
 /// serde's message without its position suffix, split into what was wrong
@@ -239,10 +308,11 @@ fn check_names(s: &Scenario, _loc: &Locator) -> Result<(), NameError> {
     Ok(())
 }
 
-type Names<'a> = Vec<(&'a str, NameKind)>;
+/// Names a step uses or binds, with what they stand for.
+pub type Names<'a> = Vec<(&'a str, NameKind)>;
 
 /// The names a step uses and the names it binds.
-pub(crate) fn names_of(step: &Step) -> (Names<'_>, Names<'_>) {
+pub fn names_of(step: &Step) -> (Names<'_>, Names<'_>) {
     use NameKind::{Pointer, Thread, Token};
     let mut uses: Names<'_> = Vec::new();
     let mut binds: Names<'_> = Vec::new();
@@ -462,7 +532,7 @@ pub(crate) fn names_of(step: &Step) -> (Names<'_>, Names<'_>) {
 }
 
 /// The `expect` of a step, if it has one.
-pub(crate) fn expected_of(step: &Step) -> Option<&Expected> {
+pub fn expected_of(step: &Step) -> Option<&Expected> {
     match step {
         Step::Logon(s) => s.expect.as_ref(),
         Step::StartService(s) => s.expect.as_ref(),
@@ -570,7 +640,7 @@ pub(crate) fn expected_of(step: &Step) -> Option<&Expected> {
 
 /// A per-profile `expect` may only name profiles the scenario runs under.
 fn check_expected_profiles(s: &Scenario, _loc: &Locator) -> Result<(), (usize, String, String)> {
-    let running = crate::run::profiles_of(s);
+    let running = profile_names(s);
     for (i, step) in s.steps.iter().enumerate() {
         let only = match step {
             Step::Expect(e) => e.only.as_slice(),
@@ -580,13 +650,13 @@ fn check_expected_profiles(s: &Scenario, _loc: &Locator) -> Result<(), (usize, S
             _ => &[],
         };
         for p in only {
-            if !running.iter().any(|r| r.name() == p) {
+            if !running.contains(&p.as_str()) {
                 return Err((i, p.clone(), not_running(p, &running)));
             }
         }
         if let Some(Expected::PerProfile(map)) = expected_of(step) {
             for p in map.keys() {
-                if !running.iter().any(|r| r.name() == p) {
+                if !running.contains(&p.as_str()) {
                     return Err((i, p.clone(), not_running(p, &running)));
                 }
             }
@@ -595,13 +665,9 @@ fn check_expected_profiles(s: &Scenario, _loc: &Locator) -> Result<(), (usize, S
     Ok(())
 }
 
-fn not_running(p: &str, running: &[bits::Profile]) -> String {
+fn not_running(p: &str, running: &[&str]) -> String {
     format!(
         "`{p}` is not a profile this scenario runs under ({})",
-        running
-            .iter()
-            .map(|r| r.name())
-            .collect::<Vec<_>>()
-            .join(", ")
+        running.join(", ")
     )
 }

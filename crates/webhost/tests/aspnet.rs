@@ -32,7 +32,7 @@ files:
 
 fn host() -> Host {
     let spec: scenario::format::HostSpec = serde_yaml::from_str(HOST).unwrap();
-    scenario::host::build(&spec, bits::profile::Profile::Win11.rules())
+    runner::host::build(&spec, bits::profile::Profile::Win11.rules())
         .unwrap()
         .host
 }

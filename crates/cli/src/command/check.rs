@@ -70,9 +70,9 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> Result<ExitCode, CliError> 
     for path in &paths {
         let file = scenario_files::read(path)?;
         let s = scenario_files::load(&file)?;
-        let these = scenario::run(&s, &file.name, &file.text, None)
+        let these = runner::run(&s, &file.name, &file.text, None)
             .map_err(|e| scenario_files::invalid(&file, e))?;
-        if these.iter().all(scenario::Run::passed) {
+        if these.iter().all(runner::Run::passed) {
             passed += 1;
         } else {
             failed += 1;
@@ -90,7 +90,7 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> Result<ExitCode, CliError> 
                         r.file,
                         r.profile,
                         r.scenario,
-                        scenario::report::failure_line(step)
+                        runner::report::failure_line(step)
                     )?,
                 }
             }
@@ -107,13 +107,13 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> Result<ExitCode, CliError> 
                         scenario: &r.scenario,
                         profile: r.profile,
                         passed: r.passed(),
-                        failure: r.failure().map(scenario::report::failure_line),
+                        failure: r.failure().map(runner::report::failure_line),
                     })
                     .collect(),
             };
             crate::command::write_json(out, &summary)?;
         }
-        CheckFormat::Junit => out.write_all(scenario::report::junit(&runs).as_bytes())?,
+        CheckFormat::Junit => out.write_all(runner::report::junit(&runs).as_bytes())?,
     }
     Ok(if failed == 0 {
         ExitCode::Ok

@@ -45,7 +45,7 @@ pub fn run(args: &CoverageArgs, out: &mut dyn Write) -> Result<ExitCode, CliErro
     for path in scenario_files::collect(&args.paths)? {
         let file = scenario_files::read(&path)?;
         let s = scenario_files::load(&file)?;
-        let runs = scenario::run(&s, &file.name, &file.text, None)
+        let runs = runner::run(&s, &file.name, &file.text, None)
             .map_err(|e| scenario_files::invalid(&file, e))?;
         for r in &runs {
             for step in &r.steps {
@@ -54,7 +54,7 @@ pub fn run(args: &CoverageArgs, out: &mut dyn Write) -> Result<ExitCode, CliErro
                 }
             }
         }
-        if runs.iter().all(scenario::Run::passed) {
+        if runs.iter().all(runner::Run::passed) {
             passing.insert(s.name.clone());
         }
     }
@@ -63,7 +63,7 @@ pub fn run(args: &CoverageArgs, out: &mut dyn Write) -> Result<ExitCode, CliErro
         unreached: Vec::new(),
         spec_rows: Vec::new(),
     };
-    for (id, table) in scenario::report::all_rule_ids() {
+    for (id, table) in runner::report::all_rule_ids() {
         let n = cited.get(id).copied().unwrap_or(0);
         report.rules.entry(table).or_default().push((id, n));
         if n == 0 {
@@ -71,7 +71,7 @@ pub fn run(args: &CoverageArgs, out: &mut dyn Write) -> Result<ExitCode, CliErro
         }
     }
     if let Ok(text) = std::fs::read_to_string(&args.spec) {
-        let rows = scenario::spec::parse(&text)
+        let rows = runner::spec::parse(&text)
             .map_err(|e| CliError::InvalidArgument(format!("{}: {e}", args.spec.display())))?;
         for row in rows {
             let ok = row.scenarios.iter().any(|name| {

@@ -6,15 +6,15 @@
 //! compared (its result, its events, the values its checks saw, broken
 //! invariants, the error of a step that could not be carried out) and the
 //! text and JSON views of the comparison. Every outcome comes from
-//! `scenario::run::run_with`; nothing here decides anything about Windows.
+//! `runner::run::run_with`; nothing here decides anything about Windows.
 
 use std::io::Write;
 use std::path::PathBuf;
 
 use bits::Profile;
 use clap::{Args, ValueEnum};
-use scenario::run::{Check, Options, ResultText, StepRecord};
-use scenario::Run;
+use runner::run::{Check, Options, ResultText, StepRecord};
+use runner::Run;
 use serde::Serialize;
 
 use crate::command::run::parse_profile;
@@ -317,7 +317,7 @@ pub fn text(diff: &Diff) -> String {
 fn chosen_profiles(given: &[Profile], s: &scenario::Scenario) -> Result<Vec<Profile>, CliError> {
     let mut profiles: Vec<Profile> = Vec::new();
     let source = if given.is_empty() {
-        scenario::run::profiles_of(s)
+        runner::run::profiles_of(s)
     } else {
         given.to_vec()
     };
@@ -357,7 +357,7 @@ pub fn run(args: &DiffArgs, out: &mut dyn Write) -> Result<ExitCode, CliError> {
             mutant: None,
             keep_going: true,
         };
-        let mut one = scenario::run::run_with(&s, &file.name, &file.text, &options)
+        let mut one = runner::run::run_with(&s, &file.name, &file.text, &options)
             .map_err(|e| scenario_files::invalid(&file, e))?;
         runs.append(&mut one);
     }

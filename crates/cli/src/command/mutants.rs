@@ -38,11 +38,11 @@ fn scenario_killer(
 ) -> Result<Option<String>, CliError> {
     for file in files {
         let s = scenario_files::load(file)?;
-        let options = scenario::run::Options {
+        let options = runner::run::Options {
             mutant: Some(m),
-            ..scenario::run::Options::default()
+            ..runner::run::Options::default()
         };
-        let runs = scenario::run::run_with(&s, &file.name, &file.text, &options)
+        let runs = runner::run::run_with(&s, &file.name, &file.text, &options)
             .map_err(|e| scenario_files::invalid(file, e))?;
         if let Some(r) = runs.iter().find(|r| !r.passed()) {
             let step = r.failure().map_or(0, |s| s.number);

@@ -54,7 +54,7 @@ pub(crate) fn parse_profile(text: &str) -> Result<Profile, String> {
 pub fn run(args: &RunArgs, out: &mut dyn Write) -> Result<ExitCode, CliError> {
     let file = scenario_files::read(&args.file)?;
     let s = scenario_files::load(&file)?;
-    let runs = scenario::run(&s, &file.name, &file.text, args.profile)
+    let runs = runner::run(&s, &file.name, &file.text, args.profile)
         .map_err(|e| scenario_files::invalid(&file, e))?;
     match args.format {
         RunFormat::Text => {
@@ -62,18 +62,18 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> Result<ExitCode, CliError> {
                 if i > 0 {
                     writeln!(out)?;
                 }
-                out.write_all(scenario::report::text(r, args.explain).as_bytes())?;
+                out.write_all(runner::report::text(r, args.explain).as_bytes())?;
             }
         }
-        RunFormat::Json => out.write_all(scenario::report::json(&runs).as_bytes())?,
+        RunFormat::Json => out.write_all(runner::report::json(&runs).as_bytes())?,
         RunFormat::Mermaid => {
             for r in &runs {
                 writeln!(out, "%% {} [{}]", r.scenario, r.profile)?;
-                out.write_all(scenario::report::mermaid(r).as_bytes())?;
+                out.write_all(runner::report::mermaid(r).as_bytes())?;
             }
         }
     }
-    Ok(if runs.iter().all(scenario::Run::passed) {
+    Ok(if runs.iter().all(runner::Run::passed) {
         ExitCode::Ok
     } else {
         ExitCode::Failed

@@ -67,7 +67,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), CliError> {
 
 /// Loads a file's scenario, or the diagnostic for it.
 pub(crate) fn load(file: &SourceFile) -> Result<scenario::Scenario, CliError> {
-    scenario::load(&file.name, &file.text).map_err(|error| invalid(file, error))
+    runner::load(&file.name, &file.text).map_err(|error| invalid(file, error))
 }
 
 /// The diagnostic for a load error in `file`.

@@ -173,7 +173,7 @@ fn host_of(extra: &str) -> Result<Host, CliError> {
     let text = IIS_HOST.replace("{extra}", extra);
     let spec: scenario::format::HostSpec =
         serde_yaml::from_str(&text).map_err(|e| bad(e.to_string()))?;
-    let world = scenario::host::build(&spec, Profile::Win11.rules()).map_err(|e| bad(e.message))?;
+    let world = runner::host::build(&spec, Profile::Win11.rules()).map_err(|e| bad(e.message))?;
     Ok(world.host)
 }
 
@@ -189,7 +189,7 @@ fn row(case: &Case) -> Result<Row, CliError> {
         Authentication::ClientCertificateIis(a) => a.clone(),
         _ => Account::new("bob", Some("CORP")),
     };
-    let caller_sid = scenario::host::resolve(&host, "WEB", &caller.display())
+    let caller_sid = runner::host::resolve(&host, "WEB", &caller.display())
         .ok_or_else(|| CliError::InvalidArgument(format!("no account {}", caller.display())))?;
     let defined = host.apply(&simos::Op::Object(simos::objects::ObjectOp::Define {
         machine: "WEB".into(),

@@ -14,7 +14,7 @@ use simos::{Domain, Host, Machine, PrincipalKind};
 use winsec::well_known::{self, sids};
 use winsec::{Privilege, Sid};
 
-use crate::format::{AccountKind, Base, HostSpec};
+use scenario::format::{AccountKind, Base, HostSpec};
 
 /// The `corp` base host, written in the scenario format.
 pub const CORP: &str = r#"

@@ -1,4 +1,4 @@
-//! The invariant catalog: properties of Windows security and of the BITS
+//! `oracle`: the invariant catalog: properties of Windows security and of the BITS
 //! service that must hold on every step of a run, each with a stable id,
 //! a one-line statement, its source and a check over one [`Transition`]
 //! (the world before, the operation, its outcome, the world after).

@@ -8,7 +8,8 @@
     reason = "test code: a surprise should fail the test loudly"
 )]
 
-use scenario::{load, LoadError};
+use runner::load;
+use scenario::LoadError;
 
 fn err(text: &str) -> LoadError {
     load("t.yaml", text).expect_err("the text must be rejected")
@@ -20,7 +21,7 @@ const HEAD: &str = "name: t\nabout: a test\n";
 fn a_minimal_scenario_loads_and_runs_under_win11() {
     let text = format!("{HEAD}steps:\n  - logon: {{ user: alice }}\n");
     let s = load("t.yaml", &text).unwrap();
-    let runs = scenario::run(&s, "t.yaml", &text, None).unwrap();
+    let runs = runner::run(&s, "t.yaml", &text, None).unwrap();
     assert_eq!(runs.len(), 1);
     assert_eq!(runs[0].profile, "win11");
     assert!(runs[0].passed());
@@ -87,7 +88,7 @@ fn a_bad_host_section_is_bad_input_at_run_time_with_its_word() {
         "{HEAD}host:\n  machines:\n    - {{ name: WS02, grant: {{ SeMagicPrivilege: [alice] }} }}\nsteps: []\n"
     );
     let s = load("t.yaml", &text).unwrap();
-    let e = scenario::run(&s, "t.yaml", &text, None).unwrap_err();
+    let e = runner::run(&s, "t.yaml", &text, None).unwrap_err();
     assert_eq!(e.position.line, 5);
     assert_eq!(
         e.message,
@@ -103,7 +104,7 @@ fn a_step_that_cannot_be_carried_out_fails_the_run_without_panicking() {
         "{HEAD}steps:\n  - logon: {{ user: bob, password: nope, expect: ERROR_LOGON_FAILURE }}\n  - CreateJob: {{ thread: bob, as: j }}\n"
     );
     let s = load("t.yaml", &text).unwrap();
-    let runs = scenario::run(&s, "t.yaml", &text, None).unwrap();
+    let runs = runner::run(&s, "t.yaml", &text, None).unwrap();
     let failure = runs[0].failure().unwrap();
     assert_eq!(failure.number, 2);
     assert!(failure
@@ -119,8 +120,8 @@ fn host_groups_and_local_groups_reach_the_logon_token() {
         "{HEAD}host:\n  groups: [Payroll]\n  users:\n    - {{ name: dave, groups: [Payroll] }}\n  machines:\n    - {{ name: WS01, local_groups: {{ Auditors: [dave] }} }}\nsteps:\n  - logon: {{ user: dave }}\n  - expect_thread: {{ thread: dave, user: dave, enabled: [Payroll, 'WS01\\Auditors', Domain Users], not_enabled: [Administrators] }}\n"
     );
     let s = load("t.yaml", &text).unwrap();
-    let runs = scenario::run(&s, "t.yaml", &text, None).unwrap();
-    let text = scenario::report::text(&runs[0], false);
+    let runs = runner::run(&s, "t.yaml", &text, None).unwrap();
+    let text = runner::report::text(&runs[0], false);
     assert!(runs[0].passed(), "{text}");
     assert_eq!(runs[0].steps[1].checks.len(), 5);
 }
@@ -161,7 +162,7 @@ fn a_bare_null_returns_checks_for_null_and_a_missing_one_checks_nothing() {
     assert_eq!(returns(3), None);
     assert_eq!(returns(4), returns(2));
     // The name is not NULL, so the bare null is a failing check.
-    let runs = scenario::run(&s, "t.yaml", &text, None).unwrap();
+    let runs = runner::run(&s, "t.yaml", &text, None).unwrap();
     let failure = runs[0].failure().unwrap();
     assert_eq!(failure.number, 3);
     let check = failure.checks.iter().find(|c| c.what == "returns").unwrap();
@@ -177,7 +178,7 @@ fn create_restricted_token_binds_a_token_and_checks_privilege_names() {
         "{HEAD}steps:\n  - logon: {{ user: alice }}\n  - ImpersonateSelf: {{ thread: alice, level: impersonation }}\n  - OpenThreadToken: {{ thread: alice, as: own }}\n  - CreateRestrictedToken: {{ thread: alice, token: own, disable: [Users], restrict: [alice, Everyone], delete_privileges: [Shutdown], as: restricted }}\n  - expect_token: {{ token: restricted, user: alice, not_enabled: [Users] }}\n"
     );
     let s = load("t.yaml", &text).unwrap();
-    let runs = scenario::run(&s, "t.yaml", &text, None).unwrap();
+    let runs = runner::run(&s, "t.yaml", &text, None).unwrap();
     assert!(runs[0].passed(), "{:?}", runs[0].failure());
 
     let e = err(&format!(

@@ -14,7 +14,7 @@ use bits::{
     Acting, BitsEvent, Call, HResult, Interface, JobId, JobState, JobType, Method, Op, Outcome,
     PointerId, Profile, Resource, Value, World,
 };
-use scenario::invariants::{check_all, invariant, Transition, Violation, CATALOG};
+use oracle::{check_all, invariant, Transition, Violation, CATALOG};
 use simos::network::{AuthScheme, NetworkOp, Server, ServerKind};
 use simos::objects::{ObjectKind, ObjectOp};
 use simos::{

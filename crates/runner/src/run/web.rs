@@ -10,10 +10,10 @@ use webhost::{Account, AppPool, Authentication, Client, HostApi, Pipeline, Site}
 use winsec::Win32Error;
 
 use super::{flow_policy, split_account, Bound, Runner, StepRecord, StepResult};
-use crate::format::{SiteSpec, Step};
-use crate::invariants::{self, Transition};
 use crate::run::{Check, ResultText};
 use bits::Op;
+use oracle::Transition;
+use scenario::format::{SiteSpec, Step};
 
 /// Applies `webhost`'s host operations through the runner's world.
 struct Driver<'r> {
@@ -42,7 +42,7 @@ impl HostApi for Driver<'_> {
         }
         self.record
             .violations
-            .extend(invariants::check_all(&Transition {
+            .extend(oracle::check_all(&Transition {
                 before: &before,
                 op: &op,
                 outcome: &outcome,
@@ -96,7 +96,7 @@ impl Runner {
         &mut self,
         site: &str,
         bind: &str,
-        expect: Option<&crate::format::Expected>,
+        expect: Option<&scenario::format::Expected>,
         record: &mut StepRecord,
     ) -> StepResult<()> {
         let site = self.site(site)?;
@@ -124,7 +124,7 @@ impl Runner {
 
     fn web_request(
         &mut self,
-        w: &crate::format::WebRequest,
+        w: &scenario::format::WebRequest,
         record: &mut StepRecord,
     ) -> StepResult<()> {
         let site = self.site(&w.site)?;
@@ -174,7 +174,7 @@ impl Runner {
         &mut self,
         worker: &str,
         zero: bool,
-        expect: Option<&crate::format::Expected>,
+        expect: Option<&scenario::format::Expected>,
         record: &mut StepRecord,
     ) -> StepResult<()> {
         let mut request = self
@@ -221,7 +221,7 @@ impl Runner {
 
 impl Runner {
     /// The result a step expects under the running profile.
-    fn wanted(&self, expect: Option<&crate::format::Expected>) -> String {
+    fn wanted(&self, expect: Option<&scenario::format::Expected>) -> String {
         expect
             .and_then(|e| e.for_profile(self.profile.name()))
             .unwrap_or("success")

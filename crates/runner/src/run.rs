@@ -23,11 +23,11 @@ use simos::{
 };
 use winsec::{AccessMask, ImpersonationLevel, Privilege, Sid, TokenType, Win32Error};
 
-use crate::format::{Expected, JobCall, JobSet, Scalar, Scenario, Step};
 use crate::host::{self, default_password, resolve};
-use crate::invariants::{self, Transition, Violation};
-use crate::load::{LoadError, Position};
-use crate::locate::Locator;
+use oracle::{Transition, Violation};
+use scenario::format::{Expected, JobCall, JobSet, Scalar, Scenario, Step};
+use scenario::load::{LoadError, Position};
+use scenario::locate::Locator;
 
 mod web;
 
@@ -367,7 +367,7 @@ struct Runner {
     participants: Vec<String>,
     job_names: BTreeMap<JobId, String>,
     /// The scenario's IIS sites.
-    sites: Vec<crate::format::SiteSpec>,
+    sites: Vec<scenario::format::SiteSpec>,
     /// The request each worker thread is serving.
     requests: BTreeMap<String, webhost::Request>,
     /// What `Impersonate(IntPtr.Zero)` saved, per worker thread.
@@ -1267,7 +1267,7 @@ impl Runner {
             });
         }
         self.post(&p.post, &outcome, record);
-        record.violations = invariants::check_all(&Transition {
+        record.violations = oracle::check_all(&Transition {
             before: &before,
             op: &p.op,
             outcome: &outcome,
