@@ -217,8 +217,12 @@ pub enum CliError {
         /// The file's path and contents.
         input: Input,
         /// The loader's error.
-        error: scenario::LoadError,
+        error: Box<scenario::LoadError>,
     },
+    /// Several problems: every load error of the scenarios given, each a
+    /// diagnostic of its own.
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    Several(Vec<CliError>),
     /// A command-line value that is not one the command accepts.
     #[error("{0}")]
     InvalidArgument(String),
@@ -270,6 +274,7 @@ impl CliError {
             CliError::InvalidHex { offset, .. } => Some(*offset),
             CliError::InvalidBinary { reason, .. } => Some(reason.offset),
             CliError::InvalidScenario { error, .. } => Some(error.position.offset),
+            CliError::Several(all) => all.first().and_then(CliError::offset),
             CliError::ReadTokenFile { .. }
             | CliError::InvalidTokenFile { .. }
             | CliError::ReadScenario { .. }
@@ -290,6 +295,7 @@ impl CliError {
             | CliError::InvalidScenario { input, .. } => Some(input),
             CliError::ReadTokenFile { .. }
             | CliError::ReadScenario { .. }
+            | CliError::Several(_)
             | CliError::InvalidArgument(_)
             | CliError::Output(_) => None,
         }
@@ -306,7 +312,7 @@ impl CliError {
             CliError::InvalidMask { .. } => "bitsim::mask",
             CliError::InvalidMapping { .. } => "bitsim::mapping",
             CliError::ReadScenario { .. } => "bitsim::scenario::read",
-            CliError::InvalidScenario { .. } => "bitsim::scenario",
+            CliError::InvalidScenario { .. } | CliError::Several(_) => "bitsim::scenario",
             CliError::InvalidArgument(_) => "bitsim::argument",
             CliError::Output(_) => "bitsim::output",
         }
@@ -343,11 +349,21 @@ impl CliError {
             CliError::ReadScenario { .. } => {
                 "pass a readable UTF-8 YAML scenario file or a directory of them".to_string()
             }
-            CliError::InvalidScenario { error, .. } => match &error.expected {
-                Some(expected) => format!("expected {expected}\nthe format is described in docs/scenarios.md and docs/scenario.schema.json"),
-                None => "the format is described in docs/scenarios.md and docs/scenario.schema.json".to_string(),
-            },
-            CliError::InvalidArgument(_) | CliError::Output(_) => return None,
+            CliError::InvalidScenario { error, .. } => {
+                let mut text = String::new();
+                if let Some(hint) = &error.hint {
+                    text.push_str(hint);
+                    text.push('\n');
+                }
+                if let Some(expected) = &error.expected {
+                    text.push_str(&format!("expected {expected}\n"));
+                }
+                text.push_str("the format is described in docs/scenarios.md and docs/scenario.schema.json");
+                text
+            }
+            CliError::Several(_) | CliError::InvalidArgument(_) | CliError::Output(_) => {
+                return None
+            }
         };
         Some(text)
     }
@@ -400,6 +416,7 @@ impl CliError {
             )),
             CliError::ReadTokenFile { .. }
             | CliError::ReadScenario { .. }
+            | CliError::Several(_)
             | CliError::InvalidArgument(_)
             | CliError::Output(_) => None,
         }

@@ -40,9 +40,13 @@ pub fn render_error(err: &CliError, format: ErrorFormat, stderr: &mut dyn Write)
         // The reader went away (`bitsim rules | head`): nothing to tell it.
         return err.exit_code();
     }
-    let text = match format {
-        ErrorFormat::Human => human(err, use_color()),
-        ErrorFormat::Json => json_line(&err.to_string(), err.offset(), err.win32()),
+    let one = |e: &CliError| match format {
+        ErrorFormat::Human => human(e, use_color()),
+        ErrorFormat::Json => json_line(&e.to_string(), e.offset(), e.win32()),
+    };
+    let text = match err {
+        CliError::Several(all) => all.iter().map(one).collect::<String>(),
+        single => one(single),
     };
     // Nothing useful can be done if standard error is gone.
     let _ = stderr.write_all(text.as_bytes());

@@ -15,6 +15,7 @@ use bits::world::Target;
 use bits::{Call, Interface, JobId, Method, Op, Outcome, PointerId, Profile, Rules, World};
 use oracle::{self, Transition, Violation};
 use runner::run::{Bound, Prepared};
+use scenario::names::ClosedSet;
 use scenario::Scenario;
 use simos::network::NetworkOp;
 use simos::{LogonType, ThreadId, TokenId};
@@ -215,7 +216,11 @@ impl WorldModel {
         };
         let mut logon_users = Vec::new();
         for (account, ty) in &universe.logon_users {
-            let logon_type = runner::run::logon_type(ty).map_err(ModelError)?;
+            let logon_type = scenario::names::LogonType::parse(ty)
+                .map(runner::vocab::logon_type)
+                .ok_or_else(|| {
+                    ModelError(scenario::names::unknown_message::<scenario::names::LogonType>(ty))
+                })?;
             let (user, domain) = match account.split_once('\\') {
                 Some((d, u)) => (u.to_string(), Some(d.to_string())),
                 None => (account.clone(), None),

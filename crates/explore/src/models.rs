@@ -90,7 +90,7 @@ impl Default for HelperTokens {
 }
 
 fn load(text: &str, file: &str) -> Result<scenario::Scenario, ModelError> {
-    runner::load(file, text).map_err(|e| ModelError(format!("{file}: {}", e.message)))
+    runner::load(file, text).map_err(|e| ModelError(e.to_string()))
 }
 
 /// The `helper-tokens` model under `profile` (and `mutant`).

@@ -7,14 +7,17 @@
 use std::collections::BTreeSet;
 
 use bits::{Op, Rules, World};
-use simos::network::{AuthScheme, NetworkOp, Server, ServerKind};
-use simos::objects::{ObjectKind, ObjectOp};
+use simos::network::{AuthScheme, NetworkOp, Server};
+use simos::objects::ObjectOp;
 use simos::policy::{LogonRight, UserRight};
 use simos::{Domain, Host, Machine, PrincipalKind};
 use winsec::well_known::{self, sids};
 use winsec::{Privilege, Sid};
 
 use scenario::format::{AccountKind, Base, HostSpec};
+use scenario::names::{self, Named};
+
+use crate::vocab;
 
 /// The `corp` base host, written in the scenario format.
 pub const CORP: &str = r#"
@@ -329,7 +332,7 @@ fn apply(
         .unwrap_or_default();
     for f in &spec.files {
         let machine = f.machine.clone().unwrap_or_else(|| default_machine.clone());
-        let kind = object_kind(f.kind.as_deref().unwrap_or("file"))?;
+        let kind = vocab::object_kind(f.kind.as_ref().map_or(names::ObjectKind::File, Named::get));
         let out = host.apply(&simos::Op::Object(ObjectOp::Define {
             machine: machine.clone(),
             path: f.path.clone(),
@@ -345,11 +348,9 @@ fn apply(
         }
     }
     for s in &spec.servers {
-        let kind = server_kind(&s.kind)?;
-        let mut schemes = BTreeSet::new();
-        for a in &s.auth {
-            schemes.insert(auth_scheme(a)?);
-        }
+        let kind = vocab::server_kind(s.kind.get());
+        let mut schemes: BTreeSet<AuthScheme> =
+            s.auth.iter().map(|a| vocab::auth_scheme(a.get())).collect();
         if schemes.is_empty() {
             schemes.insert(AuthScheme::Negotiate);
         }
@@ -423,55 +424,23 @@ fn user_right(name: &str) -> Result<UserRight, HostError> {
         })
 }
 
-/// An object kind by its scenario name.
-pub fn object_kind(name: &str) -> Result<ObjectKind, HostError> {
-    Ok(match name {
-        "file" => ObjectKind::File,
-        "directory" => ObjectKind::Directory,
-        "certificate_private_key" => ObjectKind::CertificatePrivateKey,
-        "registry_key" => ObjectKind::RegistryKey,
-        "event" => ObjectKind::Event,
-        "mutant" => ObjectKind::Mutant,
-        other => {
-            return Err(host_err(
-                other,
-                format!("unknown object kind `{other}`"),
-                "file, directory, certificate_private_key, registry_key, event or mutant",
-            ))
-        }
-    })
-}
-
-fn server_kind(name: &str) -> Result<ServerKind, HostError> {
-    Ok(match name {
-        "smb_share" => ServerKind::SmbShare,
-        "http" => ServerKind::Http,
-        "sql" => ServerKind::Sql,
-        "proxy" => ServerKind::Proxy,
-        other => {
-            return Err(host_err(
-                other,
-                format!("unknown server kind `{other}`"),
-                "smb_share, http, sql or proxy",
-            ))
-        }
-    })
-}
-
-fn auth_scheme(name: &str) -> Result<AuthScheme, HostError> {
-    Ok(match name {
-        "anonymous" => AuthScheme::Anonymous,
-        "basic" => AuthScheme::Basic,
-        "ntlm" => AuthScheme::Ntlm,
-        "kerberos" => AuthScheme::Kerberos,
-        "negotiate" => AuthScheme::Negotiate,
-        "digest" => AuthScheme::Digest,
-        other => {
-            return Err(host_err(
-                other,
-                format!("unknown authentication `{other}`"),
-                "anonymous, basic, digest, ntlm, kerberos or negotiate",
-            ))
-        }
-    })
+/// The names a scenario may use for accounts and groups on `machine`
+/// (for hints when a name resolves to nothing): domain accounts and
+/// groups, the machine's local accounts and groups, and well-known names.
+pub fn account_names(host: &Host, machine: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(d) = &*host.domain {
+        out.extend(d.accounts.values().map(|a| a.name.clone()));
+        out.extend(d.groups.keys().cloned());
+    }
+    if let Some(m) = host.machine(machine) {
+        out.extend(m.accounts.values().map(|a| a.name.clone()));
+        out.extend(m.groups.values().map(|g| g.name.clone()));
+    }
+    out.extend(
+        well_known::WELL_KNOWN_SIDS
+            .iter()
+            .map(|w| w.name.rsplit('\\').next().unwrap_or(w.name).to_string()),
+    );
+    out
 }

@@ -18,12 +18,14 @@ pub mod report;
 pub mod run;
 pub mod semantics;
 pub mod spec;
+pub mod vocab;
 
 pub use run::{run, Run};
+pub use scenario::load::LoadErrors;
 pub use scenario::{LoadError, Scenario};
 
 /// Loads a scenario with the format's checks and the model's
 /// ([`semantics::Model`]): everything is checked before any step runs.
-pub fn load(file: &str, text: &str) -> Result<Scenario, LoadError> {
+pub fn load(file: &str, text: &str) -> Result<Scenario, LoadErrors> {
     scenario::load_with(file, text, &semantics::Model)
 }

@@ -11,40 +11,31 @@ use std::collections::BTreeMap;
 
 use bits::mutants::Mutant;
 use bits::{
-    BitsEvent, Call, HResult, Interface, JobId, JobState, JobType, Method, Op, Outcome, PointerId,
-    Profile, Rules, Value, World,
+    BitsEvent, Call, HResult, JobId, JobState, Method, Op, Outcome, PointerId, Profile, Rules,
+    Value, World,
 };
 use serde::Serialize;
 use simos::network::NetworkOp;
 use simos::objects::ObjectOp;
-use simos::{
-    BuiltinIdentity, Cloaking, FlowPolicy, LogonType, ServiceAccount, ThreadId, ThreadStart,
-    TokenId,
-};
+use simos::{BuiltinIdentity, Cloaking, ServiceAccount, ThreadId, TokenId};
 use winsec::{AccessMask, ImpersonationLevel, Privilege, Sid, TokenType, Win32Error};
 
 use crate::host::{self, default_password, resolve};
+use crate::vocab;
 use oracle::{Transition, Violation};
 use scenario::format::{Expected, JobCall, JobSet, Scalar, Scenario, Step};
-use scenario::load::{LoadError, Position};
+use scenario::load::{LoadError, LoadErrors, Position};
 use scenario::locate::Locator;
+use scenario::names::{self, Named};
 
 mod web;
 
 /// The profiles a scenario runs under, in the order given (default win11).
 pub fn profiles_of(s: &Scenario) -> Vec<Profile> {
-    let mut out: Vec<Profile> = Vec::new();
-    for name in s.profile.iter().chain(s.profiles.iter()) {
-        if let Ok(p) = name.parse::<Profile>() {
-            if !out.contains(&p) {
-                out.push(p);
-            }
-        }
-    }
-    if out.is_empty() {
-        out.push(Profile::Win11);
-    }
-    out
+    scenario::load::profile_names(s)
+        .into_iter()
+        .map(vocab::profile)
+        .collect()
 }
 
 /// One check a step made.
@@ -155,7 +146,7 @@ pub fn run(
     file: &str,
     text: &str,
     only: Option<Profile>,
-) -> Result<Vec<Run>, LoadError> {
+) -> Result<Vec<Run>, LoadErrors> {
     run_with(
         scenario,
         file,
@@ -173,7 +164,7 @@ pub fn run_with(
     file: &str,
     text: &str,
     options: &Options,
-) -> Result<Vec<Run>, LoadError> {
+) -> Result<Vec<Run>, LoadErrors> {
     let loc = Locator::new(text);
     let profiles = match options.only {
         Some(p) => vec![p],
@@ -186,12 +177,15 @@ pub fn run_with(
     for profile in profiles {
         let reference = profile.rules();
         let rules = mutant.map_or(reference, |m| m.apply(reference));
-        let world = host::build(&scenario.host, rules).map_err(|e| LoadError {
-            file: file.to_string(),
-            position: host_position(text, &loc, &e.word),
-            message: e.message,
-            expected: e.expected,
-        })?;
+        let world = host::build(&scenario.host, rules)
+            .map_err(|e| LoadError {
+                file: file.to_string(),
+                position: host_position(text, &loc, &e.word),
+                message: e.message,
+                expected: e.expected,
+                hint: None,
+            })
+            .map_err(LoadErrors::from)?;
         let mut runner = Runner {
             world,
             profile,
@@ -353,7 +347,7 @@ enum Post {
     },
     Saw {
         saw: Option<String>,
-        via: Option<String>,
+        via: Option<Named<names::Via>>,
         granted: Option<bool>,
     },
 }
@@ -614,10 +608,7 @@ impl Runner {
                         }
                     }
                 };
-                let flow_policy = match s.flow.as_deref() {
-                    None => None,
-                    Some(f) => Some(flow_policy(f)?),
-                };
+                let flow_policy = s.flow.as_ref().map(|f| vocab::flow_policy(f.get()));
                 self.host_op(
                     simos::Op::StartService {
                         machine: s.machine.clone().unwrap_or(machine),
@@ -656,7 +647,7 @@ impl Runner {
                 )
             }
             Step::Network(state) => env(Op::Network {
-                up: network_up(state)?,
+                up: state.get() == names::NetworkState::Up,
             }),
             Step::BandwidthBlocked(blocked) => env(Op::BandwidthPolicy { blocked: *blocked }),
             Step::Publish(p) => env(Op::Publish {
@@ -665,8 +656,7 @@ impl Runner {
             }),
             Step::Advance(ticks) => env(Op::Advance { ticks: *ticks }),
             Step::SetAcl(a) => {
-                let kind = host::object_kind(a.kind.as_deref().unwrap_or("file"))
-                    .map_err(|e| e.message)?;
+                let kind = object_kind(a.kind.as_ref());
                 self.host_op(
                     simos::Op::Object(ObjectOp::Define {
                         machine: a.machine.clone().unwrap_or(machine),
@@ -682,8 +672,8 @@ impl Runner {
             Step::CoInitializeSecurity(b) => {
                 let mut p = env(Op::SetBlanket {
                     thread: self.thread(&b.thread)?,
-                    level: level(&b.level)?,
-                    cloaking: cloaking(b.cloaking.as_deref().unwrap_or("none"))?,
+                    level: vocab::level(b.level.get()),
+                    cloaking: cloaking_of(b.cloaking.as_ref()),
                 });
                 p.actor = Some(b.thread.clone());
                 p
@@ -696,7 +686,10 @@ impl Runner {
                         .clone()
                         .or_else(|| c.bind.clone())
                         .unwrap_or_else(|| "job".to_string()),
-                    job_type: job_type(c.job_type.as_deref().unwrap_or("download"))?,
+                    job_type: c
+                        .job_type
+                        .as_ref()
+                        .map_or(bits::JobType::Download, |t| vocab::job_type(t.get())),
                 },
                 c.expect.as_ref(),
                 c.bind.clone().map_or(Bind::None, Bind::Pointer),
@@ -725,7 +718,7 @@ impl Runner {
                 &c.thread,
                 Call::QueryInterface {
                     pointer: self.pointer(&c.job)?,
-                    interface: interface(&c.interface)?,
+                    interface: vocab::interface(c.interface.get()),
                 },
                 c.expect.as_ref(),
                 c.bind.clone().map_or(Bind::None, Bind::Pointer),
@@ -927,7 +920,7 @@ impl Runner {
                             .password
                             .clone()
                             .unwrap_or_else(|| default_password(&c.user)),
-                        logon_type: logon_type(&c.logon_type)?,
+                        logon_type: vocab::logon_type(c.logon_type.get()),
                     },
                     Some(&c.thread),
                     c.expect.as_ref(),
@@ -957,7 +950,7 @@ impl Runner {
                 simos::Op::ImpersonateNamedPipeClient {
                     thread: self.thread(&c.thread)?,
                     client: self.thread(&c.client)?,
-                    client_allows: level(&c.level)?,
+                    client_allows: vocab::level(c.level.get()),
                 },
                 Some(&c.thread),
                 c.expect.as_ref(),
@@ -966,7 +959,12 @@ impl Runner {
             Step::ImpersonateSelf(c) => self.host_op(
                 simos::Op::ImpersonateSelf {
                     thread: self.thread(&c.thread)?,
-                    level: level(need(&c.level, "level")?)?,
+                    level: vocab::level(
+                        c.level
+                            .as_ref()
+                            .ok_or_else(|| "this call needs `level`".to_string())?
+                            .get(),
+                    ),
                 },
                 Some(&c.thread),
                 c.expect.as_ref(),
@@ -1004,7 +1002,7 @@ impl Runner {
                 simos::Op::DuplicateToken {
                     thread: self.thread(&c.thread)?,
                     token: self.token(need(&c.token, "token")?)?,
-                    level: level(c.level.as_deref().unwrap_or("impersonation"))?,
+                    level: level_or_impersonation(c.level.as_ref()),
                 },
                 Some(&c.thread),
                 c.expect.as_ref(),
@@ -1014,7 +1012,7 @@ impl Runner {
                 simos::Op::DuplicateTokenEx {
                     thread: self.thread(&c.thread)?,
                     token: self.token(need(&c.token, "token")?)?,
-                    level: level(c.level.as_deref().unwrap_or("impersonation"))?,
+                    level: level_or_impersonation(c.level.as_ref()),
                     primary: matches!(step, Step::DuplicateTokenExPrimary(_)),
                 },
                 Some(&c.thread),
@@ -1060,8 +1058,8 @@ impl Runner {
                 simos::Op::ComCall {
                     thread: self.thread(&c.thread)?,
                     client: self.thread(&c.client)?,
-                    client_level: level(&c.level)?,
-                    cloaking: cloaking(c.cloaking.as_deref().unwrap_or("none"))?,
+                    client_level: vocab::level(c.level.get()),
+                    cloaking: cloaking_of(c.cloaking.as_ref()),
                 },
                 Some(&c.thread),
                 c.expect.as_ref(),
@@ -1098,7 +1096,7 @@ impl Runner {
             Step::CreateThread(c) => self.host_op(
                 simos::Op::CreateThread {
                     thread: self.thread(&c.thread)?,
-                    how: thread_start(&c.how)?,
+                    how: vocab::thread_start(c.how.get()),
                 },
                 Some(&c.thread),
                 c.expect.as_ref(),
@@ -1111,8 +1109,7 @@ impl Runner {
                     ObjectOp::Create {
                         thread,
                         path: c.path.clone(),
-                        kind: host::object_kind(c.kind.as_deref().unwrap_or("file"))
-                            .map_err(|e| e.message)?,
+                        kind: object_kind(c.kind.as_ref()),
                         sddl: c.sddl.clone(),
                         desired,
                     }
@@ -1137,7 +1134,6 @@ impl Runner {
                 p
             }
             Step::AccessCheck(c) => {
-                let kind = c.kind.as_deref().unwrap_or("file");
                 let principal_self = match &c.principal_self {
                     Some(who) => Some(self.sid(who)?),
                     None => None,
@@ -1148,7 +1144,7 @@ impl Runner {
                         token: self.token(&c.token)?,
                         sddl: c.sddl.clone(),
                         path: c.path.clone(),
-                        kind: host::object_kind(kind).map_err(|e| e.message)?,
+                        kind: object_kind(c.kind.as_ref()),
                         desired: mask(&c.desired)?,
                         principal_self,
                     }),
@@ -1242,12 +1238,12 @@ impl Runner {
             .as_ref()
             .and_then(|e| e.for_profile(self.profile.name()));
         let ok = match expected {
-            Some(name) => result_matches(name, &outcome),
+            Some(choice) => choice.holds(|name| result_matches(name, &outcome)),
             None => outcome.hr.succeeded(),
         };
         record.checks.push(Check {
             what: "result".to_string(),
-            expected: expected.map_or_else(|| "success".to_string(), str::to_string),
+            expected: expected.map_or_else(|| "success".to_string(), ToString::to_string),
             actual: result_name(&outcome),
             ok,
         });
@@ -1446,8 +1442,10 @@ impl Runner {
                     );
                     record.checks.push(Check {
                         what: "identity reached it by".to_string(),
-                        expected: via.clone(),
-                        ok: actual == *via,
+                        expected: via.to_string(),
+                        ok: remote
+                            .as_ref()
+                            .is_some_and(|r| r.how == vocab::mechanism(via.get())),
                         actual,
                     });
                 }
@@ -1503,7 +1501,7 @@ impl Runner {
         match v {
             Value::State { state } => JobState::from_name(expected) == Some(*state),
             Value::Number { number } => {
-                parse_flags(expected).is_some_and(|n| u64::from(n) == *number)
+                names::parse_flags(expected).is_some_and(|n| u64::from(n) == *number)
             }
             Value::Error { code, .. } => result_name_matches(expected, *code),
             Value::Text { text: Some(t) } => {
@@ -1529,7 +1527,7 @@ impl Runner {
             Step::ExpectAccess(e) => &e.only,
             _ => return Ok(()),
         };
-        if !only.is_empty() && !only.iter().any(|p| p == self.profile.name()) {
+        if !only.is_empty() && !only.iter().any(|p| vocab::profile(p.get()) == self.profile) {
             record.args.push_str(" (not checked under this profile)");
             return Ok(());
         }
@@ -1550,12 +1548,11 @@ impl Runner {
                     });
                 };
                 if let Some(s) = &e.state {
-                    let want = job_state(s)?;
                     check(
                         "state",
-                        s.clone(),
+                        s.to_string(),
                         short_state(job.state),
-                        job.state == want,
+                        s.holds(|want| vocab::job_state(want.get()) == job.state),
                     );
                 }
                 if let Some(err) = &e.error {
@@ -1563,21 +1560,23 @@ impl Runner {
                         .error
                         .as_ref()
                         .map_or_else(|| "none".to_string(), |x| x.code.name());
-                    let ok = match (&job.error, err.as_str()) {
+                    let ok = err.holds(|name| match (&job.error, name.as_str()) {
                         (None, "none") => true,
                         (Some(x), name) => result_name_matches(name, x.code),
                         (None, _) => false,
-                    };
-                    check("error", err.clone(), actual, ok);
+                    });
+                    check("error", err.to_string(), actual, ok);
                 }
                 if let Some(ctx) = &e.context {
                     let actual = job
                         .error
                         .as_ref()
                         .map_or_else(|| "none".to_string(), |x| x.context.name().to_string());
-                    let ok = actual == *ctx
-                        || actual.strip_prefix("BG_ERROR_CONTEXT_") == Some(ctx.as_str());
-                    check("error context", ctx.clone(), actual, ok);
+                    let ok = job
+                        .error
+                        .as_ref()
+                        .is_some_and(|x| x.context == vocab::error_context(ctx.get()));
+                    check("error context", ctx.to_string(), actual, ok);
                 }
                 if let Some(h) = &e.helper_token {
                     let actual = job
@@ -1637,7 +1636,7 @@ impl Runner {
                 self.token_checks(
                     token_id,
                     e.user.as_deref(),
-                    e.level.as_deref().map(|l| (l, "level")),
+                    e.level.as_ref().map(|l| (l, "level")),
                     e.network_credentials,
                     &e.enabled,
                     &e.not_enabled,
@@ -1657,7 +1656,7 @@ impl Runner {
                 self.token_checks(
                     t,
                     e.user.as_deref(),
-                    e.token_type.as_deref().map(|l| (l, "type")),
+                    e.token_type.as_ref().map(|l| (l, "type")),
                     e.network_credentials,
                     &e.enabled,
                     &e.not_enabled,
@@ -1667,7 +1666,7 @@ impl Runner {
             Step::ExpectAccess(e) => {
                 let id = self.job_id(&e.job)?;
                 let log = &self.world.bits.log;
-                let resource = resource(&e.resource)?;
+                let resource = vocab::resource(e.resource.get());
                 let user = match &e.user {
                     Some(u) => Some(self.sid(u)?),
                     None => None,
@@ -1693,6 +1692,7 @@ impl Runner {
                         if *job != id || *r != resource {
                             continue;
                         }
+                        let acting_enum = *acting;
                         let acting = crate::report::snake(acting);
                         seen.push(format!(
                             "{acting} ({}) {}",
@@ -1700,16 +1700,17 @@ impl Runner {
                                 .map_or_else(|| "no user".to_string(), |s| self.account_of(s)),
                             if *granted { "granted" } else { "denied" }
                         ));
-                        let matches = absent_or(e.acting.as_ref(), |a| *a == acting)
-                            && absent_or(user.as_ref(), |s| u.as_ref() == Some(s))
-                            && absent_or(e.granted, |g| g == *granted);
+                        let matches =
+                            absent_or(e.acting.as_ref(), |a| vocab::acting(a.get()) == acting_enum)
+                                && absent_or(user.as_ref(), |s| u.as_ref() == Some(s))
+                                && absent_or(e.granted, |g| g == *granted);
                         found |= matches;
                     }
                 }
                 self.access_cursor.insert((id, resource), log.len());
                 let mut want = Vec::new();
                 if let Some(a) = &e.acting {
-                    want.push(a.clone());
+                    want.push(a.to_string());
                 }
                 if let Some(u) = &e.user {
                     want.push(format!("({u})"));
@@ -1749,7 +1750,7 @@ impl Runner {
         &self,
         token_id: TokenId,
         user: Option<&str>,
-        kind: Option<(&str, &str)>,
+        kind: Option<(&Named<names::TokenKind>, &str)>,
         network_credentials: Option<bool>,
         enabled: &[String],
         not_enabled: &[String],
@@ -1774,11 +1775,7 @@ impl Runner {
                 TokenType::Primary => "primary".to_string(),
                 TokenType::Impersonation(l) => crate::report::snake(&l),
             };
-            let ok = if k == "primary" {
-                token.token_type == TokenType::Primary
-            } else {
-                token.token_type == TokenType::Impersonation(level(k)?)
-            };
+            let ok = token.token_type == vocab::token_type(k.get());
             record.checks.push(Check {
                 what: what.to_string(),
                 expected: k.to_string(),
@@ -1810,91 +1807,6 @@ impl Runner {
             }
         }
         Ok(())
-    }
-}
-
-/// Checks the enumerated values of a step (levels, logon types,
-/// interfaces, states, resources, ...) with the same parsers the run
-/// uses, so a misspelt value is bad input before anything runs. Returns
-/// the offending word and the message.
-pub(crate) fn check_values(step: &Step) -> Result<(), (String, String)> {
-    fn word<T>(w: &str, r: StepResult<T>) -> Result<(), (String, String)> {
-        r.map(|_| ()).map_err(|m| (w.to_string(), m))
-    }
-    fn one_of(w: &str, allowed: &[&str], what: &str) -> Result<(), (String, String)> {
-        if allowed.contains(&w) {
-            Ok(())
-        } else {
-            Err((
-                w.to_string(),
-                format!("unknown {what} `{w}`: expected {}", allowed.join(", ")),
-            ))
-        }
-    }
-    match step {
-        Step::LogonUser(c) => word(&c.logon_type, logon_type(&c.logon_type)),
-        Step::QueryInterface(c) => word(&c.interface, interface(&c.interface)),
-        Step::CoInitializeSecurity(b) => {
-            word(&b.level, level(&b.level))?;
-            match &b.cloaking {
-                Some(c) => word(c, cloaking(c)),
-                None => Ok(()),
-            }
-        }
-        Step::ImpersonateNamedPipeClient(c) => word(&c.level, level(&c.level)),
-        Step::ImpersonateSelf(c)
-        | Step::DuplicateToken(c)
-        | Step::DuplicateTokenEx(c)
-        | Step::DuplicateTokenExPrimary(c) => match &c.level {
-            Some(l) => word(l, level(l)),
-            None => Ok(()),
-        },
-        Step::CreateJob(c) => match &c.job_type {
-            Some(t) => word(t, job_type(t)),
-            None => Ok(()),
-        },
-        Step::CreateThread(c) => word(&c.how, thread_start(&c.how)),
-        Step::CreateRestrictedToken(c) => c
-            .delete_privileges
-            .iter()
-            .try_for_each(|p| word(p, privilege(p))),
-        Step::AdjustTokenPrivileges(c) => c
-            .enable
-            .iter()
-            .chain(&c.disable)
-            .try_for_each(|p| word(p, privilege(p))),
-        Step::ComCall(c) => {
-            word(&c.level, level(&c.level))?;
-            match &c.cloaking {
-                Some(k) => word(k, cloaking(k)),
-                None => Ok(()),
-            }
-        }
-        Step::Network(n) => word(n, network_up(n)),
-        Step::StartService(s) => match &s.flow {
-            Some(f) => word(f, flow_policy(f)),
-            None => Ok(()),
-        },
-        Step::Expect(e) => match &e.state {
-            Some(st) => word(st, job_state(st)),
-            None => Ok(()),
-        },
-        Step::ExpectAccess(e) => {
-            word(&e.resource, resource(&e.resource))?;
-            match &e.acting {
-                Some(a) => one_of(a, &["owner", "helper", "explicit", "anonymous"], "identity"),
-                None => Ok(()),
-            }
-        }
-        Step::ExpectToken(e) => match e.token_type.as_deref() {
-            Some("primary") | None => Ok(()),
-            Some(l) => word(l, level(l)),
-        },
-        Step::ExpectThread(e) => match &e.level {
-            Some(l) => word(l, level(l)),
-            None => Ok(()),
-        },
-        _ => Ok(()),
     }
 }
 
@@ -1970,57 +1882,20 @@ fn split_account(world: &World, name: &str) -> (String, Option<String>) {
     }
 }
 
-/// Named constants a scenario may write for numbers.
-const CONSTANTS: &[(&str, u32)] = &[
-    ("BG_TOKEN_LOCAL_FILE", 1),
-    ("BG_TOKEN_NETWORK", 2),
-    ("BG_NOTIFY_JOB_TRANSFERRED", 1),
-    ("BG_NOTIFY_JOB_ERROR", 2),
-    ("BG_NOTIFY_DISABLE", 4),
-    ("BG_NOTIFY_JOB_MODIFICATION", 8),
-    ("BG_NOTIFY_FILE_TRANSFERRED", 0x10),
-    ("BG_NOTIFY_FILE_RANGES_TRANSFERRED", 0x20),
-    ("BG_JOB_PRIORITY_FOREGROUND", 0),
-    ("BG_JOB_PRIORITY_HIGH", 1),
-    ("BG_JOB_PRIORITY_NORMAL", 2),
-    ("BG_JOB_PRIORITY_LOW", 3),
-    ("BG_AUTH_TARGET_SERVER", 1),
-    ("BG_AUTH_TARGET_PROXY", 2),
-    ("BG_AUTH_SCHEME_BASIC", 1),
-    ("BG_AUTH_SCHEME_DIGEST", 2),
-    ("BG_AUTH_SCHEME_NTLM", 3),
-    ("BG_AUTH_SCHEME_NEGOTIATE", 4),
-    ("BG_AUTH_SCHEME_PASSPORT", 5),
-    ("BG_JOB_PROXY_USAGE_PRECONFIG", 0),
-    ("BG_JOB_PROXY_USAGE_NO_PROXY", 1),
-    ("BG_JOB_PROXY_USAGE_OVERRIDE", 2),
-    ("BG_JOB_PROXY_USAGE_AUTODETECT", 3),
-    ("BG_SSL_ENABLE_CRL_CHECK", 1),
-    ("BG_SSL_IGNORE_CERT_CN_INVALID", 2),
-    ("BG_SSL_IGNORE_CERT_DATE_INVALID", 4),
-    ("BG_SSL_IGNORE_UNKNOWN_CA", 8),
-    ("BG_SSL_IGNORE_CERT_WRONG_USAGE", 0x10),
-];
+fn object_kind(kind: Option<&Named<names::ObjectKind>>) -> simos::objects::ObjectKind {
+    vocab::object_kind(kind.map_or(names::ObjectKind::File, Named::get))
+}
 
-/// A number written as decimal, hex, or constant names joined with `|`.
-pub fn parse_flags(text: &str) -> Option<u32> {
-    let mut value = 0u32;
-    for part in text.split('|') {
-        let part = part.trim();
-        let n = if let Some(hex) = part.strip_prefix("0x").or_else(|| part.strip_prefix("0X")) {
-            u32::from_str_radix(hex, 16).ok()?
-        } else if let Ok(n) = part.parse::<u32>() {
-            n
-        } else {
-            CONSTANTS.iter().find(|(n, _)| *n == part)?.1
-        };
-        value |= n;
-    }
-    Some(value)
+fn cloaking_of(c: Option<&Named<names::Cloaking>>) -> Cloaking {
+    vocab::cloaking(c.map_or(names::Cloaking::None, Named::get))
+}
+
+fn level_or_impersonation(l: Option<&Named<names::Level>>) -> ImpersonationLevel {
+    vocab::level(l.map_or(names::Level::Impersonation, Named::get))
 }
 
 fn flags(v: &Scalar) -> StepResult<u32> {
-    parse_flags(&v.0).ok_or_else(|| {
+    scenario::names::parse_flags(&v.0).ok_or_else(|| {
         format!(
             "`{}` is not a number or known constant (BG_TOKEN_LOCAL_FILE, BG_JOB_PRIORITY_HIGH, ...)",
             v.0
@@ -2034,147 +1909,12 @@ fn mask(text: &str) -> StepResult<AccessMask> {
     })
 }
 
-/// An impersonation level by its scenario or Windows name.
-pub fn level(text: &str) -> StepResult<ImpersonationLevel> {
-    let t = text.trim_start_matches("Security").to_ascii_lowercase();
-    Ok(match t.as_str() {
-        "anonymous" => ImpersonationLevel::Anonymous,
-        "identification" | "identify" => ImpersonationLevel::Identification,
-        "impersonation" | "impersonate" => ImpersonationLevel::Impersonation,
-        "delegation" | "delegate" => ImpersonationLevel::Delegation,
-        _ => {
-            return Err(format!(
-                "unknown impersonation level `{text}`: expected anonymous, identification, impersonation or delegation"
-            ))
-        }
-    })
-}
-
-/// A logon type as scenarios write it (`interactive`, `network`, …).
-pub fn logon_type(text: &str) -> StepResult<LogonType> {
-    Ok(match text {
-        "interactive" => LogonType::Interactive,
-        "network" => LogonType::Network,
-        "batch" => LogonType::Batch,
-        "service" => LogonType::Service,
-        "unlock" => LogonType::Unlock,
-        "network_cleartext" => LogonType::NetworkCleartext,
-        "new_credentials" => LogonType::NewCredentials,
-        other => {
-            return Err(format!(
-                "unknown logon type `{other}`: expected interactive, network, batch, service, unlock, network_cleartext or new_credentials"
-            ))
-        }
-    })
-}
-
 /// A privilege by its Windows name (`SeShutdownPrivilege`) or the short
 /// forms winsec accepts (`Shutdown`, `SeShutdown`).
 fn privilege(text: &str) -> StepResult<Privilege> {
     Privilege::from_name(text).ok_or_else(|| {
         format!("unknown privilege `{text}`: expected a name such as SeShutdownPrivilege or SeBackupPrivilege")
     })
-}
-
-fn job_state(text: &str) -> StepResult<JobState> {
-    JobState::from_name(text).ok_or_else(|| {
-        format!("unknown job state `{text}`: expected QUEUED, CONNECTING, TRANSFERRING, SUSPENDED, ERROR, TRANSIENT_ERROR, TRANSFERRED, ACKNOWLEDGED or CANCELLED")
-    })
-}
-
-fn network_up(text: &str) -> StepResult<bool> {
-    match text {
-        "up" => Ok(true),
-        "down" => Ok(false),
-        other => Err(format!(
-            "unknown network state `{other}`: expected up or down"
-        )),
-    }
-}
-
-fn cloaking(text: &str) -> StepResult<Cloaking> {
-    match text {
-        "none" => Ok(Cloaking::None),
-        "static" => Ok(Cloaking::Static),
-        "dynamic" => Ok(Cloaking::Dynamic),
-        other => Err(format!(
-            "unknown cloaking `{other}`: expected none, static or dynamic"
-        )),
-    }
-}
-
-fn job_type(text: &str) -> StepResult<JobType> {
-    match text {
-        "download" => Ok(JobType::Download),
-        "upload" => Ok(JobType::Upload),
-        "upload_reply" => Ok(JobType::UploadReply),
-        other => Err(format!(
-            "unknown job type `{other}`: expected download, upload or upload_reply"
-        )),
-    }
-}
-
-fn thread_start(text: &str) -> StepResult<ThreadStart> {
-    match text {
-        "native" => Ok(ThreadStart::Native),
-        "managed_thread" => Ok(ThreadStart::ManagedThread),
-        "queue_user_work_item" => Ok(ThreadStart::QueueUserWorkItem),
-        "unsafe_queue_user_work_item" => Ok(ThreadStart::UnsafeQueueUserWorkItem),
-        "async_delegate" => Ok(ThreadStart::AsyncDelegate),
-        "sta_com_call" => Ok(ThreadStart::StaComCall),
-        other => Err(format!(
-            "unknown thread start `{other}`: expected native, managed_thread, queue_user_work_item, unsafe_queue_user_work_item, async_delegate or sta_com_call"
-        )),
-    }
-}
-
-fn flow_policy(text: &str) -> StepResult<FlowPolicy> {
-    match text {
-        "aspnet" => Ok(FlowPolicy::ASPNET_DEFAULT),
-        "clr" => Ok(FlowPolicy::CLR_DEFAULT),
-        "always_flow" => Ok(FlowPolicy {
-            legacy_impersonation_policy: false,
-            always_flow_impersonation_policy: true,
-        }),
-        other => Err(format!(
-            "unknown flow policy `{other}`: expected aspnet, clr or always_flow"
-        )),
-    }
-}
-
-fn resource(text: &str) -> StepResult<bits::Resource> {
-    match text {
-        "local_file" => Ok(bits::Resource::LocalFile),
-        "remote" => Ok(bits::Resource::Remote),
-        "client_certificate" => Ok(bits::Resource::ClientCertificate),
-        other => Err(format!(
-            "unknown resource `{other}`: expected local_file, remote or client_certificate"
-        )),
-    }
-}
-
-const INTERFACES: [Interface; 9] = [
-    Interface::Job,
-    Interface::Job2,
-    Interface::Job3,
-    Interface::Job4,
-    Interface::HttpOptions,
-    Interface::TokenOptions,
-    Interface::File,
-    Interface::EnumJobs,
-    Interface::EnumFiles,
-];
-
-fn interface(name: &str) -> StepResult<Interface> {
-    INTERFACES
-        .into_iter()
-        .find(|i| i.name() == name)
-        .ok_or_else(|| {
-            format!(
-                "unknown interface `{name}`: expected one of {}",
-                INTERFACES.map(|i| i.name()).join(", ")
-            )
-        })
 }
 
 /// The result's name as the trace shows it: the Win32 error's name for a

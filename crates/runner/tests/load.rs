@@ -12,7 +12,13 @@ use runner::load;
 use scenario::LoadError;
 
 fn err(text: &str) -> LoadError {
-    load("t.yaml", text).expect_err("the text must be rejected")
+    errs(text).into_iter().next().expect("at least one error")
+}
+
+fn errs(text: &str) -> Vec<LoadError> {
+    load("t.yaml", text)
+        .expect_err("the text must be rejected")
+        .errors
 }
 
 const HEAD: &str = "name: t\nabout: a test\n";
@@ -31,8 +37,9 @@ fn a_minimal_scenario_loads_and_runs_under_win11() {
 fn an_unknown_profile_points_at_its_name() {
     let e = err(&format!("{HEAD}profiles: [win7, win8]\nsteps: []\n"));
     assert_eq!((e.position.line, e.position.column), (3, 18));
-    assert_eq!(e.message, "unknown profile `win8`");
+    assert_eq!(e.message, "profiles[1]: unknown profile `win8`");
     assert!(e.expected.unwrap().contains("win10-1607"));
+    assert_eq!(e.hint.as_deref(), Some("did you mean `win7`?"));
 }
 
 #[test]
@@ -83,17 +90,20 @@ fn limits_are_enforced_with_a_clear_message() {
 }
 
 #[test]
-fn a_bad_host_section_is_bad_input_at_run_time_with_its_word() {
+fn a_bad_host_section_is_bad_input_before_any_step_with_its_word() {
     let text = format!(
         "{HEAD}host:\n  machines:\n    - {{ name: WS02, grant: {{ SeMagicPrivilege: [alice] }} }}\nsteps: []\n"
     );
-    let s = load("t.yaml", &text).unwrap();
-    let e = runner::run(&s, "t.yaml", &text, None).unwrap_err();
-    assert_eq!(e.position.line, 5);
+    let e = err(&text);
+    assert_eq!((e.position.line, e.position.column), (5, 30));
     assert_eq!(
         e.message,
         "`SeMagicPrivilege` is not a privilege or logon right"
     );
+    // A scenario loaded by the format alone still fails when it runs.
+    let s = scenario::load("t.yaml", &text).unwrap();
+    let e = runner::run(&s, "t.yaml", &text, None).unwrap_err();
+    assert_eq!(e.errors[0].position.line, 5);
 }
 
 #[test]
@@ -133,7 +143,8 @@ fn a_misspelt_value_is_bad_input_before_anything_runs() {
     ));
     assert_eq!((e.position.line, e.position.column), (5, 50));
     assert!(
-        e.message.starts_with("unknown logon type `netwrk`"),
+        e.message
+            .starts_with("steps[1].LogonUser: unknown logon type `netwrk`"),
         "{}",
         e.message
     );
@@ -142,7 +153,8 @@ fn a_misspelt_value_is_bad_input_before_anything_runs() {
     ));
     assert_eq!(e.position.line, 6);
     assert!(
-        e.message.starts_with("unknown identity `helpr`"),
+        e.message
+            .starts_with("steps[2].expect_access: unknown identity `helpr`"),
         "{}",
         e.message
     );
@@ -200,4 +212,123 @@ fn create_restricted_token_binds_a_token_and_checks_privilege_names() {
         "{}",
         e.message
     );
+}
+
+#[test]
+fn every_error_of_a_file_is_reported_in_one_pass() {
+    let errors = errs(&format!(
+        "{HEAD}steps:\n  - logon: {{ user: alice }}\n  - CreateJob: {{ thread: alice, as: job }}\n  - expect: {{ job: job, owner: alcie }}\n  - Resume: {{ thread: alice, job: job, expect: E_ACCESDENIED }}\n  - QueryInterface: {{ thread: alice, job: job, interface: IBitsTokenOptions, as: opts }}\n  - SetHelperTokenFlags: {{ thread: alice, job: opts, value: BG_TOKEN_NETWRK }}\n  - Suspend: {{ thread: alice, job: jbo }}\n"
+    ));
+    let found: Vec<(usize, usize, &str, Option<&str>)> = errors
+        .iter()
+        .map(|e| {
+            (
+                e.position.line,
+                e.position.column,
+                e.message.as_str(),
+                e.hint.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        vec![
+            (
+                6,
+                32,
+                "no account or group is named `alcie`",
+                Some("did you mean `alice`?")
+            ),
+            (
+                7,
+                48,
+                "unknown result `E_ACCESDENIED`",
+                Some("did you mean `E_ACCESSDENIED`?")
+            ),
+            (
+                9,
+                61,
+                "`BG_TOKEN_NETWRK` is not a number or a known constant",
+                Some("did you mean `BG_TOKEN_NETWORK`?")
+            ),
+            (
+                10,
+                36,
+                "no interface pointer is named `jbo` at this step (names are bound with `as` by an earlier step)",
+                Some("did you mean `job`?")
+            ),
+        ]
+    );
+}
+
+#[test]
+fn a_step_that_cannot_be_read_does_not_hide_the_others_or_its_names() {
+    // The second step is malformed, but its `as` name still counts, so the
+    // third step's use of it is not reported; the fourth step's typo is.
+    let errors = errs(&format!(
+        "{HEAD}steps:\n  - logon: {{ user: alice }}\n  - CreateJob: {{ thread: alice, as: job, typ: upload }}\n  - Resume: {{ thread: alice, job: job }}\n  - CoInitializeSecurity: {{ thread: alice, level: impersonaton }}\n"
+    ));
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert_eq!(errors[0].position.line, 5);
+    assert!(errors[0].message.contains("unknown field `typ`"));
+    assert_eq!(errors[0].hint.as_deref(), Some("did you mean `type`?"));
+    assert_eq!(errors[1].position.line, 7);
+    assert!(
+        errors[1]
+            .message
+            .contains("unknown impersonation level `impersonaton`"),
+        "{}",
+        errors[1].message
+    );
+    assert_eq!(
+        errors[1].hint.as_deref(),
+        Some("did you mean `impersonation`?")
+    );
+}
+
+#[test]
+fn expectations_take_alternatives_and_negation() {
+    let text = format!(
+        "{HEAD}steps:\n  - logon: {{ user: alice }}\n  - CreateJob: {{ thread: alice, as: job }}\n  - AddFile: {{ thread: alice, job: job, remote: 'http://web/file.bin', local: 'C:\\Users\\alice\\f.bin' }}\n  - Resume: {{ thread: alice, job: job, expect: {{ one_of: [S_OK, S_FALSE] }} }}\n  - Complete: {{ thread: alice, job: job, expect: {{ not: S_OK }} }}\n  - expect: {{ job: job, state: {{ not: [ERROR, CANCELLED] }}, error: {{ one_of: [none, BG_E_TOKEN_REQUIRED] }} }}\n"
+    );
+    let s = load("t.yaml", &text).unwrap();
+    let runs = runner::run(&s, "t.yaml", &text, None).unwrap();
+    assert!(
+        runs[0].passed(),
+        "{}",
+        runner::report::text(&runs[0], false)
+    );
+    let checks: Vec<(&str, &str)> = runs[0]
+        .steps
+        .iter()
+        .flat_map(|s| &s.checks)
+        .map(|c| (c.what.as_str(), c.expected.as_str()))
+        .collect();
+    assert!(checks.contains(&("result", "one of S_OK, S_FALSE")));
+    assert!(checks.contains(&("result", "not S_OK")));
+    assert!(checks.contains(&("state", "not ERROR, CANCELLED")));
+    // The same negation fails when the value is the one excluded.
+    let text = text.replace("{ not: [ERROR, CANCELLED] }", "{ not: ACKNOWLEDGED }");
+    let s = load("t.yaml", &text).unwrap();
+    let runs = runner::run(&s, "t.yaml", &text, None).unwrap();
+    assert_eq!(runs[0].failure().map(|f| f.number), Some(6));
+}
+
+#[test]
+fn anchors_and_deep_nesting_are_refused_before_parsing() {
+    let e = err(&format!(
+        "{HEAD}host:\n  content: &c {{ 'http://web/a': 1 }}\nsteps: []\n"
+    ));
+    assert_eq!(e.position.line, 4);
+    assert!(e.message.contains("anchors and aliases"), "{}", e.message);
+    let deep = format!("{HEAD}steps: {}{}\n", "[".repeat(40), "]".repeat(40));
+    let e = err(&deep);
+    assert!(e.message.contains("nested more than"), "{}", e.message);
+    // Ampersands and stars inside values are text, not anchors.
+    let text = format!("{HEAD}about2: x\n");
+    assert!(err(&text).message.contains("unknown field `about2`"));
+    let text = format!(
+        "{HEAD}host:\n  content: {{ 'http://web/a?x=1&y=2': 5 }}\nsteps:\n  - publish: {{ name: 'http://web/*', bytes: 1 }}\n"
+    );
+    load("t.yaml", &text).unwrap();
 }

@@ -20,10 +20,14 @@ use schemars::JsonSchema;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 
-/// A scenario file.
+use crate::names::{self, Named};
+
+/// A scenario file. `S` is the type of a step: [`Step`], or a raw YAML
+/// value while the loader checks each step on its own.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Scenario {
+#[serde(deny_unknown_fields, bound(deserialize = "S: StepItem<'de>"))]
+#[schemars(rename = "Scenario")]
+pub struct Scenario<S = Step> {
     /// A short identifier (kebab-case).
     pub name: String,
     /// What the scenario shows and which source sentence it checks.
@@ -31,10 +35,10 @@ pub struct Scenario {
     /// The OS profile to run under (`vista`, `win7`, `win10-1507`,
     /// `win10-1607`, `win11`); the default is `win11`.
     #[serde(default)]
-    pub profile: Option<String>,
+    pub profile: Option<Named<names::Profile>>,
     /// Several profiles: the scenario runs once under each.
     #[serde(default)]
-    pub profiles: Vec<String>,
+    pub profiles: Vec<Named<names::Profile>>,
     /// Run the world under a policy mutant's rules (`bitsim mutants`
     /// lists them): expectations and invariants still judge by the
     /// profile's rules. Counterexamples found against a mutant carry it.
@@ -44,15 +48,50 @@ pub struct Scenario {
     #[serde(default)]
     pub host: HostSpec,
     /// What happens, in order.
-    #[serde(deserialize_with = "one_key_maps")]
-    pub steps: Vec<Step>,
+    #[serde(deserialize_with = "StepItem::list")]
+    pub steps: Vec<S>,
+}
+
+impl<S> Scenario<S> {
+    /// The same scenario with other steps.
+    pub fn with_steps<T>(self, steps: Vec<T>) -> Scenario<T> {
+        Scenario {
+            name: self.name,
+            about: self.about,
+            profile: self.profile,
+            profiles: self.profiles,
+            mutant: self.mutant,
+            host: self.host,
+            steps,
+        }
+    }
+}
+
+/// What a scenario's steps are read as.
+pub trait StepItem<'de>: Sized {
+    /// Reads the `steps` list.
+    fn list<D: Deserializer<'de>>(d: D) -> Result<Vec<Self>, D::Error>;
 }
 
 /// Steps are written as one-key maps (`- CreateJob: {...}`), not as YAML
 /// tags (`- !CreateJob {...}`), which is what the YAML crate expects of an
 /// enum by default.
-fn one_key_maps<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Step>, D::Error> {
-    serde_yaml::with::singleton_map_recursive::deserialize(d)
+impl<'de> StepItem<'de> for Step {
+    fn list<D: Deserializer<'de>>(d: D) -> Result<Vec<Step>, D::Error> {
+        serde_yaml::with::singleton_map_recursive::deserialize(d)
+    }
+}
+
+/// Raw values, each read as a [`Step`] later on its own.
+impl<'de> StepItem<'de> for serde_yaml::Value {
+    fn list<D: Deserializer<'de>>(d: D) -> Result<Vec<serde_yaml::Value>, D::Error> {
+        Vec::<serde_yaml::Value>::deserialize(d)
+    }
+}
+
+/// Reads one step from its raw value.
+pub fn step_from_value(value: serde_yaml::Value) -> Result<Step, serde_yaml::Error> {
+    serde_yaml::with::singleton_map_recursive::deserialize(value)
 }
 
 /// Which host the `host` section starts from.
@@ -224,7 +263,7 @@ pub struct ObjectSpec {
     /// What it is: `file` (default), `directory`, `certificate_private_key`,
     /// `registry_key`, `event`, `mutant`.
     #[serde(default)]
-    pub kind: Option<String>,
+    pub kind: Option<Named<names::ObjectKind>>,
     /// Its security descriptor in SDDL.
     pub sddl: String,
 }
@@ -250,7 +289,7 @@ pub struct SiteSpec {
     /// `iwa_ntlm`, `iwa_kerberos`, `client_certificate_iis`,
     /// `client_certificate_ad`.
     #[serde(default)]
-    pub authentication: Option<String>,
+    pub authentication: Option<Named<names::SiteAuthentication>>,
     /// For `anonymous`: the anonymous account (default the machine's
     /// `IUSR`; `pool` for `username=""`). For client certificates: the
     /// mapped account (`client_certificate_iis`) or UPN
@@ -267,11 +306,11 @@ pub struct SiteSpec {
     /// The managed pipeline: `classic` (default), `integrated`,
     /// `integrated_no_validation`.
     #[serde(default)]
-    pub pipeline: Option<String>,
+    pub pipeline: Option<Named<names::Pipeline>>,
     /// The worker's aspnet.config flow settings: `aspnet` (default),
     /// `clr`, `always_flow`.
     #[serde(default)]
-    pub flow: Option<String>,
+    pub flow: Option<Named<names::Flow>>,
 }
 
 /// A remote server.
@@ -281,7 +320,7 @@ pub struct ServerSpec {
     /// The name requests use (`web` in `http://web/...`, `fs` in `\\fs\...`).
     pub name: String,
     /// `smb_share`, `http`, `sql` or `proxy`.
-    pub kind: String,
+    pub kind: Named<names::ServerKind>,
     /// The machine it runs on.
     pub machine: String,
     /// Its service principal name.
@@ -289,7 +328,7 @@ pub struct ServerSpec {
     /// Accepted authentication: `anonymous`, `basic`, `digest`, `ntlm`,
     /// `kerberos`, `negotiate` (default: negotiate).
     #[serde(default)]
-    pub auth: Vec<String>,
+    pub auth: Vec<Named<names::AuthScheme>>,
     /// The resource's security descriptor in SDDL.
     pub sddl: String,
     /// A proxy (another server's name) requests go through.
@@ -400,23 +439,213 @@ impl JsonSchema for Scalar {
     }
 }
 
-/// The result a call must return: one name for every profile
-/// (`E_ACCESSDENIED`, `S_OK`, `BG_E_TOKEN_REQUIRED`, a Win32 error name,
-/// hex, `success`, or `any` for no check), or a map from profile to name.
+/// One value, one of several, or none of several: how an expectation
+/// names what it accepts (`S_OK`, `{one_of: [S_OK, S_FALSE]}`,
+/// `{not: S_OK}`, `{not: [QUEUED, SUSPENDED]}`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Choice<T> {
+    /// Exactly this.
+    Is(T),
+    /// Any of these.
+    OneOf(Vec<T>),
+    /// None of these.
+    Not(Vec<T>),
+}
+
+impl<T> Choice<T> {
+    /// Whether `accepts` holds as this choice says: for `Is`, of the
+    /// value; for `OneOf`, of at least one; for `Not`, of none.
+    pub fn holds(&self, mut accepts: impl FnMut(&T) -> bool) -> bool {
+        match self {
+            Choice::Is(v) => accepts(v),
+            Choice::OneOf(vs) => vs.iter().any(accepts),
+            Choice::Not(vs) => !vs.iter().any(accepts),
+        }
+    }
+
+    /// Every value the choice names.
+    pub fn values(&self) -> &[T] {
+        match self {
+            Choice::Is(v) => std::slice::from_ref(v),
+            Choice::OneOf(vs) | Choice::Not(vs) => vs,
+        }
+    }
+}
+
+impl<T: fmt::Display> fmt::Display for Choice<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let list = |vs: &[T]| {
+            vs.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        match self {
+            Choice::Is(v) => write!(f, "{v}"),
+            Choice::OneOf(vs) => write!(f, "one of {}", list(vs)),
+            Choice::Not(vs) => write!(f, "not {}", list(vs)),
+        }
+    }
+}
+
+/// One or several values (`x` or `[x, y]`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+enum OneOrMany<T> {
+    One(T),
+    Many(Vec<T>),
+}
+
+impl<T> From<OneOrMany<T>> for Vec<T> {
+    fn from(v: OneOrMany<T>) -> Vec<T> {
+        match v {
+            OneOrMany::One(x) => vec![x],
+            OneOrMany::Many(xs) => xs,
+        }
+    }
+}
+
+/// Reads the one-key map `{one_of: [...]}` or `{not: ...}` whose key
+/// has been read already.
+fn choice_body<'de, T: Deserialize<'de>, A: MapAccess<'de>>(
+    key: &str,
+    mut map: A,
+) -> Result<Choice<T>, A::Error> {
+    let choice = match key {
+        "one_of" => Choice::OneOf(map.next_value::<Vec<T>>()?),
+        "not" => Choice::Not(map.next_value::<OneOrMany<T>>()?.into()),
+        other => {
+            return Err(de::Error::custom(format!(
+                "unknown variant `{other}`, expected one of `one_of`, `not`"
+            )))
+        }
+    };
+    if let Some(extra) = map.next_key::<String>()? {
+        return Err(de::Error::custom(format!(
+            "`{extra}` cannot stand beside `{key}`: write one of `one_of` or `not`"
+        )));
+    }
+    if choice.values().is_empty() {
+        return Err(de::Error::custom(format!(
+            "`{key}` needs at least one value"
+        )));
+    }
+    Ok(choice)
+}
+
+struct ChoiceVisitor<T>(std::marker::PhantomData<T>);
+
+impl<'de, T: Deserialize<'de>> Visitor<'de> for ChoiceVisitor<T> {
+    type Value = Choice<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a value, `{one_of: [...]}` or `{not: ...}`")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Choice<T>, E> {
+        T::deserialize(de::value::StrDeserializer::new(v)).map(Choice::Is)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Choice<T>, A::Error> {
+        match map.next_key::<String>()? {
+            Some(key) => choice_body(&key, map),
+            None => Err(de::Error::custom(
+                "an empty map: write a value, `{one_of: [...]}` or `{not: ...}`",
+            )),
+        }
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Choice<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Choice<T>, D::Error> {
+        d.deserialize_any(ChoiceVisitor(std::marker::PhantomData))
+    }
+}
+
+impl<T: Serialize> Serialize for Choice<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        match self {
+            Choice::Is(v) => v.serialize(s),
+            Choice::OneOf(vs) => {
+                let mut m = s.serialize_map(Some(1))?;
+                m.serialize_entry("one_of", vs)?;
+                m.end()
+            }
+            Choice::Not(vs) => {
+                let mut m = s.serialize_map(Some(1))?;
+                match vs.as_slice() {
+                    [one] => m.serialize_entry("not", one)?,
+                    many => m.serialize_entry("not", many)?,
+                }
+                m.end()
+            }
+        }
+    }
+}
+
+impl<T: JsonSchema> JsonSchema for Choice<T> {
+    fn schema_name() -> String {
+        format!("Choice_of_{}", T::schema_name())
+    }
+
+    fn json_schema(gen: &mut SchemaGenerator) -> Schema {
+        let one = gen.subschema_for::<T>();
+        let many = gen.subschema_for::<Vec<T>>();
+        let keyed = |key: &str, value: Schema| {
+            let mut obj = schemars::schema::ObjectValidation::default();
+            obj.properties.insert(key.to_string(), value);
+            obj.required.insert(key.to_string());
+            obj.additional_properties = Some(Box::new(Schema::Bool(false)));
+            Schema::Object(SchemaObject {
+                instance_type: Some(InstanceType::Object.into()),
+                object: Some(Box::new(obj)),
+                ..SchemaObject::default()
+            })
+        };
+        let not_value = Schema::Object(SchemaObject {
+            subschemas: Some(Box::new(schemars::schema::SubschemaValidation {
+                any_of: Some(vec![one.clone(), many.clone()]),
+                ..Default::default()
+            })),
+            ..SchemaObject::default()
+        });
+        Schema::Object(SchemaObject {
+            subschemas: Some(Box::new(schemars::schema::SubschemaValidation {
+                one_of: Some(vec![one, keyed("one_of", many), keyed("not", not_value)]),
+                ..Default::default()
+            })),
+            ..SchemaObject::default()
+        })
+    }
+}
+
+/// The result a call must return: the same for every profile (a result
+/// name: an HRESULT such as `E_ACCESSDENIED` or `S_OK`, a Win32 error
+/// name, hex, `success`, or `any` for no check; or a [`Choice`] of them),
+/// or a map from profile to that.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Expected {
     /// The same result under every profile.
-    One(String),
+    One(Choice<String>),
     /// A result per profile; profiles not listed must succeed.
-    PerProfile(BTreeMap<String, String>),
+    PerProfile(BTreeMap<String, Choice<String>>),
 }
 
 impl Expected {
     /// The result expected under `profile`, if one is named.
-    pub fn for_profile(&self, profile: &str) -> Option<&str> {
+    pub fn for_profile(&self, profile: &str) -> Option<&Choice<String>> {
         match self {
-            Expected::One(name) => Some(name),
-            Expected::PerProfile(map) => map.get(profile).map(String::as_str),
+            Expected::One(choice) => Some(choice),
+            Expected::PerProfile(map) => map.get(profile),
+        }
+    }
+
+    /// Every result name written, in order.
+    pub fn names(&self) -> Vec<&String> {
+        match self {
+            Expected::One(c) => c.values().iter().collect(),
+            Expected::PerProfile(map) => map.values().flat_map(|c| c.values()).collect(),
         }
     }
 }
@@ -427,16 +656,23 @@ impl<'de> Visitor<'de> for ExpectedVisitor {
     type Value = Expected;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a result name (E_ACCESSDENIED, S_OK, ...) or a map from profile to result")
+        f.write_str("a result name (E_ACCESSDENIED, S_OK, ...), `{one_of: [...]}`, `{not: ...}` or a map from profile to result")
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Expected, E> {
-        Ok(Expected::One(v.to_string()))
+        Ok(Expected::One(Choice::Is(v.to_string())))
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Expected, A::Error> {
+        let Some(first) = map.next_key::<String>()? else {
+            return Ok(Expected::PerProfile(BTreeMap::new()));
+        };
+        if first == "one_of" || first == "not" {
+            return choice_body(&first, map).map(Expected::One);
+        }
         let mut out = BTreeMap::new();
-        while let Some((k, v)) = map.next_entry::<String, String>()? {
+        out.insert(first, map.next_value::<Choice<String>>()?);
+        while let Some((k, v)) = map.next_entry::<String, Choice<String>>()? {
             out.insert(k, v);
         }
         Ok(Expected::PerProfile(out))
@@ -455,11 +691,11 @@ impl JsonSchema for Expected {
     }
 
     fn json_schema(gen: &mut SchemaGenerator) -> Schema {
-        let one = gen.subschema_for::<String>();
-        let map = gen.subschema_for::<BTreeMap<String, String>>();
+        let one = gen.subschema_for::<Choice<String>>();
+        let map = gen.subschema_for::<BTreeMap<String, Choice<String>>>();
         Schema::Object(SchemaObject {
             subschemas: Some(Box::new(schemars::schema::SubschemaValidation {
-                one_of: Some(vec![one, map]),
+                any_of: Some(vec![one, map]),
                 ..Default::default()
             })),
             ..SchemaObject::default()
@@ -640,10 +876,10 @@ pub struct Blanket {
     pub thread: String,
     /// The impersonation level the service may use: `identification`
     /// (COM's default), `impersonation`, `delegation`.
-    pub level: String,
+    pub level: Named<names::Level>,
     /// `none`, `static` or `dynamic` cloaking (default: none).
     #[serde(default)]
-    pub cloaking: Option<String>,
+    pub cloaking: Option<Named<names::Cloaking>>,
 }
 
 /// `IBackgroundCopyManager::CreateJob`.
@@ -657,7 +893,7 @@ pub struct CreateJob {
     pub name: Option<String>,
     /// `download` (default), `upload` or `upload_reply`.
     #[serde(default, rename = "type")]
-    pub job_type: Option<String>,
+    pub job_type: Option<Named<names::JobType>>,
     /// The name of the job pointer returned.
     #[serde(rename = "as")]
     pub bind: Option<String>,
@@ -711,7 +947,7 @@ pub struct QueryInterface {
     /// The pointer.
     pub job: String,
     /// The interface (`IBitsTokenOptions`, `IBackgroundCopyJob2`, ...).
-    pub interface: String,
+    pub interface: Named<names::Interface>,
     /// The name of the pointer returned.
     #[serde(default, rename = "as")]
     pub bind: Option<String>,
@@ -766,7 +1002,7 @@ pub struct StartService {
     /// The .NET flow policy: `aspnet` (legacy on), `clr` (neither),
     /// `always_flow`.
     #[serde(default)]
-    pub flow: Option<String>,
+    pub flow: Option<Named<names::Flow>>,
     /// The name of its main thread.
     #[serde(rename = "as")]
     pub bind: String,
@@ -786,7 +1022,7 @@ pub struct ThreadCall {
     pub token: Option<String>,
     /// An impersonation level, when the call takes one.
     #[serde(default)]
-    pub level: Option<String>,
+    pub level: Option<Named<names::Level>>,
     /// The name of what it returns (a token, a thread).
     #[serde(default, rename = "as")]
     pub bind: Option<String>,
@@ -809,7 +1045,7 @@ pub struct LogonUser {
     /// `interactive`, `network`, `batch`, `service`, `unlock`,
     /// `network_cleartext`, `new_credentials`.
     #[serde(rename = "type")]
-    pub logon_type: String,
+    pub logon_type: Named<names::LogonType>,
     /// The name of the token returned.
     #[serde(default, rename = "as")]
     pub bind: Option<String>,
@@ -871,7 +1107,7 @@ pub struct PipeClient {
     /// The client thread.
     pub client: String,
     /// The level the client allows (`SECURITY_SQOS`).
-    pub level: String,
+    pub level: Named<names::Level>,
     /// The result (default: success).
     #[serde(default)]
     pub expect: Option<Expected>,
@@ -888,10 +1124,10 @@ pub struct ComCall {
     pub client: String,
     /// The impersonation level the client set (`anonymous`, `identify`,
     /// `impersonate`, `delegate`).
-    pub level: String,
+    pub level: Named<names::Level>,
     /// The client's cloaking: `none` (default), `static`, `dynamic`.
     #[serde(default)]
-    pub cloaking: Option<String>,
+    pub cloaking: Option<Named<names::Cloaking>>,
     /// The result (default: success).
     #[serde(default)]
     pub expect: Option<Expected>,
@@ -946,7 +1182,7 @@ pub struct CreateThread {
     pub thread: String,
     /// `native`, `managed_thread`, `queue_user_work_item`,
     /// `unsafe_queue_user_work_item`, `async_delegate`, `sta_com_call`.
-    pub how: String,
+    pub how: Named<names::ThreadStart>,
     /// The name of the new thread.
     #[serde(rename = "as")]
     pub bind: String,
@@ -969,7 +1205,7 @@ pub struct FileCall {
     pub desired: Option<String>,
     /// For CreateFile: `file` (default) or `directory`.
     #[serde(default)]
-    pub kind: Option<String>,
+    pub kind: Option<Named<names::ObjectKind>>,
     /// For CreateFile: an explicit security descriptor; for
     /// SetFileSecurity: the new one.
     #[serde(default)]
@@ -1051,7 +1287,7 @@ pub struct AccessCheckCall {
     pub path: Option<String>,
     /// The object type whose generic mapping is passed (default `file`).
     #[serde(default)]
-    pub kind: Option<String>,
+    pub kind: Option<Named<names::ObjectKind>>,
     /// The desired access, passed as given (generic bits are refused).
     pub desired: String,
     /// The PrincipalSelfSid: an account name.
@@ -1088,7 +1324,7 @@ pub struct AccessServer {
     /// `machine_account`, `unconstrained`, `constrained`, `resource_based`,
     /// `anonymous`.
     #[serde(default)]
-    pub via: Option<String>,
+    pub via: Option<Named<names::Via>>,
     /// A name for the token the server got for the caller (the far side's
     /// network logon), so that a thread on that machine can impersonate it
     /// and go a further hop.
@@ -1111,7 +1347,7 @@ pub struct SetAcl {
     pub path: String,
     /// The kind (default `file`).
     #[serde(default)]
-    pub kind: Option<String>,
+    pub kind: Option<Named<names::ObjectKind>>,
     /// The new security descriptor.
     pub sddl: String,
 }
@@ -1133,18 +1369,19 @@ pub struct ExpectJob {
     /// Check only under these profiles (default: every profile the
     /// scenario runs under).
     #[serde(default)]
-    pub only: Vec<String>,
+    pub only: Vec<Named<names::Profile>>,
     /// The job (any pointer name bound to it).
     pub job: String,
     /// Its state (`QUEUED`, `TRANSFERRING`, `ERROR`, ...).
     #[serde(default)]
-    pub state: Option<String>,
-    /// Its error code (`BG_E_TOKEN_REQUIRED`, ...), or `none`.
+    pub state: Option<Choice<Named<names::JobState>>>,
+    /// Its error code (`BG_E_TOKEN_REQUIRED`, ...), or `none`; or a
+    /// choice of them (`{one_of: [...]}`, `{not: ...}`).
     #[serde(default)]
-    pub error: Option<String>,
+    pub error: Option<Choice<String>>,
     /// Its error context (`BG_ERROR_CONTEXT_REMOTE_FILE`, ...).
     #[serde(default)]
-    pub context: Option<String>,
+    pub context: Option<Named<names::ErrorContext>>,
     /// The account whose helper token the job holds, or `none`.
     #[serde(default)]
     pub helper_token: Option<String>,
@@ -1169,7 +1406,7 @@ pub struct ExpectThread {
     /// Check only under these profiles (default: every profile the
     /// scenario runs under).
     #[serde(default)]
-    pub only: Vec<String>,
+    pub only: Vec<Named<names::Profile>>,
     /// The thread.
     pub thread: String,
     /// The user of its effective token (an account name).
@@ -1180,7 +1417,7 @@ pub struct ExpectThread {
     pub impersonating: Option<bool>,
     /// The level of its impersonation token.
     #[serde(default)]
-    pub level: Option<String>,
+    pub level: Option<Named<names::TokenKind>>,
     /// Whether its effective token's logon session holds network
     /// credentials.
     #[serde(default)]
@@ -1200,7 +1437,7 @@ pub struct ExpectToken {
     /// Check only under these profiles (default: every profile the
     /// scenario runs under).
     #[serde(default)]
-    pub only: Vec<String>,
+    pub only: Vec<Named<names::Profile>>,
     /// The token.
     pub token: String,
     /// Its user.
@@ -1208,7 +1445,7 @@ pub struct ExpectToken {
     pub user: Option<String>,
     /// `primary`, or the impersonation level.
     #[serde(default, rename = "type")]
-    pub token_type: Option<String>,
+    pub token_type: Option<Named<names::TokenKind>>,
     /// Whether its logon session holds network credentials.
     #[serde(default)]
     pub network_credentials: Option<bool>,
@@ -1228,14 +1465,14 @@ pub struct ExpectAccess {
     /// Check only under these profiles (default: every profile the
     /// scenario runs under).
     #[serde(default)]
-    pub only: Vec<String>,
+    pub only: Vec<Named<names::Profile>>,
     /// The job.
     pub job: String,
     /// `local_file`, `remote` or `client_certificate`.
-    pub resource: String,
+    pub resource: Named<names::Resource>,
     /// Whose identity was used: `owner`, `helper`, `explicit`, `anonymous`.
     #[serde(default)]
-    pub acting: Option<String>,
+    pub acting: Option<Named<names::Acting>>,
     /// The account of the token used.
     #[serde(default)]
     pub user: Option<String>,
@@ -1269,7 +1506,7 @@ pub enum Step {
     RunAsAdmin(ThreadCall),
     /// The network goes `down` or comes back `up`.
     #[serde(rename = "network")]
-    Network(String),
+    Network(Named<names::NetworkState>),
     /// `MaxInternetBandwidth` is 0 (`true`) or the interval ends (`false`).
     #[serde(rename = "bandwidth_blocked")]
     BandwidthBlocked(bool),
@@ -1500,7 +1737,7 @@ impl Serialize for Scalar {
 impl Serialize for Expected {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self {
-            Expected::One(name) => s.serialize_str(name),
+            Expected::One(choice) => choice.serialize(s),
             Expected::PerProfile(map) => map.serialize(s),
         }
     }

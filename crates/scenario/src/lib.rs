@@ -16,6 +16,7 @@
 pub mod format;
 pub mod load;
 pub mod locate;
+pub mod names;
 
 pub use format::Scenario;
-pub use load::{load, load_with, LoadError};
+pub use load::{load, load_with, LoadError, LoadErrors};

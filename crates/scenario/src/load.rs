@@ -1,25 +1,35 @@
-//! Loading a scenario: YAML text to a checked [`Scenario`], or an error
-//! that says where (file, line, column) and what was expected.
+//! Loading a scenario: YAML text to a checked [`Scenario`], or every
+//! error found in it, each saying where (file, line, column), what is
+//! wrong, what was expected and, for a near miss, the nearest spelling.
 //!
-//! This module owns the size limits, the one call into the YAML parser
-//! (so a maintained fork of `serde_yaml` can replace it in one line), and
-//! the checks the types cannot express: profile names, names bound with
-//! `as` before they are used (and always to the same kind of thing), and
-//! enumerated values (levels, logon types, interfaces, states) spelled as
-//! the format spells them.
+//! This module owns the size and shape limits, the one call into the
+//! YAML parser (so a maintained fork of `serde_yaml` can replace it in
+//! one line), and the checks the types cannot express: names bound with
+//! `as` before they are used (and always to the same kind of thing),
+//! numbers written with constant names, per-profile expectations naming
+//! profiles that run. What only the model knows (accounts, results,
+//! privileges, mutants) is checked through [`Semantics`].
+//!
+//! Each step is read on its own, so one bad step does not hide the
+//! others: a file's errors are all reported in one pass.
 
 use std::collections::BTreeMap;
 
-use crate::format::{Expected, Scenario, Step};
+use crate::format::{self, Expected, Scenario, Step};
 use crate::locate::Locator;
+use crate::names::{self, ClosedSet};
 
 /// The largest scenario file accepted, in bytes.
 pub const MAX_BYTES: usize = 1 << 20;
 /// The most steps a scenario may have.
 pub const MAX_STEPS: usize = 2_000;
+/// The deepest nesting of YAML collections accepted.
+pub const MAX_DEPTH: usize = 32;
+/// The most errors reported for one file.
+pub const MAX_ERRORS: usize = 100;
 
 /// Where in a file something is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 pub struct Position {
     /// 1-based line.
     pub line: usize,
@@ -32,7 +42,7 @@ pub struct Position {
     pub len: usize,
 }
 
-/// A scenario that could not be loaded.
+/// One problem that keeps a scenario from loading.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{file}:{line}:{column}: {message}", line = position.line, column = position.column)]
 pub struct LoadError {
@@ -44,7 +54,43 @@ pub struct LoadError {
     pub message: String,
     /// What was expected instead.
     pub expected: Option<String>,
+    /// The nearest accepted spelling, for a near miss.
+    pub hint: Option<String>,
 }
+
+/// Every problem found in one file, in the order they appear.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadErrors {
+    /// The problems, at least one, sorted by position.
+    pub errors: Vec<LoadError>,
+}
+
+impl LoadErrors {
+    /// The first problem.
+    pub fn first(&self) -> Option<&LoadError> {
+        self.errors.first()
+    }
+}
+
+impl From<LoadError> for LoadErrors {
+    fn from(e: LoadError) -> LoadErrors {
+        LoadErrors { errors: vec![e] }
+    }
+}
+
+impl std::fmt::Display for LoadErrors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, e) in self.errors.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for LoadErrors {}
 
 /// What kind of thing a name stands for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -74,18 +120,15 @@ impl NameKind {
     }
 }
 
-/// The profile names a scenario may use.
-pub const PROFILES: &[&str] = &["vista", "win7", "win10-1507", "win10-1607", "win11"];
-
 /// What the format alone cannot check: names and values whose meaning
-/// belongs to the model (mutant names, HRESULT names, flag constants,
-/// accounts). The runner implements it; [`load`] checks the format only.
+/// belongs to the model (mutant names, result names, privileges,
+/// accounts, the host section). The runner implements it; [`load`]
+/// checks the format only.
 pub trait Semantics {
-    /// Checks the scenario as a whole (for example its `mutant:`), after
-    /// the format's own checks passed. Returns the problems found.
-    fn check_scenario(&self, scenario: &Scenario) -> Vec<Finding>;
-    /// Checks one step's values. Returns the problems found.
-    fn check_step(&self, scenario: &Scenario, index: usize, step: &Step) -> Vec<Finding>;
+    /// Checks a scenario whose format is sound. `indices[k]` is the
+    /// position in the file of `scenario.steps[k]` (steps that could not
+    /// be read are left out). Returns every problem found.
+    fn check(&self, scenario: &Scenario, indices: &[usize]) -> Vec<Finding>;
 }
 
 /// A problem a [`Semantics`] check found.
@@ -93,12 +136,49 @@ pub trait Semantics {
 pub struct Finding {
     /// Where it is.
     pub at: Site,
+    /// The key the word is the value of, when known (to point at the
+    /// right one of several equal words).
+    pub key: Option<&'static str>,
     /// The offending word, as written (used to point at it).
     pub word: String,
     /// What is wrong.
     pub message: String,
     /// What was expected instead.
     pub expected: Option<String>,
+    /// The nearest accepted spelling, for a near miss.
+    pub hint: Option<String>,
+}
+
+impl Finding {
+    /// A problem with `word` at `at`.
+    pub fn new(at: Site, word: &str, message: String) -> Finding {
+        Finding {
+            at,
+            key: None,
+            word: word.to_string(),
+            message,
+            expected: None,
+            hint: None,
+        }
+    }
+
+    /// The same, pointing at the value of `key`.
+    pub fn key(mut self, key: &'static str) -> Finding {
+        self.key = Some(key);
+        self
+    }
+
+    /// The same, saying what was expected.
+    pub fn expected(mut self, expected: impl Into<String>) -> Finding {
+        self.expected = Some(expected.into());
+        self
+    }
+
+    /// The same, with the nearest of `candidates` as a hint.
+    pub fn near<'a>(mut self, candidates: impl IntoIterator<Item = &'a str>) -> Finding {
+        self.hint = nearest(&self.word, candidates).map(|n| format!("did you mean `{n}`?"));
+        self
+    }
 }
 
 /// Which part of a scenario a [`Finding`] is about.
@@ -108,7 +188,7 @@ pub enum Site {
     Top(&'static str),
     /// The `host` section.
     Host,
-    /// A step, by index.
+    /// A step, by its index in the file.
     Step(usize),
 }
 
@@ -117,30 +197,90 @@ pub enum Site {
 pub struct FormatOnly;
 
 impl Semantics for FormatOnly {
-    fn check_scenario(&self, _: &Scenario) -> Vec<Finding> {
+    fn check(&self, _: &Scenario, _: &[usize]) -> Vec<Finding> {
         Vec::new()
     }
-    fn check_step(&self, _: &Scenario, _: usize, _: &Step) -> Vec<Finding> {
-        Vec::new()
+}
+
+/// The spelling among `candidates` nearest to `word`, when it is near
+/// enough to be a slip (letters in the wrong case, one or two typed
+/// wrong, a missing or extra separator).
+pub fn nearest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let folded = |s: &str| -> Vec<char> {
+        s.chars()
+            .filter(|c| !matches!(c, '_' | '-' | ' '))
+            .map(|c| c.to_ascii_lowercase())
+            .collect()
+    };
+    let w = folded(word);
+    if w.is_empty() || w.len() > 64 {
+        return None;
     }
+    let mut best: Option<(usize, &str)> = None;
+    for c in candidates {
+        if c == word {
+            continue;
+        }
+        let f = folded(c);
+        if f.len() > 64 {
+            continue;
+        }
+        let d = edit_distance(&w, &f);
+        let limit = (w.len().max(f.len()) / 4).clamp(1, 3);
+        if d <= limit && best.map_or(true, |(bd, _)| d < bd) {
+            best = Some((d, c));
+        }
+    }
+    best.map(|(_, c)| c)
+}
+
+/// The optimal-string-alignment distance: insertions, deletions,
+/// substitutions and swaps of two neighbours each count one.
+fn edit_distance(a: &[char], b: &[char]) -> usize {
+    let width = b.len() + 1;
+    let mut d = vec![0usize; (a.len() + 1) * width];
+    for i in 0..=a.len() {
+        d[i * width] = i;
+    }
+    for (j, cell) in d.iter_mut().enumerate().take(width) {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (d[(i - 1) * width + j] + 1)
+                .min(d[i * width + j - 1] + 1)
+                .min(d[(i - 1) * width + j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(d[(i - 2) * width + j - 2] + 1);
+            }
+            d[i * width + j] = best;
+        }
+    }
+    d[a.len() * width + b.len()]
 }
 
 /// Parses and checks a scenario's format. `file` is only used in error
 /// messages. Names whose meaning belongs to the model (mutants, results,
 /// accounts) are checked by [`load_with`] and a [`Semantics`].
-pub fn load(file: &str, text: &str) -> Result<Scenario, LoadError> {
+pub fn load(file: &str, text: &str) -> Result<Scenario, LoadErrors> {
     load_with(file, text, &FormatOnly)
 }
 
-/// Parses and checks a scenario, the format's checks first and then
-/// `semantics`'. `file` is only used in error messages.
-pub fn load_with(file: &str, text: &str, semantics: &dyn Semantics) -> Result<Scenario, LoadError> {
+/// Parses and checks a scenario: the format's checks, then
+/// `semantics`'. Every problem is reported, not only the first.
+pub fn load_with(
+    file: &str,
+    text: &str,
+    semantics: &dyn Semantics,
+) -> Result<Scenario, LoadErrors> {
     let loc = Locator::new(text);
     let err = |position: Position, message: String, expected: Option<String>| LoadError {
         file: file.to_string(),
         position,
         message,
         expected,
+        hint: None,
     };
     if text.len() > MAX_BYTES {
         return Err(err(
@@ -150,75 +290,284 @@ pub fn load_with(file: &str, text: &str, semantics: &dyn Semantics) -> Result<Sc
                 text.len()
             ),
             Some("a smaller scenario, or several files".to_string()),
-        ));
+        )
+        .into());
     }
-    let scenario: Scenario = serde_yaml::from_str(text).map_err(|e| {
+    if let Some((offset, message, expected)) = shape(text) {
+        return Err(err(loc.at_offset(offset), message, Some(expected)).into());
+    }
+    let skeleton: Scenario<serde_yaml::Value> = serde_yaml::from_str(text).map_err(|e| {
         let position = match e.location() {
             Some(l) => loc.at_line_column(l.line(), l.column()),
             None => loc.at_offset(0),
         };
-        let (message, expected) = split_serde_message(&e.to_string());
-        err(position, message, expected)
+        let full = e.to_string();
+        let (message, expected) = split_serde_message(&full);
+        let hint = hint_of(&full);
+        LoadErrors::from(LoadError {
+            hint,
+            ..err(position, message, expected)
+        })
     })?;
-    if scenario.steps.len() > MAX_STEPS {
+    if skeleton.steps.len() > MAX_STEPS {
         return Err(err(
             loc.step(MAX_STEPS),
             format!(
                 "the scenario has {} steps; the limit is {MAX_STEPS}",
-                scenario.steps.len()
+                skeleton.steps.len()
             ),
             Some("fewer steps, or several scenarios".to_string()),
-        ));
+        )
+        .into());
     }
-    for (key, profile) in scenario
-        .profile
-        .iter()
-        .map(|p| ("profile", p))
-        .chain(scenario.profiles.iter().map(|p| ("profiles", p)))
-    {
-        if !PROFILES.contains(&profile.as_str()) {
-            return Err(err(
-                loc.top_value(key, profile),
-                format!("unknown profile `{profile}`"),
-                Some(format!("one of {}", PROFILES.join(", "))),
-            ));
+    let mut errors: Vec<LoadError> = Vec::new();
+    let raw = skeleton.steps.clone();
+    let mut steps: Vec<Step> = Vec::new();
+    let mut indices: Vec<usize> = Vec::new();
+    let mut failed: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+    for (i, value) in raw.into_iter().enumerate() {
+        let binds = raw_binds(&value);
+        let raw_value = value.clone();
+        match format::step_from_value(value) {
+            Ok(step) => {
+                steps.push(step);
+                indices.push(i);
+            }
+            Err(e) => {
+                let full = e.to_string();
+                let (message, expected) = split_serde_message(&full);
+                let message = format!("steps[{i}]{}: {message}", step_kind(&raw_value));
+                let position = match quoted_word(&message) {
+                    Some(word) => loc.in_step(i, word),
+                    None => loc.step(i),
+                };
+                errors.push(LoadError {
+                    hint: hint_of(&full),
+                    ..err(position, message, expected)
+                });
+                failed.insert(i, binds);
+            }
         }
     }
+    let scenario = skeleton.with_steps(steps);
     let located = |f: Finding| {
-        let position = match f.at {
-            Site::Top(key) => loc.top_value(key, &f.word),
-            Site::Host => loc.top_value("host", "host"),
-            Site::Step(i) => loc.in_step(i, &f.word),
+        let position = match (f.at, f.key) {
+            (Site::Top(key), _) => loc.top_value(key, &f.word),
+            (Site::Host, _) => loc.in_section("host", &f.word),
+            (Site::Step(i), Some(key)) => loc.in_step_key(i, key, &f.word),
+            (Site::Step(i), None) => loc.in_step(i, &f.word),
         };
-        err(position, f.message, f.expected)
-    };
-    if let Some(f) = semantics.check_scenario(&scenario).into_iter().next() {
-        return Err(located(f));
-    }
-    check_names(&scenario, &loc).map_err(|(step, word, message, expected)| {
-        err(loc.in_step(step, &word), message, expected)
-    })?;
-    for (i, step) in scenario.steps.iter().enumerate() {
-        if let Some(f) = semantics.check_step(&scenario, i, step).into_iter().next() {
-            return Err(located(f));
+        LoadError {
+            file: file.to_string(),
+            position,
+            message: f.message,
+            expected: f.expected,
+            hint: f.hint,
         }
+    };
+    let mut findings = check_names(&scenario, &indices, &failed);
+    findings.extend(check_values(&scenario, &indices));
+    findings.extend(check_expected_profiles(&scenario, &indices));
+    findings.extend(semantics.check(&scenario, &indices));
+    errors.extend(findings.into_iter().map(located));
+    if errors.is_empty() {
+        return Ok(scenario);
     }
-    check_expected_profiles(&scenario, &loc)
-        .map_err(|(step, word, message)| err(loc.in_step(step, &word), message, None))?;
-    Ok(scenario)
+    errors.sort_by_key(|e| (e.position.offset, e.message.clone()));
+    errors.dedup();
+    errors.truncate(MAX_ERRORS);
+    Err(LoadErrors { errors })
 }
 
-/// The profile names a scenario runs under, in the order given, without
-/// repeats (`win11` when none is named).
-pub fn profile_names(s: &Scenario) -> Vec<&str> {
-    let mut out: Vec<&str> = Vec::new();
-    for name in s.profile.iter().chain(s.profiles.iter()) {
-        if PROFILES.contains(&name.as_str()) && !out.contains(&name.as_str()) {
-            out.push(name);
+/// A cheap pass over the text before the parser runs: collections nested
+/// deeper than [`MAX_DEPTH`] (block indentation and flow brackets
+/// together) and YAML anchors and aliases (which can expand a small file
+/// into a huge document) are refused. Linear in the text. Returns the
+/// offset, the message and what was expected.
+fn shape(text: &str) -> Option<(usize, String, String)> {
+    let too_deep = |at: usize| {
+        Some((
+            at,
+            format!("the YAML is nested more than {MAX_DEPTH} levels deep"),
+            format!("at most {MAX_DEPTH} levels of nesting"),
+        ))
+    };
+    let mut flow = 0usize;
+    let mut quote: Option<char> = None;
+    let mut indents: Vec<usize> = Vec::new();
+    // Inside a block scalar (`about: >`): the key's indentation.
+    let mut block: Option<usize> = None;
+    let mut offset = 0usize;
+    for line in text.split_inclusive('\n') {
+        let start = offset;
+        offset += line.len();
+        let body = line.trim_end_matches(['\n', '\r']);
+        let content = body.trim_start_matches(' ');
+        let indent = body.len() - content.len();
+        if let Some(key_indent) = block {
+            if content.is_empty() || indent > key_indent {
+                continue;
+            }
+            block = None;
+        }
+        if quote.is_none() && flow == 0 && starts_block_scalar(content) {
+            block = Some(indent);
+        }
+        if quote.is_none() && flow == 0 && !content.is_empty() && !content.starts_with('#') {
+            // Sequence dashes open a level each, like indentation.
+            let mut column = body.len() - content.len();
+            let mut rest = content;
+            loop {
+                while indents.last().is_some_and(|&d| d > column) {
+                    indents.pop();
+                }
+                if indents.last() != Some(&column) {
+                    indents.push(column);
+                }
+                match rest.strip_prefix("- ") {
+                    Some(after) => {
+                        let trimmed = after.trim_start_matches(' ');
+                        column += 2 + (after.len() - trimmed.len());
+                        rest = trimmed;
+                    }
+                    None => break,
+                }
+            }
+            if indents.len() > MAX_DEPTH {
+                return too_deep(start);
+            }
+        }
+        let mut node_start = quote.is_none();
+        let mut prev = ' ';
+        let mut chars = body.char_indices().peekable();
+        while let Some((i, c)) = chars.next() {
+            let next = chars.peek().map_or(' ', |(_, n)| *n);
+            if let Some(q) = quote {
+                if c == q {
+                    if q == '\'' && next == '\'' {
+                        chars.next();
+                    } else {
+                        quote = None;
+                    }
+                } else if q == '"' && c == '\\' {
+                    chars.next();
+                }
+                prev = c;
+                continue;
+            }
+            if c == '#' && (prev == ' ' || prev == '\t' || i == 0) {
+                break;
+            }
+            match c {
+                '\'' | '"' if node_start => quote = Some(c),
+                '&' | '*' if node_start && !next.is_whitespace() => {
+                    return Some((
+                        start + i,
+                        "YAML anchors and aliases are not accepted in scenarios".to_string(),
+                        "each value written out where it is used".to_string(),
+                    ));
+                }
+                '[' | '{' if node_start => {
+                    flow += 1;
+                    if flow + indents.len() > MAX_DEPTH {
+                        return too_deep(start + i);
+                    }
+                }
+                ']' | '}' if flow > 0 => flow -= 1,
+                _ => {}
+            }
+            node_start = match c {
+                ' ' | '\t' => node_start,
+                '[' | '{' | ',' => flow > 0 || node_start,
+                '-' | ':' | '?' => {
+                    next.is_whitespace() || (flow > 0 && matches!(next, ',' | ']' | '}'))
+                }
+                _ => false,
+            } && quote.is_none();
+            prev = c;
         }
     }
-    if out.is_empty() {
-        out.push("win11");
+    None
+}
+
+/// Whether a line's value is a block scalar (`key: |`, `- >-`), whose
+/// following, more indented lines are text.
+fn starts_block_scalar(content: &str) -> bool {
+    let code = match content.find(" #") {
+        Some(i) => &content[..i],
+        None => content,
+    };
+    let Some(last) = code.trim_end().rsplit(' ').next() else {
+        return false;
+    };
+    let mut chars = last.chars();
+    matches!(chars.next(), Some('|' | '>'))
+        && chars.all(|c| matches!(c, '-' | '+' | '1'..='9'))
+        && (code.trim_end().len() == last.len()
+            || code.trim_end().ends_with(&format!(": {last}"))
+            || code.trim_end().ends_with(&format!("- {last}")))
+}
+
+/// The first word in backticks of a message, which serde's messages use
+/// for the offending value.
+fn quoted_word(message: &str) -> Option<&str> {
+    let between = |open: char| {
+        let start = message.find(open)? + 1;
+        let len = message[start..].find(open)?;
+        Some(&message[start..start + len]).filter(|w| !w.is_empty())
+    };
+    between('`').or_else(|| between('"'))
+}
+
+/// For `unknown …, expected one of …` messages, the nearest spelling.
+fn hint_of(message: &str) -> Option<String> {
+    let word = quoted_word(message)?;
+    let (_, list) = message.split_once("one of ")?;
+    let candidates: Vec<&str> = list
+        .split('`')
+        .enumerate()
+        .filter(|(i, _)| i % 2 == 1)
+        .map(|(_, w)| w)
+        .collect();
+    nearest(word, candidates).map(|n| format!("did you mean `{n}`?"))
+}
+
+/// `.Kind` for a step written as a one-key map, as serde's paths show it.
+fn step_kind(value: &serde_yaml::Value) -> String {
+    match value.as_mapping().map(|m| m.iter().collect::<Vec<_>>()) {
+        Some(entries) if entries.len() == 1 => entries[0]
+            .0
+            .as_str()
+            .map_or_else(String::new, |k| format!(".{k}")),
+        _ => String::new(),
+    }
+}
+
+/// The names a step that could not be read would have bound (its `as:`),
+/// so later steps using them are not reported as well.
+fn raw_binds(value: &serde_yaml::Value) -> Vec<String> {
+    let Some(map) = value.as_mapping() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (_, body) in map {
+        let Some(args) = body.as_mapping() else {
+            continue;
+        };
+        for (k, v) in args {
+            if k.as_str() == Some("as") {
+                match v {
+                    serde_yaml::Value::String(s) => out.push(s.clone()),
+                    serde_yaml::Value::Sequence(items) => {
+                        out.extend(items.iter().filter_map(|i| i.as_str().map(str::to_string)));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        if let Some(user) = args.get("user").and_then(|u| u.as_str()) {
+            out.push(user.to_string());
+        }
     }
     out
 }
@@ -243,69 +592,160 @@ fn split_serde_message(text: &str) -> (String, Option<String>) {
     }
 }
 
-type NameError = (usize, String, String, Option<String>);
-
-/// Names bound with `as` (and by `logon`), checked in step order.
-fn check_names(s: &Scenario, _loc: &Locator) -> Result<(), NameError> {
-    let mut names: BTreeMap<String, NameKind> = BTreeMap::new();
-    for (i, step) in s.steps.iter().enumerate() {
+/// Names bound with `as` (and by `logon`), checked in step order. A step
+/// that could not be read binds its `as` names to anything.
+fn check_names(
+    s: &Scenario,
+    indices: &[usize],
+    failed: &BTreeMap<usize, Vec<String>>,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let mut names: BTreeMap<String, Option<NameKind>> = BTreeMap::new();
+    let mut parsed = s.steps.iter().zip(indices).peekable();
+    let last = indices
+        .last()
+        .copied()
+        .max(failed.keys().next_back().copied())
+        .map_or(0, |l| l + 1);
+    for i in 0..last {
+        if let Some(binds) = failed.get(&i) {
+            for b in binds {
+                names.insert(b.clone(), None);
+            }
+            continue;
+        }
+        let Some((step, _)) = parsed.next_if(|(_, &at)| at == i) else {
+            continue;
+        };
         let (uses, binds) = names_of(step);
         for (name, kind) in uses {
             match names.get(name) {
-                Some(k) if *k == kind => {}
-                Some(k) => {
-                    return Err((
-                        i,
-                        name.to_string(),
+                Some(None) => {}
+                Some(Some(k)) if *k == kind => {}
+                Some(Some(k)) => out.push(
+                    Finding::new(
+                        Site::Step(i),
+                        name,
                         format!(
                             "`{name}` is {}, not {}",
                             k.with_article(),
                             kind.with_article()
                         ),
-                        Some(format!("the name of {}", kind.with_article())),
-                    ))
-                }
+                    )
+                    .expected(format!("the name of {}", kind.with_article())),
+                ),
                 None => {
                     let known: Vec<&str> = names
                         .iter()
-                        .filter(|(_, k)| **k == kind)
+                        .filter(|(_, k)| **k == Some(kind))
                         .map(|(n, _)| n.as_str())
                         .collect();
-                    return Err((
-                        i,
-                        name.to_string(),
-                        format!(
-                            "no {} is named `{name}` at this step (names are bound with `as` by an earlier step)",
-                            kind.noun()
-                        ),
-                        Some(if known.is_empty() {
+                    out.push(
+                        Finding::new(
+                            Site::Step(i),
+                            name,
+                            format!(
+                                "no {} is named `{name}` at this step (names are bound with `as` by an earlier step)",
+                                kind.noun()
+                            ),
+                        )
+                        .expected(if known.is_empty() {
                             format!("{} bound by an earlier step", kind.with_article())
                         } else {
                             format!("one of: {}", known.join(", "))
-                        }),
-                    ));
+                        })
+                        .near(known.iter().copied()),
+                    );
                 }
             }
         }
         for (name, kind) in binds {
-            if let Some(k) = names.get(name) {
+            if let Some(Some(k)) = names.get(name) {
                 if *k != kind {
-                    return Err((
-                        i,
-                        name.to_string(),
-                        format!(
-                            "`{name}` already names {}; it cannot also name {}",
-                            k.with_article(),
-                            kind.with_article()
-                        ),
-                        Some("a new name".to_string()),
-                    ));
+                    out.push(
+                        Finding::new(
+                            Site::Step(i),
+                            name,
+                            format!(
+                                "`{name}` already names {}; it cannot also name {}",
+                                k.with_article(),
+                                kind.with_article()
+                            ),
+                        )
+                        .expected("a new name"),
+                    );
+                    continue;
                 }
             }
-            names.insert(name.to_string(), kind);
+            names.insert(name.to_string(), Some(kind));
         }
     }
-    Ok(())
+    out
+}
+
+/// Numbers written with constant names, and the other values whose
+/// spelling the format owns, in steps that take them.
+fn check_values(s: &Scenario, indices: &[usize]) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for (step, &i) in s.steps.iter().zip(indices) {
+        let mut number = |key: &'static str, v: &format::Scalar| {
+            if names::parse_flags(&v.0).is_some() {
+                return;
+            }
+            let bad =
+                v.0.split('|')
+                    .map(str::trim)
+                    .find(|part| names::parse_flags(part).is_none())
+                    .unwrap_or(&v.0);
+            out.push(
+                Finding::new(
+                    Site::Step(i),
+                    bad,
+                    format!("`{bad}` is not a number or a known constant"),
+                )
+                .key(key)
+                .expected("a number (decimal or 0x hex), or constant names joined with `|` (BG_TOKEN_LOCAL_FILE|BG_TOKEN_NETWORK)")
+                .near(names::CONSTANTS.iter().map(|(n, _)| *n)),
+            );
+        };
+        match step {
+            Step::SetPriority(c)
+            | Step::SetNotifyFlags(c)
+            | Step::SetMinimumRetryDelay(c)
+            | Step::SetNoProgressTimeout(c)
+            | Step::SetSecurityFlags(c)
+            | Step::SetHelperTokenFlags(c)
+            | Step::Skip(c) => number("value", &c.value),
+            Step::SetProxySettings(c) => number("usage", &c.usage),
+            Step::SetCredentials(c) | Step::RemoveCredentials(c) => {
+                number("target", &c.target);
+                number("scheme", &c.scheme);
+            }
+            Step::Expect(e) => {
+                if let Some(f) = &e.helper_flags {
+                    number("helper_flags", f);
+                }
+            }
+            Step::SetNotifyInterface(c) if !matches!(c.value.0.as_str(), "true" | "false") => {
+                out.push(
+                    Finding::new(
+                        Site::Step(i),
+                        &c.value.0,
+                        format!("`{}` is not true or false", c.value.0),
+                    )
+                    .key("value")
+                    .expected("true (an interface) or false (NULL)"),
+                );
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// A closed set's spellings, for hints.
+pub fn spellings_of<T: ClosedSet>() -> Vec<&'static str> {
+    T::spellings()
 }
 
 /// Names a step uses or binds, with what they stand for.
@@ -638,10 +1078,12 @@ pub fn expected_of(step: &Step) -> Option<&Expected> {
     }
 }
 
-/// A per-profile `expect` may only name profiles the scenario runs under.
-fn check_expected_profiles(s: &Scenario, _loc: &Locator) -> Result<(), (usize, String, String)> {
+/// A per-profile `expect` (and an expectation's `only`) may only name
+/// profiles the scenario runs under.
+fn check_expected_profiles(s: &Scenario, indices: &[usize]) -> Vec<Finding> {
     let running = profile_names(s);
-    for (i, step) in s.steps.iter().enumerate() {
+    let mut out = Vec::new();
+    for (step, &i) in s.steps.iter().zip(indices) {
         let only = match step {
             Step::Expect(e) => e.only.as_slice(),
             Step::ExpectThread(e) => e.only.as_slice(),
@@ -649,25 +1091,47 @@ fn check_expected_profiles(s: &Scenario, _loc: &Locator) -> Result<(), (usize, S
             Step::ExpectAccess(e) => e.only.as_slice(),
             _ => &[],
         };
-        for p in only {
-            if !running.contains(&p.as_str()) {
-                return Err((i, p.clone(), not_running(p, &running)));
-            }
-        }
-        if let Some(Expected::PerProfile(map)) = expected_of(step) {
-            for p in map.keys() {
-                if !running.contains(&p.as_str()) {
-                    return Err((i, p.clone(), not_running(p, &running)));
-                }
+        let named = only
+            .iter()
+            .map(|p| p.text.clone())
+            .chain(match expected_of(step) {
+                Some(Expected::PerProfile(map)) => map.keys().cloned().collect(),
+                _ => Vec::new(),
+            });
+        for p in named {
+            if !running.iter().any(|r| r.name() == p) {
+                out.push(
+                    Finding::new(
+                        Site::Step(i),
+                        &p,
+                        format!(
+                            "`{p}` is not a profile this scenario runs under ({})",
+                            running
+                                .iter()
+                                .map(|r| r.name())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    )
+                    .near(running.iter().map(|r| r.name())),
+                );
             }
         }
     }
-    Ok(())
+    out
 }
 
-fn not_running(p: &str, running: &[&str]) -> String {
-    format!(
-        "`{p}` is not a profile this scenario runs under ({})",
-        running.join(", ")
-    )
+/// The profiles a scenario runs under, in the order given, without
+/// repeats (`win11` when none is named).
+pub fn profile_names(s: &Scenario) -> Vec<names::Profile> {
+    let mut out: Vec<names::Profile> = Vec::new();
+    for p in s.profile.iter().chain(s.profiles.iter()) {
+        if !out.contains(&p.value) {
+            out.push(p.value);
+        }
+    }
+    if out.is_empty() {
+        out.push(names::Profile::Win11);
+    }
+    out
 }

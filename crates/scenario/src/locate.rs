@@ -159,6 +159,51 @@ impl<'a> Locator<'a> {
         }
     }
 
+    /// Where `word` appears as the value of `key` inside step `index`
+    /// (after `key:`); where it first appears in the step when the key is
+    /// not found.
+    pub fn in_step_key(&self, index: usize, key: &str, word: &str) -> Position {
+        let Some(&(start, end)) = self.steps.get(index) else {
+            return self.step(index);
+        };
+        let step = &self.text[start..end];
+        let head = format!("{key}:");
+        let mut from = 0;
+        while let Some(at) = find_token(&step[from..], key).map(|a| a + from) {
+            if step[at..].starts_with(&head) {
+                if let Some(w) = find_token(&step[at + head.len()..], word) {
+                    return self.span(start + at + head.len() + w, word.len().max(1));
+                }
+            }
+            from = at + key.len();
+        }
+        self.in_step(index, word)
+    }
+
+    /// Where `word` first appears as a whole token after the top-level
+    /// key `key` (in its section); the key when it does not.
+    pub fn in_section(&self, key: &str, word: &str) -> Position {
+        let head = format!("{key}:");
+        let Some(line) =
+            (0..self.line_starts.len()).find(|&l| self.line_text(l).starts_with(&head))
+        else {
+            return self.at_offset(0);
+        };
+        let from = self.line_starts[line];
+        let to = (line + 1..self.line_starts.len())
+            .find(|&l| {
+                let t = self.line_text(l);
+                t.chars()
+                    .next()
+                    .is_some_and(|c| !c.is_whitespace() && c != '#')
+            })
+            .map_or(self.text.len(), |l| self.line_starts[l]);
+        match find_token(&self.text[from..to], word) {
+            Some(at) => self.span(from + at, word.len().max(1)),
+            None => self.span(from, key.len()),
+        }
+    }
+
     /// Where `value` appears after the top-level key `key`.
     pub fn top_value(&self, key: &str, value: &str) -> Position {
         let head = format!("{key}:");

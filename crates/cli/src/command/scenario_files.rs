@@ -65,15 +65,25 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), CliError> {
     Ok(())
 }
 
-/// Loads a file's scenario, or the diagnostic for it.
+/// Loads a file's scenario, or the diagnostics for every problem in it.
 pub(crate) fn load(file: &SourceFile) -> Result<scenario::Scenario, CliError> {
-    runner::load(&file.name, &file.text).map_err(|error| invalid(file, error))
+    runner::load(&file.name, &file.text).map_err(|errors| invalid(file, errors))
 }
 
-/// The diagnostic for a load error in `file`.
-pub(crate) fn invalid(file: &SourceFile, error: scenario::LoadError) -> CliError {
-    CliError::InvalidScenario {
-        input: Input::new(&file.name, file.text.clone()),
-        error,
+/// The diagnostics for the load errors of `file`: one, or several.
+pub(crate) fn invalid(file: &SourceFile, errors: scenario::LoadErrors) -> CliError {
+    let mut all: Vec<CliError> = errors
+        .errors
+        .into_iter()
+        .map(|error| CliError::InvalidScenario {
+            input: Input::new(&file.name, file.text.clone()),
+            error: Box::new(error),
+        })
+        .collect();
+    if all.len() == 1 {
+        if let Some(one) = all.pop() {
+            return one;
+        }
     }
+    CliError::Several(all)
 }

@@ -9,11 +9,14 @@ use simos::{ApiResult, FlowPolicy, Host};
 use webhost::{Account, AppPool, Authentication, Client, HostApi, Pipeline, Site};
 use winsec::Win32Error;
 
-use super::{flow_policy, split_account, Bound, Runner, StepRecord, StepResult};
+use super::{split_account, Bound, Runner, StepRecord, StepResult};
 use crate::run::{Check, ResultText};
+use crate::vocab;
 use bits::Op;
 use oracle::Transition;
+use scenario::format::Choice;
 use scenario::format::{SiteSpec, Step};
+use scenario::names::{self, Named};
 
 /// Applies `webhost`'s host operations through the runner's world.
 struct Driver<'r> {
@@ -165,7 +168,7 @@ impl Runner {
                 }
             }
         };
-        let wanted = w.status.clone().unwrap_or_else(|| "200".to_string());
+        let wanted = Choice::Is(w.status.clone().unwrap_or_else(|| "200".to_string()));
         finish(record, "status", wanted, actual);
         Ok(())
     }
@@ -221,11 +224,11 @@ impl Runner {
 
 impl Runner {
     /// The result a step expects under the running profile.
-    fn wanted(&self, expect: Option<&scenario::format::Expected>) -> String {
+    fn wanted(&self, expect: Option<&scenario::format::Expected>) -> Choice<String> {
         expect
             .and_then(|e| e.for_profile(self.profile.name()))
-            .unwrap_or("success")
-            .to_string()
+            .cloned()
+            .unwrap_or_else(|| Choice::Is("success".to_string()))
     }
 }
 
@@ -240,7 +243,7 @@ fn cite_web_rules(record: &mut StepRecord, rules: &[&'static str]) {
 }
 
 /// Records the step's result and its one check.
-fn finish(record: &mut StepRecord, what: &str, wanted: String, actual: String) {
+fn finish(record: &mut StepRecord, what: &str, wanted: Choice<String>, actual: String) {
     // An HTTP status or a Win32 name; there is no HRESULT to show.
     record.result = Some(ResultText {
         name: actual.clone(),
@@ -248,8 +251,8 @@ fn finish(record: &mut StepRecord, what: &str, wanted: String, actual: String) {
     });
     record.checks.push(Check {
         what: what.to_string(),
-        ok: wanted == actual,
-        expected: wanted,
+        ok: wanted.holds(|w| *w == actual),
+        expected: wanted.to_string(),
         actual,
     });
 }
@@ -278,41 +281,42 @@ pub(super) fn site_of(world: &bits::World, spec: &SiteSpec) -> StepResult<Site> 
             .clone()
             .ok_or_else(|| format!("site `{}`: a client certificate needs `account`", spec.name))
     };
-    let authentication = match spec.authentication.as_deref().unwrap_or("anonymous") {
-        "anonymous" => match spec.account.as_deref() {
+    let authentication = match spec
+        .authentication
+        .as_ref()
+        .map_or(names::SiteAuthentication::Anonymous, Named::get)
+    {
+        names::SiteAuthentication::Anonymous => match spec.account.as_deref() {
             Some("pool") => Authentication::Anonymous(None),
             Some(name) => Authentication::Anonymous(Some(account(name))),
             None => Authentication::Anonymous(Some(Account::new("IUSR", None))),
         },
-        "basic" => Authentication::Basic,
-        "digest" => Authentication::Digest,
-        "iwa_ntlm" => Authentication::IntegratedNtlm,
-        "iwa_kerberos" => Authentication::IntegratedKerberos,
-        "client_certificate_iis" => Authentication::ClientCertificateIis(account(&mapped()?)),
-        "client_certificate_ad" => Authentication::ClientCertificateAd(mapped()?),
-        other => {
-            return Err(format!(
-                "site `{}`: unknown authentication `{other}`: expected anonymous, basic, digest, iwa_ntlm, iwa_kerberos, client_certificate_iis or client_certificate_ad",
-                spec.name
-            ))
+        names::SiteAuthentication::Basic => Authentication::Basic,
+        names::SiteAuthentication::Digest => Authentication::Digest,
+        names::SiteAuthentication::IwaNtlm => Authentication::IntegratedNtlm,
+        names::SiteAuthentication::IwaKerberos => Authentication::IntegratedKerberos,
+        names::SiteAuthentication::ClientCertificateIis => {
+            Authentication::ClientCertificateIis(account(&mapped()?))
+        }
+        names::SiteAuthentication::ClientCertificateAd => {
+            Authentication::ClientCertificateAd(mapped()?)
         }
     };
-    let pipeline = match spec.pipeline.as_deref().unwrap_or("classic") {
-        "classic" => Pipeline::Classic,
-        "integrated" => Pipeline::Integrated {
+    let pipeline = match spec
+        .pipeline
+        .as_ref()
+        .map_or(names::Pipeline::Classic, Named::get)
+    {
+        names::Pipeline::Classic => Pipeline::Classic,
+        names::Pipeline::Integrated => Pipeline::Integrated {
             validate_configuration: true,
         },
-        "integrated_no_validation" => Pipeline::Integrated {
+        names::Pipeline::IntegratedNoValidation => Pipeline::Integrated {
             validate_configuration: false,
         },
-        other => {
-            return Err(format!(
-                "site `{}`: unknown pipeline `{other}`: expected classic, integrated or integrated_no_validation",
-                spec.name
-            ))
-        }
     };
-    let flow: FlowPolicy = flow_policy(spec.flow.as_deref().unwrap_or("aspnet"))?;
+    let flow: FlowPolicy =
+        vocab::flow_policy(spec.flow.as_ref().map_or(names::Flow::Aspnet, Named::get));
     Ok(Site {
         impersonate: spec.impersonate,
         forms: spec.forms,
