@@ -236,9 +236,9 @@ fn read_bitsadmin_job(text: &str, block: &[Line<'_>], names: &Names) -> Result<J
         for (n, (pos, label)) in found.iter().enumerate() {
             let value_start = pos + label.len() + 1;
             let value_end = found.get(n + 1).map_or(line.text.len(), |(p, _)| *p);
-            let value = line.text[value_start.min(value_end)..value_end]
-                .trim()
-                .to_string();
+            let raw = &line.text[value_start.min(value_end)..value_end];
+            let value = raw.trim().to_string();
+            let value_start = value_start.min(value_end) + leading(raw);
             if *label == "JOB FILES" {
                 in_files = true;
                 files.get_or_insert_with(Vec::new);

@@ -360,11 +360,20 @@ fn group_attributes(text: &str, cell: Cell<'_>) -> Result<u32, ImportError> {
 fn parse_tables(text: &str, all: &[Line<'_>], capture: &mut Capture) -> Result<(), ImportError> {
     let mut i = 0;
     while i < all.len() {
-        let Some(columns) = rule_columns(all[i].text) else {
+        if rule_columns(all[i].text).is_none() {
             i += 1;
             continue;
-        };
+        }
+        // A rule row the console wrapped continues on the next lines.
+        let mut rule = all[i].text.to_string();
         i += 1;
+        while i < all.len() && all[i].text.starts_with('=') && rule_columns(all[i].text).is_some() {
+            rule.push_str(all[i].text);
+            i += 1;
+        }
+        let Some(columns) = rule_columns(&rule) else {
+            continue;
+        };
         let start = i;
         while i < all.len() && !all[i].is_blank() && rule_columns(all[i].text).is_none() {
             i += 1;
@@ -433,7 +442,7 @@ fn read_table(
                         .flatten()
                         .is_some()
                 });
-                if later_row || (at_end && r + 1 == rows.len()) {
+                if r == 0 || later_row || (at_end && r + 1 == rows.len()) {
                     return Err(bad_row(text, rows[r], columns.len()));
                 }
                 return Ok(());
@@ -503,7 +512,9 @@ fn table_row<'a>(
                     let attrs = if attrs.is_empty() {
                         Attrs::Cell(None)
                     } else if exact {
-                        Attrs::Cell(Some(cell_at(attrs)))
+                        // Read the phrases now, so that a row the console cut
+                        // in the middle of a phrase is retried joined.
+                        Attrs::Bits(group_attributes(text, cell_at(attrs))?)
                     } else {
                         Attrs::Bits(group_attributes_owned(text, line, attrs)?)
                     };

@@ -202,7 +202,7 @@ fn bitsadmin_verbose_record_becomes_a_job() {
     let text = fixture("bitsadmin/en-learn-verbose.txt");
     let err = import(Kind::Bitsadmin, &text, &Names::new()).unwrap_err();
     assert!(err.message.contains("`domain\\user`"), "{err}");
-    assert_eq!((err.line, err.column), (2, 45));
+    assert_eq!((err.line, err.column), (2, 46));
     let yaml = import(Kind::Bitsadmin, &text, &names("names/learn.yaml")).unwrap();
     let v: serde_yaml::Value = serde_yaml::from_str(&yaml).unwrap();
     let job = &v["jobs"][0];
