@@ -258,8 +258,8 @@ fn parse_entry(text: &str, body: &str, at: usize, names: &Names) -> Result<Entry
     // The name ends at the `:` before the longest run of groups that
     // ends the entry, found by peeling groups off the right in one pass.
     let Some(i) = groups_start(body)
-        .and_then(|g| g.checked_sub(1))
-        .filter(|k| body[*k..].starts_with(':'))
+        .filter(|g| body[..*g].ends_with(':'))
+        .map(|g| g - 1)
     else {
         return Err(ImportError::span(
             text,
