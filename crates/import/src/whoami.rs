@@ -59,6 +59,27 @@ pub const GROUP_ATTRIBUTE_PHRASES: &[(&str, u32)] = &[
 pub const PRIVILEGE_STATES: &[(&str, bool)] =
     &[("enabled", true), ("disabled", false), ("habilitada", true)];
 
+/// The value of the phrase `text` stands for in `table` (lower-cased
+/// phrases). A phrase whose accented letters a code-page mix-up replaced
+/// (each by one `?` or U+FFFD, or by another non-ASCII letter) still
+/// matches, since the ASCII letters around them must all agree.
+pub fn find_phrase<T: Copy>(table: &[(&str, T)], text: &str) -> Option<T> {
+    let lower = text.trim().to_lowercase();
+    if let Some((_, v)) = table.iter().find(|(p, _)| *p == lower) {
+        return Some(*v);
+    }
+    table
+        .iter()
+        .find(|(p, _)| {
+            !p.is_ascii()
+                && p.chars().count() == lower.chars().count()
+                && p.chars()
+                    .zip(lower.chars())
+                    .all(|(a, b)| a == b || (!a.is_ascii() && (!b.is_ascii() || b == '?')))
+        })
+        .map(|(_, v)| *v)
+}
+
 /// One group of the capture.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Group {
@@ -307,11 +328,7 @@ fn add(text: &str, capture: &mut Capture, record: Record<'_>) -> Result<(), Impo
         }
         Record::Privilege(p, state) => {
             let word = state.text.trim();
-            let enabled = PRIVILEGE_STATES
-                .iter()
-                .find(|(w, _)| w.eq_ignore_ascii_case(word) || w.to_lowercase() == word.to_lowercase())
-                .map(|(_, e)| *e)
-                .ok_or_else(|| {
+            let enabled = find_phrase(PRIVILEGE_STATES, word).ok_or_else(|| {
                     ImportError::span(
                         text,
                         state.offset,
@@ -334,12 +351,7 @@ fn group_attributes(text: &str, cell: Cell<'_>) -> Result<u32, ImportError> {
         if trimmed.is_empty() {
             continue;
         }
-        let lower = trimmed.to_lowercase();
-        let found = GROUP_ATTRIBUTE_PHRASES
-            .iter()
-            .find(|(p, _)| *p == lower)
-            .map(|(_, b)| *b);
-        match found {
+        match find_phrase(GROUP_ATTRIBUTE_PHRASES, trimmed) {
             Some(b) => bits |= b,
             None => {
                 return Err(ImportError::span(
@@ -561,8 +573,8 @@ fn group_attributes_owned(text: &str, line: Line<'_>, attrs: &str) -> Result<u32
         if lower.is_empty() {
             continue;
         }
-        match GROUP_ATTRIBUTE_PHRASES.iter().find(|(p, _)| *p == lower) {
-            Some((_, b)) => bits |= b,
+        match find_phrase(GROUP_ATTRIBUTE_PHRASES, &lower) {
+            Some(b) => bits |= b,
             None => {
                 return Err(ImportError::span(
                     text,

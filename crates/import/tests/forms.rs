@@ -367,3 +367,21 @@ fn bits_errors() {
     .unwrap();
     assert!(empty.contains("jobs: []"), "{empty}");
 }
+
+#[test]
+fn accents_a_code_page_mix_up_replaced_still_match() {
+    // The French capture as it reads when its CP850 bytes are taken for
+    // UTF-8 (each accented letter one U+FFFD) or typed back as `?`.
+    let text = fixture("whoami/fr-tssr-groups.txt");
+    for damaged in [text.replace('é', "\u{fffd}"), text.replace('é', "?")] {
+        let capture = import::whoami::parse(&damaged).unwrap();
+        assert_eq!(capture.groups.len(), 9);
+        assert!(capture
+            .groups
+            .iter()
+            .all(|g| g.attributes == winsec::token::group_attrs::DEFAULT));
+    }
+    // An ASCII letter that differs is still a different phrase.
+    let wrong = text.replacen("Groupe activé", "Groupe activX", 1);
+    assert!(import::whoami::parse(&wrong).is_err());
+}
