@@ -283,3 +283,61 @@ fn jobs_from_bitsadmin_carry_owner_sids() {
     );
     assert_eq!(doc["jobs"][0]["state"].as_str(), Some("transient_error"));
 }
+
+#[test]
+fn docs_walk_from_capture_to_decision() {
+    // The steps of docs/import.md, "From a capture to a decision".
+    let token = bitsim(&["import", "whoami", &fixture("whoami/en-cascade-all.txt")]);
+    assert_eq!(token.code, 0, "{}", token.stderr);
+    let token = temp_file("arksvc.yaml", &token.stdout);
+    let acl = bitsim(&["import", "get-acl", &fixture("get-acl/en-k8s-ca-crt.txt")]);
+    assert_eq!(acl.code, 0, "{}", acl.stderr);
+    let doc: serde_yaml::Value = serde_yaml::from_str(&acl.stdout).unwrap();
+    let sd = doc["objects"][0]["sddl"].as_str().unwrap();
+    let docs = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/import.md"),
+    )
+    .unwrap();
+    assert!(
+        docs.contains(&format!("SD='{sd}'")),
+        "docs/import.md shows another descriptor"
+    );
+    let read = bitsim(&[
+        "access",
+        "--token",
+        token.to_str().unwrap(),
+        "--sd",
+        sd,
+        "--desired",
+        "0x120089",
+        "--format",
+        "text",
+    ]);
+    assert!(
+        read.stdout.starts_with("verdict: granted"),
+        "{}",
+        read.stdout
+    );
+    assert!(
+        read.stdout
+            .contains("ace #2 (A;ID;0x1200a9;;;BU); granted 0x00120089"),
+        "{}",
+        read.stdout
+    );
+    let write = bitsim(&[
+        "access",
+        "--token",
+        token.to_str().unwrap(),
+        "--sd",
+        sd,
+        "--desired",
+        "0x2",
+        "--format",
+        "text",
+    ]);
+    assert!(
+        write.stdout.starts_with("verdict: denied"),
+        "{}",
+        write.stdout
+    );
+}
