@@ -224,12 +224,9 @@ fn read_bitsadmin_job(text: &str, block: &[Line<'_>], names: &Names) -> Result<J
         in_files = false;
         if found.is_empty() {
             // A value the console continued on the next line.
-            match fields.last_mut() {
-                Some(last) => {
-                    last.value.push(' ');
-                    last.value.push_str(line.text.trim());
-                }
-                None => {}
+            if let Some(last) = fields.last_mut() {
+                last.value.push(' ');
+                last.value.push_str(line.text.trim());
             }
             continue;
         }

@@ -2,6 +2,13 @@
 //! a `.source.md` naming where it was published), and on hand-broken
 //! variants of them for the error paths.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code: a surprise should fail the test loudly"
+)]
+
 use std::fs;
 use std::path::PathBuf;
 

@@ -3,6 +3,13 @@
 //! hand-broken variants of the published captures, each of which must be
 //! rejected at the right line and column.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code: a surprise should fail the test loudly"
+)]
+
 use std::fs;
 use std::path::PathBuf;
 
