@@ -148,6 +148,10 @@ pub enum Command {
     /// Report which rule ids and spec-matrix rows the scenario library
     /// exercises, and which it never reaches.
     Coverage(command::coverage::CoverageArgs),
+    /// Read what Windows printed on a real machine (whoami /all, icacls,
+    /// Get-Acl, bitsadmin, Get-BitsTransfer) and print the equivalent
+    /// bitsim YAML: a token file, objects with SDDL, or BITS jobs.
+    Import(command::import::ImportArgs),
 }
 
 impl Command {
@@ -171,6 +175,7 @@ impl Command {
             Command::Merge(args) => command::merge::run(args, out),
             Command::Table(args) => command::table::run(args, out),
             Command::Coverage(args) => command::coverage::run(args, out),
+            Command::Import(args) => command::import::run(args, out),
         }
     }
 }

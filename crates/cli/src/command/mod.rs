@@ -20,6 +20,7 @@ pub mod diff;
 pub mod explore;
 pub mod fuzz;
 pub mod graph;
+pub mod import;
 pub mod invariants;
 pub mod merge;
 pub mod model_args;

@@ -1,0 +1,343 @@
+//! `bitsim import` end to end: published captures (from
+//! `crates/import/tests/fixtures/`, each with its source) in, YAML out that
+//! `bitsim access --token` and `bitsim sddl` accept; bad input exits 2
+//! with `file:line:column` and what was expected.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code: a surprise should fail the test loudly"
+)]
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn bitsim_with_stdin(args: &[&str], stdin: Option<&[u8]>) -> Run {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bitsim"))
+        .args(args)
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(bytes) = stdin {
+        child.stdin.take().unwrap().write_all(bytes).unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    }
+}
+
+fn bitsim(args: &[&str]) -> Run {
+    bitsim_with_stdin(args, None)
+}
+
+fn fixture(path: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../import/tests/fixtures")
+        .join(path)
+        .display()
+        .to_string()
+}
+
+fn temp_file(name: &str, text: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("import-cli");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn an_imported_token_is_accepted_by_access_and_decides_by_its_groups() {
+    for (capture, group) in [
+        (
+            "whoami/en-cascade-all.txt",
+            "S-1-5-21-3332504370-1206983947-1165150453-1113",
+        ),
+        ("whoami/es-phantom-all.txt", "S-1-5-32-580"),
+    ] {
+        let run = bitsim(&["import", "whoami", &fixture(capture)]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let token = temp_file(&capture.replace('/', "-"), &run.stdout);
+        let token = token.to_str().unwrap();
+        // A group the capture lists is granted read...
+        let sd = format!("O:BAG:SYD:(A;;0x1200a9;;;{group})");
+        let granted = bitsim(&[
+            "access",
+            "--token",
+            token,
+            "--sd",
+            &sd,
+            "--desired",
+            "0x120089",
+        ]);
+        assert_eq!(granted.code, 0, "{}", granted.stderr);
+        assert!(
+            granted.stdout.contains("\"access_status\": true"),
+            "{}",
+            granted.stdout
+        );
+        // ...and one it does not list is not.
+        let denied = bitsim(&[
+            "access",
+            "--token",
+            token,
+            "--sd",
+            "O:BAG:SYD:(A;;0x1200a9;;;BA)",
+            "--desired",
+            "0x120089",
+        ]);
+        assert_eq!(denied.code, 0, "{}", denied.stderr);
+        assert!(
+            denied.stdout.contains("\"access_status\": false"),
+            "{}",
+            denied.stdout
+        );
+    }
+}
+
+#[test]
+fn imported_sddl_is_accepted_by_the_sddl_command() {
+    for (kind, capture) in [
+        ("icacls", "icacls/en-mmc.txt"),
+        ("get-acl", "get-acl/en-k8s-ca-crt.txt"),
+    ] {
+        let run = bitsim(&["import", kind, &fixture(capture)]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let doc: serde_yaml::Value = serde_yaml::from_str(&run.stdout).unwrap();
+        let sddl = doc["objects"][0]["sddl"].as_str().unwrap();
+        let printed = bitsim(&["sddl", sddl]);
+        assert_eq!(printed.code, 0, "{}", printed.stderr);
+        assert_eq!(printed.stdout.trim(), sddl);
+    }
+}
+
+#[test]
+fn standard_input_and_a_names_file() {
+    let capture = std::fs::read(fixture("icacls/en-crazy-keys.txt")).unwrap();
+    let run = bitsim_with_stdin(
+        &[
+            "import",
+            "icacls",
+            "--names",
+            &fixture("names/di.yaml"),
+            "-",
+        ],
+        Some(&capture),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("S-1-5-21-1111111111-2222222222-3333333333-1105"),
+        "{}",
+        run.stdout
+    );
+
+    let without = bitsim_with_stdin(&["import", "icacls", "-"], Some(&capture));
+    assert_eq!(without.code, 2);
+    assert!(
+        without
+            .stderr
+            .contains("<stdin>:3:7: cannot resolve the account name `DI\\thogarth`"),
+        "{}",
+        without.stderr
+    );
+}
+
+#[test]
+fn a_utf16_capture_as_powershell_redirects_it() {
+    let text = std::fs::read_to_string(fixture("whoami/es-phantom-all.txt")).unwrap();
+    let mut bytes = vec![0xff, 0xfe];
+    for unit in text.replace('\n', "\r\n").encode_utf16() {
+        bytes.extend_from_slice(&unit.to_le_bytes());
+    }
+    let from_utf16 = bitsim_with_stdin(&["import", "whoami", "-"], Some(&bytes));
+    let from_utf8 = bitsim(&["import", "whoami", &fixture("whoami/es-phantom-all.txt")]);
+    assert_eq!(from_utf16.code, 0, "{}", from_utf16.stderr);
+    assert_eq!(from_utf16.stdout, from_utf8.stdout);
+}
+
+#[test]
+fn bad_input_exits_2_with_file_line_column_and_what_was_expected() {
+    let file = fixture("whoami/fr-tssr-groups.txt");
+    let run = bitsim(&["import", "whoami", &file]);
+    assert_eq!(run.code, 2);
+    assert!(run.stdout.is_empty());
+    assert!(
+        run.stderr
+            .contains(&format!("{file}:1:1: the capture has no user section")),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("expected the output of `whoami /all`"),
+        "{}",
+        run.stderr
+    );
+
+    let short = fixture("bitsadmin/en-learn-list-short.txt");
+    let run = bitsim(&["import", "bitsadmin", &short]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains(&format!(
+            "{short}:1:1: a job list without the verbose fields"
+        )),
+        "{}",
+        run.stderr
+    );
+
+    let broken = temp_file(
+        "broken-whoami.txt",
+        &std::fs::read_to_string(fixture("whoami/en-cascade-all.txt"))
+            .unwrap()
+            .replacen("Mandatory group", "Verbindliche Gruppe", 1),
+    );
+    let run = bitsim(&["import", "whoami", broken.to_str().unwrap()]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains(":14:109: unknown group attribute `Verbindliche Gruppe`"),
+        "{}",
+        run.stderr
+    );
+
+    let json = bitsim(&[
+        "--error-format",
+        "json",
+        "import",
+        "get-acl",
+        &fixture("icacls/en-mmc.txt"),
+    ]);
+    assert_eq!(json.code, 2);
+    let err: serde_json::Value = serde_json::from_str(&json.stderr).unwrap();
+    assert!(
+        err["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no `Path` and `Sddl` lines"),
+        "{}",
+        json.stderr
+    );
+
+    let missing = bitsim(&["import", "icacls", "/nonexistent/capture.txt"]);
+    assert_eq!(missing.code, 2);
+    assert!(
+        missing
+            .stderr
+            .contains("cannot read `/nonexistent/capture.txt`"),
+        "{}",
+        missing.stderr
+    );
+
+    let bad_kind = bitsim(&["import", "netstat", &file]);
+    assert_eq!(bad_kind.code, 2);
+}
+
+#[test]
+fn control_characters_in_the_input_are_escaped_in_messages() {
+    let evil = temp_file("evil.txt", "C:\\x Evil\u{1b}[2J\u{7}Name:(F)\n");
+    let run = bitsim(&["import", "icacls", evil.to_str().unwrap()]);
+    assert_eq!(run.code, 2);
+    assert!(!run.stderr.contains('\u{1b}'), "{:?}", run.stderr);
+    assert!(run.stderr.contains("\\u{1b}[2J\\u{7}"), "{}", run.stderr);
+}
+
+#[test]
+fn an_input_over_the_limit_is_refused() {
+    let big = vec![b'a'; import::MAX_INPUT_BYTES + 1];
+    let run = bitsim_with_stdin(&["import", "bitsadmin", "-"], Some(&big));
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("longer than"), "{}", run.stderr);
+}
+
+#[test]
+fn jobs_from_bitsadmin_carry_owner_sids() {
+    let run = bitsim(&[
+        "import",
+        "bitsadmin",
+        "--names",
+        &fixture("names/learn.yaml"),
+        &fixture("bitsadmin/en-learn-verbose.txt"),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let doc: serde_yaml::Value = serde_yaml::from_str(&run.stdout).unwrap();
+    assert_eq!(
+        doc["jobs"][0]["owner"].as_str(),
+        Some("S-1-5-21-1111111111-2222222222-3333333333-1001")
+    );
+    assert_eq!(doc["jobs"][0]["state"].as_str(), Some("transient_error"));
+}
+
+#[test]
+fn docs_walk_from_capture_to_decision() {
+    // The steps of docs/import.md, "From a capture to a decision".
+    let token = bitsim(&["import", "whoami", &fixture("whoami/en-cascade-all.txt")]);
+    assert_eq!(token.code, 0, "{}", token.stderr);
+    let token = temp_file("arksvc.yaml", &token.stdout);
+    let acl = bitsim(&["import", "get-acl", &fixture("get-acl/en-k8s-ca-crt.txt")]);
+    assert_eq!(acl.code, 0, "{}", acl.stderr);
+    let doc: serde_yaml::Value = serde_yaml::from_str(&acl.stdout).unwrap();
+    let sd = doc["objects"][0]["sddl"].as_str().unwrap();
+    let docs = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/import.md"),
+    )
+    .unwrap();
+    assert!(
+        docs.contains(&format!("SD='{sd}'")),
+        "docs/import.md shows another descriptor"
+    );
+    let read = bitsim(&[
+        "access",
+        "--token",
+        token.to_str().unwrap(),
+        "--sd",
+        sd,
+        "--desired",
+        "0x120089",
+        "--format",
+        "text",
+    ]);
+    assert!(
+        read.stdout.starts_with("verdict: granted"),
+        "{}",
+        read.stdout
+    );
+    assert!(
+        read.stdout
+            .contains("ace #2 (A;ID;0x1200a9;;;BU); granted 0x00120089"),
+        "{}",
+        read.stdout
+    );
+    let write = bitsim(&[
+        "access",
+        "--token",
+        token.to_str().unwrap(),
+        "--sd",
+        sd,
+        "--desired",
+        "0x2",
+        "--format",
+        "text",
+    ]);
+    assert!(
+        write.stdout.starts_with("verdict: denied"),
+        "{}",
+        write.stdout
+    );
+}
