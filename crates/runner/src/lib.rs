@@ -18,6 +18,7 @@ pub mod report;
 pub mod run;
 pub mod semantics;
 pub mod spec;
+pub mod trace;
 pub mod vocab;
 
 pub use run::{run, Run};

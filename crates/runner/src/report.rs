@@ -8,23 +8,46 @@
 
 use std::fmt::Write as _;
 
-use bits::{BitsEvent, JobId, Outcome, World};
 use serde::Serialize;
-use simos::{Host, ThreadId, TokenId};
+use simos::Host;
 use winsec::Sid;
 
-use crate::run::{Run, StepRecord};
+use crate::run::{Check, ResultText, Run, StepRecord};
+use crate::trace;
 
-/// How the trace names threads, tokens, jobs and accounts.
-pub trait Names {
-    /// A thread's scenario name.
-    fn thread_name(&self, t: ThreadId) -> String;
-    /// A token's scenario name.
-    fn token_name(&self, t: TokenId) -> String;
-    /// A job's scenario name (the first pointer name bound to it).
-    fn job_name(&self, j: JobId) -> String;
-    /// An account's display name.
-    fn account(&self, sid: &Sid) -> String;
+/// A step's events and decisions as lines, each name shown as the
+/// scenario knew it at that point of the run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Lines {
+    /// One line per event.
+    pub events: Vec<String>,
+    /// The decision lines (`--explain`).
+    pub details: Vec<String>,
+}
+
+/// Every step's lines, in order.
+pub fn lines(run: &Run) -> Vec<Lines> {
+    let mut cursor = run.names.cursor();
+    run.steps
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let events = s
+                .events
+                .iter()
+                .enumerate()
+                .map(|(j, e)| {
+                    cursor.seek(i, j);
+                    trace::event_line(&cursor, e)
+                })
+                .collect();
+            cursor.seek(i, usize::MAX);
+            Lines {
+                events,
+                details: s.details.iter().flat_map(trace::detail_lines).collect(),
+            }
+        })
+        .collect()
 }
 
 /// `DOMAIN\name` for a SID: a domain or local account, or a well-known name;
@@ -42,15 +65,6 @@ pub fn account_name(host: &Host, machine: &str, sid: &Sid) -> String {
     }
     winsec::well_known::name_of(sid, &host.domain_context(machine))
         .unwrap_or_else(|| sid.to_string())
-}
-
-/// A serde enum's snake-case name (`helper`, `local_file`).
-pub fn snake<T: Serialize>(v: &T) -> String {
-    match serde_json::to_value(v) {
-        Ok(serde_json::Value::String(s)) => s,
-        Ok(other) => other.to_string(),
-        Err(_) => String::new(),
-    }
 }
 
 /// A JSON value in compact YAML flow style: `{thread: alice, job: j}`.
@@ -79,291 +93,6 @@ pub fn compact(v: &serde_json::Value) -> String {
                 .join(", ")
         ),
         other => other.to_string(),
-    }
-}
-
-/// One line for a host event worth showing in a trace (ticks are not).
-pub fn host_event(n: &dyn Names, e: &simos::Event) -> Option<String> {
-    use simos::Event;
-    Some(match e {
-        Event::Logon {
-            account,
-            logon_type,
-            token,
-            ..
-        } => format!(
-            "logon of {account} ({}) gives {}",
-            logon_type.name(),
-            n.token_name(*token)
-        ),
-        Event::Logoff { account, .. } => format!("{account} logs off"),
-        Event::TerminalSessionEnded { session } => {
-            format!("terminal-services session {session} ends")
-        }
-        Event::Impersonation {
-            thread,
-            token,
-            level,
-        } => match (token, level) {
-            (Some(t), Some(l)) => format!(
-                "{} impersonates {} at {}",
-                n.thread_name(*thread),
-                n.token_name(*t),
-                l.name()
-            ),
-            _ => format!("{} reverts to its process token", n.thread_name(*thread)),
-        },
-        Event::ImpersonationDowngraded {
-            thread,
-            requested,
-            granted,
-        } => format!(
-            "{}: {} asked, {} granted",
-            n.thread_name(*thread),
-            requested.name(),
-            granted.name()
-        ),
-        Event::TokenCreated {
-            token,
-            user,
-            token_type,
-        } => format!(
-            "new token {} for {} ({})",
-            n.token_name(*token),
-            n.account(user),
-            token_type_name(*token_type)
-        ),
-        Event::ProcessCreated { token, user, .. } => format!(
-            "new process as {} with {}",
-            n.account(user),
-            n.token_name(*token)
-        ),
-        Event::ThreadCreated { thread, token } => match token {
-            Some(t) => format!(
-                "new thread {} impersonating {}",
-                n.thread_name(*thread),
-                n.token_name(*t)
-            ),
-            None => format!("new thread {} with no thread token", n.thread_name(*thread)),
-        },
-        Event::Access {
-            thread,
-            object,
-            user,
-            granted,
-        } => format!(
-            "{} opens {object} as {}: {}",
-            n.thread_name(*thread),
-            n.account(user),
-            if *granted { "granted" } else { "denied" }
-        ),
-        Event::Tick { .. } => return None,
-    })
-}
-
-fn token_type_name(t: winsec::TokenType) -> String {
-    match t {
-        winsec::TokenType::Primary => "primary".to_string(),
-        winsec::TokenType::Impersonation(l) => format!("impersonation, {}", l.name()),
-    }
-}
-
-/// One line for a BITS event.
-pub fn bits_event(n: &dyn Names, e: &BitsEvent) -> String {
-    match e {
-        BitsEvent::JobCreated { job, owner } => {
-            format!(
-                "job {} created, owner {}",
-                n.job_name(*job),
-                n.account(owner)
-            )
-        }
-        BitsEvent::StateChanged {
-            job,
-            from,
-            to,
-            code,
-        } => {
-            let short =
-                |s: bits::JobState| s.name().trim_start_matches("BG_JOB_STATE_").to_string();
-            match code {
-                Some(c) => format!(
-                    "job {}: {} -> {} ({})",
-                    n.job_name(*job),
-                    short(*from),
-                    short(*to),
-                    c.name()
-                ),
-                None => format!(
-                    "job {}: {} -> {}",
-                    n.job_name(*job),
-                    short(*from),
-                    short(*to)
-                ),
-            }
-        }
-        BitsEvent::PointerIssued {
-            interface,
-            caller,
-            grant,
-            ..
-        } => format!(
-            "{} handed to {} (read: {}, modify: {}, owner's SID: {}, administrator: {}{})",
-            interface.name(),
-            n.account(caller),
-            yes(grant.read),
-            yes(grant.modify),
-            yes(grant.owner_match),
-            yes(grant.admin),
-            grant
-                .denied_by
-                .map_or_else(String::new, |r| format!("; refused by {r}"))
-        ),
-        BitsEvent::HelperTokenSet { job, sid, .. } => format!(
-            "job {} now holds a helper token for {}",
-            n.job_name(*job),
-            n.account(sid)
-        ),
-        BitsEvent::HelperTokenDiscarded { job, reason } => format!(
-            "job {} discards its helper token ({reason})",
-            n.job_name(*job)
-        ),
-        BitsEvent::HelperFlagsSet { job, flags } => {
-            format!(
-                "job {} helper-token flags = {}",
-                n.job_name(*job),
-                flag_names(*flags)
-            )
-        }
-        BitsEvent::OwnerChanged { job, owner } => {
-            format!("job {} now owned by {}", n.job_name(*job), n.account(owner))
-        }
-        BitsEvent::ResourceAccess {
-            job,
-            resource,
-            name,
-            acting,
-            user,
-            granted,
-        } => format!(
-            "BITS reaches {} {name} for job {} as {}{}: {}",
-            snake(resource).replace('_', " "),
-            n.job_name(*job),
-            snake(acting),
-            user.as_ref()
-                .map_or_else(String::new, |u| format!(" ({})", n.account(u))),
-            if *granted { "granted" } else { "denied" }
-        ),
-        BitsEvent::FileProgress { job, file, bytes } => {
-            format!("job {} file {file}: {bytes} bytes", n.job_name(*job))
-        }
-    }
-}
-
-fn yes(b: bool) -> &'static str {
-    if b {
-        "yes"
-    } else {
-        "no"
-    }
-}
-
-fn flag_names(flags: u32) -> String {
-    let mut parts = Vec::new();
-    if flags & 1 != 0 {
-        parts.push("BG_TOKEN_LOCAL_FILE".to_string());
-    }
-    if flags & 2 != 0 {
-        parts.push("BG_TOKEN_NETWORK".to_string());
-    }
-    if flags & !3 != 0 {
-        parts.push(format!("0x{:x}", flags & !3));
-    }
-    if parts.is_empty() {
-        "0".to_string()
-    } else {
-        parts.join("|")
-    }
-}
-
-/// The access-check rule ids (`winsec`) of the trails an outcome carries:
-/// object opens and the server-side checks of remote accesses.
-pub fn trail_rules(outcome: &Outcome) -> Vec<&'static str> {
-    let mut out: Vec<&'static str> = Vec::new();
-    let mut add = |r: &winsec::AccessCheckResult| {
-        for step in &r.trail {
-            if !out.contains(&step.rule) {
-                out.push(step.rule);
-            }
-        }
-    };
-    for check in &outcome.host_checks {
-        add(&check.result);
-    }
-    if let Some(simos::Value::Remote(remote)) = outcome.host_result.as_ref().and_then(|r| r.value())
-    {
-        let mut r = Some(remote.as_ref());
-        while let Some(access) = r {
-            if let Some(check) = &access.access_check {
-                add(check);
-            }
-            r = access.proxy.as_deref();
-        }
-    }
-    out
-}
-
-/// The decision details of an outcome: access-check trails of objects
-/// and remote resources the operation itself opened.
-pub fn details(_world: &World, outcome: &Outcome) -> Vec<String> {
-    let mut out = Vec::new();
-    for check in &outcome.host_checks {
-        trail(&mut out, &check.object, &check.result);
-    }
-    if let Some(simos::Value::Remote(remote)) = outcome.host_result.as_ref().and_then(|r| r.value())
-    {
-        let mut r = Some(remote.as_ref());
-        while let Some(access) = r {
-            out.push(format!(
-                "{} saw {} (by {}{})",
-                access.server,
-                access
-                    .identity
-                    .as_ref()
-                    .map_or_else(|| "nobody".to_string(), |i| i.account.clone()),
-                snake(&access.how),
-                access
-                    .scheme
-                    .map_or_else(String::new, |s| format!(", {}", snake(&s)))
-            ));
-            if let Some(check) = &access.access_check {
-                trail(&mut out, &access.server, check);
-            }
-            r = access.proxy.as_deref();
-        }
-    }
-    out
-}
-
-fn trail(out: &mut Vec<String>, object: &str, result: &winsec::AccessCheckResult) {
-    out.push(format!(
-        "access check on {object}: {}",
-        match (result.access_status, result.granted) {
-            (Some(true), Some(g)) => format!("granted {g}"),
-            _ => format!(
-                "denied{}",
-                result
-                    .error
-                    .map_or_else(String::new, |e| format!(" ({})", e.name()))
-            ),
-        }
-    ));
-    for step in &result.trail {
-        let mut line = format!("  [{}] {}", step.rule, step.note);
-        if let Some(ace) = &step.ace {
-            let _ = write!(line, " — ACE {}", ace);
-        }
-        out.push(line);
     }
 }
 
@@ -418,7 +147,7 @@ pub fn text(run: &Run, explain: bool) -> String {
         "scenario {} [{}] ({})",
         run.scenario, run.profile, run.file
     );
-    for s in &run.steps {
+    for (s, lines) in run.steps.iter().zip(lines(run)) {
         let actor = s
             .actor
             .as_ref()
@@ -432,7 +161,7 @@ pub fn text(run: &Run, explain: bool) -> String {
             s.args,
             result_text(s)
         );
-        for e in &s.events {
+        for e in &lines.events {
             let _ = writeln!(out, "       | {e}");
         }
         for c in &s.checks {
@@ -464,7 +193,7 @@ pub fn text(run: &Run, explain: bool) -> String {
                     }
                 }
             }
-            for d in &s.details {
+            for d in &lines.details {
                 let _ = writeln!(out, "       {d}");
             }
         }
@@ -482,9 +211,66 @@ pub fn text(run: &Run, explain: bool) -> String {
     out
 }
 
-/// The run as JSON.
+/// A run as the JSON report shows it.
+#[derive(Serialize)]
+struct JsonRun<'a> {
+    scenario: &'a str,
+    file: &'a str,
+    profile: &'a str,
+    steps: Vec<JsonStep<'a>>,
+    participants: &'a [String],
+}
+
+/// A step as the JSON report shows it: events and decisions as lines.
+#[derive(Serialize)]
+struct JsonStep<'a> {
+    number: usize,
+    line: usize,
+    actor: &'a Option<String>,
+    kind: &'a str,
+    args: &'a str,
+    result: &'a Option<ResultText>,
+    events: Vec<String>,
+    rules: &'a [&'static str],
+    details: Vec<String>,
+    trail_rules: &'a [&'static str],
+    checks: &'a [Check],
+    violations: &'a [oracle::Violation],
+    error: &'a Option<String>,
+}
+
+/// The runs as JSON.
 pub fn json(runs: &[Run]) -> String {
-    serde_json::to_string_pretty(runs).unwrap_or_default() + "\n"
+    let view: Vec<JsonRun<'_>> = runs
+        .iter()
+        .map(|r| JsonRun {
+            scenario: &r.scenario,
+            file: &r.file,
+            profile: r.profile,
+            steps: r
+                .steps
+                .iter()
+                .zip(lines(r))
+                .map(|(s, l)| JsonStep {
+                    number: s.number,
+                    line: s.line,
+                    actor: &s.actor,
+                    kind: &s.kind,
+                    args: &s.args,
+                    result: &s.result,
+                    events: l.events,
+                    rules: &s.rules,
+                    details: l.details,
+                    trail_rules: &s.trail_rules,
+                    checks: &s.checks,
+                    violations: &s.violations,
+                    error: &s.error,
+                })
+                .collect(),
+            participants: &r.participants,
+        })
+        .collect();
+    serde_json::to_string_pretty(&view).unwrap_or_default() + "\n"
 }
 
 fn mermaid_id(name: &str) -> String {
@@ -507,7 +293,7 @@ pub fn mermaid(run: &Run) -> String {
     for p in &run.participants {
         let _ = writeln!(out, "    participant {} as {}", mermaid_id(p), p);
     }
-    for s in &run.steps {
+    for (s, lines) in run.steps.iter().zip(lines(run)) {
         let call = mermaid_text(&format!("{} {}", s.kind, s.args));
         match &s.actor {
             Some(a) => {
@@ -552,7 +338,7 @@ pub fn mermaid(run: &Run) -> String {
                 let _ = writeln!(out, "    Note over BITS: {call}");
             }
         }
-        for e in &s.events {
+        for e in &lines.events {
             if e.starts_with("BITS reaches") {
                 let _ = writeln!(out, "    Note right of BITS: {}", mermaid_text(e));
             }

@@ -21,6 +21,7 @@ use simos::{BuiltinIdentity, Cloaking, ServiceAccount, ThreadId, TokenId};
 use winsec::{AccessMask, ImpersonationLevel, Privilege, Sid, TokenType, Win32Error};
 
 use crate::host::{self, default_password, resolve};
+use crate::trace::{self, Binding, Detail, NameTable, TraceEvent};
 use crate::vocab;
 use oracle::{Transition, Violation};
 use scenario::format::{Expected, JobCall, JobSet, Scalar, Scenario, Step};
@@ -76,12 +77,13 @@ pub struct StepRecord {
     pub args: String,
     /// The result, for steps that apply an operation.
     pub result: Option<ResultText>,
-    /// What changed, one line per event.
-    pub events: Vec<String>,
+    /// What changed, in order (rendered by the reports).
+    pub events: Vec<TraceEvent>,
     /// The rule ids that decided the result.
     pub rules: Vec<&'static str>,
-    /// Decision details for `--explain`: access-check trails, grants.
-    pub details: Vec<String>,
+    /// Decision details for `--explain`: access-check trails, what
+    /// servers saw.
+    pub details: Vec<Detail>,
     /// The access-check rule ids of the trails behind the step.
     pub trail_rules: Vec<&'static str>,
     /// The checks the step made.
@@ -112,6 +114,9 @@ pub struct Run {
     pub steps: Vec<StepRecord>,
     /// Threads, tokens and servers named in the trace, for diagrams.
     pub participants: Vec<String>,
+    /// The names the scenario gave, in the order given, and the accounts
+    /// the trace shows.
+    pub names: NameTable,
 }
 
 impl Run {
@@ -139,6 +144,10 @@ pub struct Options {
     /// stopping at the first one.
     pub keep_going: bool,
 }
+
+/// The most decision steps (access-check trail steps and the like) a run
+/// keeps for `--explain`; later decisions are summarised by a count.
+pub const MAX_DETAIL_STEPS: usize = 100_000;
 
 /// Runs a loaded scenario under each of its profiles, or under `only`.
 pub fn run(
@@ -186,18 +195,7 @@ pub fn run_with(
                 hint: None,
             })
             .map_err(LoadErrors::from)?;
-        let mut runner = Runner {
-            world,
-            profile,
-            reference,
-            names: BTreeMap::new(),
-            access_cursor: BTreeMap::new(),
-            job_names: BTreeMap::new(),
-            participants: Vec::new(),
-            sites: scenario.host.sites.clone(),
-            requests: BTreeMap::new(),
-            contexts: BTreeMap::new(),
-        };
+        let mut runner = Runner::new(world, profile, reference, &scenario.host.sites);
         let mut steps = Vec::new();
         for (i, step) in scenario.steps.iter().enumerate() {
             let record = runner.step(i, loc.step_line(i), step);
@@ -213,6 +211,7 @@ pub fn run_with(
             profile: profile.name(),
             steps,
             participants: runner.participants,
+            names: runner.table,
         });
     }
     Ok(runs)
@@ -234,7 +233,8 @@ fn host_position(text: &str, loc: &Locator<'_>, word: &str) -> Position {
 }
 
 /// What a name is bound to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(tag = "kind", content = "id", rename_all = "snake_case")]
 pub enum Bound {
     /// A thread (`logon`, `start_service`, `run_as_admin`, `CreateThread`).
     Thread(ThreadId),
@@ -268,18 +268,7 @@ pub fn prepare(
     let reference = profile.rules();
     let rules = mutant.map_or(reference, |m| m.apply(reference));
     let world = host::build(&scenario.host, rules).map_err(|e| e.message)?;
-    let mut runner = Runner {
-        world,
-        profile,
-        reference,
-        names: BTreeMap::new(),
-        access_cursor: BTreeMap::new(),
-        job_names: BTreeMap::new(),
-        participants: Vec::new(),
-        sites: scenario.host.sites.clone(),
-        requests: BTreeMap::new(),
-        contexts: BTreeMap::new(),
-    };
+    let mut runner = Runner::new(world, profile, reference, &scenario.host.sites);
     for (i, step) in scenario.steps.iter().enumerate() {
         let record = runner.step(i, loc.step_line(i), step);
         if !record.passed() {
@@ -356,10 +345,16 @@ struct Runner {
     world: World,
     profile: Profile,
     reference: Rules,
+    /// The names bound so far.
     names: BTreeMap<String, Bound>,
+    /// Every binding in order, and the accounts the trace shows.
+    table: NameTable,
+    /// The step being carried out (0-based).
+    step_index: usize,
+    /// Decision steps still to be kept for `--explain`.
+    detail_budget: usize,
     access_cursor: BTreeMap<(JobId, bits::Resource), usize>,
     participants: Vec<String>,
-    job_names: BTreeMap<JobId, String>,
     /// The scenario's IIS sites.
     sites: Vec<scenario::format::SiteSpec>,
     /// The request each worker thread is serving.
@@ -371,7 +366,82 @@ struct Runner {
 type StepResult<T> = Result<T, String>;
 
 impl Runner {
+    fn new(
+        world: World,
+        profile: Profile,
+        reference: Rules,
+        sites: &[scenario::format::SiteSpec],
+    ) -> Runner {
+        let table = NameTable {
+            service_thread: Some(world.bits.thread),
+            ..NameTable::default()
+        };
+        Runner {
+            world,
+            profile,
+            reference,
+            names: BTreeMap::new(),
+            table,
+            step_index: 0,
+            detail_budget: MAX_DETAIL_STEPS,
+            access_cursor: BTreeMap::new(),
+            participants: Vec::new(),
+            sites: sites.to_vec(),
+            requests: BTreeMap::new(),
+            contexts: BTreeMap::new(),
+        }
+    }
+
+    /// Binds `name`, after the first `at` events of the current step.
+    fn bind_name(&mut self, name: &str, bound: Bound, at: usize) {
+        let job = match bound {
+            Bound::Pointer(p) => self.world.job_of(p).map(|j| j.id),
+            _ => None,
+        };
+        self.names.insert(name.to_string(), bound);
+        self.table.bindings.push(Binding {
+            step: self.step_index,
+            at,
+            name: name.to_string(),
+            bound,
+            job,
+        });
+    }
+
+    /// Records what an outcome caused on the step: its events (with the
+    /// accounts they name) and, within the run's budget, its decisions.
+    fn record_outcome(&mut self, outcome: &Outcome, record: &mut StepRecord) {
+        let events = trace::events_of(outcome);
+        for e in &events {
+            for sid in trace::sids_of(e) {
+                if !self.table.accounts.contains_key(sid) {
+                    let name = self.account_of(sid);
+                    self.table.accounts.insert(sid.clone(), name);
+                }
+            }
+        }
+        record.events.extend(events);
+        for d in trace::details_of(outcome) {
+            let weight = trace::detail_weight(&d);
+            if weight <= self.detail_budget {
+                self.detail_budget -= weight;
+                record.details.push(d);
+            } else {
+                match record.details.last_mut() {
+                    Some(Detail::Cut { steps }) => *steps = steps.saturating_add(weight),
+                    _ => record.details.push(Detail::Cut { steps: weight }),
+                }
+            }
+        }
+        for id in trace::trail_rules(outcome) {
+            if !record.trail_rules.contains(&id) {
+                record.trail_rules.push(id);
+            }
+        }
+    }
+
     fn step(&mut self, index: usize, line: usize, step: &Step) -> StepRecord {
+        self.step_index = index;
         let (kind, args) = describe(step);
         let mut record = StepRecord {
             number: index + 1,
@@ -456,28 +526,12 @@ impl Runner {
         names.iter().map(|n| self.sid(n)).collect()
     }
 
-    fn name_of_thread(&self, t: ThreadId) -> String {
-        if t == self.world.bits.thread {
-            return "BITS".to_string();
-        }
-        self.names
-            .iter()
-            .find(|(_, b)| **b == Bound::Thread(t))
-            .map_or_else(|| format!("thread#{}", t.0), |(n, _)| n.clone())
-    }
-
-    fn name_of_token(&self, t: TokenId) -> String {
-        self.names
-            .iter()
-            .find(|(_, b)| **b == Bound::Token(t))
-            .map_or_else(|| format!("token#{}", t.0), |(n, _)| n.clone())
-    }
-
     fn name_of_job(&self, j: JobId) -> String {
-        self.job_names
-            .get(&j)
-            .cloned()
-            .unwrap_or_else(|| format!("job#{}", j.0))
+        self.table
+            .bindings
+            .iter()
+            .find(|b| b.job == Some(j))
+            .map_or_else(|| format!("job#{}", j.0), |b| b.name.clone())
     }
 
     fn account_of(&self, sid: &Sid) -> String {
@@ -1228,11 +1282,9 @@ impl Runner {
             hex: format!("0x{:08X}", outcome.hr.code()),
         });
         record.rules = dedup(&outcome.rules);
-        // Bind names first so events can use them.
+        // Bind names first so the step's events show them.
         let bound = self.bind(&p.bind, &outcome);
-        record.events = self.events(&outcome);
-        record.details = crate::report::details(&self.world, &outcome);
-        record.trail_rules = crate::report::trail_rules(&outcome);
+        self.record_outcome(&outcome, record);
         let expected = p
             .expect
             .as_ref()
@@ -1278,7 +1330,7 @@ impl Runner {
             Bind::None => Ok(()),
             Bind::Thread(name) => match host_value {
                 Some(simos::Value::Process { thread, .. } | simos::Value::Thread { thread }) => {
-                    self.names.insert(name.clone(), Bound::Thread(*thread));
+                    self.bind_name(name, Bound::Thread(*thread), 0);
                     self.participant(name);
                     Ok(())
                 }
@@ -1286,7 +1338,7 @@ impl Runner {
             },
             Bind::Token(name) => match host_value {
                 Some(simos::Value::Token { token }) => {
-                    self.names.insert(name.clone(), Bound::Token(*token));
+                    self.bind_name(name, Bound::Token(*token), 0);
                     Ok(())
                 }
                 _ => Err(format!("no token to name `{name}`")),
@@ -1294,7 +1346,7 @@ impl Runner {
             Bind::RemoteToken(name) => match host_value {
                 Some(simos::Value::Remote(remote)) => match remote.remote_token {
                     Some(token) => {
-                        self.names.insert(name.clone(), Bound::Token(token));
+                        self.bind_name(name, Bound::Token(token), 0);
                         Ok(())
                     }
                     None => Err(format!(
@@ -1305,10 +1357,7 @@ impl Runner {
             },
             Bind::Pointer(name) => match &outcome.value {
                 Value::Job { pointer, .. } | Value::Pointer { pointer } => {
-                    self.names.insert(name.clone(), Bound::Pointer(*pointer));
-                    if let Some(job) = self.world.job_of(*pointer).map(|j| j.id) {
-                        self.job_names.entry(job).or_insert_with(|| name.clone());
-                    }
+                    self.bind_name(name, Bound::Pointer(*pointer), 0);
                     Ok(())
                 }
                 _ => Err(format!("no interface pointer to name `{name}`")),
@@ -1319,7 +1368,7 @@ impl Runner {
                     _ => Vec::new(),
                 };
                 for (name, pointer) in names.iter().zip(pointers.iter()) {
-                    self.names.insert(name.clone(), Bound::Pointer(*pointer));
+                    self.bind_name(name, Bound::Pointer(*pointer), 0);
                 }
                 if names.len() > pointers.len() {
                     return Err(format!(
@@ -1436,10 +1485,9 @@ impl Runner {
                     });
                 }
                 if let Some(via) = via {
-                    let actual = remote.as_ref().map_or_else(
-                        || "no connection".to_string(),
-                        |r| crate::report::snake(&r.how),
-                    );
+                    let actual = remote
+                        .as_ref()
+                        .map_or_else(|| "no connection".to_string(), |r| trace::snake(&r.how));
                     record.checks.push(Check {
                         what: "identity reached it by".to_string(),
                         expected: via.to_string(),
@@ -1451,19 +1499,6 @@ impl Runner {
                 }
             }
         }
-    }
-
-    fn events(&self, outcome: &Outcome) -> Vec<String> {
-        let mut out = Vec::new();
-        for e in &outcome.host_events {
-            if let Some(line) = crate::report::host_event(self, e) {
-                out.push(line);
-            }
-        }
-        for e in &outcome.events {
-            out.push(crate::report::bits_event(self, e));
-        }
-        out
     }
 
     fn render_value(&self, v: &Value) -> String {
@@ -1493,7 +1528,7 @@ impl Runner {
                 "created {}, modified {}, completed {}",
                 t.creation, t.modification, t.transfer_completion
             ),
-            Value::Type { job_type } => crate::report::snake(job_type),
+            Value::Type { job_type } => trace::snake(job_type),
         }
     }
 
@@ -1693,7 +1728,7 @@ impl Runner {
                             continue;
                         }
                         let acting_enum = *acting;
-                        let acting = crate::report::snake(acting);
+                        let acting = trace::snake(acting);
                         seen.push(format!(
                             "{acting} ({}) {}",
                             u.as_ref()
@@ -1773,7 +1808,7 @@ impl Runner {
         if let Some((k, what)) = kind {
             let actual = match token.token_type {
                 TokenType::Primary => "primary".to_string(),
-                TokenType::Impersonation(l) => crate::report::snake(&l),
+                TokenType::Impersonation(l) => trace::snake(&l),
             };
             let ok = token.token_type == vocab::token_type(k.get());
             record.checks.push(Check {
@@ -1816,21 +1851,6 @@ fn absent_or<T>(v: Option<T>, f: impl FnOnce(T) -> bool) -> bool {
     match v {
         None => true,
         Some(v) => f(v),
-    }
-}
-
-impl crate::report::Names for Runner {
-    fn thread_name(&self, t: ThreadId) -> String {
-        self.name_of_thread(t)
-    }
-    fn token_name(&self, t: TokenId) -> String {
-        self.name_of_token(t)
-    }
-    fn job_name(&self, j: JobId) -> String {
-        self.name_of_job(j)
-    }
-    fn account(&self, sid: &Sid) -> String {
-        self.account_of(sid)
     }
 }
 

@@ -106,7 +106,11 @@ pub struct ProfileOutcome {
 }
 
 impl ProfileOutcome {
-    fn of(profile: &'static str, step: Option<&StepRecord>) -> ProfileOutcome {
+    fn of(
+        profile: &'static str,
+        step: Option<&StepRecord>,
+        lines: Option<&runner::report::Lines>,
+    ) -> ProfileOutcome {
         let Some(s) = step else {
             return ProfileOutcome {
                 profile,
@@ -132,7 +136,7 @@ impl ProfileOutcome {
             profile,
             reached: true,
             result: s.result.clone(),
-            events: s.events.clone(),
+            events: lines.map(|l| l.events.clone()).unwrap_or_default(),
             checks,
             violations: s
                 .violations
@@ -227,6 +231,7 @@ fn unnumbered(text: &str) -> String {
 /// step; keeps every step with `all`, otherwise only the diverging ones.
 pub fn compare(runs: &[Run], all: bool) -> Diff {
     let total_steps = runs.iter().map(|r| r.steps.len()).max().unwrap_or(0);
+    let lines: Vec<Vec<runner::report::Lines>> = runs.iter().map(runner::report::lines).collect();
     let mut steps = Vec::new();
     let mut diverging_steps = 0;
     for index in 0..total_steps {
@@ -234,7 +239,8 @@ pub fn compare(runs: &[Run], all: bool) -> Diff {
         let outcomes: Vec<ProfileOutcome> = runs
             .iter()
             .zip(&records)
-            .map(|(r, s)| ProfileOutcome::of(r.profile, *s))
+            .zip(&lines)
+            .map(|((r, s), l)| ProfileOutcome::of(r.profile, *s, l.get(index)))
             .collect();
         let keys: Vec<OutcomeKey> = outcomes.iter().map(ProfileOutcome::key).collect();
         let diverges = keys.windows(2).any(|w| w[0] != w[1]);

@@ -34,15 +34,7 @@ impl HostApi for Driver<'_> {
                 self.record.rules.push(id);
             }
         }
-        self.record.events.extend(self.runner.events(&outcome));
-        self.record
-            .details
-            .extend(crate::report::details(&self.runner.world, &outcome));
-        for id in crate::report::trail_rules(&outcome) {
-            if !self.record.trail_rules.contains(&id) {
-                self.record.trail_rules.push(id);
-            }
-        }
+        self.runner.record_outcome(&outcome, self.record);
         self.record
             .violations
             .extend(oracle::check_all(&Transition {
@@ -113,8 +105,8 @@ impl Runner {
         let actual = match &started {
             Ok(worker) => {
                 cite_web_rules(record, &worker.rules);
-                self.names
-                    .insert(bind.to_string(), Bound::Thread(worker.thread));
+                let at = record.events.len();
+                self.bind_name(bind, Bound::Thread(worker.thread), at);
                 self.participant(bind);
                 "success".to_string()
             }
