@@ -812,11 +812,13 @@ pub fn validate_object_type_list(list: &[ObjectTypeEntry]) -> Result<(), String>
                     "element {i} is a second level-0 element; a list has one root"
                 ))
             }
-            _ if e.level > list[i - 1].level + 1 => return Err(format!(
+            _ if e.level > list[i - 1].level + 1 => {
+                return Err(format!(
                 "element {i} is at level {} right after level {}: a level may only go one deeper",
                 e.level,
                 list[i - 1].level
-            )),
+            ))
+            }
             _ => {}
         }
     }

@@ -114,6 +114,19 @@ pub fn to_self_relative(sd: &SecurityDescriptor) -> Vec<u8> {
 pub fn try_to_self_relative(sd: &SecurityDescriptor) -> Result<Vec<u8>, BinaryError> {
     for (name, slot) in [("SACL", &sd.sacl), ("DACL", &sd.dacl)] {
         if let AclSlot::Present(acl) = slot {
+            if let Some(ace) = acl
+                .aces
+                .iter()
+                .find(|a| a.binary_len() > usize::from(u16::MAX))
+            {
+                return Err(error(
+                    0,
+                    format!(
+                        "an ACE of the {name} needs {} bytes; an ACE holds at most 65535 bytes",
+                        ace.binary_len()
+                    ),
+                ));
+            }
             if acl.binary_len() > usize::from(u16::MAX) || acl.aces.len() > usize::from(u16::MAX) {
                 return Err(error(
                     0,
