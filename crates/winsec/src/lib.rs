@@ -19,6 +19,7 @@ pub mod claims;
 pub mod condition;
 pub mod descriptor;
 pub mod error;
+pub mod inherit;
 pub mod mask;
 pub mod rules;
 pub mod sddl;
