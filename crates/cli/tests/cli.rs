@@ -757,3 +757,20 @@ fn sddl_hex_writes_windows_bytes_and_refuses_oversize_acls() {
     let run = bitsim(&["sddl", "--hex", &big]);
     assert_bad_input(&run, &["65535"]);
 }
+
+#[test]
+fn sd_create_inherits_from_the_parent() {
+    let token = data("claims_eng.yaml");
+    let run = bitsim(&[
+        "sd-create",
+        "--parent",
+        "O:BAG:SYD:(A;OICI;GA;;;BA)(A;OICIIO;GA;;;CO)",
+        "--token",
+        &token,
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stdout.trim(),
+        "O:S-1-5-21-1-2-3-1001G:S-1-5-21-1-2-3-1001D:(A;ID;FA;;;BA)(A;ID;FA;;;S-1-5-21-1-2-3-1001)"
+    );
+}
