@@ -914,7 +914,7 @@ impl AccessRequest<'_> {
         if self.token.is_restricted() {
             let write_bits = self.mapping.generic_write;
             let write_requested = request.max || request.wanted.intersects(write_bits);
-            if !(self.token.is_write_restricted() && !write_requested) {
+            if !self.token.is_write_restricted() || write_requested {
                 run.note(
                     ids::RESTRICTED_PASS,
                     "the token is restricted: second pass with the restricting SIDs only",

@@ -1409,10 +1409,12 @@ fn cmp_scalars(a: &Scalar, b: &Scalar, case_sensitive: bool) -> Option<Option<Or
     }
 }
 
+/// An operand as scalars: (items, is a set, is a literal, case-sensitive).
+type Operand = (Vec<Scalar>, bool, bool, bool);
+
 /// An operand as a list of scalars and whether it is a set (a claim with
 /// several values, or a composite literal).
-fn operand_list(v: &Val) -> Result<Option<(Vec<Scalar>, bool, bool, bool)>, String> {
-    // (items, is_set, is_literal, case_sensitive)
+fn operand_list(v: &Val) -> Result<Option<Operand>, String> {
     match v {
         Val::Attr(None) => Ok(None),
         Val::Attr(Some(vals)) => Ok(Some((
