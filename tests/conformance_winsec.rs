@@ -1258,12 +1258,96 @@ fn access_check_vectors() -> TestResult {
 }
 
 // ---------------------------------------------------------------------------
+// conditional.yaml: sddl_bytes (conditional and resource attribute ACEs).
+
+#[derive(Debug, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum BytesVector {
+    SddlBytes(SddlBytes),
+}
+
+/// An SDDL string and the self-relative bytes Windows produced for it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SddlBytes {
+    id: String,
+    source: String,
+    verification: String,
+    api: Option<String>,
+    note: Option<String>,
+    input: String,
+    raw_hex: String,
+    /// What Windows printed for the descriptor, when the source has it.
+    canonical: Option<String>,
+}
+
+fn run_sddl_bytes(v: &SddlBytes, ctx: &DomainContext) -> VectorCheck {
+    let mut check = VectorCheck::new(&v.id, None).citing(
+        &v.source,
+        &v.verification,
+        v.api.as_deref(),
+        v.note.as_deref(),
+    );
+    let Some(raw) = check.ok("fixture raw_hex", from_hex(&v.raw_hex)) else {
+        return check;
+    };
+    let parsed = match sddl::parse(&v.input, ctx) {
+        Ok(sd) => sd,
+        Err(e) => {
+            check.fail(format!("{:?} was rejected: {e} ({})", v.input, e.win32));
+            return check;
+        }
+    };
+    match winsec::binary::try_to_self_relative(&parsed) {
+        Ok(bytes) => check.expect_eq("SDDL -> bytes", v.raw_hex.as_str(), to_hex(&bytes).as_str()),
+        Err(e) => check.fail(format!("the descriptor cannot be encoded: {e}")),
+    }
+    match from_self_relative(&raw) {
+        Ok(decoded) => {
+            check.expect_eq(
+                "Windows' bytes -> SD printed like the parsed input",
+                sddl::print(&parsed, ctx).as_str(),
+                sddl::print(&decoded, ctx).as_str(),
+            );
+            check.expect_eq(
+                "Windows' bytes -> SD -> bytes",
+                v.raw_hex.as_str(),
+                to_hex(&to_self_relative(&decoded)).as_str(),
+            );
+            if let Some(canonical) = &v.canonical {
+                check.expect_eq(
+                    "printed",
+                    canonical.as_str(),
+                    sddl::print(&decoded, ctx).as_str(),
+                );
+            }
+        }
+        Err(e) => check.fail(format!("Windows' bytes do not decode: {e}")),
+    }
+    check
+}
+
+#[test]
+fn conditional_vectors() -> TestResult {
+    let fixture: Fixture<BytesVector> = load_winsec("conditional.yaml")?;
+    let ctx = fixture.context.over(&DomainContext::default())?;
+    let mut report = Report::new("conditional.yaml");
+    for vector in &fixture.vectors {
+        report.record(match vector {
+            BytesVector::SddlBytes(v) => run_sddl_bytes(v, &ctx),
+        });
+    }
+    Ok(report.finish()?)
+}
+
+// ---------------------------------------------------------------------------
 // Inventory: no vector may disappear silently.
 
 /// The fixture files and the test that runs each.
 const FIXTURE_FILES: &[&str] = &[
     "access_check.yaml",
     "binary.yaml",
+    "conditional.yaml",
     "generic_map.yaml",
     "sddl.yaml",
     "sid.yaml",
@@ -1282,6 +1366,7 @@ const MINIMUM_PER_KIND: &[(&str, usize)] = &[
     ("generic_map", 4),
     ("access_check", 10),
     ("access_check_by_type", 1),
+    ("sddl_bytes", 40),
 ];
 
 #[test]

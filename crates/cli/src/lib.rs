@@ -113,6 +113,9 @@ pub enum Command {
     /// Run Win32 AccessCheck for a token file against a security
     /// descriptor and print the result with its decision trail.
     Access(command::access::AccessArgs),
+    /// Compute a new object's security descriptor from a parent, a
+    /// creator descriptor and a token (CreatePrivateObjectSecurityEx).
+    SdCreate(command::sd_create::SdCreateArgs),
     /// Print the access-check rule table that decision trails cite.
     Rules(command::rules::RulesArgs),
     /// Print the BITS rule table: one row per rule, one column per OS
@@ -161,6 +164,7 @@ impl Command {
             Command::Sid(args) => command::sid::run(args, out),
             Command::Sddl(args) => command::sddl::run(args, out),
             Command::Access(args) => command::access::run(args, out),
+            Command::SdCreate(args) => command::sd_create::run(args, out),
             Command::Rules(args) => command::rules::run(args, out),
             Command::Profiles(args) => command::profiles::run(args, out),
             Command::Run(args) => command::run::run(args, out),

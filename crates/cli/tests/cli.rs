@@ -667,3 +667,110 @@ fn profiles_prints_one_column_per_profile() {
         .iter()
         .any(|r| r["id"] == "BITS-LOGOFF" && r["values"]["vista"] == "in force"));
 }
+
+const COND_SD: &str = "O:SYG:SYD:(XA;;CR;;;WD;(@User.dept == \"eng\"))";
+
+#[test]
+fn conditional_ace_grants_on_a_matching_claim_and_shows_the_value() {
+    let run = access(COND_SD, "claims_eng.yaml", "0x100", &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let json = run.json();
+    assert_eq!(json["granted"], "0x00000100");
+    let step = json["trail"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s.get("condition").is_some())
+        .expect("a step with the condition");
+    assert_eq!(step["condition"]["value"], "TRUE");
+    assert_eq!(
+        step["condition"]["steps"][1]["expr"],
+        "@USER.dept == \"eng\""
+    );
+    // Without the claim: UNKNOWN, so no grant.
+    let run = access(COND_SD, "user.yaml", "0x100", &["--format", "text"]);
+    assert_eq!(run.code, 0);
+    assert!(run.stdout.contains("verdict: denied"), "{}", run.stdout);
+    assert!(run.stdout.contains("is UNKNOWN"), "{}", run.stdout);
+}
+
+#[test]
+fn duplicate_claim_values_make_the_token_file_invalid() {
+    let run = access(COND_SD, "claims_duplicate.yaml", "0x100", &[]);
+    assert_bad_input(&run, &["claims_duplicate.yaml:4:3", "appears twice"]);
+}
+
+#[test]
+fn object_type_list_with_result_list() {
+    let sd = "O:BAG:BUD:(OD;;KW;23456789-2345-6786-0233-445566778899;;WD)(OA;;0xf003f;12345678-1234-5678-1122-334455667788;;WD)";
+    let list = [
+        "--mapping",
+        "key",
+        "--object-type",
+        "0:12345678-1234-5678-1122-334455667788",
+        "--object-type",
+        "1:23456789-2345-6786-0233-445566778899",
+        "--result-list",
+    ];
+    let run = access(sd, "claims_eng.yaml", "0x1", &list);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let results = run.json()["results"].as_array().unwrap().clone();
+    assert_eq!(results.len(), 2);
+    assert_eq!(results[0]["access_status"], true);
+    // KEY_SET_VALUE (0x2) is denied on the child, so on the object too.
+    let run = access(sd, "claims_eng.yaml", "0x2", &list);
+    let results = run.json()["results"].as_array().unwrap().clone();
+    assert_eq!(results[1]["access_status"], false);
+    assert_eq!(results[0]["access_status"], false);
+    assert_eq!(results[1]["error"]["name"], "ERROR_ACCESS_DENIED");
+    // A list that does not start at level 0 is a failed call.
+    let run = access(
+        sd,
+        "claims_eng.yaml",
+        "0x1",
+        &["--object-type", "1:12345678-1234-5678-1122-334455667788"],
+    );
+    assert_eq!(run.json()["error"]["name"], "ERROR_INVALID_PARAMETER");
+    let run = access(
+        sd,
+        "claims_eng.yaml",
+        "0x1",
+        &["--object-type", "zero:nope"],
+    );
+    assert_bad_input(&run, &["LEVEL:GUID"]);
+}
+
+#[test]
+fn sddl_hex_writes_windows_bytes_and_refuses_oversize_acls() {
+    // Samba libcli/security/tests/windows/conditional_aces.txt.json (Windows bytes).
+    let run = bitsim(&[
+        "sddl",
+        "--hex",
+        "D:(XA;;0x1f;;;AA;(@Device.colour == \"blue\"))",
+    ]);
+    assert_eq!(
+        run.stdout.trim(),
+        "01000480000000000000000000000000140000000200440001000000090 03c001f0000000102000000000005200000004302000061727478fb0c00000063006f006c006f0075007200100800000062006c00750065008000"
+            .replace(' ', "")
+    );
+    let big = format!("D:(XA;;CC;;;WD;(@User.a == \"{}\"))", "z".repeat(40_000));
+    let run = bitsim(&["sddl", "--hex", &big]);
+    assert_bad_input(&run, &["65535"]);
+}
+
+#[test]
+fn sd_create_inherits_from_the_parent() {
+    let token = data("claims_eng.yaml");
+    let run = bitsim(&[
+        "sd-create",
+        "--parent",
+        "O:BAG:SYD:(A;OICI;GA;;;BA)(A;OICIIO;GA;;;CO)",
+        "--token",
+        &token,
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stdout.trim(),
+        "O:S-1-5-21-1-2-3-1001G:S-1-5-21-1-2-3-1001D:(A;ID;FA;;;BA)(A;ID;FA;;;S-1-5-21-1-2-3-1001)"
+    );
+}

@@ -19,12 +19,13 @@
 
 use serde::{Deserialize, Serialize};
 use winsec::descriptor::{control, Acl, AclSlot};
+use winsec::inherit::{create_security_descriptor, CreateOptions};
 use winsec::sddl;
 use winsec::token::group_attrs;
-use winsec::well_known::sids;
+
 use winsec::{
-    AccessCheckResult, AccessMask, AccessRequest, Ace, AceFlags, AceType, GenericMapping,
-    ImpersonationLevel, Privilege, SecurityDescriptor, Sid, Token, TokenType, Win32Error,
+    AccessCheckResult, AccessMask, AccessRequest, Ace, AceType, GenericMapping, ImpersonationLevel,
+    Privilege, SecurityDescriptor, Sid, Token, TokenType, Win32Error,
 };
 
 use crate::host::{Event, Host};
@@ -409,199 +410,52 @@ pub fn creator_access(
     Ok(granted)
 }
 
-/// `S-1-3-1` CREATOR GROUP.
-fn is_creator_group(sid: &Sid) -> bool {
-    sid.authority() == 3 && sid.sub_authorities() == [1]
-}
-
-/// True for CREATOR OWNER and CREATOR GROUP.
-fn is_creator_sid(sid: &Sid) -> bool {
-    *sid == sids::creator_owner() || is_creator_group(sid)
-}
-
-/// True when an ACE's mask holds generic rights that a copy applying to
-/// an object must have mapped (a label's mask is a policy, never mapped).
-fn has_generic(ace: &Ace) -> bool {
-    ace.ace_type != AceType::SystemMandatoryLabel && ace.mask.intersects(AccessMask::GENERIC_ANY)
-}
-
-/// The copy of `ace` that applies to the new object itself: generic rights
-/// mapped, creator SIDs replaced, `flags` as given.
-fn effective_copy(ace: &Ace, mapping: &GenericMapping, owner: &Sid, group: &Sid, flags: u8) -> Ace {
-    let mut copy = ace.clone();
-    copy.flags = AceFlags(flags);
-    if has_generic(ace) {
-        copy.mask = mapping.map(ace.mask);
-    }
-    if ace.sid == sids::creator_owner() {
-        copy.sid = owner.clone();
-    } else if is_creator_group(&ace.sid) {
-        copy.sid = group.clone();
-    }
-    copy
-}
-
 /// The ACEs a new `child` object inherits from its parent's ACL (DACL or
 /// SACL), with `owner` and `group` standing in for CREATOR OWNER and
-/// CREATOR GROUP (rules `OBJ-INHERIT`, `OBJ-INHERIT-MAP`).
-///
-/// - File-like child: every ACE with OBJECT_INHERIT becomes an effective
-///   ACE flagged INHERITED_ACE only (OI, CI, NP and IO cleared).
-/// - Container child: an ACE with CONTAINER_INHERIT is copied with OI/CI
-///   kept and INHERIT_ONLY cleared; with NO_PROPAGATE_INHERIT the copy is
-///   effective only. When the ACE holds generic rights or a creator SID and
-///   still propagates, it is split: an effective copy (mapped, SID
-///   replaced) and an inherit-only copy of the original. An ACE with OI
-///   but not CI is copied as inherit-only OI|IO so that it reaches the
-///   container's files, unless NO_PROPAGATE_INHERIT stops it here.
-///
-/// The audit flags (SA, FA) are kept. The parent's PROTECTED flag plays no
-/// part: it blocks inheritance into the parent, not out of it.
+/// CREATOR GROUP (rules `OBJ-INHERIT`, `OBJ-INHERIT-MAP`): winsec's
+/// [`winsec::inherit::inherit_aces`] for the object kind's container-ness
+/// and generic mapping.
 pub fn inherit_aces(parent: &Acl, child: ObjectKind, owner: &Sid, group: &Sid) -> Vec<Ace> {
-    inherit(parent, child, owner, group).0
-}
-
-/// [`inherit_aces`], also telling whether any copy was mapped or had a
-/// creator SID replaced.
-fn inherit(parent: &Acl, child: ObjectKind, owner: &Sid, group: &Sid) -> (Vec<Ace>, bool) {
-    const OI: u8 = AceFlags::OBJECT_INHERIT;
-    const CI: u8 = AceFlags::CONTAINER_INHERIT;
-    const NP: u8 = AceFlags::NO_PROPAGATE_INHERIT;
-    const IO: u8 = AceFlags::INHERIT_ONLY;
-    const ID: u8 = AceFlags::INHERITED;
-    const AUDIT: u8 = AceFlags::SUCCESSFUL_ACCESS | AceFlags::FAILED_ACCESS;
-    let mapping = child.mapping();
-    let mut out = Vec::new();
-    let mut transformed = false;
-    for ace in &parent.aces {
-        let f = ace.flags.0;
-        let (oi, ci, np) = (f & OI != 0, f & CI != 0, f & NP != 0);
-        let audit = f & AUDIT;
-        let needs_effective_form = has_generic(ace) || is_creator_sid(&ace.sid);
-        if !child.is_container() {
-            if oi {
-                transformed |= needs_effective_form;
-                out.push(effective_copy(ace, &mapping, owner, group, ID | audit));
-            }
-            continue;
-        }
-        if ci {
-            if np {
-                transformed |= needs_effective_form;
-                out.push(effective_copy(ace, &mapping, owner, group, ID | audit));
-            } else if needs_effective_form {
-                transformed = true;
-                out.push(effective_copy(ace, &mapping, owner, group, ID | audit));
-                let mut propagating = ace.clone();
-                propagating.flags = AceFlags((f & (OI | CI)) | IO | ID | audit);
-                out.push(propagating);
-            } else {
-                let mut copy = ace.clone();
-                copy.flags = AceFlags((f & (OI | CI)) | ID | audit);
-                out.push(copy);
-            }
-        } else if oi && !np {
-            let mut copy = ace.clone();
-            copy.flags = AceFlags(OI | IO | ID | audit);
-            out.push(copy);
-        }
-    }
-    (out, transformed)
-}
-
-/// The creator's default DACL as it lands on a new object: generic rights
-/// mapped, CREATOR OWNER / CREATOR GROUP replaced.
-fn default_dacl_for(acl: &Acl, kind: ObjectKind, owner: &Sid, group: &Sid) -> Acl {
-    let mapping = kind.mapping();
-    Acl::new(
-        acl.aces
-            .iter()
-            .map(|ace| effective_copy(ace, &mapping, owner, group, ace.flags.0))
-            .collect(),
-    )
+    let opts = CreateOptions {
+        is_container: child.is_container(),
+        ..CreateOptions::default()
+    };
+    winsec::inherit::inherit_aces(parent, &opts, &child.mapping(), owner, group).0
 }
 
 /// The descriptor of a new `kind` object created by `token` (its
 /// effective token) with an optional explicit descriptor, under a parent
-/// with descriptor `parent` (research `winsec.md` §5). Also returns the
-/// ids of the rules that shaped it.
+/// with descriptor `parent`: winsec's
+/// [`winsec::inherit::create_security_descriptor`] without auto-inherit
+/// flags. Also returns the ids of this module's rules that shaped it.
 pub fn new_object_sd(
     explicit: Option<&SecurityDescriptor>,
     parent: Option<&SecurityDescriptor>,
     kind: ObjectKind,
     token: &Token,
 ) -> (SecurityDescriptor, Vec<&'static str>) {
+    let opts = CreateOptions {
+        is_container: kind.is_container(),
+        ..CreateOptions::default()
+    };
+    let created = create_security_descriptor(parent, explicit, token, &kind.mapping(), &opts);
     let mut cited = Vec::new();
     if explicit.is_some() {
         cited.push(ids::CREATE_EXPLICIT_SD);
     }
-    let given_owner = explicit.and_then(|e| e.owner.clone());
-    let given_group = explicit.and_then(|e| e.group.clone());
-    if given_owner.is_none() || given_group.is_none() {
+    if created.owner_or_group_defaulted {
         cited.push(ids::CREATE_OWNER);
     }
-    let owner = given_owner.unwrap_or_else(|| token.owner.clone());
-    let group = given_group.unwrap_or_else(|| token.primary_group.clone());
-
-    let mut transformed = false;
-    let mut inherited_from = |acl: Option<&Acl>| -> Vec<Ace> {
-        let (aces, t) = acl.map_or((Vec::new(), false), |acl| {
-            inherit(acl, kind, &owner, &group)
-        });
-        transformed |= t;
-        aces
-    };
-
-    let explicit_dacl = explicit.map(|e| &e.dacl).filter(|d| d.is_present());
-    let explicit_sacl = explicit.map(|e| &e.sacl).filter(|s| s.is_present());
-    let mut from_parent = false;
-    let mut from_default = false;
-    let dacl = match explicit_dacl {
-        Some(slot) => slot.clone(),
-        None => {
-            let aces = inherited_from(parent.and_then(|p| p.dacl.acl()));
-            if !aces.is_empty() {
-                from_parent = true;
-                AclSlot::Present(Acl::new(aces))
-            } else {
-                from_default = true;
-                match &token.default_dacl {
-                    Some(acl) => AclSlot::Present(default_dacl_for(acl, kind, &owner, &group)),
-                    None => AclSlot::Null,
-                }
-            }
-        }
-    };
-    let sacl = match explicit_sacl {
-        Some(slot) => slot.clone(),
-        None => {
-            let aces = inherited_from(parent.and_then(|p| p.sacl.acl()));
-            if aces.is_empty() {
-                AclSlot::Absent
-            } else {
-                from_parent = true;
-                AclSlot::Present(Acl::new(aces))
-            }
-        }
-    };
-    if from_parent {
+    if created.inherited {
         cited.push(ids::INHERIT);
-        if transformed {
+        if created.transformed {
             cited.push(ids::INHERIT_MAP);
         }
     }
-    if from_default {
+    if created.default_dacl {
         cited.push(ids::DEFAULT_DACL);
     }
-    let sd = SecurityDescriptor {
-        flags: explicit.map_or(0, |e| e.flags),
-        rm_control: explicit.map_or(0, |e| e.rm_control),
-        owner: Some(owner),
-        group: Some(group),
-        dacl,
-        sacl,
-    };
-    (sd, cited)
+    (created.sd, cited)
 }
 
 /// The rights `SetSecurity` needs to store `given` over `current`

@@ -8,7 +8,9 @@
 
 use serde::Serialize;
 
-use crate::ace::{label_policy, Ace};
+use crate::ace::{label_policy, Ace, AceType, Guid};
+use crate::claims::Claim;
+use crate::condition::{EvalContext, EvalStep, Tri};
 use crate::descriptor::{AclSlot, SecurityDescriptor};
 use crate::error::Win32Error;
 use crate::mask::{AccessMask, GenericMapping};
@@ -63,6 +65,23 @@ pub struct TrailStep {
     /// `restricted` for steps of a restricted token's second pass.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pass: Option<&'static str>,
+    /// For callback ACEs: the condition and the value of each sub-expression.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub condition: Option<ConditionTrail>,
+    /// For steps of an object-type-list check: the list element they touch.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub element: Option<usize>,
+}
+
+/// A condition's evaluation, as a trail step shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConditionTrail {
+    /// The condition in canonical SDDL.
+    pub expression: String,
+    /// Its value: `TRUE`, `FALSE` or `UNKNOWN`.
+    pub value: Tri,
+    /// Every sub-expression's value, innermost first.
+    pub steps: Vec<EvalStep>,
 }
 
 /// The outcome of `AccessCheck`, shaped like its Win32 out-parameters.
@@ -116,6 +135,18 @@ impl AccessRequest<'_> {
     }
 
     fn decide(&self, run: &mut Run) -> Verdict {
+        if let Some(v) = self.preconditions(run) {
+            return v;
+        }
+        let (request, mic_allowed) = match self.prelude(run) {
+            Ok(x) => x,
+            Err(v) => return v,
+        };
+        self.conclude(&request, mic_allowed, run)
+    }
+
+    /// The checks of the Win32 call itself, in AccessCheck's order.
+    fn preconditions(&self, run: &mut Run) -> Option<Verdict> {
         let token = self.token;
         let desired = self.desired;
 
@@ -126,14 +157,14 @@ impl AccessRequest<'_> {
                     ids::TOKEN_TYPE,
                     "the token is a primary token; AccessCheck needs an impersonation token",
                 );
-                return Verdict::Failed(Win32Error::NoImpersonationToken);
+                return Some(Verdict::Failed(Win32Error::NoImpersonationToken));
             }
             TokenType::Impersonation(ImpersonationLevel::Anonymous) => {
                 run.note(
                     ids::ANONYMOUS_LEVEL,
                     "the token is at SecurityAnonymous level",
                 );
-                return Verdict::Failed(Win32Error::BadImpersonationLevel);
+                return Some(Verdict::Failed(Win32Error::BadImpersonationLevel));
             }
             TokenType::Impersonation(level) => {
                 run.note(
@@ -152,18 +183,26 @@ impl AccessRequest<'_> {
                 ids::SD_OWNER_GROUP,
                 format!("the security descriptor has {missing}"),
             );
-            return Verdict::Failed(Win32Error::InvalidSecurityDescr);
+            return Some(Verdict::Failed(Win32Error::InvalidSecurityDescr));
         }
         if desired.intersects(AccessMask::GENERIC_ANY) {
             run.note(
                 ids::GENERIC_NOT_MAPPED,
                 format!("desired access {desired} contains generic bits"),
             );
-            return Verdict::Failed(Win32Error::GenericNotMapped);
+            return Some(Verdict::Failed(Win32Error::GenericNotMapped));
         }
+        None
+    }
+
+    /// Zero requests, the integrity check and the privileges: what is
+    /// decided before the DACL is read.
+    fn prelude(&self, run: &mut Run) -> Result<(Request, Option<AccessMask>), Verdict> {
+        let token = self.token;
+        let desired = self.desired;
         if desired.is_empty() {
             run.note(ids::ZERO_DESIRED, "no access was requested");
-            return Verdict::Denied(Win32Error::AccessDenied);
+            return Err(Verdict::Denied(Win32Error::AccessDenied));
         }
 
         let max = desired.contains(AccessMask::MAXIMUM_ALLOWED);
@@ -181,7 +220,7 @@ impl AccessRequest<'_> {
                         format!("the label policy does not allow {blocked}"),
                     )
                 });
-                return Verdict::Denied(Win32Error::AccessDenied);
+                return Err(Verdict::Denied(Win32Error::AccessDenied));
             }
         }
 
@@ -224,7 +263,7 @@ impl AccessRequest<'_> {
                     ids::PRIV_SECURITY,
                     "ACCESS_SYSTEM_SECURITY was requested and SeSecurityPrivilege is not enabled",
                 );
-                return Verdict::Denied(Win32Error::PrivilegeNotHeld);
+                return Err(Verdict::Denied(Win32Error::PrivilegeNotHeld));
             }
         }
         if (max || wanted.contains(AccessMask::WRITE_OWNER))
@@ -252,7 +291,19 @@ impl AccessRequest<'_> {
             max,
             privileged,
         };
-        let normal = self.evaluate_pass(Pass::Normal, &request, run);
+        Ok((request, mic_allowed))
+    }
+
+    /// The DACL passes and the result.
+    fn conclude(
+        &self,
+        request: &Request,
+        mic_allowed: Option<AccessMask>,
+        run: &mut Run,
+    ) -> Verdict {
+        let token = self.token;
+        let (max, wanted) = (request.max, request.wanted);
+        let normal = self.evaluate_pass(Pass::Normal, request, run);
         let mut result = match normal {
             PassResult::Denied => return Verdict::Denied(Win32Error::AccessDenied),
             PassResult::Granted(mask) => mask,
@@ -268,7 +319,7 @@ impl AccessRequest<'_> {
                     ids::RESTRICTED_PASS,
                     "the token is restricted: second pass with the restricting SIDs only",
                 );
-                match self.evaluate_pass(Pass::Restricted, &request, run) {
+                match self.evaluate_pass(Pass::Restricted, request, run) {
                     PassResult::Denied => return Verdict::Denied(Win32Error::AccessDenied),
                     PassResult::Granted(mask) => {
                         let kept = if token.is_write_restricted() {
@@ -527,6 +578,18 @@ impl AccessRequest<'_> {
                     });
                     continue;
                 }
+                let condition = self.condition(ace, false);
+                if let Some(c) = &condition {
+                    if c.value != Tri::True {
+                        run.push(TrailStep {
+                            rule: ids::COND_ALLOW,
+                            note: format!("callback allow ACE for {}: its condition is {}, so it grants nothing", who.describe(sid), c.value.name()),
+                            condition,
+                            ..base
+                        });
+                        continue;
+                    }
+                }
                 let new = if req.max {
                     mask.without(denied).without(granted)
                 } else {
@@ -534,9 +597,14 @@ impl AccessRequest<'_> {
                 };
                 granted |= new;
                 run.push(TrailStep {
-                    rule: ids::ACE_ALLOW,
+                    rule: if condition.is_some() {
+                        ids::COND_ALLOW
+                    } else {
+                        ids::ACE_ALLOW
+                    },
                     note: format!("allow ACE applies to {}: grants {new}", who.describe(sid)),
                     granted: Some(new),
+                    condition,
                     ..base
                 });
                 if !req.max && req.wanted.without(granted).is_empty() {
@@ -559,6 +627,19 @@ impl AccessRequest<'_> {
                     });
                     continue;
                 }
+                let condition = self.condition(ace, true);
+                if let Some(c) = &condition {
+                    if c.value == Tri::False {
+                        run.push(TrailStep {
+                            rule: ids::COND_DENY,
+                            note: format!("callback deny ACE for {}: its condition is FALSE, so it denies nothing", who.describe(sid)),
+                            condition,
+                            ..base
+                        });
+                        continue;
+                    }
+                }
+                let base = TrailStep { condition, ..base };
                 if req.max {
                     let new = mask.without(granted).without(denied);
                     denied |= new;
@@ -582,7 +663,11 @@ impl AccessRequest<'_> {
                         });
                     } else {
                         run.push(TrailStep {
-                            rule: ids::ACE_DENY,
+                            rule: if base.condition.is_some() {
+                                ids::COND_DENY
+                            } else {
+                                ids::ACE_DENY
+                            },
                             note: format!(
                                 "deny ACE applies to {}: denies {hit}, access denied",
                                 who.describe(sid)
@@ -619,6 +704,36 @@ impl AccessRequest<'_> {
         PassResult::Denied
     }
 
+    /// Evaluates a callback ACE's condition; `None` for other ACEs. A
+    /// callback ACE without a condition evaluates as UNKNOWN.
+    fn condition(&self, ace: &Ace, for_deny: bool) -> Option<ConditionTrail> {
+        if !ace.ace_type.is_callback() {
+            return None;
+        }
+        let ctx = DomainContext::default();
+        let resource = resource_attributes(self.sd);
+        Some(match ace.condition() {
+            Some(c) => {
+                let e = c.evaluate(&EvalContext {
+                    token: self.token,
+                    for_deny,
+                    resource: &resource,
+                    ctx: &ctx,
+                });
+                ConditionTrail {
+                    expression: c.to_sddl(&ctx),
+                    value: e.result,
+                    steps: e.steps,
+                }
+            }
+            None => ConditionTrail {
+                expression: String::new(),
+                value: Tri::Unknown,
+                steps: Vec::new(),
+            },
+        })
+    }
+
     /// The SID an ACE stands for, resolving PRINCIPAL SELF; `None` (with a
     /// trail entry) when it stands for nobody.
     fn trustee<'s>(&'s self, ace: &'s Ace, base: &TrailStep, run: &mut Run) -> Option<&'s Sid> {
@@ -640,6 +755,372 @@ impl AccessRequest<'_> {
             return self.sd.owner.as_ref();
         }
         Some(&ace.sid)
+    }
+}
+
+/// One element of an object type list (`OBJECT_TYPE_LIST`): its level in
+/// the tree (0 for the object itself, up to 4) and its GUID.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ObjectTypeEntry {
+    /// `Level`: `ACCESS_OBJECT_GUID` (0) to `ACCESS_MAX_LEVEL` (4).
+    pub level: u16,
+    /// `ObjectType`.
+    pub guid: Guid,
+}
+
+/// One element's outcome in `AccessCheckByTypeResultList`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ElementResult {
+    /// The granted mask (0 when denied).
+    pub granted: AccessMask,
+    /// The element's AccessStatus.
+    pub access_status: bool,
+    /// The element's error (`ERROR_ACCESS_DENIED` when denied).
+    pub error: Option<Win32Error>,
+}
+
+/// The outcome of `AccessCheckByType` / `AccessCheckByTypeResultList`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ByTypeResult {
+    /// The call's result; for a result list, the first element's.
+    #[serde(flatten)]
+    pub result: AccessCheckResult,
+    /// With a result list, one entry per list element, in order.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub results: Option<Vec<ElementResult>>,
+}
+
+/// The largest `Level` of an object type list element.
+pub const ACCESS_MAX_LEVEL: u16 = 4;
+
+/// Why an object type list is refused (rule `AC-OBJECT-TYPE-LIST`).
+pub fn validate_object_type_list(list: &[ObjectTypeEntry]) -> Result<(), String> {
+    for (i, e) in list.iter().enumerate() {
+        if e.level > ACCESS_MAX_LEVEL {
+            return Err(format!(
+                "element {i} has level {}, above ACCESS_MAX_LEVEL (4)",
+                e.level
+            ));
+        }
+        match i {
+            0 if e.level != 0 => {
+                return Err("the first element must be the object itself, at level 0".into())
+            }
+            0 => {}
+            _ if e.level == 0 => {
+                return Err(format!(
+                    "element {i} is a second level-0 element; a list has one root"
+                ))
+            }
+            _ if e.level > list[i - 1].level + 1 => {
+                return Err(format!(
+                "element {i} is at level {} right after level {}: a level may only go one deeper",
+                e.level,
+                list[i - 1].level
+            ))
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+impl AccessRequest<'_> {
+    /// `AccessCheckByType` (`result_list` false) or
+    /// `AccessCheckByTypeResultList` (true) with an object type list. An
+    /// empty list is a plain `AccessCheck` after the by-type argument checks.
+    pub fn check_by_type(&self, list: &[ObjectTypeEntry], result_list: bool) -> ByTypeResult {
+        let mut run = Run::default();
+        let verdicts = self.decide_by_type(list, &mut run);
+        let (first, results) = match verdicts {
+            Err(v) => (v, None),
+            Ok(per) => {
+                let results: Vec<ElementResult> = per
+                    .iter()
+                    .map(|v| match v {
+                        Verdict::Granted(m) => ElementResult {
+                            granted: *m,
+                            access_status: true,
+                            error: None,
+                        },
+                        Verdict::Denied(e) | Verdict::Failed(e) => ElementResult {
+                            granted: AccessMask::NONE,
+                            access_status: false,
+                            error: Some(*e),
+                        },
+                    })
+                    .collect();
+                let first = per
+                    .into_iter()
+                    .next()
+                    .unwrap_or(Verdict::Denied(Win32Error::AccessDenied));
+                (first, Some(results))
+            }
+        };
+        let failed = matches!(first, Verdict::Failed(_));
+        ByTypeResult {
+            result: run.finish(first),
+            results: if result_list && !failed {
+                results
+            } else {
+                None
+            },
+        }
+    }
+
+    fn decide_by_type(
+        &self,
+        list: &[ObjectTypeEntry],
+        run: &mut Run,
+    ) -> Result<Vec<Verdict>, Verdict> {
+        // Argument checks in the order NtAccessCheckByType makes them.
+        if self.token.token_type == TokenType::Primary {
+            run.note(
+                ids::TOKEN_TYPE,
+                "the token is a primary token; AccessCheckByType needs an impersonation token",
+            );
+            return Err(Verdict::Failed(Win32Error::NoImpersonationToken));
+        }
+        if self.desired.intersects(AccessMask::GENERIC_ANY) {
+            run.note(ids::BY_TYPE_ARGS, format!("desired access {} contains generic bits (checked before the impersonation level)", self.desired));
+            return Err(Verdict::Failed(Win32Error::GenericNotMapped));
+        }
+        if self.token.token_type == TokenType::Impersonation(ImpersonationLevel::Anonymous) {
+            run.note(
+                ids::ANONYMOUS_LEVEL,
+                "the token is at SecurityAnonymous level",
+            );
+            return Err(Verdict::Failed(Win32Error::BadImpersonationLevel));
+        }
+        if let Err(why) = validate_object_type_list(list) {
+            run.note(
+                ids::OBJECT_TYPE_LIST,
+                format!("invalid object type list: {why} (checked before the descriptor)"),
+            );
+            return Err(Verdict::Failed(Win32Error::InvalidParameter));
+        }
+        if list.is_empty() {
+            run.note(
+                ids::BY_TYPE_ARGS,
+                "no object type list: the check is a plain AccessCheck",
+            );
+            return Err(self.decide(run));
+        }
+        if let Some(v) = self.preconditions(run) {
+            return Err(v);
+        }
+        let (request, mic_allowed) = self.prelude(run)?;
+        let mut finals = self.node_pass(Pass::Normal, &request, list, run);
+        if self.token.is_restricted() {
+            let write_bits = self.mapping.generic_write;
+            let write_requested = request.max || request.wanted.intersects(write_bits);
+            if !self.token.is_write_restricted() || write_requested {
+                run.note(
+                    ids::RESTRICTED_PASS,
+                    "the token is restricted: second pass with the restricting SIDs only",
+                );
+                let second = self.node_pass(Pass::Restricted, &request, list, run);
+                for (f, r) in finals.iter_mut().zip(second) {
+                    *f = if self.token.is_write_restricted() {
+                        f.without(write_bits.without(r))
+                    } else {
+                        *f & r
+                    };
+                }
+            }
+        }
+        let mut out = Vec::with_capacity(list.len());
+        for (i, f) in finals.into_iter().enumerate() {
+            let f = mic_allowed.map_or(f, |allowed| f & allowed);
+            let verdict = if request.max {
+                if request.wanted.without(f).is_empty() && !f.is_empty() {
+                    Verdict::Granted(f)
+                } else {
+                    Verdict::Denied(Win32Error::AccessDenied)
+                }
+            } else if request.wanted.without(f).is_empty() {
+                Verdict::Granted(request.wanted)
+            } else {
+                Verdict::Denied(Win32Error::AccessDenied)
+            };
+            run.push(TrailStep {
+                element: Some(i),
+                granted: Some(f),
+                ..step(
+                    ids::OBJECT_ACE,
+                    format!(
+                        "element {i} ({}) ends with {f}: {}",
+                        list[i].guid,
+                        if matches!(verdict, Verdict::Granted(_)) {
+                            "granted"
+                        } else {
+                            "denied"
+                        }
+                    ),
+                )
+            });
+            out.push(verdict);
+        }
+        Ok(out)
+    }
+
+    /// One pass over owner rights and the DACL for every list element;
+    /// returns each element's rights (granted to it and to everything below it).
+    fn node_pass(
+        &self,
+        pass: Pass,
+        req: &Request,
+        list: &[ObjectTypeEntry],
+        run: &mut Run,
+    ) -> Vec<AccessMask> {
+        let who = Matcher {
+            token: self.token,
+            pass,
+        };
+        let tag = pass.tag();
+        let n = list.len();
+        let mut start = req.privileged;
+        let owner = self.sd.owner.as_ref();
+        let owner_rights_ace = self.sd.dacl.acl().is_some_and(|acl| {
+            acl.aces
+                .iter()
+                .any(|a| a.sid == sids::owner_rights() && !a.flags.inherit_only())
+        });
+        if owner.is_some_and(|o| who.allows(o)) && !owner_rights_ace {
+            start |= AccessMask::READ_CONTROL | AccessMask::WRITE_DAC;
+            run.push(TrailStep {
+                granted: Some(AccessMask::READ_CONTROL | AccessMask::WRITE_DAC),
+                pass: tag,
+                ..step(ids::OWNER_IMPLICIT, "the owner SID is an enabled SID of the caller: READ_CONTROL|WRITE_DAC for every element")
+            });
+        }
+        let mut granted = vec![start; n];
+        let mut denied = vec![AccessMask::NONE; n];
+        // The elements an ACE reaches: its element and those below it.
+        let subtree = |root: usize| -> Vec<usize> {
+            let mut v = vec![root];
+            for (j, e) in list.iter().enumerate().skip(root + 1) {
+                if e.level <= list[root].level {
+                    break;
+                }
+                v.push(j);
+            }
+            v
+        };
+        match &self.sd.dacl {
+            AclSlot::Absent | AclSlot::Null => {
+                let all = self.mapping.generic_all | req.wanted | start;
+                run.push(TrailStep {
+                    granted: Some(all),
+                    pass: tag,
+                    ..step(
+                        ids::DACL_NULL,
+                        "the DACL is absent or NULL: every element gets everything requested",
+                    )
+                });
+                return vec![all; n];
+            }
+            AclSlot::Present(acl) => {
+                for (index, ace) in acl.aces.iter().enumerate() {
+                    if ace.flags.inherit_only() || !ace.ace_type.is_discretionary() {
+                        continue;
+                    }
+                    let base = TrailStep {
+                        ace_index: Some(index),
+                        ace: Some(ace_text(ace)),
+                        pass: tag,
+                        ..step("", "")
+                    };
+                    let targets: Vec<usize> = match ace.object_type {
+                        None => (0..n).collect(),
+                        Some(g) => match list.iter().position(|e| e.guid == g) {
+                            Some(at) => subtree(at),
+                            None => {
+                                run.push(TrailStep {
+                                    rule: ids::OBJECT_ACE,
+                                    note: format!(
+                                        "object ACE for {g}, which is not in the list: skipped"
+                                    ),
+                                    ..base
+                                });
+                                continue;
+                            }
+                        },
+                    };
+                    let Some(sid) = self.trustee(ace, &base, run) else {
+                        continue;
+                    };
+                    let mask = self.mapping.map(ace.mask);
+                    let allow = ace.ace_type.is_allow();
+                    if (allow && !who.allows(sid)) || (!allow && !who.denies(sid)) {
+                        continue;
+                    }
+                    let condition = self.condition(ace, !allow);
+                    if let Some(c) = &condition {
+                        let skip = if allow {
+                            c.value != Tri::True
+                        } else {
+                            c.value == Tri::False
+                        };
+                        if skip {
+                            run.push(TrailStep {
+                                rule: if allow {
+                                    ids::COND_ALLOW
+                                } else {
+                                    ids::COND_DENY
+                                },
+                                note: format!("condition is {}: no effect", c.value.name()),
+                                condition,
+                                ..base
+                            });
+                            continue;
+                        }
+                    }
+                    for &m in &targets {
+                        if allow {
+                            granted[m] |= mask.without(denied[m]);
+                        } else {
+                            denied[m] |= mask.without(granted[m]);
+                        }
+                    }
+                    run.push(TrailStep {
+                        rule: if ace.object_type.is_some() {
+                            ids::OBJECT_ACE
+                        } else if allow {
+                            ids::ACE_ALLOW
+                        } else {
+                            ids::ACE_DENY
+                        },
+                        note: format!(
+                            "{} ACE applies to {}: {} {mask} for elements {:?}",
+                            if allow { "allow" } else { "deny" },
+                            who.describe(sid),
+                            if allow { "grants" } else { "denies" },
+                            targets
+                        ),
+                        granted: allow.then_some(mask),
+                        denied: (!allow).then_some(mask),
+                        condition,
+                        ..base
+                    });
+                }
+            }
+        }
+        // An element keeps only what every element below it also has.
+        let mut finals = granted;
+        for i in (0..n).rev() {
+            let mut f = finals[i];
+            for (j, e) in list.iter().enumerate().skip(i + 1) {
+                if e.level <= list[i].level {
+                    break;
+                }
+                if e.level == list[i].level + 1 {
+                    f = f & finals[j];
+                }
+            }
+            finals[i] = f;
+        }
+        finals
     }
 }
 
@@ -667,6 +1148,30 @@ pub fn backup_restore_rights(mapping: &GenericMapping) -> (AccessMask, AccessMas
     (backup, restore)
 }
 
+/// The resource attributes of a descriptor (rule `AC-RESOURCE-ATTRIBUTE`):
+/// the RA ACEs of its SACL that are not inherit-only, the first per name,
+/// without those that hold a value twice.
+pub fn resource_attributes(sd: &SecurityDescriptor) -> Vec<Claim> {
+    let mut out: Vec<Claim> = Vec::new();
+    let mut seen: Vec<String> = Vec::new();
+    for ace in sd.sacl.acl().map_or(&[][..], |a| &a.aces[..]) {
+        if ace.ace_type != AceType::SystemResourceAttribute || ace.flags.inherit_only() {
+            continue;
+        }
+        if let Some(c) = ace.attribute() {
+            let key = c.name.to_lowercase();
+            if seen.contains(&key) {
+                continue;
+            }
+            seen.push(key);
+            if c.has_unique_values() {
+                out.push(c.clone());
+            }
+        }
+    }
+    out
+}
+
 /// The SDDL form of an ACE, for trail entries.
 fn ace_text(ace: &Ace) -> String {
     crate::sddl::ace_to_sddl(ace, &DomainContext::default())
@@ -682,6 +1187,8 @@ fn step(rule: &'static str, note: impl Into<String>) -> TrailStep {
         denied: None,
         privilege: None,
         pass: None,
+        condition: None,
+        element: None,
     }
 }
 
@@ -1116,6 +1623,93 @@ mod tests {
             p.attributes = 0;
         }
         assert_eq!(open(0x12_0089, &disabled).access_status, Some(false));
+    }
+
+    #[test]
+    fn conditional_allow_grants_exactly_when_the_claim_matches() {
+        use crate::claims::{Claim, ClaimType, ClaimValue};
+        let sd = SecurityDescriptor::from_sddl("O:SYG:SYD:(XA;;CR;;;WD;(@User.dept == \"eng\"))")
+            .unwrap();
+        let with = |dept: Option<&str>| {
+            let mut t = token();
+            if let Some(d) = dept {
+                t.user_claims.push(Claim {
+                    name: "dept".into(),
+                    value_type: ClaimType::String,
+                    flags: 0,
+                    values: vec![ClaimValue::String(d.into())],
+                });
+            }
+            check(&sd, &t, 0x100)
+        };
+        let r = with(Some("ENG"));
+        assert_eq!(r.granted, Some(AccessMask(0x100)));
+        let step = r.trail.iter().find(|s| s.condition.is_some()).unwrap();
+        let c = step.condition.as_ref().unwrap();
+        assert_eq!(c.value, crate::condition::Tri::True);
+        assert!(c
+            .steps
+            .iter()
+            .any(|s| s.expr == "@USER.dept == \"eng\"" && s.value == "TRUE"));
+        assert_eq!(with(Some("ops")).access_status, Some(false));
+        assert_eq!(with(None).access_status, Some(false));
+        // A callback deny with an UNKNOWN condition denies.
+        let deny = SecurityDescriptor::from_sddl(
+            "O:SYG:SYD:(XD;;CR;;;WD;(@User.dept == \"eng\"))(A;;CR;;;WD)",
+        )
+        .unwrap();
+        assert_eq!(check(&deny, &token(), 0x100).access_status, Some(false));
+    }
+
+    #[test]
+    fn object_type_lists_decide_per_element() {
+        // ReactOS NtAccessCheckByType.c DenyAccessTests, as SDDL.
+        let root = Guid::parse("12345678-1234-5678-1122-334455667788").unwrap();
+        let child = Guid::parse("23456789-2345-6786-0233-445566778899").unwrap();
+        let sd = SecurityDescriptor::from_sddl(&format!(
+            "O:BAG:BUD:(OD;;KW;{child};;WD)(OA;;0x8;{root};;WD)"
+        ))
+        .unwrap();
+        let list = [
+            ObjectTypeEntry {
+                level: 0,
+                guid: root,
+            },
+            ObjectTypeEntry {
+                level: 1,
+                guid: child,
+            },
+        ];
+        let req = |desired: u32| {
+            AccessRequest {
+                sd: &sd,
+                token: &token(),
+                desired: AccessMask(desired),
+                mapping: &GenericMapping::KEY,
+                principal_self: None,
+                backup_intent: false,
+            }
+            .check_by_type(&list, true)
+        };
+        assert_eq!(req(0x8).result.access_status, Some(true));
+        assert_eq!(req(0x20006).result.access_status, Some(false));
+        let r = req(0x8);
+        assert_eq!(r.results.as_ref().map(Vec::len), Some(2));
+        // Bad lists: a list that does not start at level 0, ERROR_INVALID_PARAMETER.
+        let bad = [ObjectTypeEntry {
+            level: 1,
+            guid: root,
+        }];
+        let r = AccessRequest {
+            sd: &sd,
+            token: &token(),
+            desired: AccessMask(1),
+            mapping: &GenericMapping::KEY,
+            principal_self: None,
+            backup_intent: false,
+        }
+        .check_by_type(&bad, false);
+        assert_eq!(r.result.error, Some(Win32Error::InvalidParameter));
     }
 
     #[test]

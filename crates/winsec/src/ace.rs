@@ -1,14 +1,19 @@
 //! Access control entries: types, flags, object GUIDs and the `Ace` value.
 //!
 //! Owns the ACE vocabulary of MS-DTYP 2.4.4 that the model supports and the
-//! SDDL tokens for each (research `winsec.md` §2.1). Callback, conditional
-//! and resource-attribute ACEs are outside the model; see
-//! `docs/decisions.md`.
+//! SDDL tokens for each (MS-DTYP 2.4.4.1-2.4.4.17, 2.5.1.1): the plain,
+//! object, label and scoped-policy ACEs, the callback ACEs with a
+//! conditional expression (`XA`, `XD`, `ZA`, `XU`) and the resource
+//! attribute ACE (`RA`), whose extra data is an [`AceData`]. The compound
+//! ACE and the callback types that have no SDDL token are outside the
+//! model; see `docs/decisions.md`.
 
 use std::fmt;
 
 use serde::Serialize;
 
+use crate::claims::Claim;
+use crate::condition::Condition;
 use crate::mask::AccessMask;
 use crate::sid::Sid;
 
@@ -35,6 +40,16 @@ pub enum AceType {
     SystemMandatoryLabel,
     /// `SYSTEM_SCOPED_POLICY_ID_ACE_TYPE` (0x13), SDDL `SP`.
     SystemScopedPolicyId,
+    /// `ACCESS_ALLOWED_CALLBACK_ACE_TYPE` (9), SDDL `XA`.
+    AccessAllowedCallback,
+    /// `ACCESS_DENIED_CALLBACK_ACE_TYPE` (0xA), SDDL `XD`.
+    AccessDeniedCallback,
+    /// `ACCESS_ALLOWED_CALLBACK_OBJECT_ACE_TYPE` (0xB), SDDL `ZA`.
+    AccessAllowedCallbackObject,
+    /// `SYSTEM_AUDIT_CALLBACK_ACE_TYPE` (0xD), SDDL `XU`.
+    SystemAuditCallback,
+    /// `SYSTEM_RESOURCE_ATTRIBUTE_ACE_TYPE` (0x12), SDDL `RA`.
+    SystemResourceAttribute,
 }
 
 impl AceType {
@@ -50,6 +65,11 @@ impl AceType {
         AceType::SystemAlarmObject,
         AceType::SystemMandatoryLabel,
         AceType::SystemScopedPolicyId,
+        AceType::AccessAllowedCallback,
+        AceType::AccessDeniedCallback,
+        AceType::AccessAllowedCallbackObject,
+        AceType::SystemAuditCallback,
+        AceType::SystemResourceAttribute,
     ];
 
     /// The `AceType` byte.
@@ -65,6 +85,11 @@ impl AceType {
             AceType::SystemAlarmObject => 0x08,
             AceType::SystemMandatoryLabel => 0x11,
             AceType::SystemScopedPolicyId => 0x13,
+            AceType::AccessAllowedCallback => 0x09,
+            AceType::AccessDeniedCallback => 0x0A,
+            AceType::AccessAllowedCallbackObject => 0x0B,
+            AceType::SystemAuditCallback => 0x0D,
+            AceType::SystemResourceAttribute => 0x12,
         }
     }
 
@@ -86,6 +111,11 @@ impl AceType {
             AceType::SystemAlarmObject => "OL",
             AceType::SystemMandatoryLabel => "ML",
             AceType::SystemScopedPolicyId => "SP",
+            AceType::AccessAllowedCallback => "XA",
+            AceType::AccessDeniedCallback => "XD",
+            AceType::AccessAllowedCallbackObject => "ZA",
+            AceType::SystemAuditCallback => "XU",
+            AceType::SystemResourceAttribute => "RA",
         }
     }
 
@@ -105,6 +135,18 @@ impl AceType {
                 | AceType::AccessDeniedObject
                 | AceType::SystemAuditObject
                 | AceType::SystemAlarmObject
+                | AceType::AccessAllowedCallbackObject
+        )
+    }
+
+    /// True for the callback types, which carry a conditional expression.
+    pub const fn is_callback(self) -> bool {
+        matches!(
+            self,
+            AceType::AccessAllowedCallback
+                | AceType::AccessDeniedCallback
+                | AceType::AccessAllowedCallbackObject
+                | AceType::SystemAuditCallback
         )
     }
 
@@ -116,17 +158,29 @@ impl AceType {
                 | AceType::AccessDenied
                 | AceType::AccessAllowedObject
                 | AceType::AccessDeniedObject
+                | AceType::AccessAllowedCallback
+                | AceType::AccessDeniedCallback
+                | AceType::AccessAllowedCallbackObject
         )
     }
 
     /// True for allow types.
     pub const fn is_allow(self) -> bool {
-        matches!(self, AceType::AccessAllowed | AceType::AccessAllowedObject)
+        matches!(
+            self,
+            AceType::AccessAllowed
+                | AceType::AccessAllowedObject
+                | AceType::AccessAllowedCallback
+                | AceType::AccessAllowedCallbackObject
+        )
     }
 
     /// True for deny types.
     pub const fn is_deny(self) -> bool {
-        matches!(self, AceType::AccessDenied | AceType::AccessDeniedObject)
+        matches!(
+            self,
+            AceType::AccessDenied | AceType::AccessDeniedObject | AceType::AccessDeniedCallback
+        )
     }
 
     /// The non-object type an object type degrades to when it has no GUID
@@ -137,6 +191,7 @@ impl AceType {
             AceType::AccessDeniedObject => AceType::AccessDenied,
             AceType::SystemAuditObject => AceType::SystemAudit,
             AceType::SystemAlarmObject => AceType::SystemAlarm,
+            AceType::AccessAllowedCallbackObject => AceType::AccessAllowedCallback,
             other => other,
         }
     }
@@ -291,6 +346,33 @@ pub struct Ace {
     /// Object ACEs: the inherited object type GUID.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub inherited_object_type: Option<Guid>,
+    /// Callback ACEs: the condition; resource attribute ACEs: the attribute.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data: Option<AceData>,
+}
+
+/// The data after the SID of callback and resource attribute ACEs.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AceData {
+    /// A conditional expression (`artx` application data).
+    Condition(Condition),
+    /// A resource attribute (`CLAIM_SECURITY_ATTRIBUTE_RELATIVE_V1`).
+    Attribute(Claim),
+}
+
+impl AceData {
+    /// The bytes after the SID, padded to a multiple of 4 as Windows pads.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut b = match self {
+            AceData::Condition(c) => c.to_bytes(),
+            AceData::Attribute(a) => crate::claims::resource::to_relative(a),
+        };
+        while b.len() % 4 != 0 {
+            b.push(0);
+        }
+        b
+    }
 }
 
 impl Ace {
@@ -303,6 +385,23 @@ impl Ace {
             sid,
             object_type: None,
             inherited_object_type: None,
+            data: None,
+        }
+    }
+
+    /// The condition of a callback ACE.
+    pub fn condition(&self) -> Option<&Condition> {
+        match &self.data {
+            Some(AceData::Condition(c)) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// The attribute of a resource attribute ACE.
+    pub fn attribute(&self) -> Option<&Claim> {
+        match &self.data {
+            Some(AceData::Attribute(c)) => Some(c),
+            _ => None,
         }
     }
 
@@ -323,6 +422,9 @@ impl Ace {
             len += 4;
             len += 16 * usize::from(self.object_type.is_some());
             len += 16 * usize::from(self.inherited_object_type.is_some());
+        }
+        if let Some(data) = &self.data {
+            len += data.to_bytes().len();
         }
         len
     }

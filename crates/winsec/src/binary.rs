@@ -15,11 +15,14 @@
 //! the end, an offset for a DACL or SACL whose `*_PRESENT` bit is clear, ACL
 //! revisions outside 2..=4, object ACEs in an ACL below revision 4, ACEs
 //! that overrun their ACL, ACE sizes that are not a multiple of 4 or too
-//! small for their contents, unknown object-ACE flags, malformed SIDs, and
-//! ACE types the model does not support (callback, compound, resource
-//! attribute), naming the type.
+//! small for their contents, unknown object-ACE flags, malformed SIDs,
+//! callback application data that is not a well-formed conditional
+//! expression, malformed resource attributes, and ACE types the model does
+//! not support (compound, and the callback types without an SDDL token),
+//! naming the type.
 
-use crate::ace::{Ace, AceFlags, AceType, Guid};
+use crate::ace::{Ace, AceData, AceFlags, AceType, Guid};
+use crate::condition::Condition;
 use crate::descriptor::{control, Acl, AclSlot, SecurityDescriptor, ACL_REVISION_DS};
 use crate::mask::AccessMask;
 use crate::sid::Sid;
@@ -111,6 +114,19 @@ pub fn to_self_relative(sd: &SecurityDescriptor) -> Vec<u8> {
 pub fn try_to_self_relative(sd: &SecurityDescriptor) -> Result<Vec<u8>, BinaryError> {
     for (name, slot) in [("SACL", &sd.sacl), ("DACL", &sd.dacl)] {
         if let AclSlot::Present(acl) = slot {
+            if let Some(ace) = acl
+                .aces
+                .iter()
+                .find(|a| a.binary_len() > usize::from(u16::MAX))
+            {
+                return Err(error(
+                    0,
+                    format!(
+                        "an ACE of the {name} needs {} bytes; an ACE holds at most 65535 bytes",
+                        ace.binary_len()
+                    ),
+                ));
+            }
             if acl.binary_len() > usize::from(u16::MAX) || acl.aces.len() > usize::from(u16::MAX) {
                 return Err(error(
                     0,
@@ -163,6 +179,9 @@ fn write_ace(out: &mut Vec<u8>, ace: &Ace) {
         }
     }
     ace.sid.write_bytes(out);
+    if let Some(data) = &ace.data {
+        out.extend_from_slice(&data.to_bytes());
+    }
 }
 
 /// Bounds-checked little-endian reads.
@@ -470,7 +489,30 @@ fn read_ace(
             pos += 16;
         }
     }
-    let (sid, _) = r.sid(pos, end, &format!("{label} SID (must fit in AceSize)"))?;
+    let (sid, used) = r.sid(pos, end, &format!("{label} SID (must fit in AceSize)"))?;
+    let rest_at = pos + used;
+    let rest = r.bytes.get(rest_at..end).unwrap_or(&[]);
+    let data = if ace_type.is_callback() {
+        if rest.iter().all(|b| *b == 0) {
+            None
+        } else {
+            Some(AceData::Condition(Condition::from_bytes(rest).map_err(
+                |e| {
+                    error(
+                        rest_at + e.offset,
+                        format!("{label} application data: {}", e.message),
+                    )
+                },
+            )?))
+        }
+    } else if ace_type == AceType::SystemResourceAttribute {
+        Some(AceData::Attribute(
+            crate::claims::resource::from_relative(rest)
+                .map_err(|m| error(rest_at, format!("{label} resource attribute: {m}")))?,
+        ))
+    } else {
+        None
+    };
     Ok((
         Ace {
             ace_type,
@@ -479,6 +521,7 @@ fn read_ace(
             sid,
             object_type,
             inherited_object_type,
+            data,
         },
         end,
     ))
@@ -702,10 +745,10 @@ mod tests {
             (
                 {
                     let mut b = good.clone();
-                    b[28] = 9;
+                    b[28] = 0x0C;
                     b
                 },
-                "ACCESS_ALLOWED_CALLBACK_ACE_TYPE",
+                "ACCESS_DENIED_CALLBACK_OBJECT_ACE_TYPE",
             ),
             (
                 {
@@ -713,7 +756,7 @@ mod tests {
                     b[28] = 0x12;
                     b
                 },
-                "RESOURCE_ATTRIBUTE",
+                "resource attribute",
             ),
             (
                 {

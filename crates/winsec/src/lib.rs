@@ -15,8 +15,11 @@
 pub mod access;
 pub mod ace;
 pub mod binary;
+pub mod claims;
+pub mod condition;
 pub mod descriptor;
 pub mod error;
+pub mod inherit;
 pub mod mask;
 pub mod rules;
 pub mod sddl;
@@ -26,7 +29,7 @@ pub mod token_file;
 pub mod well_known;
 
 pub use access::{access_check, AccessCheckResult, AccessRequest, TrailStep};
-pub use ace::{Ace, AceFlags, AceType, Guid};
+pub use ace::{Ace, AceData, AceFlags, AceType, Guid};
 pub use descriptor::{Acl, AclSlot, SecurityDescriptor};
 pub use error::Win32Error;
 pub use mask::{AccessMask, GenericMapping};

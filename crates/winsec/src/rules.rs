@@ -136,6 +136,70 @@ rules! {
     DENIED = "AC-DENIED":
         "a denial is a successful call: AccessCheck returns TRUE, AccessStatus FALSE, GrantedAccess 0 and last error ERROR_ACCESS_DENIED (5)",
         "research/winsec.md §4.1 step 6 (MS-AC; Wine test_AccessCheck)";
+    /// Callback allow ACEs.
+    COND_ALLOW = "AC-COND-ALLOW":
+        "a callback allow ACE (XA, ZA) whose SID applies grants its bits only when its condition evaluates to TRUE; FALSE and UNKNOWN skip it",
+        "MS-DTYP 2.5.3.2 (AccessCheck, conditional ACEs); Samba python/samba/tests/krb5/conditional_ace_tests.py @4614f04b (XA policies run on Windows)";
+    /// Callback deny ACEs.
+    COND_DENY = "AC-COND-DENY":
+        "a callback deny ACE (XD) whose SID applies denies its bits unless its condition evaluates to FALSE: UNKNOWN denies",
+        "MS-DTYP 2.5.3.2; Samba python/samba/tests/krb5/conditional_ace_tests.py @4614f04b (XD policies run on Windows)";
+    /// Three-valued logic.
+    COND_EVAL = "AC-COND-EVAL":
+        "a condition is evaluated in three-valued logic: && is FALSE when either side is FALSE and TRUE when both are TRUE, || is TRUE when either side is TRUE and FALSE when both are FALSE, ! swaps TRUE and FALSE, anything else is UNKNOWN; an attribute used as a truth value is TRUE when a value is non-zero or non-empty; an invalid operation makes the whole condition UNKNOWN",
+        "MS-DTYP 2.4.4.17.7-2.4.4.17.8; Samba python/samba/tests/krb5/conditional_ace_tests.py @4614f04b pac_claim_cases (Windows)";
+    /// The `!` observation.
+    COND_NOT_QUIRK = "AC-COND-NOT-QUIRK":
+        "as Windows behaves (not as documented), ! applied directly to an attribute makes a bare attribute operand directly before it UNKNOWN: a && !(b) and a || !(a) are UNKNOWN while !(a) || a is TRUE",
+        "Samba python/samba/tests/krb5/conditional_ace_tests.py @4614f04b pac_claim_cases (run on Windows); docs/decisions.md D-92";
+    /// Attribute look-up.
+    COND_ATTRIBUTE = "AC-COND-ATTRIBUTE":
+        "@User. and @Device. attributes are the token's user and device claims, @Resource. attributes the descriptor's resource attribute ACEs, bare names the token's local attributes (none for an LSA token); names match case-insensitively; a missing attribute or one without values is null and makes comparisons UNKNOWN",
+        "MS-DTYP 2.4.4.17.8, 2.5.3.2; Samba conditional_ace_tests.py @4614f04b claim_against_claim_cases (Windows)";
+    /// Comparisons.
+    COND_COMPARE = "AC-COND-COMPARE":
+        "comparisons need operands of one kind (integers of either sign, strings, SIDs, octets, booleans) or are UNKNOWN; strings compare case-insensitively by upper-cased UTF-16 units unless a claim is case-sensitive; == on sets needs the same number of elements, each found on the other side; < <= > >= on sets are UNKNOWN; Contains and Any_of test inclusion and overlap, Contains {} is FALSE and Any_of a non-composite literal is UNKNOWN",
+        "MS-DTYP 2.4.4.17.6; Samba conditional_ace_tests.py @4614f04b claim_against_claim_cases, claim_against_literal_cases (Windows)";
+    /// Membership.
+    COND_MEMBER = "AC-COND-MEMBER":
+        "Member_of holds when every listed SID is an enabled SID of the token (Member_of_Any: any of them), the Device_ forms test the token's device groups, the Not_ forms negate; deny-only SIDs count only for deny ACEs",
+        "MS-DTYP 2.4.4.17.6, 2.5.3.4.1; Samba python/samba/tests/conditional_ace_claims.py @4614f04b";
+    /// Resource attributes.
+    RESOURCE_ATTRIBUTE = "AC-RESOURCE-ATTRIBUTE":
+        "resource attribute ACEs (RA) of the SACL that are not inherit-only supply @Resource. attributes, the first per name; one with a duplicate value is treated as absent",
+        "MS-DTYP 2.4.4.15, 2.5.3.2; Samba libcli/security/conditional_ace.c @4614f04b (Windows treats RA ACEs with duplicate values as absent)";
+    /// Object type lists.
+    OBJECT_TYPE_LIST = "AC-OBJECT-TYPE-LIST":
+        "AccessCheckByType's object type list must start with the one level-0 element, each level at most one deeper than the one before and at most 4; otherwise ERROR_INVALID_PARAMETER (87), checked after the token and the generic bits and before the descriptor",
+        "Microsoft Learn: OBJECT_TYPE_LIST structure (winnt.h), AccessCheckByType; ReactOS modules/rostests/apitests/ntdll/NtAccessCheckByType.c @36b140ac ParamsValidationTests";
+    /// Object ACEs.
+    OBJECT_ACE = "AC-OBJECT-ACE":
+        "with an object type list, an object ACE with an ObjectType applies to the element with that GUID and the elements below it (none when no element has it); an object ACE without ObjectType, and every plain ACE, applies to the whole list; a list element is granted only when it and every element below it are",
+        "MS-DTYP 2.5.3.2 (object type tree); ReactOS NtAccessCheckByType.c @36b140ac AccessGrantedMultipleObjectsTests, DenyAccessTests";
+    /// The argument order of AccessCheckByType.
+    BY_TYPE_ARGS = "AC-BY-TYPE-ARGS":
+        "AccessCheckByType reports a primary token first, then generic bits in the desired access (ERROR_GENERIC_NOT_MAPPED), then a token at SecurityAnonymous, then a bad object type list, then a descriptor without owner or group",
+        "ReactOS modules/rostests/apitests/ntdll/NtAccessCheckByType.c @36b140ac ParamsValidationTests (GENERIC_WRITE with an anonymous-level token gives STATUS_GENERIC_NOT_MAPPED; a bad list with an ownerless descriptor gives STATUS_INVALID_PARAMETER)";
+    /// Result lists.
+    RESULT_LIST = "AC-RESULT-LIST":
+        "AccessCheckByTypeResultList decides every element of the list on its own: each gets its granted mask and status, a denial of one element does not deny the others",
+        "Microsoft Learn: AccessCheckByTypeResultList; MS-DTYP 2.5.3.2";
+    /// Inheritance: which ACEs.
+    INHERIT_ACES = "SD-INHERIT-ACES":
+        "a new object inherits from its parent's DACL and SACL: a non-container the OBJECT_INHERIT ACEs with every inheritance flag cleared, a container the CONTAINER_INHERIT ACEs (OI/CI kept, INHERIT_ONLY cleared, NO_PROPAGATE_INHERIT giving an effective-only copy) and the OI-only ACEs as inherit-only; every copy is marked INHERITED_ACE; an object ACE whose InheritedObjectType names another object type is passed down as inherit-only to a container and not at all to an object",
+        "Microsoft Learn: CreatePrivateObjectSecurityEx, ACE inheritance rules; MS-DTYP 2.5.3.4 (ComputeACL); Wine dlls/advapi32/tests/security.c test_CreateDirectoryA";
+    /// Inheritance: mapping and creator SIDs.
+    INHERIT_MAP = "SD-INHERIT-MAP":
+        "an inherited ACE that applies to the new object has generic rights mapped through the object's generic mapping and CREATOR OWNER / CREATOR GROUP replaced by the new owner and group; on a container one that still propagates is split into that effective copy and an inherit-only copy of the original",
+        "MS-DTYP 2.5.3.4.2 (ContainsInheritableACEs, ComputeInheritedACLFromParent); Wine test_CreateDirectoryA";
+    /// Inheritance: explicit and default parts.
+    CREATE_PARTS = "SD-CREATE-PARTS":
+        "the owner and group come from the creator descriptor, else the token's owner and primary group; a creator DACL (SACL) is used as given unless auto-inheritance asks for the parent's ACEs to be appended; with none the inherited ACEs are used, and with nothing inheritable the token's default DACL (generic rights mapped, CREATOR OWNER replaced) or no DACL at all",
+        "Microsoft Learn: CreatePrivateObjectSecurityEx; MS-DTYP 2.5.3.4.1 (CreateSecurityDescriptor)";
+    /// Inheritance: auto-inherit flags.
+    CREATE_AUTO_INHERIT = "SD-CREATE-AUTO-INHERIT":
+        "with SEF_DACL_AUTO_INHERIT (SEF_SACL_AUTO_INHERIT) the new DACL (SACL) is marked SE_DACL_AUTO_INHERITED and the parent's inheritable ACEs are appended after the creator's explicit ones unless the creator's ACL is protected; a protected creator ACL is marked protected and gets nothing inherited",
+        "Microsoft Learn: CreatePrivateObjectSecurityEx (SEF_DACL_AUTO_INHERIT, SEF_SACL_AUTO_INHERIT); MS-DTYP 2.5.3.4.1";
 }
 
 /// Looks a rule up by id.

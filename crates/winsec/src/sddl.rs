@@ -392,9 +392,10 @@ mod tests {
             "D:(A;;RP;;;WD)(AU;SA;CR;;;BA)(AU;SA;CR;;;DU)",
             "S:(A;;GA;;;WD)",
             "D:(ML;;NW;;;LW)",
-            "D:(XA;;GA;;;WD;(Member_of {SID(BA)}))",
-            "D:(ZA;;GA;;;WD)",
             "O:BAO:SY",
+            "D:(A;;GA;;;WD;(Member_of {SID(BA)}))",
+            "S:(RA;;;;;WD)",
+            "D:(XA;;GA;;;WD;(Member_of {SID(BA)})",
             "D:NO_ACCESS_CONTROL(A;;GA;;;WD)",
         ];
         for text in rejected {
@@ -406,9 +407,14 @@ mod tests {
     fn error_codes_and_messages() {
         let e = p("D:(A;;GA;;;LG;)").unwrap_err();
         assert_eq!(e.win32, Win32Error::InvalidAcl);
-        assert!(e.message.contains("not supported by the model"), "{e}");
-        let e = p("D:(XA;;GA;;;WD;(Member_of {SID(BA)}))").unwrap_err();
-        assert!(e.message.contains("not supported by the model"), "{e}");
+        assert!(e.message.contains("only for XA, XD, XU, ZA and RA"), "{e}");
+        let e = p("D:(XA;;GA;;;WD;(Member_of {SID(BA)} &&))").unwrap_err();
+        assert!(e.message.contains("bad condition"), "{e}");
+        assert_eq!(
+            round("D:(XA;;GA;;;WD;(Member_of {SID(BA)}))"),
+            "D:(XA;;GA;;;WD;(Member_of {SID(BA)}))"
+        );
+        assert_eq!(round("D:(ZA;;GA;;;WD)"), "D:(XA;;GA;;;WD)");
         let e = p("D:(A;;GA;;;WDANDSUCH)").unwrap_err();
         assert_eq!(e.win32, Win32Error::InvalidAcl);
         assert_eq!(e.offset, 11);

@@ -12,6 +12,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::claims::Claim;
 use crate::descriptor::Acl;
 use crate::sid::Sid;
 use crate::well_known::sids;
@@ -421,6 +422,20 @@ pub struct Token {
     pub elevation_type: ElevationType,
     /// `TokenLinkedToken`: the `token_id` of the other half of a split token.
     pub linked_token: Option<u64>,
+    /// `TokenDeviceGroups`: the device's groups (compound identity), which
+    /// `Device_Member_of` tests.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub device_groups: Vec<Group>,
+    /// `TokenUserClaimAttributes`: the `@User.` attributes of conditional ACEs.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub user_claims: Vec<Claim>,
+    /// `TokenDeviceClaimAttributes`: the `@Device.` attributes.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub device_claims: Vec<Claim>,
+    /// Local attributes a resource manager supplies (bare names in
+    /// conditions); a token from LSA has none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub local_claims: Vec<Claim>,
 }
 
 impl Token {
@@ -447,6 +462,10 @@ impl Token {
             token_id: 0,
             elevation_type: ElevationType::Default,
             linked_token: None,
+            device_groups: Vec::new(),
+            user_claims: Vec::new(),
+            device_claims: Vec::new(),
+            local_claims: Vec::new(),
         }
     }
 

@@ -8,6 +8,7 @@
 
 use serde::{Deserialize, Deserializer};
 
+use crate::claims::{claim_flags, Claim, ClaimType, ClaimValue};
 use crate::descriptor::Acl;
 use crate::sid::Sid;
 use crate::token::{
@@ -253,6 +254,103 @@ pub struct TokenSpec {
     /// Elevation type (default: `default`).
     #[serde(default)]
     pub elevation: Option<ElevationType>,
+    /// Device groups (compound identity) for `Device_Member_of`.
+    #[serde(default)]
+    pub device_groups: Vec<GroupSpec>,
+    /// User claims, the `@User.` attributes of conditional ACEs.
+    #[serde(default)]
+    pub user_claims: Vec<ClaimSpec>,
+    /// Device claims, the `@Device.` attributes.
+    #[serde(default)]
+    pub device_claims: Vec<ClaimSpec>,
+}
+
+/// A claim entry: `{name, type, values, case_sensitive}`. Windows' checks
+/// (no duplicate values, values of the claim's type) run while the file is
+/// read, so a bad claim is an error at its position in the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimSpec(pub Claim);
+
+impl<'de> Deserialize<'de> for ClaimSpec {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<ClaimSpec, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Raw {
+            name: String,
+            #[serde(rename = "type")]
+            value_type: String,
+            values: Vec<serde_yaml_value::Value>,
+            #[serde(default)]
+            case_sensitive: bool,
+        }
+        let raw = Raw::deserialize(deserializer)?;
+        let value_type = ClaimType::from_name(&raw.value_type).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "unknown claim type `{}`: expected int64, uint64, string, sid, boolean or octet_string",
+                raw.value_type
+            ))
+        })?;
+        let mut values = Vec::new();
+        for v in &raw.values {
+            values.push(claim_value(value_type, v).map_err(serde::de::Error::custom)?);
+        }
+        let claim = Claim {
+            name: raw.name,
+            value_type,
+            flags: if raw.case_sensitive {
+                claim_flags::CASE_SENSITIVE
+            } else {
+                0
+            },
+            values,
+        };
+        claim.validate().map_err(serde::de::Error::custom)?;
+        Ok(ClaimSpec(claim))
+    }
+}
+
+/// A scalar as the file writes it.
+mod serde_yaml_value {
+    use serde::Deserialize;
+
+    /// An integer, a boolean or a string.
+    #[derive(Debug, Clone, Deserialize)]
+    #[serde(untagged)]
+    pub enum Value {
+        /// A non-negative integer.
+        U(u64),
+        /// A negative integer.
+        I(i64),
+        /// A boolean.
+        B(bool),
+        /// A string.
+        S(String),
+    }
+}
+
+fn claim_value(ty: ClaimType, v: &serde_yaml_value::Value) -> Result<ClaimValue, String> {
+    use serde_yaml_value::Value as V;
+    let shown = match v {
+        V::U(n) => n.to_string(),
+        V::I(n) => n.to_string(),
+        V::B(b) => b.to_string(),
+        V::S(s) => format!("{s:?}"),
+    };
+    let bad = || format!("claim value {shown} is not a valid {} value", ty.name());
+    Ok(match (ty, v) {
+        (ClaimType::Int64, V::I(n)) => ClaimValue::Int64(*n),
+        (ClaimType::Int64, V::U(n)) => ClaimValue::Int64(i64::try_from(*n).map_err(|_| bad())?),
+        (ClaimType::Uint64, V::U(n)) => ClaimValue::Uint64(*n),
+        (ClaimType::Boolean, V::B(b)) => ClaimValue::Boolean(*b),
+        (ClaimType::Boolean, V::U(0)) => ClaimValue::Boolean(false),
+        (ClaimType::Boolean, V::U(1)) => ClaimValue::Boolean(true),
+        (ClaimType::String, V::S(s)) => ClaimValue::String(s.clone()),
+        (ClaimType::Sid, V::S(s)) => ClaimValue::Sid(sid_from_text(s)?),
+        (ClaimType::OctetString, V::S(s)) => ClaimValue::OctetString(
+            crate::binary::from_hex(s.trim_start_matches('#')).map_err(|_| bad())?,
+        ),
+        _ => return Err(bad()),
+    })
 }
 
 impl TokenSpec {
@@ -311,6 +409,16 @@ impl TokenSpec {
         token.session_id = self.session_id;
         token.logon_session = self.logon_session;
         token.elevation_type = self.elevation.unwrap_or(ElevationType::Default);
+        token.device_groups = self
+            .device_groups
+            .iter()
+            .map(|g| Group {
+                sid: g.sid.clone(),
+                attributes: g.attributes,
+            })
+            .collect();
+        token.user_claims = self.user_claims.iter().map(|c| c.0.clone()).collect();
+        token.device_claims = self.device_claims.iter().map(|c| c.0.clone()).collect();
         token.default_dacl = None::<Acl>;
         token
     }

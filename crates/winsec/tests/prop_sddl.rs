@@ -183,6 +183,8 @@ fn ace_text(dacl: bool) -> impl Strategy<Value = String> {
         .iter()
         .copied()
         .filter(|t| t.is_discretionary() == dacl)
+        // RA needs its attribute field; conditions have their own tests.
+        .filter(|t| *t != AceType::SystemResourceAttribute)
         .collect();
     (
         select(types),
@@ -309,6 +311,14 @@ fn ace_value() -> impl Strategy<Value = Ace> {
             if t.is_object() {
                 ace.object_type = g1;
                 ace.inherited_object_type = g2;
+            }
+            if t == AceType::SystemResourceAttribute {
+                ace.data = Some(winsec::AceData::Attribute(winsec::claims::Claim {
+                    name: "n".into(),
+                    value_type: winsec::claims::ClaimType::Int64,
+                    flags: mask,
+                    values: vec![winsec::claims::ClaimValue::Int64(i64::from(flags))],
+                }));
             }
             ace
         })

@@ -12,7 +12,8 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
-use winsec::access::{AccessCheckResult, AccessRequest, TrailStep};
+use winsec::access::{AccessCheckResult, AccessRequest, ObjectTypeEntry, TrailStep};
+use winsec::Guid;
 use winsec::{AccessMask, DomainContext, GenericMapping, Token, TokenSpec};
 
 use crate::command::{parse_sddl, write_json};
@@ -62,9 +63,34 @@ pub struct AccessArgs {
     #[arg(long, value_name = "SID")]
     pub principal_self: Option<String>,
 
+    /// An element of an object type list, `LEVEL:GUID` (level 0 to 4),
+    /// repeatable, in order: runs AccessCheckByType.
+    #[arg(long = "object-type", value_name = "LEVEL:GUID")]
+    pub object_types: Vec<String>,
+
+    /// With --object-type: AccessCheckByTypeResultList, one result per element.
+    #[arg(long, requires = "object_types")]
+    pub result_list: bool,
+
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Json)]
     pub format: OutputFormat,
+}
+
+/// Parses `LEVEL:GUID`.
+pub fn parse_object_type(text: &str) -> Result<ObjectTypeEntry, CliError> {
+    let bad = |why: &str| {
+        CliError::InvalidArgument(format!(
+            "--object-type `{text}`: {why}; expected LEVEL:GUID, e.g. 0:bf967aba-0de6-11d0-a285-00aa003049e2"
+        ))
+    };
+    let (level, guid) = text.split_once(':').ok_or_else(|| bad("no `:`"))?;
+    let level: u16 = level
+        .trim()
+        .parse()
+        .map_err(|_| bad("the level is not a number"))?;
+    let guid = Guid::parse(guid.trim()).ok_or_else(|| bad("not a GUID"))?;
+    Ok(ObjectTypeEntry { level, guid })
 }
 
 /// Reads the inputs, runs the check and prints the result.
@@ -79,18 +105,46 @@ pub fn run(args: &AccessArgs, out: &mut dyn Write) -> Result<ExitCode, CliError>
         .as_deref()
         .map(|text| winsec::Sid::parse_in(text, &ctx).map_err(|e| super::sid::invalid_sid(text, e)))
         .transpose()?;
-    let result = AccessRequest {
+    let list = args
+        .object_types
+        .iter()
+        .map(|t| parse_object_type(t))
+        .collect::<Result<Vec<_>, _>>()?;
+    let request = AccessRequest {
         sd: &sd,
         token: &token,
         desired,
         mapping: &mapping,
         principal_self: principal_self.as_ref(),
         backup_intent: args.backup_intent,
-    }
-    .check();
-    match args.format {
-        OutputFormat::Json => write_json(out, &result)?,
-        OutputFormat::Text => write_text(out, &result)?,
+    };
+    if list.is_empty() {
+        let result = request.check();
+        match args.format {
+            OutputFormat::Json => write_json(out, &result)?,
+            OutputFormat::Text => write_text(out, &result)?,
+        }
+    } else {
+        let result = request.check_by_type(&list, args.result_list);
+        match args.format {
+            OutputFormat::Json => write_json(out, &result)?,
+            OutputFormat::Text => {
+                write_text(out, &result.result)?;
+                if let Some(results) = &result.results {
+                    writeln!(out, "results:")?;
+                    for (i, r) in results.iter().enumerate() {
+                        writeln!(
+                            out,
+                            "  {i}. {} granted {} access_status {} error {}",
+                            list[i].guid,
+                            r.granted,
+                            if r.access_status { "TRUE" } else { "FALSE" },
+                            r.error.map_or_else(|| "-".to_string(), |e| e.to_string())
+                        )?;
+                    }
+                }
+            }
+        }
     }
     Ok(ExitCode::Ok)
 }
@@ -258,6 +312,17 @@ fn write_text(out: &mut dyn Write, result: &AccessCheckResult) -> Result<(), Cli
     writeln!(out, "trail:")?;
     for (n, step) in result.trail.iter().enumerate() {
         writeln!(out, "  {:>2}. {}", n + 1, trail_line(step))?;
+        if let Some(c) = &step.condition {
+            writeln!(
+                out,
+                "      condition {} is {}",
+                c.expression,
+                c.value.name()
+            )?;
+            for e in &c.steps {
+                writeln!(out, "        {} => {} [{}]", e.expr, e.value, e.rule)?;
+            }
+        }
     }
     Ok(())
 }
@@ -279,6 +344,9 @@ fn trail_line(step: &TrailStep) -> String {
     }
     if let Some(privilege) = step.privilege {
         line.push_str(&format!("; privilege {privilege}"));
+    }
+    if let Some(element) = step.element {
+        line.push_str(&format!("; element {element}"));
     }
     if let Some(pass) = step.pass {
         line.push_str(&format!("; pass {pass}"));

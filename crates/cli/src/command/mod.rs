@@ -30,6 +30,7 @@ pub mod rules;
 pub mod run;
 mod scenario_files;
 pub mod schema;
+pub mod sd_create;
 pub mod sddl;
 pub mod sid;
 pub mod table;

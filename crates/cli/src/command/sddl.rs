@@ -11,7 +11,7 @@ use std::io::Write;
 
 use clap::Args;
 use serde::Serialize;
-use winsec::binary::{from_hex, from_self_relative, to_hex, to_self_relative};
+use winsec::binary::{from_hex, from_self_relative, to_hex, try_to_self_relative};
 use winsec::{DomainContext, SecurityDescriptor};
 
 use crate::command::{parse_sddl, write_json};
@@ -75,7 +75,10 @@ pub fn run(args: &SddlArgs, out: &mut dyn Write) -> Result<ExitCode, CliError> {
             },
         )?;
     } else if args.hex {
-        writeln!(out, "{}", to_hex(&to_self_relative(&sd)))?;
+        let bytes = try_to_self_relative(&sd).map_err(|e| {
+            CliError::InvalidArgument(format!("the descriptor has no binary form: {}", e.message))
+        })?;
+        writeln!(out, "{}", to_hex(&bytes))?;
     } else {
         writeln!(out, "{}", winsec::sddl::print(&sd, &ctx))?;
     }

@@ -37,12 +37,16 @@
 //! - GUIDs in a non-object ACE (`(A;;GA;<guid>;;WD)`) are rejected.
 //! - Audit, alarm, label and scoped-policy ACEs are rejected in `D:` (seen on
 //!   Windows for `AU`), and allow/deny ACEs in `S:` (the symmetric rule).
-//! - Conditional, callback and resource-attribute ACEs (`XA`, `XD`, `XU`,
-//!   `ZA`, `RA`, a seventh field) are outside the model and rejected with
-//!   `ERROR_INVALID_ACL`.
+//! - Callback ACEs (`XA`, `XD`, `ZA` in `D:`, `XU` in `S:`) take an optional
+//!   seventh field, the condition in parentheses (compiled by
+//!   [`crate::condition::parse`]); resource attribute ACEs (`RA`, in `S:`)
+//!   need one, `("name",TS,0x0,"a",...)`. Any other type with a seventh
+//!   field is rejected. A `ZA` with no GUID is stored as `XA`, the way `OA`
+//!   becomes `A`.
 
 use super::SddlError;
-use crate::ace::{Ace, AceFlags, AceType, Guid};
+use crate::ace::{Ace, AceData, AceFlags, AceType, Guid};
+use crate::claims::{Claim, ClaimType, ClaimValue};
 use crate::descriptor::{control, Acl, AclSlot, SecurityDescriptor};
 use crate::error::Win32Error;
 use crate::mask::AccessMask;
@@ -84,15 +88,6 @@ pub const RIGHTS_TOKENS: &[(&str, u32)] = &[
     ("NR", 0x0000_0002),
     ("NW", 0x0000_0001),
     ("NX", 0x0000_0004),
-];
-
-/// ACE type tokens Windows knows but the model does not support.
-const UNSUPPORTED_TYPES: &[(&str, &str)] = &[
-    ("XA", "callback (conditional) allow"),
-    ("XD", "callback (conditional) deny"),
-    ("XU", "callback (conditional) audit"),
-    ("ZA", "callback object allow"),
-    ("RA", "resource attribute"),
 ];
 
 /// Parses an SDDL string (`ConvertStringSecurityDescriptorToSecurityDescriptor`).
@@ -476,12 +471,28 @@ impl<'a> Parser<'a> {
         // SID.
         let sid_start = inh_end + 1;
         let (sid_end, term) = self.field_end(sid_start, end, open)?;
-        if term == b';' {
-            return Err(acl_error(
-                sid_end,
-                "a seventh ACE field (resource attribute) is not supported by the model",
-            ));
-        }
+        let wants_data = ace_type.is_callback() || ace_type == AceType::SystemResourceAttribute;
+        let (data, close) = if term == b';' {
+            if !wants_data {
+                return Err(acl_error(
+                    sid_end,
+                    format!(
+                        "`{}` ACEs have six fields; a seventh (condition or attribute) is only for XA, XD, XU, ZA and RA ACEs",
+                        ace_type.sddl()
+                    ),
+                ));
+            }
+            let (data, close) = self.ace_data(ace_type, sid_end + 1, end, open)?;
+            (Some(data), close)
+        } else {
+            if ace_type == AceType::SystemResourceAttribute {
+                return Err(acl_error(
+                    sid_end,
+                    "an RA ACE needs a seventh field with the attribute: (\"name\",TS,0x0,\"value\")",
+                ));
+            }
+            (None, sid_end)
+        };
         let sid_pos = self.skip_spaces(sid_start, sid_end);
         let sid = self
             .sid_field(sid_pos, sid_end)
@@ -510,27 +521,92 @@ impl<'a> Parser<'a> {
                 sid,
                 object_type,
                 inherited_object_type,
+                data,
             },
-            sid_end + 1,
+            close + 1,
         ))
+    }
+
+    /// The position of the `)` matching the `(` at `open`, skipping
+    /// string literals.
+    fn matching_paren(&self, open: usize, end: usize) -> Option<usize> {
+        let mut depth = 0usize;
+        let mut in_string = false;
+        let mut i = open;
+        while i < end {
+            match self.byte(i)? {
+                b'"' => in_string = !in_string,
+                b'(' if !in_string => depth += 1,
+                b')' if !in_string => {
+                    depth = depth.checked_sub(1)?;
+                    if depth == 0 {
+                        return Some(i);
+                    }
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        None
+    }
+
+    /// The seventh field of a callback or resource attribute ACE, from
+    /// `start`; returns the data and the position of the ACE's closing `)`.
+    fn ace_data(
+        &self,
+        ace_type: AceType,
+        start: usize,
+        end: usize,
+        open: usize,
+    ) -> Result<(AceData, usize), SddlError> {
+        let pos = self.skip_spaces(start, end);
+        if self.byte(pos) != Some(b'(') {
+            return Err(acl_error(
+                pos,
+                format!(
+                    "expected `(` starting the {}, found {}",
+                    if ace_type.is_callback() {
+                        "condition"
+                    } else {
+                        "attribute"
+                    },
+                    self.char_at(pos)
+                ),
+            ));
+        }
+        let close = self
+            .matching_paren(pos, end)
+            .ok_or_else(|| acl_error(pos, "unbalanced parentheses in the seventh ACE field"))?;
+        let inner = self.slice(pos, close + 1);
+        let data = if ace_type.is_callback() {
+            let c = crate::condition::parse(inner, self.ctx)
+                .map_err(|e| acl_error(pos + e.offset, format!("bad condition: {}", e.message)))?;
+            AceData::Condition(c)
+        } else {
+            AceData::Attribute(
+                resource_attribute(self.slice(pos + 1, close), self.ctx).map_err(|(at, m)| {
+                    acl_error(pos + 1 + at, format!("bad resource attribute: {m}"))
+                })?,
+            )
+        };
+        let after = self.skip_spaces(close + 1, end);
+        if self.byte(after) != Some(b')') {
+            return Err(acl_error(
+                after,
+                format!("expected `)` ending the ACE, found {}", self.char_at(after)),
+            ));
+        }
+        let _ = open;
+        Ok((data, after))
     }
 
     fn ace_type(&self, start: usize, end: usize, dacl: bool) -> Result<AceType, SddlError> {
         let token = self.slice(start, end);
-        if let Some((tok, what)) = UNSUPPORTED_TYPES
-            .iter()
-            .find(|(t, _)| t.eq_ignore_ascii_case(token))
-        {
-            return Err(acl_error(
-                start,
-                format!("`{tok}` ({what}) ACEs are not supported by the model"),
-            ));
-        }
         let ace_type = AceType::from_sddl(token).ok_or_else(|| {
             acl_error(
                 start,
                 format!(
-                    "unknown ACE type `{}`: expected A, D, OA, OD (in D:) or AU, AL, OU, OL, ML, SP (in S:), with no space before `;`",
+                    "unknown ACE type `{}`: expected A, D, OA, OD, XA, XD, ZA (in D:) or AU, AL, OU, OL, ML, SP, XU, RA (in S:), with no space before `;`",
                     token.escape_debug()
                 ),
             )
@@ -663,6 +739,135 @@ impl<'a> Parser<'a> {
                 ),
             )
         })
+    }
+}
+
+/// The inside of an RA ACE's seventh field: `"name",TYPE,flags,value,...`
+/// (MS-DTYP 2.5.1.1). Values are not checked for duplicates here: Windows
+/// stores such an attribute and the access check treats it as absent.
+fn resource_attribute(text: &str, ctx: &DomainContext) -> Result<Claim, (usize, String)> {
+    let parts = split_top(text);
+    let mut it = parts.into_iter();
+    let (name_at, name) = it.next().ok_or((0, "empty attribute".to_string()))?;
+    let name = name
+        .trim()
+        .strip_prefix('"')
+        .and_then(|n| n.strip_suffix('"'))
+        .filter(|n| !n.is_empty())
+        .ok_or((
+            name_at,
+            "the attribute name must be a non-empty \"string\"".to_string(),
+        ))?;
+    let (ty_at, ty) = it.next().ok_or((
+        text.len(),
+        "expected the type TI, TU, TS, TD, TX or TB".to_string(),
+    ))?;
+    let value_type = ClaimType::from_sddl(ty.trim()).ok_or((
+        ty_at,
+        format!(
+            "`{}` is not a type: expected TI, TU, TS, TD, TX or TB",
+            ty.trim()
+        ),
+    ))?;
+    let (fl_at, fl) = it
+        .next()
+        .ok_or((text.len(), "expected the flags".to_string()))?;
+    let fl = fl.trim();
+    let flags = parse_ulong(fl.as_bytes(), 0, fl.len())
+        .filter(|(_, used)| *used == fl.len())
+        .map(|(v, _)| v)
+        .ok_or((fl_at, format!("`{fl}` is not a flags number")))?;
+    let mut values = Vec::new();
+    for (at, v) in it {
+        let v = v.trim();
+        let bad = |what: &str| (at, format!("`{v}` is not {what}"));
+        values.push(match value_type {
+            ClaimType::Int64 => {
+                ClaimValue::Int64(parse_i64(v).ok_or_else(|| bad("a signed integer"))?)
+            }
+            ClaimType::Uint64 => ClaimValue::Uint64(
+                parse_i64(v)
+                    .and_then(|n| u64::try_from(n).ok())
+                    .ok_or_else(|| bad("an unsigned integer"))?,
+            ),
+            ClaimType::Boolean => match parse_i64(v) {
+                Some(0) => ClaimValue::Boolean(false),
+                Some(1) => ClaimValue::Boolean(true),
+                _ => return Err(bad("a boolean 0 or 1")),
+            },
+            ClaimType::String => ClaimValue::String(
+                v.strip_prefix('"')
+                    .and_then(|s| s.strip_suffix('"'))
+                    .ok_or_else(|| bad("a \"string\""))?
+                    .to_string(),
+            ),
+            ClaimType::Sid => {
+                let inner = v
+                    .get(..4)
+                    .filter(|p| p.eq_ignore_ascii_case("SID("))
+                    .and_then(|_| v[4..].strip_suffix(')'))
+                    .ok_or_else(|| bad("SID(...)"))?;
+                ClaimValue::Sid(Sid::parse_in(inner.trim(), ctx).map_err(|_| bad("a SID"))?)
+            }
+            ClaimType::OctetString => {
+                let hex = v.strip_prefix('#').ok_or_else(|| bad("#hex"))?;
+                ClaimValue::OctetString(
+                    crate::binary::from_hex(&hex.replace('#', "0")).map_err(|_| bad("#hex"))?,
+                )
+            }
+        });
+    }
+    Ok(Claim {
+        name: name.to_string(),
+        value_type,
+        flags,
+        values,
+    })
+}
+
+/// Splits on commas outside string literals and parentheses, keeping
+/// each part's offset.
+fn split_top(text: &str) -> Vec<(usize, &str)> {
+    let mut out = Vec::new();
+    let (mut depth, mut in_string, mut from) = (0usize, false, 0usize);
+    for (i, b) in text.bytes().enumerate() {
+        match b {
+            b'"' => in_string = !in_string,
+            b'(' if !in_string => depth += 1,
+            b')' if !in_string => depth = depth.saturating_sub(1),
+            b',' if !in_string && depth == 0 => {
+                out.push((from, &text[from..i]));
+                from = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push((from, &text[from..]));
+    out
+}
+
+/// A signed 64-bit integer in decimal, `0x` hex or `0` octal, with an
+/// optional sign.
+fn parse_i64(v: &str) -> Option<i64> {
+    let (neg, digits) = match v.as_bytes().first() {
+        Some(b'-') => (true, &v[1..]),
+        Some(b'+') => (false, &v[1..]),
+        _ => (false, v),
+    };
+    let mag = if let Some(h) = digits
+        .strip_prefix("0x")
+        .or_else(|| digits.strip_prefix("0X"))
+    {
+        u64::from_str_radix(h, 16).ok()?
+    } else if digits.len() > 1 && digits.starts_with('0') {
+        u64::from_str_radix(&digits[1..], 8).ok()?
+    } else {
+        digits.parse::<u64>().ok()?
+    };
+    if neg {
+        0i64.checked_sub_unsigned(mag)
+    } else {
+        i64::try_from(mag).ok()
     }
 }
 

@@ -1,6 +1,10 @@
 //! The SDDL printer: `ConvertSecurityDescriptorToStringSecurityDescriptor`
 //! (research `winsec.md` §2.4).
 //!
+//! Callback ACEs print their condition as a seventh field in the canonical
+//! form of [`crate::condition::Condition::to_sddl`], resource attribute
+//! ACEs their attribute ([`attribute_to_sddl`]).
+//!
 //! Output order is `O:`, `G:`, `D:`, `S:`; absent parts print nothing, an
 //! empty ACL prints as `D:`, a NULL ACL as `D:NO_ACCESS_CONTROL` (after the
 //! ACL flags `P`, `AR`, `AI`, printed in that order). SIDs print as their
@@ -16,7 +20,8 @@
 
 use super::parser::NO_ACCESS_CONTROL;
 use super::SecurityInformation;
-use crate::ace::{label_policy, Ace, AceFlags, AceType};
+use crate::ace::{label_policy, Ace, AceData, AceFlags, AceType};
+use crate::claims::{Claim, ClaimValue};
 use crate::descriptor::{control, AclSlot, SecurityDescriptor};
 use crate::mask::AccessMask;
 use crate::sid::Sid;
@@ -184,6 +189,38 @@ pub fn ace_to_sddl(ace: &Ace, ctx: &DomainContext) -> String {
         out.push_str(";;");
     }
     out.push_str(&sid_to_sddl(&ace.sid, ctx));
+    match &ace.data {
+        Some(AceData::Condition(c)) => {
+            out.push(';');
+            out.push_str(&c.to_sddl(ctx));
+        }
+        Some(AceData::Attribute(a)) => {
+            out.push(';');
+            out.push_str(&attribute_to_sddl(a, ctx));
+        }
+        None => {}
+    }
+    out.push(')');
+    out
+}
+
+/// A resource attribute as SDDL prints it: `("name",TS,0x0,"a","b")`
+/// (flags `0` or lower-case hex, integers in decimal, SIDs as `SID(...)`,
+/// octet strings as `#hex`).
+pub fn attribute_to_sddl(a: &Claim, ctx: &DomainContext) -> String {
+    let mut out = format!("(\"{}\",{},", a.name, a.value_type.sddl());
+    if a.flags == 0 {
+        out.push('0');
+    } else {
+        out.push_str(&format!("{:#x}", a.flags));
+    }
+    for v in &a.values {
+        out.push(',');
+        match v {
+            ClaimValue::Sid(s) => out.push_str(&format!("SID({})", sid_to_sddl(s, ctx))),
+            other => out.push_str(&other.to_string()),
+        }
+    }
     out.push(')');
     out
 }
