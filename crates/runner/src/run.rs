@@ -18,13 +18,14 @@ use serde::Serialize;
 use simos::network::NetworkOp;
 use simos::objects::ObjectOp;
 use simos::{BuiltinIdentity, Cloaking, ServiceAccount, ThreadId, TokenId};
+use winsec::token::group_attrs;
 use winsec::{AccessMask, ImpersonationLevel, Privilege, Sid, TokenType, Win32Error};
 
 use crate::host::{self, default_password, resolve};
 use crate::trace::{self, Binding, Detail, NameTable, TraceEvent};
 use crate::vocab;
 use oracle::{Transition, Violation};
-use scenario::format::{Expected, JobCall, JobSet, Scalar, Scenario, Step};
+use scenario::format::{Expected, JobCall, JobSet, Scalar, Scenario, Step, TokenFacts};
 use scenario::load::{LoadError, LoadErrors, Position};
 use scenario::locate::Locator;
 use scenario::names::{self, Named};
@@ -1670,11 +1671,8 @@ impl Runner {
                 let impersonating = thread.impersonation.is_some();
                 self.token_checks(
                     token_id,
-                    e.user.as_deref(),
                     e.level.as_ref().map(|l| (l, "level")),
-                    e.network_credentials,
-                    &e.enabled,
-                    &e.not_enabled,
+                    &e.facts(),
                     record,
                 )?;
                 if let Some(want) = e.impersonating {
@@ -1690,11 +1688,8 @@ impl Runner {
                 let t = self.token(&e.token)?;
                 self.token_checks(
                     t,
-                    e.user.as_deref(),
                     e.token_type.as_ref().map(|l| (l, "type")),
-                    e.network_credentials,
-                    &e.enabled,
-                    &e.not_enabled,
+                    &e.facts(),
                     record,
                 )?;
             }
@@ -1777,18 +1772,12 @@ impl Runner {
         Ok(())
     }
 
-    #[allow(
-        clippy::too_many_arguments,
-        reason = "the checks a token expectation can make"
-    )]
+    /// The checks of `expect_thread` and `expect_token` on one token.
     fn token_checks(
         &self,
         token_id: TokenId,
-        user: Option<&str>,
         kind: Option<(&Named<names::TokenKind>, &str)>,
-        network_credentials: Option<bool>,
-        enabled: &[String],
-        not_enabled: &[String],
+        facts: &TokenFacts<'_>,
         record: &mut StepRecord,
     ) -> StepResult<()> {
         let host = &self.world.host;
@@ -1796,50 +1785,170 @@ impl Runner {
             .token(token_id)
             .ok_or_else(|| "the token is gone".to_string())?;
         let token = &object.token;
-        if let Some(u) = user {
-            let want = self.sid(u)?;
+        let mut check = |what: String, expected: String, actual: String, ok: bool| {
             record.checks.push(Check {
-                what: "user".to_string(),
-                expected: u.to_string(),
-                actual: self.account_of(&token.user.sid),
-                ok: token.user.sid == want,
+                what,
+                expected,
+                actual,
+                ok,
             });
+        };
+        if let Some(u) = facts.user {
+            let want = self.sid(u)?;
+            check(
+                "user".to_string(),
+                u.to_string(),
+                self.account_of(&token.user.sid),
+                token.user.sid == want,
+            );
         }
         if let Some((k, what)) = kind {
             let actual = match token.token_type {
                 TokenType::Primary => "primary".to_string(),
                 TokenType::Impersonation(l) => trace::snake(&l),
             };
-            let ok = token.token_type == vocab::token_type(k.get());
-            record.checks.push(Check {
-                what: what.to_string(),
-                expected: k.to_string(),
+            check(
+                what.to_string(),
+                k.to_string(),
                 actual,
-                ok,
-            });
+                token.token_type == vocab::token_type(k.get()),
+            );
         }
-        if let Some(want) = network_credentials {
+        if let Some(want) = facts.network_credentials {
             let actual = host
                 .logon_of(token_id)
                 .is_some_and(|l| l.credentials != simos::NetworkCredentials::None);
-            record.checks.push(Check {
-                what: "network credentials".to_string(),
-                expected: want.to_string(),
-                actual: actual.to_string(),
-                ok: actual == want,
-            });
+            check(
+                "network credentials".to_string(),
+                want.to_string(),
+                actual.to_string(),
+                actual == want,
+            );
         }
-        for (list, want) in [(enabled, true), (not_enabled, false)] {
+        for (list, want) in [(facts.enabled, true), (facts.not_enabled, false)] {
             for g in list {
                 let sid = self.sid(g)?;
                 let actual = token.enabled_sids().any(|s| *s == sid);
-                record.checks.push(Check {
-                    what: format!("{g} enabled"),
-                    expected: want.to_string(),
-                    actual: actual.to_string(),
-                    ok: actual == want,
-                });
+                check(
+                    format!("{g} enabled"),
+                    want.to_string(),
+                    actual.to_string(),
+                    actual == want,
+                );
             }
+        }
+        if let Some(level) = facts.integrity {
+            let want = vocab::integrity(level.get());
+            check(
+                "integrity".to_string(),
+                level.to_string(),
+                integrity_name(token.integrity),
+                token.integrity == want,
+            );
+        }
+        if let Some(p) = facts.privileges {
+            let states: [(&[String], &str); 4] = [
+                (&p.held, "held"),
+                (&p.enabled, "enabled"),
+                (&p.disabled, "disabled"),
+                (&p.absent, "absent"),
+            ];
+            for (names, state) in states {
+                for name in names {
+                    let privilege = privilege(name)?;
+                    let entry = token.privileges.iter().find(|e| e.privilege == privilege);
+                    let actual = match entry {
+                        None => "absent",
+                        Some(e) if e.is_enabled() => "enabled",
+                        Some(_) => "disabled",
+                    };
+                    let ok = match state {
+                        "held" => entry.is_some(),
+                        other => actual == other,
+                    };
+                    check(
+                        format!("privilege {}", privilege.name()),
+                        state.to_string(),
+                        actual.to_string(),
+                        ok,
+                    );
+                }
+            }
+        }
+        for g in facts.groups {
+            let sid = self.sid(&g.group)?;
+            let found = token.groups.iter().find(|x| x.sid == sid);
+            let want_present = g.present.unwrap_or(true);
+            check(
+                format!("group {}", g.group),
+                if want_present { "present" } else { "absent" }.to_string(),
+                if found.is_some() { "present" } else { "absent" }.to_string(),
+                found.is_some() == want_present,
+            );
+            let Some(found) = found else {
+                continue;
+            };
+            for (want, bit, name) in [
+                (g.mandatory, group_attrs::MANDATORY, "mandatory"),
+                (
+                    g.enabled_by_default,
+                    group_attrs::ENABLED_BY_DEFAULT,
+                    "enabled_by_default",
+                ),
+                (g.enabled, group_attrs::ENABLED, "enabled"),
+                (g.owner, group_attrs::OWNER, "owner"),
+                (g.deny_only, group_attrs::USE_FOR_DENY_ONLY, "deny_only"),
+                (g.logon_id, group_attrs::LOGON_ID, "logon_id"),
+                (g.resource, group_attrs::RESOURCE, "resource"),
+            ] {
+                if let Some(want) = want {
+                    let actual = found.attributes & bit == bit;
+                    check(
+                        format!("group {} {name}", g.group),
+                        want.to_string(),
+                        actual.to_string(),
+                        actual == want,
+                    );
+                }
+            }
+        }
+        if let Some(e) = facts.elevation {
+            let actual = token.elevation_type;
+            check(
+                "elevation".to_string(),
+                e.to_string(),
+                trace::snake(&actual),
+                actual == vocab::elevation(e.get()),
+            );
+        }
+        if let Some(want) = facts.linked_token {
+            let actual = token.linked_token.is_some();
+            check(
+                "linked token".to_string(),
+                want.to_string(),
+                actual.to_string(),
+                actual == want,
+            );
+        }
+        if let Some(want) = facts.logon_sid {
+            let actual = token
+                .groups
+                .iter()
+                .any(|g| g.attributes & group_attrs::LOGON_ID == group_attrs::LOGON_ID);
+            check(
+                "logon SID".to_string(),
+                want.to_string(),
+                actual.to_string(),
+                actual == want,
+            );
+        }
+        if let Some(want) = facts.session {
+            check(
+                "session".to_string(),
+                want.to_string(),
+                token.session_id.to_string(),
+                token.session_id == want,
+            );
         }
         Ok(())
     }
@@ -1912,6 +2021,14 @@ fn cloaking_of(c: Option<&Named<names::Cloaking>>) -> Cloaking {
 
 fn level_or_impersonation(l: Option<&Named<names::Level>>) -> ImpersonationLevel {
     vocab::level(l.map_or(names::Level::Impersonation, Named::get))
+}
+
+/// `medium (S-1-16-8192)` → `medium`; a level without a name as its SID.
+fn integrity_name(level: winsec::IntegrityLevel) -> String {
+    winsec::IntegrityLevel::NAMES
+        .iter()
+        .find(|(_, l)| *l == level)
+        .map_or_else(|| level.sid().to_string(), |(n, _)| (*n).to_string())
 }
 
 fn flags(v: &Scalar) -> StepResult<u32> {

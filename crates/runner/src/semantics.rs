@@ -10,7 +10,7 @@
 //! runs; every problem is reported with its step and word.
 
 use bits::HResult;
-use scenario::format::{Scenario, Step};
+use scenario::format::{Scenario, Step, TokenFacts};
 use scenario::load::{expected_of, Finding, Semantics, Site};
 use winsec::{AccessMask, Privilege, Win32Error};
 
@@ -94,20 +94,8 @@ impl StepCheck<'_> {
                     self.account("helper_token", h);
                 }
             }
-            Step::ExpectThread(e) => {
-                if let Some(u) = &e.user {
-                    self.account("user", u);
-                }
-                self.accounts(&e.enabled);
-                self.accounts(&e.not_enabled);
-            }
-            Step::ExpectToken(e) => {
-                if let Some(u) = &e.user {
-                    self.account("user", u);
-                }
-                self.accounts(&e.enabled);
-                self.accounts(&e.not_enabled);
-            }
+            Step::ExpectThread(e) => self.token_facts(&e.facts()),
+            Step::ExpectToken(e) => self.token_facts(&e.facts()),
             Step::ExpectAccess(e) => {
                 if let Some(u) = &e.user {
                     self.account("user", u);
@@ -169,6 +157,28 @@ impl StepCheck<'_> {
                 }
             }
             _ => {}
+        }
+    }
+
+    fn token_facts(&mut self, f: &TokenFacts<'_>) {
+        if let Some(u) = f.user {
+            self.account("user", u);
+        }
+        self.accounts(f.enabled);
+        self.accounts(f.not_enabled);
+        for g in f.groups {
+            self.account("group", &g.group);
+        }
+        if let Some(p) = f.privileges {
+            for name in p
+                .held
+                .iter()
+                .chain(&p.enabled)
+                .chain(&p.disabled)
+                .chain(&p.absent)
+            {
+                self.privilege(name);
+            }
         }
     }
 

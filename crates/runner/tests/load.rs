@@ -332,3 +332,44 @@ fn anchors_and_deep_nesting_are_refused_before_parsing() {
     );
     load("t.yaml", &text).unwrap();
 }
+
+#[test]
+fn token_expectations_fail_when_the_token_differs() {
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../scenarios/impersonation/uac-split-token-attributes.yaml"),
+    )
+    .unwrap();
+    let run = |text: &str| {
+        let s = load("t.yaml", text).unwrap();
+        runner::run(&s, "t.yaml", text, None).unwrap().remove(0)
+    };
+    assert!(run(&text).passed());
+    for (from, to, what) in [
+        ("integrity: medium", "integrity: high", "integrity"),
+        ("elevation: limited", "elevation: full", "elevation"),
+        (
+            "disabled: [SeShutdownPrivilege]",
+            "disabled: [SeChangeNotifyPrivilege]",
+            "privilege SeChangeNotifyPrivilege",
+        ),
+        (
+            "{ group: Administrators, deny_only: true, enabled: false }",
+            "{ group: Administrators, deny_only: false }",
+            "group Administrators deny_only",
+        ),
+        ("session: 1\n", "session: 2\n", "session"),
+    ] {
+        assert!(text.contains(from), "{from}");
+        let changed = text.replacen(from, to, 1);
+        let r = run(&changed);
+        let failed: Vec<&str> = r
+            .steps
+            .iter()
+            .flat_map(|s| &s.checks)
+            .filter(|c| !c.ok)
+            .map(|c| c.what.as_str())
+            .collect();
+        assert_eq!(failed, vec![what], "{from} -> {to}");
+    }
+}

@@ -1399,62 +1399,186 @@ pub struct ExpectJob {
     pub files_transferred: Option<usize>,
 }
 
-/// Checks of a thread's identity.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ExpectThread {
-    /// Check only under these profiles (default: every profile the
-    /// scenario runs under).
-    #[serde(default)]
-    pub only: Vec<Named<names::Profile>>,
-    /// The thread.
-    pub thread: String,
-    /// The user of its effective token (an account name).
-    #[serde(default)]
-    pub user: Option<String>,
-    /// Whether it is impersonating.
-    #[serde(default)]
-    pub impersonating: Option<bool>,
-    /// The level of its impersonation token.
-    #[serde(default)]
-    pub level: Option<Named<names::TokenKind>>,
-    /// Whether its effective token's logon session holds network
-    /// credentials.
-    #[serde(default)]
-    pub network_credentials: Option<bool>,
-    /// Groups that must be enabled in its effective token (names or SIDs).
-    #[serde(default)]
-    pub enabled: Vec<String>,
-    /// Groups that must not be enabled.
-    #[serde(default)]
-    pub not_enabled: Vec<String>,
+/// Declares an expectation struct with the checks every token
+/// expectation takes (a thread's effective token, or a named token).
+macro_rules! token_checks {
+    ($(#[$meta:meta])* pub struct $name:ident { $($body:tt)* }) => {
+        $(#[$meta])*
+        pub struct $name {
+            $($body)*
+            /// Its user (an account name).
+            #[serde(default)]
+            pub user: Option<String>,
+            /// Whether its logon session holds network credentials.
+            #[serde(default)]
+            pub network_credentials: Option<bool>,
+            /// Groups that must be enabled (names or SIDs).
+            #[serde(default)]
+            pub enabled: Vec<String>,
+            /// Groups that must not be enabled.
+            #[serde(default)]
+            pub not_enabled: Vec<String>,
+            /// Its mandatory integrity level.
+            #[serde(default)]
+            pub integrity: Option<Named<names::Integrity>>,
+            /// Privileges by state.
+            #[serde(default)]
+            pub privileges: Option<PrivilegeChecks>,
+            /// Groups with the attributes they must (or must not) have.
+            #[serde(default)]
+            pub groups: Vec<GroupCheck>,
+            /// Its elevation type (`default`, `full`, `limited`).
+            #[serde(default)]
+            pub elevation: Option<Named<names::Elevation>>,
+            /// Whether it has a linked token (the other half of a UAC split).
+            #[serde(default)]
+            pub linked_token: Option<bool>,
+            /// Whether it holds a logon SID (a group marked `SE_GROUP_LOGON_ID`).
+            #[serde(default)]
+            pub logon_sid: Option<bool>,
+            /// Its terminal-services session id.
+            #[serde(default)]
+            pub session: Option<u32>,
+        }
+
+        impl $name {
+            /// The token checks, borrowed.
+            pub fn facts(&self) -> TokenFacts<'_> {
+                TokenFacts {
+                    user: self.user.as_deref(),
+                    network_credentials: self.network_credentials,
+                    enabled: &self.enabled,
+                    not_enabled: &self.not_enabled,
+                    integrity: self.integrity.as_ref(),
+                    privileges: self.privileges.as_ref(),
+                    groups: &self.groups,
+                    elevation: self.elevation.as_ref(),
+                    linked_token: self.linked_token,
+                    logon_sid: self.logon_sid,
+                    session: self.session,
+                }
+            }
+        }
+    };
 }
 
-/// Checks of a token's properties.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ExpectToken {
-    /// Check only under these profiles (default: every profile the
-    /// scenario runs under).
-    #[serde(default)]
-    pub only: Vec<Named<names::Profile>>,
-    /// The token.
-    pub token: String,
+/// The checks a token expectation makes, borrowed from `expect_thread`
+/// or `expect_token`.
+#[derive(Debug, Clone, Copy)]
+pub struct TokenFacts<'a> {
     /// Its user.
-    #[serde(default)]
-    pub user: Option<String>,
-    /// `primary`, or the impersonation level.
-    #[serde(default, rename = "type")]
-    pub token_type: Option<Named<names::TokenKind>>,
+    pub user: Option<&'a str>,
     /// Whether its logon session holds network credentials.
-    #[serde(default)]
     pub network_credentials: Option<bool>,
-    /// Groups that must be enabled (names or SIDs).
+    /// Groups that must be enabled.
+    pub enabled: &'a [String],
+    /// Groups that must not be enabled.
+    pub not_enabled: &'a [String],
+    /// Its integrity level.
+    pub integrity: Option<&'a Named<names::Integrity>>,
+    /// Privileges by state.
+    pub privileges: Option<&'a PrivilegeChecks>,
+    /// Groups with attributes.
+    pub groups: &'a [GroupCheck],
+    /// Its elevation type.
+    pub elevation: Option<&'a Named<names::Elevation>>,
+    /// Whether it has a linked token.
+    pub linked_token: Option<bool>,
+    /// Whether it holds a logon SID.
+    pub logon_sid: Option<bool>,
+    /// Its session id.
+    pub session: Option<u32>,
+}
+
+/// A token's privileges by state: each list names privileges that must
+/// be in that state.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PrivilegeChecks {
+    /// Held, whatever their state.
+    #[serde(default)]
+    pub held: Vec<String>,
+    /// Held and enabled.
     #[serde(default)]
     pub enabled: Vec<String>,
-    /// Groups that must not be enabled.
+    /// Held and disabled.
     #[serde(default)]
-    pub not_enabled: Vec<String>,
+    pub disabled: Vec<String>,
+    /// Not held at all.
+    #[serde(default)]
+    pub absent: Vec<String>,
+}
+
+/// A group of a token and the `SE_GROUP_*` attributes it must or must
+/// not have; attributes left out are not checked.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GroupCheck {
+    /// The group (a name or a SID).
+    pub group: String,
+    /// Whether the token has it at all (default true).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub present: Option<bool>,
+    /// `SE_GROUP_MANDATORY`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mandatory: Option<bool>,
+    /// `SE_GROUP_ENABLED_BY_DEFAULT`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled_by_default: Option<bool>,
+    /// `SE_GROUP_ENABLED`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// `SE_GROUP_OWNER`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<bool>,
+    /// `SE_GROUP_USE_FOR_DENY_ONLY`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deny_only: Option<bool>,
+    /// `SE_GROUP_LOGON_ID`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logon_id: Option<bool>,
+    /// `SE_GROUP_RESOURCE` (a domain-local group).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource: Option<bool>,
+}
+
+token_checks! {
+    /// Checks of a thread's identity: its effective token (the
+    /// impersonation token when it impersonates, else its process's).
+    #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+    #[serde(deny_unknown_fields)]
+    pub struct ExpectThread {
+        /// Check only under these profiles (default: every profile the
+        /// scenario runs under).
+        #[serde(default)]
+        pub only: Vec<Named<names::Profile>>,
+        /// The thread.
+        pub thread: String,
+        /// Whether it is impersonating.
+        #[serde(default)]
+        pub impersonating: Option<bool>,
+        /// The type of its effective token: `primary` when it does not
+        /// impersonate, else the impersonation level.
+        #[serde(default)]
+        pub level: Option<Named<names::TokenKind>>,
+    }
+}
+
+token_checks! {
+    /// Checks of a token's properties.
+    #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+    #[serde(deny_unknown_fields)]
+    pub struct ExpectToken {
+        /// Check only under these profiles (default: every profile the
+        /// scenario runs under).
+        #[serde(default)]
+        pub only: Vec<Named<names::Profile>>,
+        /// The token.
+        pub token: String,
+        /// `primary`, or the impersonation level.
+        #[serde(default, rename = "type")]
+        pub token_type: Option<Named<names::TokenKind>>,
+    }
 }
 
 /// A resource the transfer engine reached for a job, since the previous
