@@ -126,3 +126,41 @@ fn junit_output_is_well_formed_xml_with_one_case_per_run() {
     assert_eq!(cases, runs.len());
     assert!(doc.root_element().has_tag_name("testsuites"));
 }
+
+/// Every key the schema allows (top-level, host, step kinds and their
+/// arguments, expectation forms) is documented in `docs/scenarios.md`,
+/// written in backticks.
+#[test]
+fn every_schema_field_is_documented() {
+    fn collect(v: &serde_json::Value, out: &mut std::collections::BTreeSet<String>) {
+        match v {
+            serde_json::Value::Object(map) => {
+                if let Some(serde_json::Value::Object(props)) = map.get("properties") {
+                    out.extend(props.keys().cloned());
+                }
+                for child in map.values() {
+                    collect(child, out);
+                }
+            }
+            serde_json::Value::Array(items) => {
+                for child in items {
+                    collect(child, out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let schema: serde_json::Value = serde_json::from_str(&scenario::format::schema_json()).unwrap();
+    let mut keys = std::collections::BTreeSet::new();
+    collect(&schema, &mut keys);
+    assert!(keys.len() > 100, "only {} keys found", keys.len());
+    let docs = std::fs::read_to_string(root().join("docs/scenarios.md")).unwrap();
+    let missing: Vec<&String> = keys
+        .iter()
+        .filter(|k| !docs.contains(&format!("`{k}`")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "keys the schema allows but docs/scenarios.md does not mention: {missing:?}"
+    );
+}
