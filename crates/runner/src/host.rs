@@ -98,7 +98,23 @@ pub fn resolve(host: &Host, machine: &str, name: &str) -> Option<Sid> {
     if let Some(sid) = host.machine(machine).and_then(|m| local_sid_of(m, name)) {
         return Some(sid);
     }
+    if let Some(sid) = service_identity(name) {
+        return Some(sid);
+    }
     well_known::resolve(name, &host.domain_context(machine))
+}
+
+/// The built-in service identities as `start_service` and app pools name
+/// them (`LocalSystem`, `LocalService`, `NetworkService`), so checks can
+/// use the same words (Windows shows them as SYSTEM, LOCAL SERVICE and
+/// NETWORK SERVICE, which resolve too).
+fn service_identity(name: &str) -> Option<Sid> {
+    match name.to_ascii_lowercase().as_str() {
+        "localsystem" => Some(sids::local_system()),
+        "localservice" => Some(sids::local_service()),
+        "networkservice" => Some(sids::network_service()),
+        _ => None,
+    }
 }
 
 fn domain_sid_of(d: &Domain, name: &str) -> Option<Sid> {

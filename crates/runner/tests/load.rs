@@ -373,3 +373,13 @@ fn token_expectations_fail_when_the_token_differs() {
         assert_eq!(failed, vec![what], "{from} -> {to}");
     }
 }
+
+#[test]
+fn service_identities_are_named_in_checks_as_start_service_names_them() {
+    let text = format!(
+        "{HEAD}steps:\n  - start_service: {{ account: NetworkService, as: svc }}\n  - expect_thread: {{ thread: svc, user: NetworkService, impersonating: false }}\n  - expect_thread: {{ thread: svc, user: NETWORK SERVICE }}\n  - expect_thread: {{ thread: svc, user: LocalSystem }}\n"
+    );
+    let s = load("t.yaml", &text).unwrap();
+    let run = runner::run(&s, "t.yaml", &text, None).unwrap().remove(0);
+    assert_eq!(run.failure().map(|f| f.number), Some(4));
+}
