@@ -14,6 +14,7 @@
 //! changes the world only through `World::apply`.
 
 pub mod host;
+pub mod observe;
 pub mod report;
 pub mod run;
 pub mod semantics;

@@ -18,14 +18,14 @@ use serde::Serialize;
 use simos::network::NetworkOp;
 use simos::objects::ObjectOp;
 use simos::{BuiltinIdentity, Cloaking, ServiceAccount, ThreadId, TokenId};
-use winsec::token::group_attrs;
-use winsec::{AccessMask, ImpersonationLevel, Privilege, Sid, TokenType, Win32Error};
+use winsec::{AccessMask, ImpersonationLevel, Privilege, Sid, Win32Error};
 
-use crate::host::{self, default_password, resolve};
+use crate::host::{self, default_password};
+use crate::observe::{self, View};
 use crate::trace::{self, Binding, Detail, NameTable, TraceEvent};
 use crate::vocab;
 use oracle::{Transition, Violation};
-use scenario::format::{Expected, JobCall, JobSet, Scalar, Scenario, Step, TokenFacts};
+use scenario::format::{Expected, JobCall, JobSet, Scalar, Scenario, Step};
 use scenario::load::{LoadError, LoadErrors, Position};
 use scenario::locate::Locator;
 use scenario::names::{self, Named};
@@ -364,7 +364,8 @@ struct Runner {
     contexts: BTreeMap<String, webhost::ImpersonationContext>,
 }
 
-type StepResult<T> = Result<T, String>;
+/// A step's own failure: why it could not be carried out.
+pub type StepResult<T> = Result<T, String>;
 
 impl Runner {
     fn new(
@@ -483,35 +484,28 @@ impl Runner {
         }
     }
 
-    fn thread(&self, name: &str) -> StepResult<ThreadId> {
-        match self.names.get(name) {
-            Some(Bound::Thread(t)) => Ok(*t),
-            _ => Err(format!(
-                "`{name}` names no thread (the step that should have bound it failed?)"
-            )),
+    /// The world and the names bound so far, for observing.
+    fn view(&self) -> View<'_> {
+        View {
+            world: &self.world,
+            names: &self.names,
         }
+    }
+
+    fn thread(&self, name: &str) -> StepResult<ThreadId> {
+        self.view().thread(name)
     }
 
     fn token(&self, name: &str) -> StepResult<TokenId> {
-        match self.names.get(name) {
-            Some(Bound::Token(t)) => Ok(*t),
-            _ => Err(format!("`{name}` names no token")),
-        }
+        self.view().token(name)
     }
 
     fn pointer(&self, name: &str) -> StepResult<PointerId> {
-        match self.names.get(name) {
-            Some(Bound::Pointer(p)) => Ok(*p),
-            _ => Err(format!("`{name}` names no interface pointer")),
-        }
+        self.view().pointer(name)
     }
 
     fn job_id(&self, name: &str) -> StepResult<JobId> {
-        let p = self.pointer(name)?;
-        self.world
-            .job_of(p)
-            .map(|j| j.id)
-            .ok_or_else(|| format!("`{name}` does not point at a job"))
+        self.view().job_id(name)
     }
 
     fn machine(&self) -> String {
@@ -519,12 +513,11 @@ impl Runner {
     }
 
     fn sid(&self, name: &str) -> StepResult<Sid> {
-        resolve(&self.world.host, &self.machine(), name)
-            .ok_or_else(|| format!("no account or group is named `{name}`"))
+        self.view().sid(name)
     }
 
     fn sids(&self, names: &[String]) -> StepResult<Vec<Sid>> {
-        names.iter().map(|n| self.sid(n)).collect()
+        self.view().sids(names)
     }
 
     fn name_of_job(&self, j: JobId) -> String {
@@ -536,7 +529,7 @@ impl Runner {
     }
 
     fn account_of(&self, sid: &Sid) -> String {
-        crate::report::account_name(&self.world.host, &self.machine(), sid)
+        self.view().account_of(sid)
     }
 
     /// A BITS call made by `thread`.
@@ -1568,131 +1561,9 @@ impl Runner {
             return Ok(());
         }
         match step {
-            Step::Expect(e) => {
-                let id = self.job_id(&e.job)?;
-                let job = self
-                    .world
-                    .job(id)
-                    .ok_or_else(|| format!("job of `{}` is gone", e.job))?
-                    .clone();
-                let mut check = |what: &str, expected: String, actual: String, ok: bool| {
-                    record.checks.push(Check {
-                        what: what.to_string(),
-                        expected,
-                        actual,
-                        ok,
-                    });
-                };
-                if let Some(s) = &e.state {
-                    check(
-                        "state",
-                        s.to_string(),
-                        short_state(job.state),
-                        s.holds(|want| vocab::job_state(want.get()) == job.state),
-                    );
-                }
-                if let Some(err) = &e.error {
-                    let actual = job
-                        .error
-                        .as_ref()
-                        .map_or_else(|| "none".to_string(), |x| x.code.name());
-                    let ok = err.holds(|name| match (&job.error, name.as_str()) {
-                        (None, "none") => true,
-                        (Some(x), name) => result_name_matches(name, x.code),
-                        (None, _) => false,
-                    });
-                    check("error", err.to_string(), actual, ok);
-                }
-                if let Some(ctx) = &e.context {
-                    let actual = job
-                        .error
-                        .as_ref()
-                        .map_or_else(|| "none".to_string(), |x| x.context.name().to_string());
-                    let ok = job
-                        .error
-                        .as_ref()
-                        .is_some_and(|x| x.context == vocab::error_context(ctx.get()));
-                    check("error context", ctx.to_string(), actual, ok);
-                }
-                if let Some(h) = &e.helper_token {
-                    let actual = job
-                        .helper
-                        .as_ref()
-                        .map_or_else(|| "none".to_string(), |x| self.account_of(&x.sid));
-                    let ok = match (&job.helper, h.as_str()) {
-                        (None, "none") => true,
-                        (Some(x), name) => self.sid(name).is_ok_and(|s| s == x.sid),
-                        (None, _) => false,
-                    };
-                    check("helper token", h.clone(), actual, ok);
-                }
-                if let Some(f) = &e.helper_flags {
-                    let want = flags(f)?;
-                    check(
-                        "helper flags",
-                        f.0.clone(),
-                        job.helper_flags.to_string(),
-                        job.helper_flags == want,
-                    );
-                }
-                if let Some(o) = &e.owner {
-                    let want = self.sid(o)?;
-                    let actual = self.account_of(&job.owner.sid);
-                    check("owner", o.clone(), actual, job.owner.sid == want);
-                }
-                if let Some(b) = e.bytes_transferred {
-                    let actual: u64 = job.files.iter().map(|f| f.bytes_transferred).sum();
-                    check(
-                        "bytes transferred",
-                        b.to_string(),
-                        actual.to_string(),
-                        actual == b,
-                    );
-                }
-                if let Some(n) = e.files_transferred {
-                    let actual = job.files.iter().filter(|f| f.completed).count();
-                    check(
-                        "files transferred",
-                        n.to_string(),
-                        actual.to_string(),
-                        actual == n,
-                    );
-                }
-            }
-            Step::ExpectThread(e) => {
-                let t = self.thread(&e.thread)?;
-                let host = &self.world.host;
-                let thread = host
-                    .thread(t)
-                    .ok_or_else(|| format!("thread `{}` is gone", e.thread))?;
-                let token_id = host
-                    .effective_token_id(t)
-                    .ok_or_else(|| format!("thread `{}` has no token", e.thread))?;
-                let impersonating = thread.impersonation.is_some();
-                self.token_checks(
-                    token_id,
-                    e.level.as_ref().map(|l| (l, "level")),
-                    &e.facts(),
-                    record,
-                )?;
-                if let Some(want) = e.impersonating {
-                    record.checks.push(Check {
-                        what: "impersonating".to_string(),
-                        expected: want.to_string(),
-                        actual: impersonating.to_string(),
-                        ok: want == impersonating,
-                    });
-                }
-            }
-            Step::ExpectToken(e) => {
-                let t = self.token(&e.token)?;
-                self.token_checks(
-                    t,
-                    e.token_type.as_ref().map(|l| (l, "type")),
-                    &e.facts(),
-                    record,
-                )?;
-            }
+            Step::Expect(e) => record.checks.extend(observe::job(&self.view(), e)?),
+            Step::ExpectThread(e) => record.checks.extend(observe::thread(&self.view(), e)?),
+            Step::ExpectToken(e) => record.checks.extend(observe::token(&self.view(), e)?),
             Step::ExpectAccess(e) => {
                 let id = self.job_id(&e.job)?;
                 let log = &self.world.bits.log;
@@ -1771,187 +1642,6 @@ impl Runner {
         }
         Ok(())
     }
-
-    /// The checks of `expect_thread` and `expect_token` on one token.
-    fn token_checks(
-        &self,
-        token_id: TokenId,
-        kind: Option<(&Named<names::TokenKind>, &str)>,
-        facts: &TokenFacts<'_>,
-        record: &mut StepRecord,
-    ) -> StepResult<()> {
-        let host = &self.world.host;
-        let object = host
-            .token(token_id)
-            .ok_or_else(|| "the token is gone".to_string())?;
-        let token = &object.token;
-        let mut check = |what: String, expected: String, actual: String, ok: bool| {
-            record.checks.push(Check {
-                what,
-                expected,
-                actual,
-                ok,
-            });
-        };
-        if let Some(u) = facts.user {
-            let want = self.sid(u)?;
-            check(
-                "user".to_string(),
-                u.to_string(),
-                self.account_of(&token.user.sid),
-                token.user.sid == want,
-            );
-        }
-        if let Some((k, what)) = kind {
-            let actual = match token.token_type {
-                TokenType::Primary => "primary".to_string(),
-                TokenType::Impersonation(l) => trace::snake(&l),
-            };
-            check(
-                what.to_string(),
-                k.to_string(),
-                actual,
-                token.token_type == vocab::token_type(k.get()),
-            );
-        }
-        if let Some(want) = facts.network_credentials {
-            let actual = host
-                .logon_of(token_id)
-                .is_some_and(|l| l.credentials != simos::NetworkCredentials::None);
-            check(
-                "network credentials".to_string(),
-                want.to_string(),
-                actual.to_string(),
-                actual == want,
-            );
-        }
-        for (list, want) in [(facts.enabled, true), (facts.not_enabled, false)] {
-            for g in list {
-                let sid = self.sid(g)?;
-                let actual = token.enabled_sids().any(|s| *s == sid);
-                check(
-                    format!("{g} enabled"),
-                    want.to_string(),
-                    actual.to_string(),
-                    actual == want,
-                );
-            }
-        }
-        if let Some(level) = facts.integrity {
-            let want = vocab::integrity(level.get());
-            check(
-                "integrity".to_string(),
-                level.to_string(),
-                integrity_name(token.integrity),
-                token.integrity == want,
-            );
-        }
-        if let Some(p) = facts.privileges {
-            let states: [(&[String], &str); 4] = [
-                (&p.held, "held"),
-                (&p.enabled, "enabled"),
-                (&p.disabled, "disabled"),
-                (&p.absent, "absent"),
-            ];
-            for (names, state) in states {
-                for name in names {
-                    let privilege = privilege(name)?;
-                    let entry = token.privileges.iter().find(|e| e.privilege == privilege);
-                    let actual = match entry {
-                        None => "absent",
-                        Some(e) if e.is_enabled() => "enabled",
-                        Some(_) => "disabled",
-                    };
-                    let ok = match state {
-                        "held" => entry.is_some(),
-                        other => actual == other,
-                    };
-                    check(
-                        format!("privilege {}", privilege.name()),
-                        state.to_string(),
-                        actual.to_string(),
-                        ok,
-                    );
-                }
-            }
-        }
-        for g in facts.groups {
-            let sid = self.sid(&g.group)?;
-            let found = token.groups.iter().find(|x| x.sid == sid);
-            let want_present = g.present.unwrap_or(true);
-            check(
-                format!("group {}", g.group),
-                if want_present { "present" } else { "absent" }.to_string(),
-                if found.is_some() { "present" } else { "absent" }.to_string(),
-                found.is_some() == want_present,
-            );
-            let Some(found) = found else {
-                continue;
-            };
-            for (want, bit, name) in [
-                (g.mandatory, group_attrs::MANDATORY, "mandatory"),
-                (
-                    g.enabled_by_default,
-                    group_attrs::ENABLED_BY_DEFAULT,
-                    "enabled_by_default",
-                ),
-                (g.enabled, group_attrs::ENABLED, "enabled"),
-                (g.owner, group_attrs::OWNER, "owner"),
-                (g.deny_only, group_attrs::USE_FOR_DENY_ONLY, "deny_only"),
-                (g.logon_id, group_attrs::LOGON_ID, "logon_id"),
-                (g.resource, group_attrs::RESOURCE, "resource"),
-            ] {
-                if let Some(want) = want {
-                    let actual = found.attributes & bit == bit;
-                    check(
-                        format!("group {} {name}", g.group),
-                        want.to_string(),
-                        actual.to_string(),
-                        actual == want,
-                    );
-                }
-            }
-        }
-        if let Some(e) = facts.elevation {
-            let actual = token.elevation_type;
-            check(
-                "elevation".to_string(),
-                e.to_string(),
-                trace::snake(&actual),
-                actual == vocab::elevation(e.get()),
-            );
-        }
-        if let Some(want) = facts.linked_token {
-            let actual = token.linked_token.is_some();
-            check(
-                "linked token".to_string(),
-                want.to_string(),
-                actual.to_string(),
-                actual == want,
-            );
-        }
-        if let Some(want) = facts.logon_sid {
-            let actual = token
-                .groups
-                .iter()
-                .any(|g| g.attributes & group_attrs::LOGON_ID == group_attrs::LOGON_ID);
-            check(
-                "logon SID".to_string(),
-                want.to_string(),
-                actual.to_string(),
-                actual == want,
-            );
-        }
-        if let Some(want) = facts.session {
-            check(
-                "session".to_string(),
-                want.to_string(),
-                token.session_id.to_string(),
-                token.session_id == want,
-            );
-        }
-        Ok(())
-    }
 }
 
 /// `Option::is_none_or`, for the older toolchains this crate supports:
@@ -1989,7 +1679,7 @@ fn dedup(rules: &[&'static str]) -> Vec<&'static str> {
     out
 }
 
-fn short_state(s: JobState) -> String {
+pub(crate) fn short_state(s: JobState) -> String {
     s.name().trim_start_matches("BG_JOB_STATE_").to_string()
 }
 
@@ -2024,14 +1714,14 @@ fn level_or_impersonation(l: Option<&Named<names::Level>>) -> ImpersonationLevel
 }
 
 /// `medium (S-1-16-8192)` → `medium`; a level without a name as its SID.
-fn integrity_name(level: winsec::IntegrityLevel) -> String {
+pub(crate) fn integrity_name(level: winsec::IntegrityLevel) -> String {
     winsec::IntegrityLevel::NAMES
         .iter()
         .find(|(_, l)| *l == level)
         .map_or_else(|| level.sid().to_string(), |(n, _)| (*n).to_string())
 }
 
-fn flags(v: &Scalar) -> StepResult<u32> {
+pub(crate) fn flags(v: &Scalar) -> StepResult<u32> {
     scenario::names::parse_flags(&v.0).ok_or_else(|| {
         format!(
             "`{}` is not a number or known constant (BG_TOKEN_LOCAL_FILE, BG_JOB_PRIORITY_HIGH, ...)",
@@ -2048,7 +1738,7 @@ fn mask(text: &str) -> StepResult<AccessMask> {
 
 /// A privilege by its Windows name (`SeShutdownPrivilege`) or the short
 /// forms winsec accepts (`Shutdown`, `SeShutdown`).
-fn privilege(text: &str) -> StepResult<Privilege> {
+pub(crate) fn privilege(text: &str) -> StepResult<Privilege> {
     Privilege::from_name(text).ok_or_else(|| {
         format!("unknown privilege `{text}`: expected a name such as SeShutdownPrivilege or SeBackupPrivilege")
     })
@@ -2063,7 +1753,7 @@ fn result_name(o: &Outcome) -> String {
     }
 }
 
-fn result_name_matches(name: &str, hr: HResult) -> bool {
+pub(crate) fn result_name_matches(name: &str, hr: HResult) -> bool {
     if hr.name() == name {
         return true;
     }
