@@ -135,11 +135,18 @@ fn every_schema_field_is_documented() {
     fn collect(v: &serde_json::Value, out: &mut std::collections::BTreeSet<String>) {
         match v {
             serde_json::Value::Object(map) => {
-                if let Some(serde_json::Value::Object(props)) = map.get("properties") {
-                    out.extend(props.keys().cloned());
-                }
-                for child in map.values() {
-                    collect(child, out);
+                for (key, child) in map {
+                    match (key.as_str(), child) {
+                        // A schema's fields: each name is a key of the
+                        // format, each value a schema of its own.
+                        ("properties", serde_json::Value::Object(fields)) => {
+                            for (name, field) in fields {
+                                out.insert(name.clone());
+                                collect(field, out);
+                            }
+                        }
+                        _ => collect(child, out),
+                    }
                 }
             }
             serde_json::Value::Array(items) => {

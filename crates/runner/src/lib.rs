@@ -15,6 +15,7 @@
 
 pub mod host;
 pub mod observe;
+pub mod properties;
 pub mod report;
 pub mod run;
 pub mod semantics;

@@ -12,6 +12,7 @@ use serde::Serialize;
 use simos::Host;
 use winsec::Sid;
 
+use crate::properties::{PropertyOutcome, Verdict};
 use crate::run::{Check, ResultText, Run, StepRecord};
 use crate::trace;
 
@@ -179,6 +180,9 @@ pub fn text(run: &Run, explain: bool) -> String {
                 v.invariant, v.message
             );
         }
+        for (id, message) in &s.property_failures {
+            let _ = writeln!(out, "       PROPERTY {id} broken: {message}");
+        }
         if let Some(e) = &s.error {
             let _ = writeln!(out, "       ERROR: {e}");
         }
@@ -198,17 +202,58 @@ pub fn text(run: &Run, explain: bool) -> String {
             }
         }
     }
+    for p in &run.properties {
+        let _ = writeln!(
+            out,
+            "  property {} ({}): {}",
+            p.id,
+            trace::snake(&p.temporal),
+            verdict_text(&p.verdict)
+        );
+    }
     let _ = writeln!(
         out,
         "{}",
         if run.passed() {
             "held".to_string()
         } else {
-            let step = run.failure().map_or(0, |s| s.number);
-            format!("FAILED at step {step}")
+            match run.failure() {
+                Some(s) => format!("FAILED at step {}", s.number),
+                None => format!(
+                    "FAILED: {}",
+                    run.properties
+                        .iter()
+                        .filter(|p| !p.passed())
+                        .map(|p| format!("property {} {}", p.id, verdict_text(&p.verdict)))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                ),
+            }
         }
     );
     out
+}
+
+/// A property's verdict in words.
+pub fn verdict_text(v: &Verdict) -> String {
+    match v {
+        Verdict::Held => "held".to_string(),
+        Verdict::Met { step } => format!("met at step {step}"),
+        Verdict::Violated { step, message } => format!("violated at step {step}: {message}"),
+        Verdict::Unmet => "never met".to_string(),
+    }
+}
+
+/// Why a run failed, in one line: the first failing step, or a property
+/// that never held; `None` when it held.
+pub fn failure_summary(run: &Run) -> Option<String> {
+    if let Some(step) = run.failure() {
+        return Some(failure_line(step));
+    }
+    run.properties
+        .iter()
+        .find(|p| !p.passed())
+        .map(|p| format!("property {} {}", p.id, verdict_text(&p.verdict)))
 }
 
 /// A run as the JSON report shows it.
@@ -219,6 +264,8 @@ struct JsonRun<'a> {
     profile: &'a str,
     steps: Vec<JsonStep<'a>>,
     participants: &'a [String],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    properties: &'a [PropertyOutcome],
 }
 
 /// A step as the JSON report shows it: events and decisions as lines.
@@ -236,6 +283,8 @@ struct JsonStep<'a> {
     trail_rules: &'a [&'static str],
     checks: &'a [Check],
     violations: &'a [oracle::Violation],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    property_failures: &'a [(String, String)],
     error: &'a Option<String>,
 }
 
@@ -264,10 +313,12 @@ pub fn json(runs: &[Run]) -> String {
                     trail_rules: &s.trail_rules,
                     checks: &s.checks,
                     violations: &s.violations,
+                    property_failures: &s.property_failures,
                     error: &s.error,
                 })
                 .collect(),
             participants: &r.participants,
+            properties: &r.properties,
         })
         .collect();
     serde_json::to_string_pretty(&view).unwrap_or_default() + "\n"
@@ -370,11 +421,11 @@ pub fn junit(runs: &[Run]) -> String {
     for file in files {
         let mut suite = TestSuite::new(file);
         for r in runs.iter().filter(|r| r.file == file) {
-            let status = match r.failure() {
+            let status = match failure_summary(r) {
                 None => TestCaseStatus::success(),
-                Some(step) => {
+                Some(message) => {
                     let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
-                    s.set_message(failure_line(step));
+                    s.set_message(message);
                     s.set_description(text(r, false));
                     s
                 }
@@ -397,6 +448,12 @@ pub fn failure_line(s: &StepRecord) -> String {
         return format!(
             "step {} (line {}): invariant {} broken: {}",
             s.number, s.line, v.invariant, v.message
+        );
+    }
+    if let Some((id, message)) = s.property_failures.first() {
+        return format!(
+            "step {} (line {}): property {id} broken: {message}",
+            s.number, s.line
         );
     }
     match s.checks.iter().find(|c| !c.ok) {

@@ -22,6 +22,7 @@ use winsec::{AccessMask, ImpersonationLevel, Privilege, Sid, Win32Error};
 
 use crate::host::{self, default_password};
 use crate::observe::{self, View};
+use crate::properties::{self, Judge, PropertyOutcome};
 use crate::trace::{self, Binding, Detail, NameTable, TraceEvent};
 use crate::vocab;
 use oracle::{Transition, Violation};
@@ -91,6 +92,8 @@ pub struct StepRecord {
     pub checks: Vec<Check>,
     /// Invariants the step broke.
     pub violations: Vec<Violation>,
+    /// The scenario's properties the step broke: (id, what was seen).
+    pub property_failures: Vec<(String, String)>,
     /// Why the step could not be carried out, if it could not.
     pub error: Option<String>,
 }
@@ -98,7 +101,10 @@ pub struct StepRecord {
 impl StepRecord {
     /// The step held: its checks agreed, no invariant broke, nothing failed.
     pub fn passed(&self) -> bool {
-        self.error.is_none() && self.violations.is_empty() && self.checks.iter().all(|c| c.ok)
+        self.error.is_none()
+            && self.violations.is_empty()
+            && self.property_failures.is_empty()
+            && self.checks.iter().all(|c| c.ok)
     }
 }
 
@@ -118,12 +124,22 @@ pub struct Run {
     /// The names the scenario gave, in the order given, and the accounts
     /// the trace shows.
     pub names: NameTable,
+    /// How each of the scenario's properties fared.
+    pub properties: Vec<PropertyOutcome>,
 }
 
 impl Run {
-    /// Every step held.
+    /// Every step held, and every property.
     pub fn passed(&self) -> bool {
         self.steps.iter().all(StepRecord::passed)
+            && self.properties.iter().all(PropertyOutcome::passed)
+    }
+
+    /// The `sometimes` properties that never held.
+    pub fn unmet(&self) -> impl Iterator<Item = &PropertyOutcome> {
+        self.properties
+            .iter()
+            .filter(|p| p.verdict == crate::properties::Verdict::Unmet)
     }
 
     /// The first failing step, if any.
@@ -198,14 +214,21 @@ pub fn run_with(
             .map_err(LoadErrors::from)?;
         let mut runner = Runner::new(world, profile, reference, &scenario.host.sites);
         let mut steps = Vec::new();
+        let mut judge = Judge::new(&scenario.properties, profile, runner.world.host.now);
         for (i, step) in scenario.steps.iter().enumerate() {
-            let record = runner.step(i, loc.step_line(i), step);
+            let mut record = runner.step(i, loc.step_line(i), step);
+            let view = runner.view();
+            record.property_failures =
+                judge.after_step(&scenario.properties, i, runner.world.host.now, &mut |o| {
+                    properties::see(&view, o, &record.events)
+                });
             let stop = !record.passed() && !options.keep_going;
             steps.push(record);
             if stop {
                 break;
             }
         }
+        let properties = judge.finish(steps.len());
         runs.push(Run {
             scenario: scenario.name.clone(),
             file: file.to_string(),
@@ -213,6 +236,7 @@ pub fn run_with(
             steps,
             participants: runner.participants,
             names: runner.table,
+            properties,
         });
     }
     Ok(runs)
@@ -458,6 +482,7 @@ impl Runner {
             trail_rules: Vec::new(),
             checks: Vec::new(),
             violations: Vec::new(),
+            property_failures: Vec::new(),
             error: None,
         };
         if let Some(done) = self.web_step(step, &mut record) {

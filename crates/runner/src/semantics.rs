@@ -11,7 +11,7 @@
 
 use bits::HResult;
 use scenario::format::{Scenario, Step, TokenFacts};
-use scenario::load::{expected_of, Finding, Semantics, Site};
+use scenario::load::{expected_of, Finding, Indices, Semantics, Site};
 use winsec::{AccessMask, Privilege, Win32Error};
 
 use crate::host;
@@ -21,7 +21,7 @@ use crate::host;
 pub struct Model;
 
 impl Semantics for Model {
-    fn check(&self, scenario: &Scenario, indices: &[usize]) -> Vec<Finding> {
+    fn check(&self, scenario: &Scenario, at: &Indices) -> Vec<Finding> {
         let mut out = Vec::new();
         if let Some(name) = &scenario.mutant {
             if bits::mutants::mutant(name).is_none() {
@@ -54,13 +54,23 @@ impl Semantics for Model {
                 None
             }
         };
-        for (step, &i) in scenario.steps.iter().zip(indices) {
+        for (step, &i) in scenario.steps.iter().zip(&at.steps) {
             let mut check = StepCheck {
                 at: Site::Step(i),
                 out: &mut out,
                 world: world.as_ref(),
             };
             check.step(step);
+        }
+        for (p, &i) in scenario.properties.iter().zip(&at.properties) {
+            if let Some((_, observation)) = p.body() {
+                let mut check = StepCheck {
+                    at: Site::Property(i),
+                    out: &mut out,
+                    world: world.as_ref(),
+                };
+                check.step(&observation.as_step());
+            }
         }
         out
     }

@@ -25,9 +25,12 @@ use crate::names::{self, Named};
 /// A scenario file. `S` is the type of a step: [`Step`], or a raw YAML
 /// value while the loader checks each step on its own.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, bound(deserialize = "S: StepItem<'de>"))]
+#[serde(
+    deny_unknown_fields,
+    bound(deserialize = "S: StepItem<'de>, P: Deserialize<'de>")
+)]
 #[schemars(rename = "Scenario")]
-pub struct Scenario<S = Step> {
+pub struct Scenario<S = Step, P = Property> {
     /// A short identifier (kebab-case).
     pub name: String,
     /// What the scenario shows and which source sentence it checks.
@@ -50,11 +53,14 @@ pub struct Scenario<S = Step> {
     /// What happens, in order.
     #[serde(deserialize_with = "StepItem::list")]
     pub steps: Vec<S>,
+    /// What must hold of the run, checked after every step.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub properties: Vec<P>,
 }
 
-impl<S> Scenario<S> {
-    /// The same scenario with other steps.
-    pub fn with_steps<T>(self, steps: Vec<T>) -> Scenario<T> {
+impl<S, P> Scenario<S, P> {
+    /// The same scenario with other steps and properties.
+    pub fn with_parts<T, Q>(self, steps: Vec<T>, properties: Vec<Q>) -> Scenario<T, Q> {
         Scenario {
             name: self.name,
             about: self.about,
@@ -63,6 +69,7 @@ impl<S> Scenario<S> {
             mutant: self.mutant,
             host: self.host,
             steps,
+            properties,
         }
     }
 }
@@ -539,11 +546,22 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for ChoiceVisitor<T> {
     type Value = Choice<T>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a value, `{one_of: [...]}` or `{not: ...}`")
+        f.write_str("a value, a list of values (any of them), `{one_of: [...]}` or `{not: ...}`")
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Choice<T>, E> {
         T::deserialize(de::value::StrDeserializer::new(v)).map(Choice::Is)
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Choice<T>, A::Error> {
+        let mut values = Vec::new();
+        while let Some(v) = seq.next_element::<T>()? {
+            values.push(v);
+        }
+        if values.is_empty() {
+            return Err(de::Error::custom("an empty list: name at least one value"));
+        }
+        Ok(Choice::OneOf(values))
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Choice<T>, A::Error> {
@@ -612,7 +630,12 @@ impl<T: JsonSchema> JsonSchema for Choice<T> {
         });
         Schema::Object(SchemaObject {
             subschemas: Some(Box::new(schemars::schema::SubschemaValidation {
-                one_of: Some(vec![one, keyed("one_of", many), keyed("not", not_value)]),
+                one_of: Some(vec![
+                    one,
+                    many.clone(),
+                    keyed("one_of", many),
+                    keyed("not", not_value),
+                ]),
                 ..Default::default()
             })),
             ..SchemaObject::default()
@@ -1606,6 +1629,221 @@ pub struct ExpectAccess {
     /// `false`: no such access may have happened.
     #[serde(default = "yes")]
     pub happened: bool,
+}
+
+/// A property of a run: an observation written like an expectation
+/// (`{job: j, state: ERROR}`, `{thread: t, user: bob}`,
+/// `{token: t, integrity: high}`, `{job: j, resource: remote, acting:
+/// helper}`) and how it must hold over the steps. Exactly one of
+/// `always`, `never`, `sometimes` and `eventually` is given.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Property {
+    /// A stable id (`P-...`), shown when the property fails.
+    pub id: String,
+    /// What the property says and why it should hold.
+    pub about: String,
+    /// Holds after every step where its names are bound.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub always: Option<Observation>,
+    /// Holds after no step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub never: Option<Observation>,
+    /// Holds after at least one step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sometimes: Option<Observation>,
+    /// Holds after some step, within `within` when it is given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eventually: Option<Observation>,
+    /// For `eventually`: a number of steps (`5`) or of seconds of virtual
+    /// time (`30s`) from the start of the run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub within: Option<Within>,
+}
+
+/// How a property must hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Temporal {
+    /// After every step.
+    Always,
+    /// After no step.
+    Never,
+    /// After at least one step.
+    Sometimes,
+    /// After some step, within a bound.
+    Eventually,
+}
+
+impl Property {
+    /// The observation and how it must hold, when exactly one is given.
+    pub fn body(&self) -> Option<(Temporal, &Observation)> {
+        let given: Vec<(Temporal, &Observation)> = [
+            (Temporal::Always, self.always.as_ref()),
+            (Temporal::Never, self.never.as_ref()),
+            (Temporal::Sometimes, self.sometimes.as_ref()),
+            (Temporal::Eventually, self.eventually.as_ref()),
+        ]
+        .into_iter()
+        .filter_map(|(t, o)| o.map(|o| (t, o)))
+        .collect();
+        match given.as_slice() {
+            [one] => Some(*one),
+            _ => None,
+        }
+    }
+}
+
+/// A bound on `eventually`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Within {
+    /// This many steps from the start of the run.
+    Steps(u64),
+    /// This many seconds of virtual time from the start of the run.
+    Seconds(u64),
+}
+
+impl fmt::Display for Within {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Within::Steps(n) => write!(f, "{n} steps"),
+            Within::Seconds(n) => write!(f, "{n}s"),
+        }
+    }
+}
+
+struct WithinVisitor;
+
+impl Visitor<'_> for WithinVisitor {
+    type Value = Within;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a number of steps (`5`) or of seconds (`30s`)")
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Within, E> {
+        Ok(Within::Steps(v))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Within, E> {
+        u64::try_from(v)
+            .map(Within::Steps)
+            .map_err(|_| E::custom("a bound cannot be negative"))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Within, E> {
+        v.strip_suffix('s')
+            .and_then(|n| n.trim().parse::<u64>().ok())
+            .map(Within::Seconds)
+            .ok_or_else(|| {
+                E::custom(format!(
+                    "`{v}` is not a bound: write a number of steps (`5`) or of seconds (`30s`)"
+                ))
+            })
+    }
+}
+
+impl<'de> Deserialize<'de> for Within {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Within, D::Error> {
+        d.deserialize_any(WithinVisitor)
+    }
+}
+
+impl Serialize for Within {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Within::Steps(n) => s.serialize_u64(*n),
+            Within::Seconds(n) => s.serialize_str(&format!("{n}s")),
+        }
+    }
+}
+
+impl JsonSchema for Within {
+    fn schema_name() -> String {
+        "Within".to_string()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        Schema::Object(SchemaObject {
+            subschemas: Some(Box::new(schemars::schema::SubschemaValidation {
+                one_of: Some(vec![
+                    Schema::Object(SchemaObject {
+                        instance_type: Some(InstanceType::Integer.into()),
+                        ..SchemaObject::default()
+                    }),
+                    Schema::Object(SchemaObject {
+                        instance_type: Some(InstanceType::String.into()),
+                        string: Some(Box::new(schemars::schema::StringValidation {
+                            pattern: Some("^[0-9]+s$".to_string()),
+                            ..Default::default()
+                        })),
+                        ..SchemaObject::default()
+                    }),
+                ]),
+                ..Default::default()
+            })),
+            ..SchemaObject::default()
+        })
+    }
+}
+
+/// What a property observes, written exactly like an expectation: the
+/// keys say which (`resource` with `job`: an access; `job`: a job;
+/// `thread`: a thread's identity; `token`: a token).
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Observation {
+    /// As `expect_access`, over the accesses of the step just made.
+    Access(ExpectAccess),
+    /// As `expect`.
+    Job(ExpectJob),
+    /// As `expect_thread`.
+    Thread(ExpectThread),
+    /// As `expect_token`.
+    Token(ExpectToken),
+}
+
+impl Observation {
+    /// The profiles it is checked under (empty: all).
+    pub fn only(&self) -> &[Named<names::Profile>] {
+        match self {
+            Observation::Access(e) => &e.only,
+            Observation::Job(e) => &e.only,
+            Observation::Thread(e) => &e.only,
+            Observation::Token(e) => &e.only,
+        }
+    }
+
+    /// The expectation step that checks the same.
+    pub fn as_step(&self) -> Step {
+        match self {
+            Observation::Access(e) => Step::ExpectAccess(e.clone()),
+            Observation::Job(e) => Step::Expect(e.clone()),
+            Observation::Thread(e) => Step::ExpectThread(e.clone()),
+            Observation::Token(e) => Step::ExpectToken(e.clone()),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Observation {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Observation, D::Error> {
+        let value = serde_yaml::Value::deserialize(d)?;
+        let has = |key: &str| value.as_mapping().is_some_and(|m| m.contains_key(key));
+        let out = if has("resource") && has("job") {
+            serde_yaml::from_value(value).map(Observation::Access)
+        } else if has("job") {
+            serde_yaml::from_value(value).map(Observation::Job)
+        } else if has("thread") {
+            serde_yaml::from_value(value).map(Observation::Thread)
+        } else if has("token") {
+            serde_yaml::from_value(value).map(Observation::Token)
+        } else {
+            return Err(de::Error::custom(
+                "an observation names a `job`, a `thread` or a `token`, like an expectation",
+            ));
+        };
+        out.map_err(de::Error::custom)
+    }
 }
 
 /// One step.

@@ -125,10 +125,19 @@ impl NameKind {
 /// accounts, the host section). The runner implements it; [`load`]
 /// checks the format only.
 pub trait Semantics {
-    /// Checks a scenario whose format is sound. `indices[k]` is the
-    /// position in the file of `scenario.steps[k]` (steps that could not
-    /// be read are left out). Returns every problem found.
-    fn check(&self, scenario: &Scenario, indices: &[usize]) -> Vec<Finding>;
+    /// Checks a scenario whose format is sound. Steps and properties
+    /// that could not be read are left out of `scenario`; `at` gives the
+    /// position in the file of each one kept. Returns every problem found.
+    fn check(&self, scenario: &Scenario, at: &Indices) -> Vec<Finding>;
+}
+
+/// Where in the file each step and property of a partly read scenario is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Indices {
+    /// `steps[k]` is the file's step number `steps[k]` (0-based).
+    pub steps: Vec<usize>,
+    /// `properties[k]` is the file's property number `properties[k]`.
+    pub properties: Vec<usize>,
 }
 
 /// A problem a [`Semantics`] check found.
@@ -190,6 +199,8 @@ pub enum Site {
     Host,
     /// A step, by its index in the file.
     Step(usize),
+    /// A property, by its index in `properties`.
+    Property(usize),
 }
 
 /// No checks beyond the format's own.
@@ -197,7 +208,7 @@ pub enum Site {
 pub struct FormatOnly;
 
 impl Semantics for FormatOnly {
-    fn check(&self, _: &Scenario, _: &[usize]) -> Vec<Finding> {
+    fn check(&self, _: &Scenario, _: &Indices) -> Vec<Finding> {
         Vec::new()
     }
 }
@@ -296,19 +307,20 @@ pub fn load_with(
     if let Some((offset, message, expected)) = shape(text) {
         return Err(err(loc.at_offset(offset), message, Some(expected)).into());
     }
-    let skeleton: Scenario<serde_yaml::Value> = serde_yaml::from_str(text).map_err(|e| {
-        let position = match e.location() {
-            Some(l) => loc.at_line_column(l.line(), l.column()),
-            None => loc.at_offset(0),
-        };
-        let full = e.to_string();
-        let (message, expected) = split_serde_message(&full);
-        let hint = hint_of(&full);
-        LoadErrors::from(LoadError {
-            hint,
-            ..err(position, message, expected)
-        })
-    })?;
+    let skeleton: Scenario<serde_yaml::Value, serde_yaml::Value> = serde_yaml::from_str(text)
+        .map_err(|e| {
+            let position = match e.location() {
+                Some(l) => loc.at_line_column(l.line(), l.column()),
+                None => loc.at_offset(0),
+            };
+            let full = e.to_string();
+            let (message, expected) = split_serde_message(&full);
+            let hint = hint_of(&full);
+            LoadErrors::from(LoadError {
+                hint,
+                ..err(position, message, expected)
+            })
+        })?;
     if skeleton.steps.len() > MAX_STEPS {
         return Err(err(
             loc.step(MAX_STEPS),
@@ -349,13 +361,37 @@ pub fn load_with(
             }
         }
     }
-    let scenario = skeleton.with_steps(steps);
+    let mut properties = Vec::new();
+    let mut property_indices = Vec::new();
+    for (i, value) in skeleton.properties.clone().into_iter().enumerate() {
+        match serde_yaml::from_value::<format::Property>(value) {
+            Ok(p) => {
+                properties.push(p);
+                property_indices.push(i);
+            }
+            Err(e) => {
+                let full = e.to_string();
+                let (message, expected) = split_serde_message(&full);
+                let message = format!("properties[{i}]: {message}");
+                let position = match quoted_word(&message) {
+                    Some(word) => loc.in_item("properties", i, word),
+                    None => loc.in_item("properties", i, ""),
+                };
+                errors.push(LoadError {
+                    hint: hint_of(&full),
+                    ..err(position, message, expected)
+                });
+            }
+        }
+    }
+    let scenario = skeleton.with_parts(steps, properties);
     let located = |f: Finding| {
         let position = match (f.at, f.key) {
             (Site::Top(key), _) => loc.top_value(key, &f.word),
             (Site::Host, _) => loc.in_section("host", &f.word),
             (Site::Step(i), Some(key)) => loc.in_step_key(i, key, &f.word),
             (Site::Step(i), None) => loc.in_step(i, &f.word),
+            (Site::Property(i), _) => loc.in_item("properties", i, &f.word),
         };
         LoadError {
             file: file.to_string(),
@@ -365,10 +401,15 @@ pub fn load_with(
             hint: f.hint,
         }
     };
-    let mut findings = check_names(&scenario, &indices, &failed);
-    findings.extend(check_values(&scenario, &indices));
-    findings.extend(check_expected_profiles(&scenario, &indices));
-    findings.extend(semantics.check(&scenario, &indices));
+    let at = Indices {
+        steps: indices,
+        properties: property_indices,
+    };
+    let mut findings = check_names(&scenario, &at.steps, &failed);
+    findings.extend(check_values(&scenario, &at.steps));
+    findings.extend(check_expected_profiles(&scenario, &at.steps));
+    findings.extend(check_properties(&scenario, &at.properties));
+    findings.extend(semantics.check(&scenario, &at));
     errors.extend(findings.into_iter().map(located));
     if errors.is_empty() {
         return Ok(scenario);
@@ -738,6 +779,82 @@ fn check_values(s: &Scenario, indices: &[usize]) -> Vec<Finding> {
                 );
             }
             _ => {}
+        }
+    }
+    out
+}
+
+/// Each property has one body (and `within` only with `eventually`), a
+/// unique id, and observes names some step binds.
+fn check_properties(s: &Scenario, indices: &[usize]) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let mut bound: BTreeMap<&str, NameKind> = BTreeMap::new();
+    for step in &s.steps {
+        for (name, kind) in names_of(step).1 {
+            bound.insert(name, kind);
+        }
+    }
+    let running = profile_names(s);
+    let mut ids: Vec<&str> = Vec::new();
+    for (p, &i) in s.properties.iter().zip(indices) {
+        let at = Site::Property(i);
+        if ids.contains(&p.id.as_str()) {
+            out.push(
+                Finding::new(at, &p.id, format!("two properties are named `{}`", p.id))
+                    .expected("a unique id"),
+            );
+        }
+        ids.push(&p.id);
+        let Some((temporal, observation)) = p.body() else {
+            out.push(
+                Finding::new(at, &p.id, format!("property `{}` needs exactly one of `always`, `never`, `sometimes`, `eventually`", p.id))
+                    .expected("one of always, never, sometimes, eventually"),
+            );
+            continue;
+        };
+        if p.within.is_some() && temporal != format::Temporal::Eventually {
+            out.push(
+                Finding::new(
+                    at,
+                    "within",
+                    format!("property `{}`: `within` bounds `eventually` only", p.id),
+                )
+                .expected("`eventually` with `within`, or no `within`"),
+            );
+        }
+        for prof in observation.only() {
+            if !running.contains(&prof.value) {
+                out.push(Finding::new(
+                    at,
+                    &prof.text,
+                    format!("`{}` is not a profile this scenario runs under", prof.text),
+                ));
+            }
+        }
+        let step = observation.as_step();
+        let (uses, _) = names_of(&step);
+        for (name, kind) in uses {
+            match bound.get(name) {
+                Some(k) if *k == kind => {}
+                Some(k) => out.push(Finding::new(
+                    at,
+                    name,
+                    format!(
+                        "`{name}` is {}, not {}",
+                        k.with_article(),
+                        kind.with_article()
+                    ),
+                )),
+                None => out.push(
+                    Finding::new(
+                        at,
+                        name,
+                        format!("no step binds {} named `{name}`", kind.with_article()),
+                    )
+                    .expected(format!("{} bound by a step", kind.with_article()))
+                    .near(bound.iter().filter(|(_, k)| **k == kind).map(|(n, _)| *n)),
+                ),
+            }
         }
     }
     out

@@ -29,7 +29,7 @@ impl<'a> Locator<'a> {
             line_starts,
             steps: Vec::new(),
         };
-        l.steps = l.find_steps();
+        l.steps = l.find_items("steps");
         l
     }
 
@@ -46,12 +46,13 @@ impl<'a> Locator<'a> {
         self.text.get(start..end.max(start)).unwrap_or("")
     }
 
-    /// Byte ranges of the items of the top-level `steps:` sequence.
-    fn find_steps(&self) -> Vec<(usize, usize)> {
+    /// Byte ranges of the items of the top-level block sequence `key:`.
+    fn find_items(&self, key: &str) -> Vec<(usize, usize)> {
         let lines = self.line_starts.len();
+        let head_key = format!("{key}:");
         let Some(head) = (0..lines).find(|&l| {
             let t = self.line_text(l);
-            t.starts_with("steps:") && t["steps:".len()..].trim().is_empty()
+            t.starts_with(&head_key) && t[head_key.len()..].trim().is_empty()
         }) else {
             return Vec::new();
         };
@@ -178,6 +179,20 @@ impl<'a> Locator<'a> {
             from = at + key.len();
         }
         self.in_step(index, word)
+    }
+
+    /// Where `word` first appears in item `index` of the top-level block
+    /// sequence `key` (`properties`); in the section when the item is not
+    /// found.
+    pub fn in_item(&self, key: &str, index: usize, word: &str) -> Position {
+        let items = self.find_items(key);
+        let Some(&(start, end)) = items.get(index) else {
+            return self.in_section(key, word);
+        };
+        match find_token(&self.text[start..end], word) {
+            Some(at) => self.span(start + at, word.len().max(1)),
+            None => self.span(start, 1),
+        }
     }
 
     /// Where `word` first appears as a whole token after the top-level

@@ -82,15 +82,12 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> Result<ExitCode, CliError> 
     match args.format {
         CheckFormat::Text => {
             for r in &runs {
-                match r.failure() {
+                match runner::report::failure_summary(r) {
                     None => writeln!(out, "ok     {} [{}] {}", r.file, r.profile, r.scenario)?,
-                    Some(step) => writeln!(
+                    Some(why) => writeln!(
                         out,
                         "FAILED {} [{}] {}: {}",
-                        r.file,
-                        r.profile,
-                        r.scenario,
-                        runner::report::failure_line(step)
+                        r.file, r.profile, r.scenario, why
                     )?,
                 }
             }
@@ -107,7 +104,7 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> Result<ExitCode, CliError> 
                         scenario: &r.scenario,
                         profile: r.profile,
                         passed: r.passed(),
-                        failure: r.failure().map(runner::report::failure_line),
+                        failure: runner::report::failure_summary(r),
                     })
                     .collect(),
             };
