@@ -4,9 +4,12 @@
 //! remote server or share, the proxy, the client certificate), each opened
 //! through `simos` with exactly the identity the helper-token flags select.
 //!
-//! Time passes only through [`World::advance`]: while a job is active
-//! the engine moves one second at a time; otherwise it jumps to the next
-//! deadline (a retry, a no-progress timeout, the inactivity timeout).
+//! Time passes only through [`World::advance`], which means one step of
+//! the service per simulated second; it jumps over the quiet seconds to
+//! the next event ([`World::next_deadline`]: a state change, a file
+//! finishing, a time slice ending, a retry, a timeout), moving the bytes of
+//! running transfers arithmetically, so its cost follows the events and
+//! not the seconds.
 
 use simos::network::{Failure, NetworkOp, RemoteOutcome, ServerKind};
 use simos::objects::{parent_path, ObjectKind, ObjectOp};
@@ -301,14 +304,20 @@ impl World {
         }
         let started = job.turn_started.unwrap_or(self.host.now);
         self.host.now.saturating_sub(started) >= self.bits.policy.time_slice
-            && self.bits.jobs.values().any(|j| {
-                j.id != job.id
-                    && j.priority != priority::FOREGROUND
-                    && j.priority <= job.priority
-                    && j.state == JobState::Queued
-                    && !j.all_files_done()
-                    && self.eligible(j.id)
-            })
+            && self.rival_waiting(job)
+    }
+
+    /// Whether another eligible background job of the same or a higher
+    /// priority than `job` waits in QUEUED with work to do.
+    fn rival_waiting(&self, job: &Job) -> bool {
+        self.bits.jobs.values().any(|j| {
+            j.id != job.id
+                && j.priority != priority::FOREGROUND
+                && j.priority <= job.priority
+                && j.state == JobState::Queued
+                && !j.all_files_done()
+                && self.eligible(j.id)
+        })
     }
 
     /// Records an error and moves the job to ERROR or TRANSIENT_ERROR.
@@ -337,45 +346,165 @@ impl World {
     }
 
     /// The clock advances by `ticks` seconds and the service runs.
+    ///
+    /// The result is the one [`World::advance_second_by_second`] gives,
+    /// but the work is proportional to the number of events, not of
+    /// seconds: the quiet seconds before the next event ([`World::next_deadline`])
+    /// pass in one jump, in which every transferring job moves its bytes
+    /// arithmetically ([`World::glide`]), and the event's second then runs
+    /// like any other (`BITS-TRANSFER`, docs/decisions.md D-68).
     pub(crate) fn advance(&mut self, ticks: u64, rules: &mut Vec<&'static str>) {
         let target = self.host.now.saturating_add(ticks);
         while self.host.now < target {
-            let step = if self.has_work() {
-                1
-            } else {
-                let next = self.next_deadline().unwrap_or(target);
-                next.clamp(self.host.now + 1, target) - self.host.now
-            };
-            self.host.apply(&simos::Op::Tick { ticks: step });
-            self.step(rules);
+            let event = self.next_deadline().unwrap_or(u64::MAX);
+            let quiet_until = event.saturating_sub(1).min(target);
+            if quiet_until > self.host.now {
+                self.glide(quiet_until - self.host.now);
+            }
+            if self.host.now < target {
+                self.host.apply(&simos::Op::Tick { ticks: 1 });
+                self.step(rules);
+            }
         }
     }
 
-    fn has_work(&self) -> bool {
-        self.bits.jobs.values().any(|j| match j.state {
-            JobState::Connecting | JobState::Transferring => true,
-            JobState::Queued => !self.bits.network_up || self.eligible(j.id),
-            _ => false,
-        })
+    /// The reference semantics of [`Op::Advance`](crate::Op::Advance):
+    /// the clock advances one second at a time and the service runs a full
+    /// step after each. Its cost grows with `ticks`; it exists so that
+    /// tests can hold the event-driven advance to it. Returns the ids of
+    /// the rules applied.
+    #[doc(hidden)]
+    pub fn advance_second_by_second(&mut self, ticks: u64) -> Vec<&'static str> {
+        let mut rules = Vec::new();
+        for _ in 0..ticks {
+            self.host.apply(&simos::Op::Tick { ticks: 1 });
+            self.step(&mut rules);
+        }
+        rules
     }
 
-    fn next_deadline(&self) -> Option<u64> {
+    /// The next virtual time at which the service does something by
+    /// itself: a job changes state, connects, reaches a resource, finishes
+    /// a file, is retried, times out or is cancelled for inactivity. Until
+    /// then the only thing that happens is that transferring jobs move
+    /// `bytes_per_tick` bytes a second. `None` when nothing will ever
+    /// happen without an outside operation. Always later than now.
+    pub fn next_deadline(&self) -> Option<u64> {
+        let now = self.host.now;
+        let soon = now.saturating_add(1);
+        let at = |t: u64| t.max(soon);
         let inactivity = self.bits.policy.job_inactivity_timeout;
-        self.bits
-            .jobs
-            .values()
-            .filter(|j| !j.state.is_final())
-            .flat_map(|j| {
-                let mut d = vec![j.last_activity.saturating_add(inactivity)];
-                if j.state == JobState::TransientError {
-                    d.push(j.last_progress.saturating_add(j.no_progress_timeout));
-                    if let Some(since) = j.transient_since {
-                        d.push(since.saturating_add(j.minimum_retry_delay));
+        let mut next: Option<u64> = None;
+        let mut note = |t: u64| next = Some(next.map_or(t, |n: u64| n.min(t)));
+        for job in self.bits.jobs.values().filter(|j| !j.state.is_final()) {
+            if !matches!(job.state, JobState::Connecting | JobState::Transferring) {
+                note(at(job.last_activity.saturating_add(inactivity)));
+            }
+            match job.state {
+                JobState::Queued => {
+                    let acts = !self.bits.network_up
+                        || (self.bits.policy.bandwidth_blocked
+                            && job.priority != priority::FOREGROUND)
+                        || (self.eligible(job.id)
+                            && (job.all_files_done() || self.may_start(job.id)));
+                    if acts {
+                        note(soon);
                     }
                 }
-                d
-            })
-            .min()
+                JobState::Connecting => note(soon),
+                JobState::Transferring => {
+                    if let Some(t) = self.transfer_event(job) {
+                        note(at(t));
+                    }
+                }
+                JobState::TransientError => {
+                    note(at(job
+                        .last_progress
+                        .saturating_add(job.no_progress_timeout)));
+                    match job.transient_since {
+                        Some(since) => note(at(since.saturating_add(job.minimum_retry_delay))),
+                        None if job.minimum_retry_delay == 0 => note(soon),
+                        None => {}
+                    }
+                }
+                _ => {}
+            }
+        }
+        next
+    }
+
+    /// When a TRANSFERRING job next does something other than move
+    /// `bytes_per_tick` bytes of its current file: its turn ends, it is
+    /// no longer eligible, it must reach the remote side or create its
+    /// temporary file, or the file completes. `None` when it would move
+    /// bytes forever (a rate of 0).
+    fn transfer_event(&self, job: &Job) -> Option<u64> {
+        let now = self.host.now;
+        let soon = now.saturating_add(1);
+        if !self.eligible(job.id) {
+            return Some(soon);
+        }
+        let mut next = None;
+        if job.priority != priority::FOREGROUND && self.rival_waiting(job) {
+            next = match job.turn_started {
+                Some(started) => Some(started.saturating_add(self.bits.policy.time_slice)),
+                None if self.bits.policy.time_slice == 0 => Some(soon),
+                None => None,
+            };
+        }
+        let Some(file) = job.files.iter().find(|f| !f.completed) else {
+            return Some(soon);
+        };
+        if !file.remote_opened || (job.job_type == JobType::Download && file.temp.is_none()) {
+            return Some(soon);
+        }
+        let left = file.bytes_total.saturating_sub(file.bytes_transferred);
+        let rate = self.bits.policy.bytes_per_tick;
+        let done = match (left, rate) {
+            (0, _) => Some(soon),
+            (_, 0) => None,
+            // Steady seconds move `rate` each while more than `rate` is
+            // left; the second after them finishes the file.
+            (left, rate) => Some(now.saturating_add((left - 1) / rate).saturating_add(1)),
+        };
+        match (next, done) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// `seconds` quiet seconds pass at once: nothing but transfers happen
+    /// in them (the caller has checked with [`World::next_deadline`]), so
+    /// every TRANSFERRING job moves `seconds × bytes_per_tick` bytes of its
+    /// current file without finishing it, with one progress event for the
+    /// whole stretch.
+    fn glide(&mut self, seconds: u64) {
+        self.host.apply(&simos::Op::Tick { ticks: seconds });
+        let now = self.host.now;
+        let moved = self.bits.policy.bytes_per_tick.saturating_mul(seconds);
+        let mut progress = Vec::new();
+        for job in self
+            .bits
+            .jobs
+            .values_mut()
+            .filter(|j| j.state == JobState::Transferring)
+        {
+            let Some(index) = job.files.iter().position(|f| !f.completed) else {
+                continue;
+            };
+            job.last_progress = now;
+            job.last_activity = now;
+            job.times.modification = now;
+            if let Some(f) = job.files.get_mut(index) {
+                f.bytes_transferred = f.bytes_transferred.saturating_add(moved).min(f.bytes_total);
+                progress.push(BitsEvent::FileProgress {
+                    job: job.id,
+                    file: index,
+                    bytes: f.bytes_transferred,
+                });
+            }
+        }
+        self.bits.log.extend(progress);
     }
 
     /// One second of the service's work, job by job in id order.
