@@ -102,20 +102,39 @@ impl World {
                 checks: Vec::new(),
             };
         }
+        let active_before: Vec<(String, u32)> = self
+            .host
+            .terminal_sessions
+            .iter()
+            .filter(|(_, ts)| ts.active)
+            .map(|(key, _)| key.clone())
+            .collect();
         let out = self.host.apply(op);
         rules.extend(out.rules.iter().copied());
-        let ended_ts = match op {
-            simos::Op::EndTerminalSession { machine, session } => Some((machine.clone(), *session)),
-            _ => None,
-        };
+        // The terminal sessions this operation ended: the one named by
+        // EndTerminalSession, and any a logoff ended (its last Winlogon
+        // user left, `SES-TS-OWNER-LOGOFF`).
+        let mut ended: Vec<(String, u32)> = active_before
+            .into_iter()
+            .filter(|key| {
+                self.host
+                    .terminal_sessions
+                    .get(key)
+                    .is_some_and(|ts| !ts.active)
+            })
+            .collect();
+        if let simos::Op::EndTerminalSession { machine, session } = op {
+            let key = (machine.to_ascii_uppercase(), *session);
+            if !ended.contains(&key) {
+                ended.push(key);
+            }
+        }
         for event in &out.events {
             match event {
                 HostEvent::Logoff { logon, .. } => self.on_logoff(*logon, rules),
                 HostEvent::TerminalSessionEnded { session } => {
-                    if let Some((machine, s)) = &ended_ts {
-                        if s == session {
-                            self.on_terminal_session_end(machine, *session, rules);
-                        }
+                    for (machine, s) in ended.iter().filter(|(_, s)| s == session) {
+                        self.on_terminal_session_end(machine, *s, rules);
                     }
                 }
                 _ => {}

@@ -943,6 +943,84 @@ fn terminal_session_end_discards_helpers_captured_in_it_on_service_jobs() {
     }
 }
 
+/// Seed 000 ¶5: the user of a terminal-services session logging off is
+/// enough for BITS to drop the helper tokens captured in that session,
+/// on jobs the user does not own (here LocalSystem's); the session's
+/// end comes from the logoff itself (`SES-TS-OWNER-LOGOFF`).
+#[test]
+fn session_user_logoff_discards_helpers_captured_in_it_on_service_jobs() {
+    for profile in WIN7_ON {
+        let mut w = world(profile);
+        let bob_sid = sid_of(&w, "bob");
+        let svc = service(&mut w, BuiltinIdentity::LocalSystem);
+        impersonate_blanket(&mut w, svc);
+        let bob = user_shell(&mut w, "bob", 2, true);
+        let from_2 = download(&mut w, svc, URL, &format!("{PUBLIC}\\s2.bin"));
+        let opts_2 = options(&mut w, svc, from_2);
+        assert_eq!(
+            method(&mut w, bob, opts_2, Method::SetHelperToken).hr,
+            HResult::SOk,
+            "{profile}"
+        );
+        assert_eq!(
+            set_flags(&mut w, svc, opts_2, token_flags::NETWORK),
+            HResult::SOk
+        );
+        resume(&mut w, svc, from_2);
+        advance(&mut w, 3);
+        assert_eq!(state(&w, from_2), JobState::Transferring, "{profile}");
+
+        let bob_logon = console_logon(&w, &bob_sid, 2);
+        let out = w.apply(&Op::Host {
+            op: simos::Op::Logoff { logon: bob_logon },
+        });
+        ok(&out);
+        assert!(out.rules.contains(&simos::rules::ids::TS_OWNER_LOGOFF));
+        assert!(!w.host.terminal_sessions[&("WS01".to_string(), 2)].active);
+        assert_eq!(state(&w, from_2), JobState::Error, "{profile}");
+        assert!(w.job_of(from_2).unwrap().helper.is_none());
+        assert_eq!(
+            error_of(&mut w, svc, from_2),
+            Ok((ErrorContext::GeneralQueueManager, HResult::BgETokenRequired)),
+            "{profile}"
+        );
+        assert_eq!(
+            discards(&w, job_id(&w, from_2)),
+            ["terminal session end"],
+            "{profile}"
+        );
+    }
+}
+
+/// While another Winlogon user is still in the session, one user's logoff
+/// does not end it, and a helper token that user did not set stays.
+#[test]
+fn a_logoff_that_leaves_the_session_in_use_keeps_its_helpers() {
+    for profile in WIN7_ON {
+        let mut w = world(profile);
+        let (alice_sid, bob_sid) = (sid_of(&w, "alice"), sid_of(&w, "bob"));
+        let svc = service(&mut w, BuiltinIdentity::LocalSystem);
+        impersonate_blanket(&mut w, svc);
+        let bob = user_shell(&mut w, "bob", 2, true);
+        user_shell(&mut w, "alice", 2, true);
+        let job = download(&mut w, svc, URL, &format!("{PUBLIC}\\s2.bin"));
+        let opts = options(&mut w, svc, job);
+        assert_eq!(
+            method(&mut w, bob, opts, Method::SetHelperToken).hr,
+            HResult::SOk
+        );
+        let alice_logon = console_logon(&w, &alice_sid, 2);
+        logoff(&mut w, alice_logon);
+        assert!(w.host.terminal_sessions[&("WS01".to_string(), 2)].active);
+        assert_eq!(
+            helper_sid(&mut w, svc, opts),
+            Ok(Some(bob_sid.to_string())),
+            "{profile}"
+        );
+        assert_eq!(state(&w, job), JobState::Suspended, "{profile}");
+    }
+}
+
 #[test]
 fn terminal_session_end_reaches_a_job_whose_owner_stays_logged_on() {
     for profile in FROM_1607 {

@@ -163,6 +163,10 @@ rule_table! {
     TS_SESSION_END = "SES-TS-END":
         "when a terminal-services session ends, the interactive logon sessions in it are logged off",
         "design.md (terminal-services session logoff)";
+    /// The session's user logs off.
+    TS_OWNER_LOGOFF = "SES-TS-OWNER-LOGOFF":
+        "when the last Winlogon logon of a terminal-services session (its console or Remote Desktop user) logs off, the session ends with it, exactly as when the session is ended: every other logon in it is logged off too",
+        "seed 000 ¶5 (Helper Tokens for BITS Transfer Jobs: when the owner of a terminal services session logs off); Microsoft WTSLogoffSession (https://learn.microsoft.com/windows/win32/api/wtsapi32/nf-wtsapi32-wtslogoffsession: logging off a Remote Desktop Services session ends it); docs/decisions.md D-69";
 }
 
 /// Every rule of the simulated host: logons, impersonation and threads
