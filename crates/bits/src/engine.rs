@@ -1131,19 +1131,27 @@ impl World {
                     RemoteOutcome::Granted => Ok(()),
                     RemoteOutcome::Denied { reason } => {
                         rules.push(ids::REMOTE_FAILURE);
-                        let (code, context) = match reason {
-                            Failure::Http { status } => (
-                                HResult::HttpError(*status),
-                                if *status == 407 {
+                        // What BITS learns from an HTTP server or proxy is
+                        // its answer, whatever the client tried before it
+                        // (a refused S4U2proxy, say); other servers fail
+                        // the open with a Win32 error.
+                        let status = ra.http_status.filter(|s| *s >= 400).or(match reason {
+                            Failure::Http { status } => Some(*status),
+                            _ => None,
+                        });
+                        let (code, context) = match (status, reason) {
+                            (Some(status), _) => (
+                                HResult::HttpError(status),
+                                if status == 407 {
                                     ErrorContext::GeneralTransport
                                 } else {
                                     ErrorContext::RemoteFile
                                 },
                             ),
-                            Failure::Win32 { error } => {
+                            (None, Failure::Win32 { error }) => {
                                 (HResult::from_win32(*error), ErrorContext::RemoteFile)
                             }
-                            Failure::Kerberos { .. } => {
+                            (None, Failure::Kerberos { .. } | Failure::Http { .. }) => {
                                 (HResult::EAccessDenied, ErrorContext::RemoteFile)
                             }
                         };

@@ -1470,3 +1470,45 @@ fn complete_renames_with_the_helper_under_local_file_and_fails_where_it_cannot_w
         assert!(w.host.object("WS01", &local).is_some(), "{profile}");
     }
 }
+
+/// A helper token from a NETWORK logon holds no credentials: with
+/// BG_TOKEN_NETWORK the service's Kerberos attempt for the user is
+/// refused and the request goes out anonymously. An HTTP server that
+/// takes no anonymous request answers 401, and the job records that
+/// answer (BG_E_HTTP_ERROR_401), not the refused ticket; a share that
+/// admits the anonymous session but not ANONYMOUS LOGON on its ACL fails
+/// the open with E_ACCESSDENIED.
+#[test]
+fn a_network_logon_helper_gets_the_answer_of_the_server() {
+    for profile in WIN7_ON {
+        let mut w = world(profile);
+        let (_, elevated) = admin_console(&mut w, 1);
+        for (remote, code) in [
+            (URL, HResult::HttpError(401)),
+            (UNC, HResult::EAccessDenied),
+        ] {
+            let job = download(&mut w, elevated, remote, &format!("{PUBLIC}\\net.bin"));
+            let opts = options(&mut w, elevated, job);
+            let bob = logon_user(&mut w, elevated, "bob", LogonType::Network);
+            assert_eq!(
+                set_helper_impersonating(&mut w, elevated, opts, bob),
+                HResult::SOk
+            );
+            assert_eq!(
+                set_flags(&mut w, elevated, opts, token_flags::NETWORK),
+                HResult::SOk
+            );
+            resume(&mut w, elevated, job);
+            advance(&mut w, 2);
+            assert_eq!(state(&w, job), JobState::Error, "{profile} {remote}");
+            assert_eq!(
+                error_of(&mut w, elevated, job),
+                Ok((ErrorContext::RemoteFile, code)),
+                "{profile} {remote}"
+            );
+            let last = accesses(&w, job_id(&w, job)).pop().unwrap();
+            assert_eq!(last.acting, Acting::Helper);
+            assert!(!last.granted);
+        }
+    }
+}
