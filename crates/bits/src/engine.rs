@@ -399,6 +399,8 @@ impl World {
             self.host.apply(&simos::Op::Tick { ticks: 1 });
             self.step(&mut rules);
         }
+        // No outcome carries what the servers saw here.
+        self.remote.clear();
         rules
     }
 
@@ -1121,6 +1123,17 @@ impl World {
             desired,
         });
         let out = self.as_identity(token, &op, rules);
+        if let Some(simos::Value::Remote(access)) = out.result.value() {
+            self.remote.extend(
+                access
+                    .seen()
+                    .into_iter()
+                    .map(|seen| crate::world::RemoteSeen {
+                        job: Some(id),
+                        seen,
+                    }),
+            );
+        }
         let result = match out.result {
             simos::ApiResult::Err { error } => Err(Fault::fatal(
                 HResult::from_win32(error),
