@@ -454,11 +454,13 @@ mod tests {
             ),
             Err(HResult::BgEUnsupportedJobConfiguration)
         );
-        assert_eq!(p, {
-            let mut q = JobProperties::default();
-            q.dynamic_content = true;
-            q
-        });
+        assert_eq!(
+            p,
+            JobProperties {
+                dynamic_content: true,
+                ..JobProperties::default()
+            }
+        );
         // The cost flags change whenever the job is not final.
         let running = facts(JobType::Upload, true, true);
         assert_eq!(

@@ -1512,3 +1512,68 @@ fn a_network_logon_helper_gets_the_answer_of_the_server() {
         }
     }
 }
+
+/// What the far side saw, per remote access of an operation: the job it
+/// was for, the identity the server authenticated, the scheme and
+/// package, and the status it answered. A helper token with credentials
+/// reaches the site as the helper by Kerberos through Negotiate; one from
+/// a NETWORK logon shows the site nobody (the anonymous request it
+/// refused) and gets 401; a host's own AccessServer belongs to no job.
+#[test]
+fn outcomes_carry_what_each_server_saw() {
+    use simos::network::AuthScheme;
+    for logon_type in [LogonType::Interactive, LogonType::Network] {
+        let mut w = world(Profile::Win11);
+        let bob_sid = sid_of(&w, "bob");
+        let (_, elevated) = admin_console(&mut w, 1);
+        let job = download(&mut w, elevated, URL, &format!("{PUBLIC}\\seen.bin"));
+        let opts = options(&mut w, elevated, job);
+        let bob = logon_user(&mut w, elevated, "bob", logon_type);
+        assert_eq!(
+            set_helper_impersonating(&mut w, elevated, opts, bob),
+            HResult::SOk
+        );
+        assert_eq!(
+            set_flags(&mut w, elevated, opts, token_flags::NETWORK),
+            HResult::SOk
+        );
+        resume(&mut w, elevated, job);
+        let out = w.apply(&Op::Advance { ticks: 2 });
+        ok(&out);
+        let id = job_id(&w, job);
+        let mine: Vec<_> = out.remote.iter().filter(|r| r.job == Some(id)).collect();
+        assert_eq!(mine.len(), 1, "{logon_type:?}: {:?}", out.remote);
+        let seen = &mine[0].seen;
+        assert_eq!(seen.server, "web");
+        match logon_type {
+            LogonType::Interactive => {
+                assert_eq!(seen.identity.as_ref().map(|i| &i.sid), Some(&bob_sid));
+                assert_eq!(seen.scheme, Some(AuthScheme::Negotiate));
+                assert_eq!(seen.package, Some(AuthScheme::Kerberos));
+                assert_eq!((seen.http_status, seen.granted), (Some(200), true));
+            }
+            _ => {
+                assert_eq!(seen.identity, None);
+                assert_eq!((seen.http_status, seen.granted), (Some(401), false));
+            }
+        }
+        // Nothing is left over for the next operation.
+        let out = w.apply(&Op::Advance { ticks: 1 });
+        assert!(out.remote.is_empty(), "{:?}", out.remote);
+    }
+    // A host operation's access belongs to no job.
+    let mut w = world(Profile::Win11);
+    let (_, elevated) = admin_console(&mut w, 1);
+    let out = w.apply(&Op::Host {
+        op: simos::Op::Network(simos::network::NetworkOp::Access {
+            thread: elevated,
+            server: "fs".to_string(),
+            desired: winsec::AccessMask::GENERIC_READ,
+        }),
+    });
+    assert_eq!(out.remote.len(), 1);
+    assert_eq!(out.remote[0].job, None);
+    assert_eq!(out.remote[0].seen.server, "fs");
+    assert_eq!(out.remote[0].seen.http_status, None);
+    assert!(out.remote[0].seen.granted);
+}
