@@ -13,13 +13,13 @@
 
 use simos::network::{Failure, NetworkOp, RemoteOutcome, ServerKind};
 use simos::objects::{parent_path, ObjectKind, ObjectOp};
-use simos::{BuiltinIdentity, Event as HostEvent, LogonId, LogonType, ThreadId, TokenId};
+use simos::{BuiltinIdentity, Content, Event as HostEvent, LogonId, LogonType, ThreadId, TokenId};
 use winsec::{AccessMask, Sid, Win32Error};
 
 use crate::hresult::HResult;
 use crate::job::{
-    priority, token_flags, AuthSchemeId, AuthTarget, ErrorContext, Job, JobError, JobId, JobState,
-    JobType,
+    priority, token_flags, AuthSchemeId, AuthTarget, ErrorContext, Job, JobError, JobFile, JobId,
+    JobState, JobType,
 };
 use crate::rules::ids;
 use crate::world::{Acting, BitsEvent, Caller, Resource, World};
@@ -678,6 +678,7 @@ impl World {
         let rate = self.bits.policy.bytes_per_tick;
         let now = self.host.now;
         let mut done = false;
+        let mut arrived = false;
         if let Some(j) = self.bits.jobs.get_mut(&id) {
             // Bytes moved: progress for NoProgressTimeout, activity for
             // JobInactivityTimeout, and a new ModificationTime
@@ -689,6 +690,7 @@ impl World {
                 let left = f.bytes_total.saturating_sub(f.bytes_transferred);
                 f.bytes_transferred += left.min(rate);
                 f.completed = f.bytes_transferred >= f.bytes_total;
+                arrived = f.completed;
                 done = j.all_files_done();
                 let bytes = j.files[index].bytes_transferred;
                 self.bits.log.push(BitsEvent::FileProgress {
@@ -697,6 +699,9 @@ impl World {
                     bytes,
                 });
             }
+        }
+        if arrived {
+            self.file_arrived(id, index, rules);
         }
         if done {
             self.finish(id, rules);
@@ -975,18 +980,14 @@ impl World {
             match parse_remote(&file.remote) {
                 Remote::Local(path) => {
                     self.open_local(id, &path, Resource::Remote, rules)?;
-                    let content = &self.bits.content;
-                    content
-                        .get(&file.remote.to_ascii_lowercase())
-                        .or_else(|| content.get(&path.to_ascii_lowercase()))
-                        .copied()
-                        .unwrap_or(0)
+                    self.source_content(job.job_type, &file)
+                        .map_or(0, |c| c.bytes)
                 }
                 Remote::Server(name) => {
                     self.reach_server(id, &name, AccessMask::GENERIC_READ, rules)?;
                     let kind = self.host.servers.get(&name).map(|s| s.kind);
-                    match self.bits.content.get(&file.remote.to_ascii_lowercase()) {
-                        Some(size) => *size,
+                    match self.source_content(job.job_type, &file) {
+                        Some(content) => content.bytes,
                         None => {
                             rules.push(ids::REMOTE_FAILURE);
                             let code = if kind.is_some_and(ServerKind::is_http) {
@@ -1010,11 +1011,8 @@ impl World {
                     return Err(Fault::fatal(HResult::EInvalidArg, ErrorContext::RemoteFile));
                 }
             }
-            self.bits
-                .content
-                .get(&file.local.to_ascii_lowercase())
-                .copied()
-                .unwrap_or(0)
+            self.source_content(job.job_type, &file)
+                .map_or(0, |c| c.bytes)
         };
         if let Some(f) = self
             .bits
@@ -1026,6 +1024,55 @@ impl World {
             f.bytes_total = size;
         }
         Ok(())
+    }
+
+    /// What a file's transfer carries: for a download, what was published
+    /// at its remote name (or, for a local source, what that file holds);
+    /// for an upload, what was published at its local name or what the
+    /// local file holds. `None` when nothing is there.
+    pub(crate) fn source_content(&self, job_type: JobType, file: &JobFile) -> Option<Content> {
+        let published = |name: &str| self.bits.content.get(&name.to_ascii_lowercase()).cloned();
+        let on_disk = |path: &str| self.host.file_content(&self.bits.machine, path);
+        if job_type == JobType::Download {
+            match parse_remote(&file.remote) {
+                Remote::Server(_) => published(&file.remote),
+                Remote::Local(path) => published(&file.remote)
+                    .or_else(|| published(&path))
+                    .or_else(|| on_disk(&path)),
+            }
+        } else {
+            published(&file.local).or_else(|| on_disk(&file.local))
+        }
+    }
+
+    /// A file's last byte arrived: a download's temporary file now holds
+    /// the remote content; an upload's server now publishes the local
+    /// content at the remote name (`BITS-CONTENT`).
+    fn file_arrived(&mut self, id: JobId, index: usize, rules: &mut Vec<&'static str>) {
+        let Some(job) = self.bits.jobs.get(&id) else {
+            return;
+        };
+        let Some(file) = job.files.get(index).cloned() else {
+            return;
+        };
+        let job_type = job.job_type;
+        let content = self
+            .source_content(job_type, &file)
+            .unwrap_or_else(|| Content::derived(&file.remote, file.bytes_total));
+        rules.push(ids::CONTENT);
+        if job_type == JobType::Download {
+            if let Some(temp) = &file.temp {
+                self.host.apply(&simos::Op::SetContent {
+                    machine: self.bits.machine.clone(),
+                    path: temp.clone(),
+                    content: Some(content),
+                });
+            }
+        } else {
+            self.bits
+                .content
+                .insert(file.remote.to_ascii_lowercase(), content);
+        }
     }
 
     /// The credentials to present to an HTTP server: explicit ones the
@@ -1268,6 +1315,15 @@ impl World {
         if let Some(e) = out.result.error() {
             return Err(HResult::from_win32(e));
         }
+        // The final file holds what the temporary file held.
+        let machine = self.bits.machine.clone();
+        let content = self.host.file_content(&machine, temp);
+        rules.push(ids::CONTENT);
+        self.host.apply(&simos::Op::SetContent {
+            machine,
+            path: local.to_string(),
+            content,
+        });
         self.delete_as_service(temp);
         Ok(())
     }

@@ -183,6 +183,10 @@ simos::rule_table! {
     TRANSFER = "BITS-TRANSFER":
         "an eligible QUEUED job connects (CONNECTING), then moves its files in order (TRANSFERRING), and reaches TRANSFERRED when every file is complete",
         "research/bits.md §3.2 [LC][E-bg_job_state]; §6.3 [W-FILE]";
+    /// What a transfer carries.
+    CONTENT = "BITS-CONTENT":
+        "a transfer carries the content of its source: when a download file's last byte arrives its temporary file holds what the server publishes at the remote name, Complete gives the local file exactly that content, and an upload's server then publishes the local file's content at the remote name",
+        "research/bits.md §3.2 [LC] (TRANSFERRED: the files are in their temporary form until Complete), [J-complete] (Complete renames the temporary files); docs/decisions.md D-74";
     /// Remote failures.
     REMOTE_FAILURE = "BITS-REMOTE-FAILURE":
         "a refused authentication or authorization at the server is fatal (ERROR: BG_E_HTTP_ERROR_401/407, E_ACCESSDENIED, BG_E_HTTP_ERROR_404 for a missing file); an HTTP server's or proxy's refusal is reported as its status even when the client first tried and failed to get a Kerberos ticket for the user (S4U2proxy), because the status is what the server answered; an unreachable server is transient",

@@ -333,8 +333,9 @@ pub struct Service {
     pub pointers: BTreeMap<PointerId, Pointer>,
     /// The network is up.
     pub network_up: bool,
-    /// Sizes of the remote (and local source) files, by lower-cased name.
-    pub content: BTreeMap<String, u64>,
+    /// What the remote (and local source) files hold, by lower-cased
+    /// name: published, or written by an upload.
+    pub content: BTreeMap<String, simos::Content>,
     /// Settings.
     pub policy: Policy,
     /// COM security of client processes.
@@ -450,12 +451,22 @@ pub enum Op {
         /// Background transfers are blocked.
         blocked: bool,
     },
-    /// A remote (or local source) file gets contents of this size.
+    /// A remote (or local source) file gets contents of this size, whose
+    /// digest derives from the name and the size
+    /// ([`simos::Content::derived`]).
     Publish {
         /// Its name (URL, UNC path or local path).
         name: String,
         /// Its size in bytes.
         bytes: u64,
+    },
+    /// A remote (or local source) file gets exactly this content (from
+    /// given bytes, [`simos::Content::of_bytes`], or a given digest).
+    PublishContent {
+        /// Its name (URL, UNC path or local path).
+        name: String,
+        /// What it holds.
+        content: simos::Content,
     },
     /// The clock advances and the service runs.
     Advance {
@@ -781,7 +792,16 @@ impl World {
                 Ok(Reply::ok(Value::None))
             }
             Op::Publish { name, bytes } => {
-                self.bits.content.insert(name.to_ascii_lowercase(), *bytes);
+                self.bits.content.insert(
+                    name.to_ascii_lowercase(),
+                    simos::Content::derived(name, *bytes),
+                );
+                Ok(Reply::ok(Value::None))
+            }
+            Op::PublishContent { name, content } => {
+                self.bits
+                    .content
+                    .insert(name.to_ascii_lowercase(), content.clone());
                 Ok(Reply::ok(Value::None))
             }
             Op::Advance { ticks } => {

@@ -233,6 +233,17 @@ pub enum Op {
     },
     /// An operation on a securable object (files, certificate stores).
     Object(crate::objects::ObjectOp),
+    /// Environment: the data of an existing file changes, written by a
+    /// process that already holds a handle to it (no access check), or is
+    /// emptied (`None`). See [`crate::content`].
+    SetContent {
+        /// The machine.
+        machine: String,
+        /// The file.
+        path: String,
+        /// What it now holds.
+        content: Option<crate::content::Content>,
+    },
     /// An operation that crosses the network.
     Network(crate::network::NetworkOp),
     /// `ExecutionContext.SuppressFlow` (`suppress: true`) or `RestoreFlow`.
@@ -543,7 +554,29 @@ impl Host {
                 image,
             } => self.create_process_as_user(*thread, *token, image, rules),
             Op::CreateThread { thread, how } => self.create_thread(*thread, *how, rules),
-            Op::Object(o) => self.apply_object_op(o, rules, checks),
+            Op::Object(o) => {
+                let value = self.apply_object_op(o, rules, checks)?;
+                // A deleted or replaced object takes its content with it.
+                match o {
+                    crate::objects::ObjectOp::Delete { thread, path } => {
+                        let machine = self.caller(*thread)?;
+                        self.forget_content(&machine, path);
+                    }
+                    crate::objects::ObjectOp::Define { machine, path, .. } => {
+                        self.forget_content(machine, path);
+                    }
+                    _ => {}
+                }
+                Ok(value)
+            }
+            Op::SetContent {
+                machine,
+                path,
+                content,
+            } => {
+                self.set_content(machine, path, content.as_ref())?;
+                Ok(Value::None)
+            }
             Op::Network(n) => self.apply_network_op(n, rules),
             Op::SuppressFlow { thread, suppress } => {
                 let t = self
