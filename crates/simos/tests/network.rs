@@ -1249,3 +1249,123 @@ fn seen_lists_what_each_server_on_the_way_saw() {
     assert!(seen[0].proxy);
     assert_eq!((seen[0].http_status, seen[0].granted), (Some(407), false));
 }
+
+// ---------------------------------------------------------------- COM across machines
+
+/// Microsoft's COM Cloaking page: an impersonate-level token crosses one
+/// machine boundary; a server not trusted for delegation cannot cloak its
+/// client on to a third machine (the call fails), and its token for the
+/// client is never at Delegation level, whatever the client asked (D-62).
+/// A trusted server holds the client's TGT at Delegation level and its
+/// cloaked call reaches the third machine as the client. A process whose
+/// own session has nothing to present (LOCAL SERVICE) still arrives as
+/// ANONYMOUS LOGON.
+#[test]
+fn a_cloaked_com_call_crosses_a_second_machine_only_with_delegation() {
+    let mut h = corp();
+    let alice = console(&mut h, "WS01", "alice");
+    let web = builtin_service(&mut h, "WEB", BuiltinIdentity::NetworkService);
+    let fs = builtin_service(&mut h, "FS", BuiltinIdentity::NetworkService);
+    let com = |h: &mut Host, thread, client, level, cloaking| {
+        h.apply(&Op::ComCall {
+            thread,
+            client,
+            client_level: level,
+            cloaking,
+        })
+    };
+    let out = com(
+        &mut h,
+        web,
+        alice,
+        ImpersonationLevel::Delegation,
+        simos::Cloaking::Dynamic,
+    );
+    assert!(out.result.is_ok(), "{:?}", out.result);
+    assert!(out.rules.contains(&simos::rules::ids::COM_REMOTE_LEVEL));
+    let held = h.effective_token(web).unwrap();
+    assert_eq!(held.user.sid, sid_of(&h, "alice"));
+    assert_eq!(
+        held.impersonation_level(),
+        Some(ImpersonationLevel::Impersonation)
+    );
+    let out = com(
+        &mut h,
+        fs,
+        web,
+        ImpersonationLevel::Impersonation,
+        simos::Cloaking::Dynamic,
+    );
+    assert_eq!(out.result.error(), Some(Win32Error::AccessDenied));
+    assert!(out
+        .rules
+        .contains(&simos::rules::ids::COM_REMOTE_NO_CREDENTIALS));
+    assert!(h.thread(fs).unwrap().impersonation.is_none());
+    // Static cloaking is the same identity.
+    let out = com(
+        &mut h,
+        fs,
+        web,
+        ImpersonationLevel::Impersonation,
+        simos::Cloaking::Static,
+    );
+    assert_eq!(out.result.error(), Some(Win32Error::AccessDenied));
+
+    // WEB$ trusted for delegation: Delegation level with alice's TGT, and
+    // the cloaked hop to FS arrives as alice.
+    h.domain
+        .as_mut()
+        .unwrap()
+        .account_mut("WEB$")
+        .unwrap()
+        .delegation
+        .trusted_for_delegation = true;
+    h.apply(&Op::RevertToSelf { thread: web });
+    let out = com(
+        &mut h,
+        web,
+        alice,
+        ImpersonationLevel::Delegation,
+        simos::Cloaking::Dynamic,
+    );
+    assert!(!out.rules.contains(&simos::rules::ids::COM_REMOTE_LEVEL));
+    assert_eq!(
+        h.effective_token(web).unwrap().impersonation_level(),
+        Some(ImpersonationLevel::Delegation)
+    );
+    let out = com(
+        &mut h,
+        fs,
+        web,
+        ImpersonationLevel::Impersonation,
+        simos::Cloaking::Dynamic,
+    );
+    assert!(out.result.is_ok(), "{:?}", out.result);
+    assert_eq!(h.effective_token(fs).unwrap().user.sid, sid_of(&h, "alice"));
+    // Asking only for impersonate level of a trusted server: Impersonation.
+    h.apply(&Op::RevertToSelf { thread: web });
+    com(
+        &mut h,
+        web,
+        alice,
+        ImpersonationLevel::Impersonation,
+        simos::Cloaking::Dynamic,
+    );
+    assert_eq!(
+        h.effective_token(web).unwrap().impersonation_level(),
+        Some(ImpersonationLevel::Impersonation)
+    );
+
+    // LOCAL SERVICE presents anonymous credentials: its call arrives.
+    let local = builtin_service(&mut h, "WEB", BuiltinIdentity::LocalService);
+    h.apply(&Op::RevertToSelf { thread: fs });
+    let out = com(
+        &mut h,
+        fs,
+        local,
+        ImpersonationLevel::Impersonation,
+        simos::Cloaking::None,
+    );
+    assert!(out.result.is_ok(), "{:?}", out.result);
+    assert_eq!(h.effective_token(fs).unwrap().user.sid, sids::anonymous());
+}
