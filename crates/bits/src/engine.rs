@@ -1,8 +1,9 @@
 //! The transfer engine and the service's reactions to the host: the
 //! logical clock, owner logoff and the end of terminal-services sessions,
-//! network loss, and every resource a transfer reaches (local files, the
+//! network loss, every resource a transfer reaches (local files, the
 //! remote server or share, the proxy, the client certificate), each opened
-//! through `simos` with exactly the identity the helper-token flags select.
+//! through `simos` with exactly the identity the helper-token flags select,
+//! and the content a transfer carries.
 //!
 //! Time passes only through [`World::advance`], which means one step of
 //! the service per simulated second; it jumps over the quiet seconds to

@@ -9,9 +9,9 @@
 //! `rules.interfaces.contains(i)`, never which release it runs.
 //!
 //! Sources: Microsoft Learn "BITS interfaces"
-//! (https://learn.microsoft.com/windows/win32/bits/bits-interfaces) for
+//! (<https://learn.microsoft.com/windows/win32/bits/bits-interfaces>) for
 //! the list, "What's New (BITS)"
-//! (https://learn.microsoft.com/windows/win32/bits/what-s-new) and each
+//! (<https://learn.microsoft.com/windows/win32/bits/what-s-new>) and each
 //! interface's requirements section for the release that introduced it
 //! (docs/decisions.md D-72).
 

@@ -5,7 +5,7 @@
 //! Resume, before the first file, the values accepted).
 //!
 //! Sources: Microsoft Learn `BITS_JOB_PROPERTY_ID`
-//! (https://learn.microsoft.com/windows/win32/api/bits5_0/ne-bits5_0-bits_job_property_id),
+//! (<https://learn.microsoft.com/windows/win32/api/bits5_0/ne-bits5_0-bits_job_property_id>),
 //! `BITS_JOB_PROPERTY_VALUE`, "What's New (BITS)" (version 10.1 added
 //! ON_DEMAND_MODE and MINIMUM_NOTIFICATION_INTERVAL_MS), and the error
 //! codes of `bitsmsg.h` (BG_E_UNKNOWN_PROPERTY_ID and the codes after it).

@@ -6,7 +6,9 @@
 //! COM call into the service thread through `simos`), and how host events
 //! (logoff, the end of a terminal-services session) reach the service.
 //! Job methods are in [`crate::methods`], IBitsTokenOptions in
-//! [`crate::tokens`], and the transfer engine in [`crate::engine`].
+//! [`crate::tokens`], the transfer engine in [`crate::engine`], the
+//! interface table in [`crate::interfaces`] and IBackgroundCopyJob5's
+//! properties in [`crate::properties`].
 
 use std::collections::BTreeMap;
 
