@@ -1,22 +1,26 @@
 //! The transfer engine and the service's reactions to the host: the
 //! logical clock, owner logoff and the end of terminal-services sessions,
-//! network loss, and every resource a transfer reaches (local files, the
+//! network loss, every resource a transfer reaches (local files, the
 //! remote server or share, the proxy, the client certificate), each opened
-//! through `simos` with exactly the identity the helper-token flags select.
+//! through `simos` with exactly the identity the helper-token flags select,
+//! and the content a transfer carries.
 //!
-//! Time passes only through [`World::advance`]: while a job is active
-//! the engine moves one second at a time; otherwise it jumps to the next
-//! deadline (a retry, a no-progress timeout, the inactivity timeout).
+//! Time passes only through [`World::advance`], which means one step of
+//! the service per simulated second; it jumps over the quiet seconds to
+//! the next event ([`World::next_deadline`]: a state change, a file
+//! finishing, a time slice ending, a retry, a timeout), moving the bytes of
+//! running transfers arithmetically, so its cost follows the events and
+//! not the seconds.
 
 use simos::network::{Failure, NetworkOp, RemoteOutcome, ServerKind};
 use simos::objects::{parent_path, ObjectKind, ObjectOp};
-use simos::{BuiltinIdentity, Event as HostEvent, LogonId, LogonType, ThreadId, TokenId};
+use simos::{BuiltinIdentity, Content, Event as HostEvent, LogonId, LogonType, ThreadId, TokenId};
 use winsec::{AccessMask, Sid, Win32Error};
 
 use crate::hresult::HResult;
 use crate::job::{
-    priority, token_flags, AuthSchemeId, AuthTarget, ErrorContext, Job, JobError, JobId, JobState,
-    JobType,
+    priority, token_flags, AuthSchemeId, AuthTarget, ErrorContext, Job, JobError, JobFile, JobId,
+    JobState, JobType,
 };
 use crate::rules::ids;
 use crate::world::{Acting, BitsEvent, Caller, Resource, World};
@@ -99,20 +103,39 @@ impl World {
                 checks: Vec::new(),
             };
         }
+        let active_before: Vec<(String, u32)> = self
+            .host
+            .terminal_sessions
+            .iter()
+            .filter(|(_, ts)| ts.active)
+            .map(|(key, _)| key.clone())
+            .collect();
         let out = self.host.apply(op);
         rules.extend(out.rules.iter().copied());
-        let ended_ts = match op {
-            simos::Op::EndTerminalSession { machine, session } => Some((machine.clone(), *session)),
-            _ => None,
-        };
+        // The terminal sessions this operation ended: the one named by
+        // EndTerminalSession, and any a logoff ended (its last Winlogon
+        // user left, `SES-TS-OWNER-LOGOFF`).
+        let mut ended: Vec<(String, u32)> = active_before
+            .into_iter()
+            .filter(|key| {
+                self.host
+                    .terminal_sessions
+                    .get(key)
+                    .is_some_and(|ts| !ts.active)
+            })
+            .collect();
+        if let simos::Op::EndTerminalSession { machine, session } = op {
+            let key = (machine.to_ascii_uppercase(), *session);
+            if !ended.contains(&key) {
+                ended.push(key);
+            }
+        }
         for event in &out.events {
             match event {
                 HostEvent::Logoff { logon, .. } => self.on_logoff(*logon, rules),
                 HostEvent::TerminalSessionEnded { session } => {
-                    if let Some((machine, s)) = &ended_ts {
-                        if s == session {
-                            self.on_terminal_session_end(machine, *session, rules);
-                        }
+                    for (machine, s) in ended.iter().filter(|(_, s)| s == session) {
+                        self.on_terminal_session_end(machine, *s, rules);
                     }
                 }
                 _ => {}
@@ -301,14 +324,20 @@ impl World {
         }
         let started = job.turn_started.unwrap_or(self.host.now);
         self.host.now.saturating_sub(started) >= self.bits.policy.time_slice
-            && self.bits.jobs.values().any(|j| {
-                j.id != job.id
-                    && j.priority != priority::FOREGROUND
-                    && j.priority <= job.priority
-                    && j.state == JobState::Queued
-                    && !j.all_files_done()
-                    && self.eligible(j.id)
-            })
+            && self.rival_waiting(job)
+    }
+
+    /// Whether another eligible background job of the same or a higher
+    /// priority than `job` waits in QUEUED with work to do.
+    fn rival_waiting(&self, job: &Job) -> bool {
+        self.bits.jobs.values().any(|j| {
+            j.id != job.id
+                && j.priority != priority::FOREGROUND
+                && j.priority <= job.priority
+                && j.state == JobState::Queued
+                && !j.all_files_done()
+                && self.eligible(j.id)
+        })
     }
 
     /// Records an error and moves the job to ERROR or TRANSIENT_ERROR.
@@ -337,45 +366,167 @@ impl World {
     }
 
     /// The clock advances by `ticks` seconds and the service runs.
+    ///
+    /// The result is the one [`World::advance_second_by_second`] gives,
+    /// but the work is proportional to the number of events, not of
+    /// seconds: the quiet seconds before the next event ([`World::next_deadline`])
+    /// pass in one jump, in which every transferring job moves its bytes
+    /// arithmetically ([`World::glide`]), and the event's second then runs
+    /// like any other (`BITS-TRANSFER`, docs/decisions.md D-68).
     pub(crate) fn advance(&mut self, ticks: u64, rules: &mut Vec<&'static str>) {
         let target = self.host.now.saturating_add(ticks);
         while self.host.now < target {
-            let step = if self.has_work() {
-                1
-            } else {
-                let next = self.next_deadline().unwrap_or(target);
-                next.clamp(self.host.now + 1, target) - self.host.now
-            };
-            self.host.apply(&simos::Op::Tick { ticks: step });
-            self.step(rules);
+            let event = self.next_deadline().unwrap_or(u64::MAX);
+            let quiet_until = event.saturating_sub(1).min(target);
+            if quiet_until > self.host.now {
+                self.glide(quiet_until - self.host.now);
+            }
+            if self.host.now < target {
+                self.host.apply(&simos::Op::Tick { ticks: 1 });
+                self.step(rules);
+            }
         }
     }
 
-    fn has_work(&self) -> bool {
-        self.bits.jobs.values().any(|j| match j.state {
-            JobState::Connecting | JobState::Transferring => true,
-            JobState::Queued => !self.bits.network_up || self.eligible(j.id),
-            _ => false,
-        })
+    /// The reference semantics of [`Op::Advance`](crate::Op::Advance):
+    /// the clock advances one second at a time and the service runs a full
+    /// step after each. Its cost grows with `ticks`; it exists so that
+    /// tests can hold the event-driven advance to it. Returns the ids of
+    /// the rules applied.
+    #[doc(hidden)]
+    pub fn advance_second_by_second(&mut self, ticks: u64) -> Vec<&'static str> {
+        let mut rules = Vec::new();
+        for _ in 0..ticks {
+            self.host.apply(&simos::Op::Tick { ticks: 1 });
+            self.step(&mut rules);
+        }
+        // No outcome carries what the servers saw here.
+        self.remote.clear();
+        rules
     }
 
-    fn next_deadline(&self) -> Option<u64> {
+    /// The next virtual time at which the service does something by
+    /// itself: a job changes state, connects, reaches a resource, finishes
+    /// a file, is retried, times out or is cancelled for inactivity. Until
+    /// then the only thing that happens is that transferring jobs move
+    /// `bytes_per_tick` bytes a second. `None` when nothing will ever
+    /// happen without an outside operation. Always later than now.
+    pub fn next_deadline(&self) -> Option<u64> {
+        let now = self.host.now;
+        let soon = now.saturating_add(1);
+        let at = |t: u64| t.max(soon);
         let inactivity = self.bits.policy.job_inactivity_timeout;
-        self.bits
-            .jobs
-            .values()
-            .filter(|j| !j.state.is_final())
-            .flat_map(|j| {
-                let mut d = vec![j.last_activity.saturating_add(inactivity)];
-                if j.state == JobState::TransientError {
-                    d.push(j.last_progress.saturating_add(j.no_progress_timeout));
-                    if let Some(since) = j.transient_since {
-                        d.push(since.saturating_add(j.minimum_retry_delay));
+        let mut next: Option<u64> = None;
+        let mut note = |t: u64| next = Some(next.map_or(t, |n: u64| n.min(t)));
+        for job in self.bits.jobs.values().filter(|j| !j.state.is_final()) {
+            if !matches!(job.state, JobState::Connecting | JobState::Transferring) {
+                note(at(job.last_activity.saturating_add(inactivity)));
+            }
+            match job.state {
+                JobState::Queued => {
+                    let acts = !self.bits.network_up
+                        || (self.bits.policy.bandwidth_blocked
+                            && job.priority != priority::FOREGROUND)
+                        || (self.eligible(job.id)
+                            && (job.all_files_done() || self.may_start(job.id)));
+                    if acts {
+                        note(soon);
                     }
                 }
-                d
-            })
-            .min()
+                JobState::Connecting => note(soon),
+                JobState::Transferring => {
+                    if let Some(t) = self.transfer_event(job) {
+                        note(at(t));
+                    }
+                }
+                JobState::TransientError => {
+                    note(at(job
+                        .last_progress
+                        .saturating_add(job.no_progress_timeout)));
+                    match job.transient_since {
+                        Some(since) => note(at(since.saturating_add(job.minimum_retry_delay))),
+                        None if job.minimum_retry_delay == 0 => note(soon),
+                        None => {}
+                    }
+                }
+                _ => {}
+            }
+        }
+        next
+    }
+
+    /// When a TRANSFERRING job next does something other than move
+    /// `bytes_per_tick` bytes of its current file: its turn ends, it is
+    /// no longer eligible, it must reach the remote side or create its
+    /// temporary file, or the file completes. `None` when it would move
+    /// bytes forever (a rate of 0).
+    fn transfer_event(&self, job: &Job) -> Option<u64> {
+        let now = self.host.now;
+        let soon = now.saturating_add(1);
+        if !self.eligible(job.id) {
+            return Some(soon);
+        }
+        let mut next = None;
+        if job.priority != priority::FOREGROUND && self.rival_waiting(job) {
+            next = match job.turn_started {
+                Some(started) => Some(started.saturating_add(self.bits.policy.time_slice)),
+                None if self.bits.policy.time_slice == 0 => Some(soon),
+                None => None,
+            };
+        }
+        let Some(file) = job.files.iter().find(|f| !f.completed) else {
+            return Some(soon);
+        };
+        if !file.remote_opened || (job.job_type == JobType::Download && file.temp.is_none()) {
+            return Some(soon);
+        }
+        let left = file.bytes_total.saturating_sub(file.bytes_transferred);
+        let rate = self.bits.policy.bytes_per_tick;
+        let done = match (left, rate) {
+            (0, _) => Some(soon),
+            (_, 0) => None,
+            // Steady seconds move `rate` each while more than `rate` is
+            // left; the second after them finishes the file.
+            (left, rate) => Some(now.saturating_add((left - 1) / rate).saturating_add(1)),
+        };
+        match (next, done) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// `seconds` quiet seconds pass at once: nothing but transfers happen
+    /// in them (the caller has checked with [`World::next_deadline`]), so
+    /// every TRANSFERRING job moves `seconds × bytes_per_tick` bytes of its
+    /// current file without finishing it, with one progress event for the
+    /// whole stretch.
+    fn glide(&mut self, seconds: u64) {
+        self.host.apply(&simos::Op::Tick { ticks: seconds });
+        let now = self.host.now;
+        let moved = self.bits.policy.bytes_per_tick.saturating_mul(seconds);
+        let mut progress = Vec::new();
+        for job in self
+            .bits
+            .jobs
+            .values_mut()
+            .filter(|j| j.state == JobState::Transferring)
+        {
+            let Some(index) = job.files.iter().position(|f| !f.completed) else {
+                continue;
+            };
+            job.last_progress = now;
+            job.last_activity = now;
+            job.times.modification = now;
+            if let Some(f) = job.files.get_mut(index) {
+                f.bytes_transferred = f.bytes_transferred.saturating_add(moved).min(f.bytes_total);
+                progress.push(BitsEvent::FileProgress {
+                    job: job.id,
+                    file: index,
+                    bytes: f.bytes_transferred,
+                });
+            }
+        }
+        self.bits.log.extend(progress);
     }
 
     /// One second of the service's work, job by job in id order.
@@ -528,6 +679,7 @@ impl World {
         let rate = self.bits.policy.bytes_per_tick;
         let now = self.host.now;
         let mut done = false;
+        let mut arrived = false;
         if let Some(j) = self.bits.jobs.get_mut(&id) {
             // Bytes moved: progress for NoProgressTimeout, activity for
             // JobInactivityTimeout, and a new ModificationTime
@@ -539,6 +691,7 @@ impl World {
                 let left = f.bytes_total.saturating_sub(f.bytes_transferred);
                 f.bytes_transferred += left.min(rate);
                 f.completed = f.bytes_transferred >= f.bytes_total;
+                arrived = f.completed;
                 done = j.all_files_done();
                 let bytes = j.files[index].bytes_transferred;
                 self.bits.log.push(BitsEvent::FileProgress {
@@ -547,6 +700,9 @@ impl World {
                     bytes,
                 });
             }
+        }
+        if arrived {
+            self.file_arrived(id, index, rules);
         }
         if done {
             self.finish(id, rules);
@@ -825,18 +981,14 @@ impl World {
             match parse_remote(&file.remote) {
                 Remote::Local(path) => {
                     self.open_local(id, &path, Resource::Remote, rules)?;
-                    let content = &self.bits.content;
-                    content
-                        .get(&file.remote.to_ascii_lowercase())
-                        .or_else(|| content.get(&path.to_ascii_lowercase()))
-                        .copied()
-                        .unwrap_or(0)
+                    self.source_content(job.job_type, &file)
+                        .map_or(0, |c| c.bytes)
                 }
                 Remote::Server(name) => {
                     self.reach_server(id, &name, AccessMask::GENERIC_READ, rules)?;
                     let kind = self.host.servers.get(&name).map(|s| s.kind);
-                    match self.bits.content.get(&file.remote.to_ascii_lowercase()) {
-                        Some(size) => *size,
+                    match self.source_content(job.job_type, &file) {
+                        Some(content) => content.bytes,
                         None => {
                             rules.push(ids::REMOTE_FAILURE);
                             let code = if kind.is_some_and(ServerKind::is_http) {
@@ -860,11 +1012,8 @@ impl World {
                     return Err(Fault::fatal(HResult::EInvalidArg, ErrorContext::RemoteFile));
                 }
             }
-            self.bits
-                .content
-                .get(&file.local.to_ascii_lowercase())
-                .copied()
-                .unwrap_or(0)
+            self.source_content(job.job_type, &file)
+                .map_or(0, |c| c.bytes)
         };
         if let Some(f) = self
             .bits
@@ -876,6 +1025,55 @@ impl World {
             f.bytes_total = size;
         }
         Ok(())
+    }
+
+    /// What a file's transfer carries: for a download, what was published
+    /// at its remote name (or, for a local source, what that file holds);
+    /// for an upload, what was published at its local name or what the
+    /// local file holds. `None` when nothing is there.
+    pub(crate) fn source_content(&self, job_type: JobType, file: &JobFile) -> Option<Content> {
+        let published = |name: &str| self.bits.content.get(&name.to_ascii_lowercase()).cloned();
+        let on_disk = |path: &str| self.host.file_content(&self.bits.machine, path);
+        if job_type == JobType::Download {
+            match parse_remote(&file.remote) {
+                Remote::Server(_) => published(&file.remote),
+                Remote::Local(path) => published(&file.remote)
+                    .or_else(|| published(&path))
+                    .or_else(|| on_disk(&path)),
+            }
+        } else {
+            published(&file.local).or_else(|| on_disk(&file.local))
+        }
+    }
+
+    /// A file's last byte arrived: a download's temporary file now holds
+    /// the remote content; an upload's server now publishes the local
+    /// content at the remote name (`BITS-CONTENT`).
+    fn file_arrived(&mut self, id: JobId, index: usize, rules: &mut Vec<&'static str>) {
+        let Some(job) = self.bits.jobs.get(&id) else {
+            return;
+        };
+        let Some(file) = job.files.get(index).cloned() else {
+            return;
+        };
+        let job_type = job.job_type;
+        let content = self
+            .source_content(job_type, &file)
+            .unwrap_or_else(|| Content::derived(&file.remote, file.bytes_total));
+        rules.push(ids::CONTENT);
+        if job_type == JobType::Download {
+            if let Some(temp) = &file.temp {
+                self.host.apply(&simos::Op::SetContent {
+                    machine: self.bits.machine.clone(),
+                    path: temp.clone(),
+                    content: Some(content),
+                });
+            }
+        } else {
+            self.bits
+                .content
+                .insert(file.remote.to_ascii_lowercase(), content);
+        }
     }
 
     /// The credentials to present to an HTTP server: explicit ones the
@@ -973,6 +1171,17 @@ impl World {
             desired,
         });
         let out = self.as_identity(token, &op, rules);
+        if let Some(simos::Value::Remote(access)) = out.result.value() {
+            self.remote.extend(
+                access
+                    .seen()
+                    .into_iter()
+                    .map(|seen| crate::world::RemoteSeen {
+                        job: Some(id),
+                        seen,
+                    }),
+            );
+        }
         let result = match out.result {
             simos::ApiResult::Err { error } => Err(Fault::fatal(
                 HResult::from_win32(error),
@@ -983,19 +1192,27 @@ impl World {
                     RemoteOutcome::Granted => Ok(()),
                     RemoteOutcome::Denied { reason } => {
                         rules.push(ids::REMOTE_FAILURE);
-                        let (code, context) = match reason {
-                            Failure::Http { status } => (
-                                HResult::HttpError(*status),
-                                if *status == 407 {
+                        // What BITS learns from an HTTP server or proxy is
+                        // its answer, whatever the client tried before it
+                        // (a refused S4U2proxy, say); other servers fail
+                        // the open with a Win32 error.
+                        let status = ra.http_status.filter(|s| *s >= 400).or(match reason {
+                            Failure::Http { status } => Some(*status),
+                            _ => None,
+                        });
+                        let (code, context) = match (status, reason) {
+                            (Some(status), _) => (
+                                HResult::HttpError(status),
+                                if status == 407 {
                                     ErrorContext::GeneralTransport
                                 } else {
                                     ErrorContext::RemoteFile
                                 },
                             ),
-                            Failure::Win32 { error } => {
+                            (None, Failure::Win32 { error }) => {
                                 (HResult::from_win32(*error), ErrorContext::RemoteFile)
                             }
-                            Failure::Kerberos { .. } => {
+                            (None, Failure::Kerberos { .. } | Failure::Http { .. }) => {
                                 (HResult::EAccessDenied, ErrorContext::RemoteFile)
                             }
                         };
@@ -1099,6 +1316,15 @@ impl World {
         if let Some(e) = out.result.error() {
             return Err(HResult::from_win32(e));
         }
+        // The final file holds what the temporary file held.
+        let machine = self.bits.machine.clone();
+        let content = self.host.file_content(&machine, temp);
+        rules.push(ids::CONTENT);
+        self.host.apply(&simos::Op::SetContent {
+            machine,
+            path: local.to_string(),
+            content,
+        });
         self.delete_as_service(temp);
         Ok(())
     }

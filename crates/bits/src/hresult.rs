@@ -1,5 +1,7 @@
 //! HRESULTs that BITS methods return, each with its `bitsmsg.h` /
-//! `winerror.h` name and value (research `bits.md` §2).
+//! `winerror.h` name and value (research `bits.md` §2; the property codes
+//! from `bitsmsg.h` as the Windows SDK and microsoft/windows-rs's Win32
+//! metadata carry them).
 //!
 //! This module owns the mapping between names and numbers, and the
 //! conversion of a Win32 error into an HRESULT (`HRESULT_FROM_WIN32`).
@@ -101,6 +103,20 @@ hresults! {
     BgETooManyFilesInJob = 0x8020_0051 => "BG_E_TOO_MANY_FILES_IN_JOB",
     /// The job needs a helper token it does not have.
     BgETokenRequired = 0x8020_0056 => "BG_E_TOKEN_REQUIRED",
+    /// SetProperty or GetProperty with a property id the service does not know.
+    BgEUnknownPropertyId = 0x8020_0057 => "BG_E_UNKNOWN_PROPERTY_ID",
+    /// The property is supported for download jobs only.
+    BgEPropertySupportedForDownloadJobsOnly = 0x8020_0060 => "BG_E_PROPERTY_SUPPORTED_FOR_DOWNLOAD_JOBS_ONLY",
+    /// The property cannot be changed after a file was added.
+    BgEReadOnlyPropertyAfterAddFile = 0x8020_0061 => "BG_E_READ_ONLY_PROPERTY_AFTER_ADDFILE",
+    /// The property cannot be changed after the job was resumed.
+    BgEReadOnlyPropertyAfterResume = 0x8020_0062 => "BG_E_READ_ONLY_PROPERTY_AFTER_RESUME",
+    /// MAX_DOWNLOAD_SIZE must be between 1 and UINT64_MAX.
+    BgEMaxDownloadSizeInvalidValue = 0x8020_0063 => "BG_E_MAX_DOWNLOAD_SIZE_INVALID_VALUE",
+    /// USE_STORED_CREDENTIALS takes only BG_AUTH_TARGET_PROXY.
+    BgEUseStoredCredentialsNotSupported = 0x8020_0066 => "BG_E_USE_STORED_CREDENTIALS_NOT_SUPPORTED",
+    /// The job's configuration is not compatible with the request.
+    BgEUnsupportedJobConfiguration = 0x8020_0072 => "BG_E_UNSUPPORTED_JOB_CONFIGURATION",
     /// Access denied.
     EAccessDenied = 0x8007_0005 => "E_ACCESSDENIED",
     /// An argument is invalid.
@@ -192,6 +208,12 @@ mod tests {
         assert_eq!(HResult::BgETokenRequired.code() as i32, -2_145_386_410);
         assert_eq!(HResult::BgEInvalidState.code() as i32, -2_145_386_494);
         assert_eq!(HResult::BgETooManyJobsPerUser.code() as i32, -2_145_386_423);
+        // The IBackgroundCopyJob5 codes, as windows-rs spells them in i32.
+        assert_eq!(HResult::BgEUnknownPropertyId.code() as i32, -2_145_386_409);
+        assert_eq!(
+            HResult::BgEUnsupportedJobConfiguration.code() as i32,
+            -2_145_386_382
+        );
         assert_eq!(
             HResult::CoEFailedToImpersonate.code() as i32,
             -2_147_417_821

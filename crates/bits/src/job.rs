@@ -450,6 +450,11 @@ pub struct Job {
     pub security_flags: u32,
     /// Proxy usage (`BG_JOB_PROXY_USAGE`), list and bypass list.
     pub proxy: (u32, Option<String>, Option<String>),
+    /// `IBackgroundCopyJob5` properties.
+    pub properties: crate::properties::JobProperties,
+    /// Resume has been called on it at least once (some properties can
+    /// only be set before).
+    pub resumed: bool,
 }
 
 impl Job {

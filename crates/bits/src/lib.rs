@@ -14,20 +14,25 @@
 
 pub mod engine;
 pub mod hresult;
+pub mod interfaces;
 pub mod job;
 pub mod methods;
 pub mod mutants;
 pub mod profile;
+pub mod properties;
 pub mod rules;
 pub mod service;
 pub mod tokens;
 pub mod world;
 
 pub use hresult::HResult;
+pub use interfaces::{InterfaceSet, Release};
 pub use job::{ErrorContext, Job, JobId, JobState, JobType};
 pub use methods::{FileSpec, Method};
 pub use mutants::{Mutant, MUTANTS};
 pub use profile::{AccessCheckAt, Profile, Rules};
+pub use properties::{JobProperty, PropertyValue};
 pub use world::{
-    Acting, BitsEvent, Blanket, Call, Interface, Op, Outcome, PointerId, Resource, Value, World,
+    Acting, BitsEvent, Blanket, Call, Interface, Op, Outcome, PointerId, RemoteSeen, Resource,
+    Value, World,
 };

@@ -14,6 +14,7 @@ use crate::job::{
     notify_flags, AuthSchemeId, AuthTarget, Credentials, JobFile, JobId, JobState, JobType,
     BG_SIZE_UNKNOWN,
 };
+use crate::properties::{JobFacts, JobProperty, PropertyValue};
 use crate::rules::ids;
 use crate::world::{
     BitsEvent, CallResult, Caller, Grant, Interface, Pointer, Reply, Target, Value, World,
@@ -216,6 +217,35 @@ pub enum Method {
     Reset,
     /// `IEnum*::GetCount`.
     GetCount,
+    /// `IBackgroundCopyJob5::GetProperty`.
+    GetProperty {
+        /// The `BITS_JOB_PROPERTY_ID` value.
+        id: u32,
+    },
+    /// `IBackgroundCopyJob5::SetProperty`.
+    SetProperty {
+        /// The `BITS_JOB_PROPERTY_ID` value.
+        id: u32,
+        /// The value, in the union member the caller fills.
+        value: PropertyValue,
+    },
+    /// `IBackgroundCopyManager::CreateJob` through a manager pointer.
+    CreateJob {
+        /// Display name.
+        name: String,
+        /// Job type.
+        job_type: JobType,
+    },
+    /// `IBackgroundCopyManager::GetJob` through a manager pointer.
+    GetJob {
+        /// The job id.
+        job: JobId,
+    },
+    /// `IBackgroundCopyManager::EnumJobs` through a manager pointer.
+    EnumJobs {
+        /// `BG_JOB_ENUM_ALL_USERS`.
+        all_users: bool,
+    },
 }
 
 /// What a method needs from the access check.
@@ -231,30 +261,44 @@ pub enum Needs {
 
 impl Method {
     /// Whether the method is on the vtable of `interface`.
+    /// Each interface of a family inherits the methods of the ones before
+    /// it (IBackgroundCopyJob5 has every IBackgroundCopyJob4 method, and so on).
     pub fn callable_on(&self, interface: Interface) -> bool {
         use Interface as I;
         use Method as M;
-        let job_family = matches!(interface, I::Job | I::Job2 | I::Job3 | I::Job4);
+        let job_family = matches!(interface, I::Job | I::Job2 | I::Job3 | I::Job4 | I::Job5);
         match self {
             M::SetNotifyCmdLine { .. } | M::SetCredentials { .. } | M::RemoveCredentials { .. } => {
-                matches!(interface, I::Job2 | I::Job3 | I::Job4)
+                matches!(interface, I::Job2 | I::Job3 | I::Job4 | I::Job5)
             }
-            M::GetOwnerElevationState | M::GetOwnerIntegrityLevel => interface == I::Job4,
+            M::GetOwnerElevationState | M::GetOwnerIntegrityLevel => {
+                matches!(interface, I::Job4 | I::Job5)
+            }
+            M::GetProperty { .. } | M::SetProperty { .. } => interface == I::Job5,
             M::SetClientCertificate { .. }
             | M::RemoveClientCertificate
             | M::SetCustomHeaders { .. }
             | M::GetCustomHeaders
             | M::SetSecurityFlags { .. }
-            | M::GetSecurityFlags => interface == I::HttpOptions,
+            | M::GetSecurityFlags => {
+                matches!(
+                    interface,
+                    I::HttpOptions | I::HttpOptions2 | I::HttpOptions3
+                )
+            }
             M::SetHelperToken
             | M::SetHelperTokenFlags { .. }
             | M::GetHelperTokenFlags
             | M::ClearHelperToken
             | M::GetHelperTokenSid => interface == I::TokenOptions,
-            M::GetRemoteName | M::GetLocalName | M::GetFileProgress => interface == I::File,
+            M::GetRemoteName | M::GetLocalName | M::GetFileProgress => matches!(
+                interface,
+                I::File | I::File2 | I::File3 | I::File4 | I::File5 | I::File6
+            ),
             M::Next { .. } | M::Skip { .. } | M::Reset | M::GetCount => {
                 matches!(interface, I::EnumJobs | I::EnumFiles)
             }
+            M::CreateJob { .. } | M::GetJob { .. } | M::EnumJobs { .. } => interface == I::Manager,
             _ => job_family,
         }
     }
@@ -284,7 +328,10 @@ impl Method {
             | M::GetCustomHeaders
             | M::GetSecurityFlags
             | M::GetHelperTokenFlags
-            | M::GetHelperTokenSid => Needs::Read,
+            | M::GetHelperTokenSid
+            | M::GetProperty { .. } => Needs::Read,
+            // The manager's calls check what they need themselves.
+            M::CreateJob { .. } | M::GetJob { .. } | M::EnumJobs { .. } => Needs::Nothing,
             M::GetRemoteName
             | M::GetLocalName
             | M::GetFileProgress
@@ -414,6 +461,7 @@ impl World {
         method: &Method,
         rules: &mut Vec<&'static str>,
     ) -> CallResult {
+        let known = self.rules.job_properties;
         let job = self.bits.jobs.get_mut(&id).ok_or(HResult::EHandle)?;
         let setter_rule = |rules: &mut Vec<&'static str>| rules.push(ids::SETTERS);
         let v = match method {
@@ -602,6 +650,31 @@ impl World {
                 job.security_flags = *flags;
                 Value::None
             }
+            Method::GetProperty { id } => {
+                rules.push(ids::SETTERS);
+                let property = JobProperty::from_value(*id)
+                    .filter(|p| known.contains(*p))
+                    .ok_or(HResult::BgEUnknownPropertyId)?;
+                match job.properties.get(property) {
+                    PropertyValue::Dword(n) | PropertyValue::Target(n) => number(n),
+                    PropertyValue::Uint64(n) => number(n),
+                    PropertyValue::Enable(flag) => Value::Bool { flag },
+                    PropertyValue::ClsId(text) => Value::Text { text },
+                }
+            }
+            Method::SetProperty { id, value } => {
+                rules.push(ids::SETTERS);
+                let property = JobProperty::from_value(*id)
+                    .filter(|p| known.contains(*p))
+                    .ok_or(HResult::BgEUnknownPropertyId)?;
+                let facts = JobFacts {
+                    job_type: job.job_type,
+                    has_files: !job.files.is_empty(),
+                    resumed: job.resumed,
+                };
+                job.properties.set(property, value, facts)?;
+                Value::None
+            }
             _ => return Err(HResult::ENoInterface),
         };
         Ok(Reply::ok(v))
@@ -613,7 +686,12 @@ impl World {
         if job.files.is_empty() {
             return Err(HResult::BgEEmpty);
         }
-        match job.state {
+        let state = job.state;
+        let all_done = job.all_files_done();
+        if let Some(j) = self.bits.jobs.get_mut(&id) {
+            j.resumed = true;
+        }
+        match state {
             JobState::Suspended | JobState::Error | JobState::TransientError => {
                 let now = self.host.now;
                 if let Some(j) = self.bits.jobs.get_mut(&id) {
@@ -623,7 +701,7 @@ impl World {
                 }
                 self.set_state(id, JobState::Queued, None);
             }
-            JobState::Transferred if !job.all_files_done() => {
+            JobState::Transferred if !all_done => {
                 self.set_state(id, JobState::Queued, None);
             }
             _ => {}
@@ -834,7 +912,7 @@ impl World {
                 position: new_position,
             };
         }
-        Ok(with_pointers(reply, pointers))
+        Ok(with_pointers(reply, method, pointers))
     }
 
     /// Methods of a files enumerator.
@@ -866,7 +944,7 @@ impl World {
                 position: new_position,
             };
         }
-        Ok(with_pointers(reply, pointers))
+        Ok(with_pointers(reply, method, pointers))
     }
 
     /// Sets a job's state, logging the change.
@@ -925,14 +1003,21 @@ fn enum_step(
             Ok((Reply::with(hr, Value::None), position + moved, 0))
         }
         Method::Reset => Ok((Reply::ok(Value::None), 0, 0)),
-        Method::GetCount => Ok((Reply::ok(Value::Number { number: len as u64 }), position, 0)),
+        Method::GetCount => Ok((
+            Reply::ok(Value::Number { number: len as u64 }).counting(len as u64),
+            position,
+            0,
+        )),
         _ => Err(HResult::ENoInterface),
     }
 }
 
-fn with_pointers(reply: Reply, pointers: Vec<crate::world::PointerId>) -> Reply {
-    if matches!(reply.value, Value::None) && !pointers.is_empty() {
-        Reply::with(reply.hr, Value::Pointers { pointers })
+/// `Next`'s reply: the pointers it fetched (none, when the enumerator is
+/// at its end) and their number.
+fn with_pointers(reply: Reply, method: &Method, pointers: Vec<crate::world::PointerId>) -> Reply {
+    if matches!(method, Method::Next { .. }) {
+        let fetched = pointers.len() as u64;
+        Reply::with(reply.hr, Value::Pointers { pointers }).counting(fetched)
     } else {
         reply
     }

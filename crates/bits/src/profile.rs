@@ -12,6 +12,9 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::interfaces::{Interface, InterfaceSet, Release};
+use crate::properties::JobPropertySet;
+
 /// A Windows release with its BITS version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Profile {
@@ -53,11 +56,25 @@ impl Profile {
         }
     }
 
+    /// The Windows release the profile is, for the tables of what each
+    /// release's BITS has (`win11` has everything up to BITS 10.3).
+    pub const fn release(self) -> Release {
+        match self {
+            Profile::Vista => Release::Vista,
+            Profile::Win7 => Release::Win7,
+            Profile::Win10_1507 => Release::Win10_1507,
+            Profile::Win10_1607 => Release::Win10_1607,
+            Profile::Win11 => Release::Win10_1903,
+        }
+    }
+
     /// The rules in force on this release.
     pub const fn rules(self) -> Rules {
         let win7_or_later = !matches!(self, Profile::Vista);
         let from_1607 = matches!(self, Profile::Win10_1607 | Profile::Win11);
         Rules {
+            interfaces: InterfaceSet::of_release(self.release()),
+            job_properties: JobPropertySet::of_release(self.release()),
             token_options: win7_or_later,
             access_check: if win7_or_later {
                 AccessCheckAt::QueryInterface
@@ -130,6 +147,11 @@ pub enum AccessCheckAt {
 /// The release-dependent rules of the BITS service.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Rules {
+    /// The interfaces the service's objects answer QueryInterface for, by
+    /// the interface table (IBitsTokenOptions aside: `token_options`).
+    pub interfaces: InterfaceSet,
+    /// The `BITS_JOB_PROPERTY_ID`s IBackgroundCopyJob5 knows.
+    pub job_properties: JobPropertySet,
     /// `IBitsTokenOptions` exists (`E_NOINTERFACE` otherwise).
     pub token_options: bool,
     /// Where access to a job is checked.
@@ -202,8 +224,69 @@ fn yes_no(b: bool) -> String {
     if b { "yes" } else { "no" }.to_string()
 }
 
+/// The newest interface of each family the rules have, for the switch
+/// table.
+fn newest_interfaces(r: &Rules) -> String {
+    let families: [&[Interface]; 3] = [
+        &[
+            Interface::Job,
+            Interface::Job2,
+            Interface::Job3,
+            Interface::Job4,
+            Interface::Job5,
+        ],
+        &[
+            Interface::File,
+            Interface::File2,
+            Interface::File3,
+            Interface::File4,
+            Interface::File5,
+            Interface::File6,
+        ],
+        &[
+            Interface::HttpOptions,
+            Interface::HttpOptions2,
+            Interface::HttpOptions3,
+        ],
+    ];
+    families
+        .iter()
+        .filter_map(|family| {
+            family
+                .iter()
+                .rev()
+                .find(|i| r.interfaces.contains(**i))
+                .map(|i| i.name())
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Every switch of [`Rules`].
 pub const SWITCHES: &[Switch] = &[
+    Switch {
+        id: "BITS-INTERFACES",
+        statement: "the BITS interfaces the service answers QueryInterface for are those its release ships: IBackgroundCopyJob4, IBackgroundCopyFile3 and IBackgroundCopyJobHttpOptions from Vista, IBackgroundCopyFile4 from Windows 7, IBackgroundCopyJob5 and IBackgroundCopyFile5 from Windows 8, IBackgroundCopyFile6 from 1703, IBackgroundCopyJobHttpOptions2 from 1809, IBackgroundCopyJobHttpOptions3 from 1903; any other answers E_NOINTERFACE",
+        source: "Microsoft Learn, BITS interfaces (https://learn.microsoft.com/windows/win32/bits/bits-interfaces); What's New (BITS) (https://learn.microsoft.com/windows/win32/bits/what-s-new); each interface's requirements; docs/decisions.md D-72",
+        value: newest_interfaces,
+    },
+    Switch {
+        id: "BITS-JOB-PROPERTIES",
+        statement: "the BITS_JOB_PROPERTY_ID values IBackgroundCopyJob5::GetProperty and SetProperty know: COST_FLAGS and NOTIFICATION_CLSID from Windows 8, DYNAMIC_CONTENT, HIGH_PERFORMANCE, MAX_DOWNLOAD_SIZE and USE_STORED_CREDENTIALS from Windows 10, ON_DEMAND_MODE and MINIMUM_NOTIFICATION_INTERVAL_MS from 1703; any other id gives BG_E_UNKNOWN_PROPERTY_ID",
+        source: "Microsoft Learn, BITS_JOB_PROPERTY_ID (https://learn.microsoft.com/windows/win32/api/bits5_0/ne-bits5_0-bits_job_property_id); What's New (BITS), version 10.1; docs/decisions.md D-73",
+        value: |r| {
+            let ids: Vec<String> = r
+                .job_properties
+                .iter()
+                .map(|p| p.value().to_string())
+                .collect();
+            if ids.is_empty() {
+                "none".to_string()
+            } else {
+                ids.join(",")
+            }
+        },
+    },
     Switch {
         id: "BITS-TOKEN-OPTIONS",
         statement: "IBitsTokenOptions exists: a job can hold a helper token besides its owner's (E_NOINTERFACE before Windows 7)",

@@ -48,6 +48,14 @@ simos::rule_table! {
     QI_CHECK = "BITS-QI-CHECK":
         "with the check at QueryInterface, a call through a pointer uses the access granted when the pointer was obtained; with per-call checks, every call checks the caller's current identity",
         "seed 000 ¶6; research/bits.md §1.4 [HT]";
+    /// Which interfaces an object answers.
+    INTERFACES = "BITS-INTERFACES":
+        "QueryInterface answers only for an interface of the object the pointer reaches (the job object: IBackgroundCopyJob to 5, the HTTP options, IBitsTokenOptions; a file: IBackgroundCopyFile to 6; the manager: IBackgroundCopyManager and IBitsPeerCacheAdministration) that the release's BITS ships; any other interface, callbacks the client implements included, gives E_NOINTERFACE, and a call through a pointer whose interface lacks the method gives E_NOINTERFACE too",
+        "Microsoft Learn, BITS interfaces and What's New (BITS); IUnknown::QueryInterface (E_NOINTERFACE); docs/decisions.md D-72";
+    /// Release.
+    RELEASE = "BITS-RELEASE":
+        "Release removes the interface pointer and returns the references the calling process still holds on the same object (the job, whatever its interface; a file; an enumerator; the manager); the service's own hold on a job is not counted, so releasing the only pointer to a job returns 0 while the job stays queued; a released pointer can no longer be used (E_HANDLE)",
+        "Microsoft Learn IUnknown::Release (returns the new reference count, meant for tests); wine-mirror/wine dlls/qmgr/tests/qmgr.c @ 96ddbcc0536731e24e7244ed770096af48bc2fc2 (test_CreateJob: Release of the job just created returns 0 on Windows); docs/decisions.md D-71";
     /// No token options.
     NO_TOKEN_OPTIONS = "BITS-NO-TOKEN-OPTIONS":
         "QueryInterface for IBitsTokenOptions fails with E_NOINTERFACE where the interface does not exist",
@@ -86,8 +94,8 @@ simos::rule_table! {
         "research/bits.md §3.3 [J-geterror][W-TEST]; §7 item 8 (docs/decisions.md)";
     /// Setter validation.
     SETTERS = "BITS-SETTERS":
-        "setters validate their argument: display name ≤256 and description ≤1024 characters (BG_E_STRING_TOO_LONG), undefined priority, notify flags or proxy usage (E_NOTIMPL), MinimumRetryDelay raised to at least 5 seconds",
-        "research/bits.md §3.3, §5.2 [J-setdisplayname][J-setdescription][J-setpriority][J-setnotifyflags][J-setminimumretrydelay]";
+        "setters validate their argument: display name ≤256 and description ≤1024 characters (BG_E_STRING_TOO_LONG), undefined priority, notify flags or proxy usage (E_NOTIMPL), MinimumRetryDelay raised to at least 5 seconds; IBackgroundCopyJob5::GetProperty and SetProperty take only the property ids the release knows (BG_E_UNKNOWN_PROPERTY_ID), and SetProperty refuses DYNAMIC_CONTENT, HIGH_PERFORMANCE, MAX_DOWNLOAD_SIZE and ON_DEMAND_MODE on upload jobs (BG_E_PROPERTY_SUPPORTED_FOR_DOWNLOAD_JOBS_ONLY), DYNAMIC_CONTENT and MAX_DOWNLOAD_SIZE after the first Resume (BG_E_READ_ONLY_PROPERTY_AFTER_RESUME), HIGH_PERFORMANCE after the first file (BG_E_READ_ONLY_PROPERTY_AFTER_ADDFILE), a MAX_DOWNLOAD_SIZE of 0 (BG_E_MAX_DOWNLOAD_SIZE_INVALID_VALUE), USE_STORED_CREDENTIALS for a target other than the proxy (BG_E_USE_STORED_CREDENTIALS_NOT_SUPPORTED), and ON_DEMAND_MODE together with DYNAMIC_CONTENT (BG_E_UNSUPPORTED_JOB_CONFIGURATION)",
+        "research/bits.md §3.3, §5.2 [J-setdisplayname][J-setdescription][J-setpriority][J-setnotifyflags][J-setminimumretrydelay]; Microsoft Learn BITS_JOB_PROPERTY_ID (https://learn.microsoft.com/windows/win32/api/bits5_0/ne-bits5_0-bits_job_property_id); bitsmsg.h (BG_E_UNKNOWN_PROPERTY_ID to BG_E_UNSUPPORTED_JOB_CONFIGURATION); docs/decisions.md D-73";
     /// Credentials.
     CREDENTIALS = "BITS-CREDENTIALS":
         "SetCredentials validates target and scheme, limits user name (300) and password (65535), needs a user and password for Basic, Digest and Passport, and keeps one credential per (target, scheme); RemoveCredentials returns S_FALSE when none was set",
@@ -175,10 +183,14 @@ simos::rule_table! {
     TRANSFER = "BITS-TRANSFER":
         "an eligible QUEUED job connects (CONNECTING), then moves its files in order (TRANSFERRING), and reaches TRANSFERRED when every file is complete",
         "research/bits.md §3.2 [LC][E-bg_job_state]; §6.3 [W-FILE]";
+    /// What a transfer carries.
+    CONTENT = "BITS-CONTENT":
+        "a transfer carries the content of its source: when a download file's last byte arrives its temporary file holds what the server publishes at the remote name, Complete gives the local file exactly that content, and an upload's server then publishes the local file's content at the remote name",
+        "research/bits.md §3.2 [LC] (TRANSFERRED: the files are in their temporary form until Complete), [J-complete] (Complete renames the temporary files); docs/decisions.md D-74";
     /// Remote failures.
     REMOTE_FAILURE = "BITS-REMOTE-FAILURE":
-        "a refused authentication or authorization at the server is fatal (ERROR: BG_E_HTTP_ERROR_401/407, E_ACCESSDENIED, BG_E_HTTP_ERROR_404 for a missing file); an unreachable server is transient",
-        "research/bits.md §2 [RV][J2-setcredentials], §6.3 [W-FILE]";
+        "a refused authentication or authorization at the server is fatal (ERROR: BG_E_HTTP_ERROR_401/407, E_ACCESSDENIED, BG_E_HTTP_ERROR_404 for a missing file); an HTTP server's or proxy's refusal is reported as its status even when the client first tried and failed to get a Kerberos ticket for the user (S4U2proxy), because the status is what the server answered; an unreachable server is transient",
+        "research/bits.md §2 [RV][J2-setcredentials], §6.3 [W-FILE] (an HTTP status of 400 or more becomes BG_E_HTTP_ERROR_nnn); docs/decisions.md D-70";
     /// Inactivity. Research is silent on which clock the timeout reads;
     /// the model keeps two: ModificationTime (GetTimes) moves on every
     /// client change, every state change (the service's retries

@@ -11,6 +11,7 @@ use simos::{ThreadId, TokenId};
 use winsec::Token;
 
 use crate::hresult::HResult;
+use crate::interfaces::ComObject;
 use crate::job::{notify_flags, Job, JobId, JobState, JobType, Owner, Times};
 use crate::methods::{Method, Needs};
 use crate::profile::AccessCheckAt;
@@ -156,22 +157,63 @@ impl World {
         rules: &mut Vec<&'static str>,
     ) -> CallResult {
         match call {
-            Call::CoCreateInstance => {
-                self.identify(thread, rules)?;
-                Ok(Reply::ok(Value::None))
-            }
+            Call::CoCreateInstance => self.co_create_instance(thread, rules),
             Call::CreateJob { name, job_type } => self.create_job(thread, name, *job_type, rules),
             Call::GetJob { job } => self.get_job(thread, *job, rules),
             Call::EnumJobs { all_users } => self.enum_jobs(thread, *all_users, rules),
             Call::QueryInterface { pointer, interface } => {
                 self.query_interface(thread, *pointer, *interface, rules)
             }
-            Call::Release { pointer } => match self.bits.pointers.remove(pointer) {
-                Some(_) => Ok(Reply::ok(Value::None)),
-                None => Err(HResult::EHandle),
-            },
+            Call::Release { pointer } => self.release(*pointer, rules),
             Call::Method { pointer, method } => self.method(thread, *pointer, method, rules),
         }
+    }
+
+    /// `CoCreateInstance(CLSID_BackgroundCopyManager)`: a COM call into
+    /// the service (so its blanket rules apply, an anonymous one included)
+    /// that hands out an `IBackgroundCopyManager` pointer bound to the
+    /// caller.
+    fn co_create_instance(
+        &mut self,
+        thread: ThreadId,
+        rules: &mut Vec<&'static str>,
+    ) -> CallResult {
+        let caller = self.identify(thread, rules)?;
+        let grant = Grant {
+            read: true,
+            modify: false,
+            owner_match: false,
+            admin: self.is_admin(&caller.token),
+            denied_by: None,
+        };
+        let pointer = self.issue(
+            Interface::Manager,
+            Target::Manager,
+            caller.process,
+            &caller.token.user.sid,
+            grant,
+            rules,
+        );
+        Ok(Reply::ok(Value::Pointer { pointer }))
+    }
+
+    /// `IUnknown::Release`: the pointer goes, and the count is what the
+    /// process still holds on the same object (`BITS-RELEASE`).
+    fn release(&mut self, pointer: PointerId, rules: &mut Vec<&'static str>) -> CallResult {
+        rules.push(ids::RELEASE);
+        let gone = self
+            .bits
+            .pointers
+            .remove(&pointer)
+            .ok_or(HResult::EHandle)?;
+        let object = gone.object();
+        let left = self
+            .bits
+            .pointers
+            .values()
+            .filter(|p| p.process == gone.process && p.object() == object)
+            .count() as u64;
+        Ok(Reply::ok(Value::Number { number: left }).counting(left))
     }
 
     fn create_job(
@@ -252,6 +294,8 @@ impl World {
             custom_headers: None,
             security_flags: 0,
             proxy: (0, None, None),
+            properties: crate::properties::JobProperties::default(),
+            resumed: false,
         };
         let grant = self.grant(token, &job);
         self.bits.log.push(BitsEvent::JobCreated {
@@ -358,6 +402,7 @@ impl World {
             admin: self.is_admin(&caller.token),
             denied_by: None,
         };
+        let listed = items.len() as u64;
         let pointer = self.issue(
             Interface::EnumJobs,
             Target::Jobs { items, position: 0 },
@@ -366,9 +411,14 @@ impl World {
             grant,
             rules,
         );
-        Ok(Reply::ok(Value::Pointer { pointer }))
+        Ok(Reply::ok(Value::Pointer { pointer }).counting(listed))
     }
 
+    /// `QueryInterface`: the interface must be one the object behind the
+    /// pointer implements and the release ships (`BITS-INTERFACES`,
+    /// `BITS-NO-TOKEN-OPTIONS`); for the job object the access check runs
+    /// here when the profile checks at QueryInterface. The new pointer is
+    /// bound to the caller of this call.
     fn query_interface(
         &mut self,
         thread: ThreadId,
@@ -382,29 +432,44 @@ impl World {
             .get(&pointer)
             .cloned()
             .ok_or(HResult::EHandle)?;
-        let Target::Job { job } = p.target else {
-            return Err(HResult::ENoInterface);
+        rules.push(ids::INTERFACES);
+        let object = match &p.target {
+            Target::Manager => ComObject::Manager,
+            Target::Job { .. } => ComObject::Job,
+            Target::File { .. } => ComObject::File,
+            Target::Jobs { .. } | Target::Files { .. } => return Err(HResult::ENoInterface),
         };
-        if !interface.on_job_object() {
+        if interface.object() != object {
             return Err(HResult::ENoInterface);
         }
-        if interface == Interface::TokenOptions && !self.rules.token_options {
-            rules.push(ids::NO_TOKEN_OPTIONS);
+        if interface == Interface::TokenOptions {
+            if !self.rules.token_options {
+                rules.push(ids::NO_TOKEN_OPTIONS);
+                return Err(HResult::ENoInterface);
+            }
+        } else if !self.rules.interfaces.contains(interface) {
             return Err(HResult::ENoInterface);
         }
         let caller = self.identify(thread, rules)?;
-        let j = self.bits.jobs.get(&job).ok_or(HResult::EHandle)?;
-        let grant = self.grant(&caller.token, j);
-        if self.rules.access_check == AccessCheckAt::QueryInterface {
-            rules.push(ids::QI_CHECK);
-            if !grant.read {
-                rules.extend(grant.denied_by);
-                return Err(HResult::EAccessDenied);
+        let grant = match &p.target {
+            Target::Job { job } => {
+                let j = self.bits.jobs.get(job).ok_or(HResult::EHandle)?;
+                let grant = self.grant(&caller.token, j);
+                if self.rules.access_check == AccessCheckAt::QueryInterface {
+                    rules.push(ids::QI_CHECK);
+                    if !grant.read {
+                        rules.extend(grant.denied_by);
+                        return Err(HResult::EAccessDenied);
+                    }
+                }
+                grant
             }
-        }
+            // A file and the manager carry what their pointer carried.
+            _ => p.grant,
+        };
         let new = self.issue(
             interface,
-            Target::Job { job },
+            p.target.clone(),
             caller.process,
             &caller.token.user.sid,
             grant,
@@ -472,6 +537,14 @@ impl World {
             return Err(HResult::ENoInterface);
         }
         match p.target.clone() {
+            Target::Manager => match method {
+                Method::CreateJob { name, job_type } => {
+                    self.create_job(thread, name, *job_type, rules)
+                }
+                Method::GetJob { job } => self.get_job(thread, *job, rules),
+                Method::EnumJobs { all_users } => self.enum_jobs(thread, *all_users, rules),
+                _ => Err(HResult::ENoInterface),
+            },
             Target::Jobs { items, position } => {
                 self.enum_jobs_method(&p, items, position, method, rules)
             }

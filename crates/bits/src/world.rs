@@ -6,7 +6,9 @@
 //! COM call into the service thread through `simos`), and how host events
 //! (logoff, the end of a terminal-services session) reach the service.
 //! Job methods are in [`crate::methods`], IBitsTokenOptions in
-//! [`crate::tokens`], and the transfer engine in [`crate::engine`].
+//! [`crate::tokens`], the transfer engine in [`crate::engine`], the
+//! interface table in [`crate::interfaces`] and IBackgroundCopyJob5's
+//! properties in [`crate::properties`].
 
 use std::collections::BTreeMap;
 
@@ -27,67 +29,7 @@ use crate::profile::Rules;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct PointerId(pub u64);
 
-/// The interfaces a pointer can be.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub enum Interface {
-    /// `IBackgroundCopyJob`.
-    #[serde(rename = "IBackgroundCopyJob")]
-    Job,
-    /// `IBackgroundCopyJob2` (credentials, notification command line, reply file).
-    #[serde(rename = "IBackgroundCopyJob2")]
-    Job2,
-    /// `IBackgroundCopyJob3`.
-    #[serde(rename = "IBackgroundCopyJob3")]
-    Job3,
-    /// `IBackgroundCopyJob4` (owner elevation and integrity).
-    #[serde(rename = "IBackgroundCopyJob4")]
-    Job4,
-    /// `IBackgroundCopyJobHttpOptions` (client certificate, headers, security flags).
-    #[serde(rename = "IBackgroundCopyJobHttpOptions")]
-    HttpOptions,
-    /// `IBitsTokenOptions` (helper tokens).
-    #[serde(rename = "IBitsTokenOptions")]
-    TokenOptions,
-    /// `IBackgroundCopyFile`.
-    #[serde(rename = "IBackgroundCopyFile")]
-    File,
-    /// `IEnumBackgroundCopyJobs`.
-    #[serde(rename = "IEnumBackgroundCopyJobs")]
-    EnumJobs,
-    /// `IEnumBackgroundCopyFiles`.
-    #[serde(rename = "IEnumBackgroundCopyFiles")]
-    EnumFiles,
-}
-
-impl Interface {
-    /// The COM name.
-    pub const fn name(self) -> &'static str {
-        match self {
-            Interface::Job => "IBackgroundCopyJob",
-            Interface::Job2 => "IBackgroundCopyJob2",
-            Interface::Job3 => "IBackgroundCopyJob3",
-            Interface::Job4 => "IBackgroundCopyJob4",
-            Interface::HttpOptions => "IBackgroundCopyJobHttpOptions",
-            Interface::TokenOptions => "IBitsTokenOptions",
-            Interface::File => "IBackgroundCopyFile",
-            Interface::EnumJobs => "IEnumBackgroundCopyJobs",
-            Interface::EnumFiles => "IEnumBackgroundCopyFiles",
-        }
-    }
-
-    /// The interfaces the job object answers QueryInterface for.
-    pub const fn on_job_object(self) -> bool {
-        matches!(
-            self,
-            Interface::Job
-                | Interface::Job2
-                | Interface::Job3
-                | Interface::Job4
-                | Interface::HttpOptions
-                | Interface::TokenOptions
-        )
-    }
-}
+pub use crate::interfaces::Interface;
 
 /// What a caller was granted on a job when it obtained a pointer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -108,6 +50,8 @@ pub struct Grant {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 #[serde(tag = "target", rename_all = "snake_case")]
 pub enum Target {
+    /// The manager (`CoCreateInstance(CLSID_BackgroundCopyManager)`).
+    Manager,
     /// A job (one of the job-object interfaces).
     Job {
         /// The job.
@@ -155,6 +99,48 @@ pub struct Pointer {
     pub caller: Sid,
     /// The access granted then.
     pub grant: Grant,
+}
+
+/// The COM object a pointer reaches: what `Release` counts references of.
+/// All the interfaces of one object share it; every enumerator is an
+/// object of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(tag = "object", rename_all = "snake_case")]
+pub enum ObjectId {
+    /// The manager.
+    Manager,
+    /// A job object.
+    Job {
+        /// The job.
+        job: JobId,
+    },
+    /// A file object.
+    File {
+        /// The job.
+        job: JobId,
+        /// The file's index.
+        index: usize,
+    },
+    /// An enumerator, known by its pointer.
+    Enumerator {
+        /// The enumerator's pointer.
+        pointer: PointerId,
+    },
+}
+
+impl Pointer {
+    /// The object the pointer reaches.
+    pub fn object(&self) -> ObjectId {
+        match &self.target {
+            Target::Manager => ObjectId::Manager,
+            Target::Job { job } => ObjectId::Job { job: *job },
+            Target::File { job, index } => ObjectId::File {
+                job: *job,
+                index: *index,
+            },
+            Target::Jobs { .. } | Target::Files { .. } => ObjectId::Enumerator { pointer: self.id },
+        }
+    }
 }
 
 /// A client process's COM security (`CoInitializeSecurity` /
@@ -349,8 +335,9 @@ pub struct Service {
     pub pointers: BTreeMap<PointerId, Pointer>,
     /// The network is up.
     pub network_up: bool,
-    /// Sizes of the remote (and local source) files, by lower-cased name.
-    pub content: BTreeMap<String, u64>,
+    /// What the remote (and local source) files hold, by lower-cased
+    /// name: published, or written by an upload.
+    pub content: BTreeMap<String, simos::Content>,
     /// Settings.
     pub policy: Policy,
     /// COM security of client processes.
@@ -372,13 +359,22 @@ pub struct World {
     pub host: Host,
     /// The BITS service.
     pub bits: Service,
+    /// The remote accesses of the operation being applied, handed to its
+    /// outcome; empty between operations.
+    #[serde(skip)]
+    pub(crate) remote: Vec<RemoteSeen>,
 }
 
 /// Manager-level calls and calls through a pointer.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "call", rename_all = "snake_case")]
 pub enum Call {
-    /// `CoCreateInstance(CLSID_BackgroundCopyManager)`: the service answers.
+    /// `CoCreateInstance(CLSID_BackgroundCopyManager)`: an
+    /// `IBackgroundCopyManager` pointer bound to the caller. The manager's
+    /// methods are then [`Method::CreateJob`], [`Method::GetJob`] and
+    /// [`Method::EnumJobs`] through it; the `CreateJob`, `GetJob` and
+    /// `EnumJobs` calls below are the same calls through a manager the
+    /// process already holds.
     CoCreateInstance,
     /// `IBackgroundCopyManager::CreateJob`.
     CreateJob {
@@ -404,7 +400,9 @@ pub enum Call {
         /// The interface wanted.
         interface: Interface,
     },
-    /// `IUnknown::Release`: the pointer is gone.
+    /// `IUnknown::Release`: the pointer is gone; the value (and
+    /// [`Outcome::count`]) is the references the process still holds on
+    /// the same object.
     Release {
         /// The pointer.
         pointer: PointerId,
@@ -455,12 +453,22 @@ pub enum Op {
         /// Background transfers are blocked.
         blocked: bool,
     },
-    /// A remote (or local source) file gets contents of this size.
+    /// A remote (or local source) file gets contents of this size, whose
+    /// digest derives from the name and the size
+    /// ([`simos::Content::derived`]).
     Publish {
         /// Its name (URL, UNC path or local path).
         name: String,
         /// Its size in bytes.
         bytes: u64,
+    },
+    /// A remote (or local source) file gets exactly this content (from
+    /// given bytes, [`simos::Content::of_bytes`], or a given digest).
+    PublishContent {
+        /// Its name (URL, UNC path or local path).
+        name: String,
+        /// What it holds.
+        content: simos::Content,
     },
     /// The clock advances and the service runs.
     Advance {
@@ -487,7 +495,7 @@ pub enum Value {
         /// The pointer.
         pointer: PointerId,
     },
-    /// Several pointers (an enumerator's `Next`).
+    /// Several pointers (an enumerator's `Next`; empty when it fetched none).
     Pointers {
         /// The pointers.
         pointers: Vec<PointerId>,
@@ -565,6 +573,25 @@ pub struct Outcome {
     /// For host operations: every access check an object operation ran,
     /// granted or not (a denied open carries the trail that denied it).
     pub host_checks: Vec<simos::objects::ObjectCheck>,
+    /// The count the call returned, for the calls that return one: the
+    /// reference count `Release` returns, the number of items `Next`
+    /// fetched, `GetCount`'s count, and the number of jobs the enumerator
+    /// `EnumJobs` handed out lists.
+    pub count: Option<u64>,
+    /// Every remote access the operation made, in order, with what the
+    /// far side saw: a transfer's (with its job), an `AccessServer`'s, and
+    /// each proxy on the way.
+    pub remote: Vec<RemoteSeen>,
+}
+
+/// One remote access an operation made: the job it was for (`None` for a
+/// host operation such as `AccessServer`) and what the server saw.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct RemoteSeen {
+    /// The job whose transfer made it.
+    pub job: Option<JobId>,
+    /// What the server (or proxy) saw and answered.
+    pub seen: simos::network::Seen,
 }
 
 /// A successful call's HRESULT (S_OK, S_FALSE, BG_S_*) and value.
@@ -574,6 +601,8 @@ pub(crate) struct Reply {
     pub hr: HResult,
     /// The value.
     pub value: Value,
+    /// The count, for the calls that return one.
+    pub count: Option<u64>,
 }
 
 impl Reply {
@@ -582,12 +611,25 @@ impl Reply {
         Reply {
             hr: HResult::SOk,
             value,
+            count: None,
         }
     }
 
     /// Another success code with a value.
     pub fn with(hr: HResult, value: Value) -> Reply {
-        Reply { hr, value }
+        Reply {
+            hr,
+            value,
+            count: None,
+        }
+    }
+
+    /// The same reply, carrying a count.
+    pub fn counting(self, count: u64) -> Reply {
+        Reply {
+            count: Some(count),
+            ..self
+        }
     }
 }
 
@@ -680,6 +722,7 @@ impl World {
                 next_pointer: 0,
                 log: Vec::new(),
             },
+            remote: Vec::new(),
         })
     }
 
@@ -694,7 +737,7 @@ impl World {
             Target::Job { job } | Target::File { job, .. } | Target::Files { job, .. } => {
                 self.bits.jobs.get(job)
             }
-            Target::Jobs { .. } => None,
+            Target::Jobs { .. } | Target::Manager => None,
         }
     }
 
@@ -708,6 +751,14 @@ impl World {
         let result = match op {
             Op::Host { op } => {
                 let r = self.apply_host(op, &mut rules);
+                if let Some(simos::Value::Remote(access)) = r.result.value() {
+                    self.remote.extend(
+                        access
+                            .seen()
+                            .into_iter()
+                            .map(|seen| RemoteSeen { job: None, seen }),
+                    );
+                }
                 host_checks = r.checks;
                 let hr = match &r.result {
                     simos::ApiResult::Ok { .. } => Ok(Reply::ok(Value::None)),
@@ -743,7 +794,16 @@ impl World {
                 Ok(Reply::ok(Value::None))
             }
             Op::Publish { name, bytes } => {
-                self.bits.content.insert(name.to_ascii_lowercase(), *bytes);
+                self.bits.content.insert(
+                    name.to_ascii_lowercase(),
+                    simos::Content::derived(name, *bytes),
+                );
+                Ok(Reply::ok(Value::None))
+            }
+            Op::PublishContent { name, content } => {
+                self.bits
+                    .content
+                    .insert(name.to_ascii_lowercase(), content.clone());
                 Ok(Reply::ok(Value::None))
             }
             Op::Advance { ticks } => {
@@ -751,9 +811,9 @@ impl World {
                 Ok(Reply::ok(Value::None))
             }
         };
-        let (hr, value) = match result {
-            Ok(Reply { hr, value }) => (hr, value),
-            Err(hr) => (hr, Value::None),
+        let (hr, value, count) = match result {
+            Ok(Reply { hr, value, count }) => (hr, value, count),
+            Err(hr) => (hr, Value::None, None),
         };
         Outcome {
             hr,
@@ -763,6 +823,8 @@ impl World {
             host_events: self.host.log[host_before..].to_vec(),
             rules,
             host_checks,
+            count,
+            remote: std::mem::take(&mut self.remote),
         }
     }
 }

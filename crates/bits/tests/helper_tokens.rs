@@ -943,6 +943,84 @@ fn terminal_session_end_discards_helpers_captured_in_it_on_service_jobs() {
     }
 }
 
+/// Seed 000 ¶5: the user of a terminal-services session logging off is
+/// enough for BITS to drop the helper tokens captured in that session,
+/// on jobs the user does not own (here LocalSystem's); the session's
+/// end comes from the logoff itself (`SES-TS-OWNER-LOGOFF`).
+#[test]
+fn session_user_logoff_discards_helpers_captured_in_it_on_service_jobs() {
+    for profile in WIN7_ON {
+        let mut w = world(profile);
+        let bob_sid = sid_of(&w, "bob");
+        let svc = service(&mut w, BuiltinIdentity::LocalSystem);
+        impersonate_blanket(&mut w, svc);
+        let bob = user_shell(&mut w, "bob", 2, true);
+        let from_2 = download(&mut w, svc, URL, &format!("{PUBLIC}\\s2.bin"));
+        let opts_2 = options(&mut w, svc, from_2);
+        assert_eq!(
+            method(&mut w, bob, opts_2, Method::SetHelperToken).hr,
+            HResult::SOk,
+            "{profile}"
+        );
+        assert_eq!(
+            set_flags(&mut w, svc, opts_2, token_flags::NETWORK),
+            HResult::SOk
+        );
+        resume(&mut w, svc, from_2);
+        advance(&mut w, 3);
+        assert_eq!(state(&w, from_2), JobState::Transferring, "{profile}");
+
+        let bob_logon = console_logon(&w, &bob_sid, 2);
+        let out = w.apply(&Op::Host {
+            op: simos::Op::Logoff { logon: bob_logon },
+        });
+        ok(&out);
+        assert!(out.rules.contains(&simos::rules::ids::TS_OWNER_LOGOFF));
+        assert!(!w.host.terminal_sessions[&("WS01".to_string(), 2)].active);
+        assert_eq!(state(&w, from_2), JobState::Error, "{profile}");
+        assert!(w.job_of(from_2).unwrap().helper.is_none());
+        assert_eq!(
+            error_of(&mut w, svc, from_2),
+            Ok((ErrorContext::GeneralQueueManager, HResult::BgETokenRequired)),
+            "{profile}"
+        );
+        assert_eq!(
+            discards(&w, job_id(&w, from_2)),
+            ["terminal session end"],
+            "{profile}"
+        );
+    }
+}
+
+/// While another Winlogon user is still in the session, one user's logoff
+/// does not end it, and a helper token that user did not set stays.
+#[test]
+fn a_logoff_that_leaves_the_session_in_use_keeps_its_helpers() {
+    for profile in WIN7_ON {
+        let mut w = world(profile);
+        let (alice_sid, bob_sid) = (sid_of(&w, "alice"), sid_of(&w, "bob"));
+        let svc = service(&mut w, BuiltinIdentity::LocalSystem);
+        impersonate_blanket(&mut w, svc);
+        let bob = user_shell(&mut w, "bob", 2, true);
+        user_shell(&mut w, "alice", 2, true);
+        let job = download(&mut w, svc, URL, &format!("{PUBLIC}\\s2.bin"));
+        let opts = options(&mut w, svc, job);
+        assert_eq!(
+            method(&mut w, bob, opts, Method::SetHelperToken).hr,
+            HResult::SOk
+        );
+        let alice_logon = console_logon(&w, &alice_sid, 2);
+        logoff(&mut w, alice_logon);
+        assert!(w.host.terminal_sessions[&("WS01".to_string(), 2)].active);
+        assert_eq!(
+            helper_sid(&mut w, svc, opts),
+            Ok(Some(bob_sid.to_string())),
+            "{profile}"
+        );
+        assert_eq!(state(&w, job), JobState::Suspended, "{profile}");
+    }
+}
+
 #[test]
 fn terminal_session_end_reaches_a_job_whose_owner_stays_logged_on() {
     for profile in FROM_1607 {
@@ -1391,4 +1469,111 @@ fn complete_renames_with_the_helper_under_local_file_and_fails_where_it_cannot_w
         assert_eq!(state(&w, job), JobState::Acknowledged, "{profile}");
         assert!(w.host.object("WS01", &local).is_some(), "{profile}");
     }
+}
+
+/// A helper token from a NETWORK logon holds no credentials: with
+/// BG_TOKEN_NETWORK the service's Kerberos attempt for the user is
+/// refused and the request goes out anonymously. An HTTP server that
+/// takes no anonymous request answers 401, and the job records that
+/// answer (BG_E_HTTP_ERROR_401), not the refused ticket; a share that
+/// admits the anonymous session but not ANONYMOUS LOGON on its ACL fails
+/// the open with E_ACCESSDENIED.
+#[test]
+fn a_network_logon_helper_gets_the_answer_of_the_server() {
+    for profile in WIN7_ON {
+        let mut w = world(profile);
+        let (_, elevated) = admin_console(&mut w, 1);
+        for (remote, code) in [
+            (URL, HResult::HttpError(401)),
+            (UNC, HResult::EAccessDenied),
+        ] {
+            let job = download(&mut w, elevated, remote, &format!("{PUBLIC}\\net.bin"));
+            let opts = options(&mut w, elevated, job);
+            let bob = logon_user(&mut w, elevated, "bob", LogonType::Network);
+            assert_eq!(
+                set_helper_impersonating(&mut w, elevated, opts, bob),
+                HResult::SOk
+            );
+            assert_eq!(
+                set_flags(&mut w, elevated, opts, token_flags::NETWORK),
+                HResult::SOk
+            );
+            resume(&mut w, elevated, job);
+            advance(&mut w, 2);
+            assert_eq!(state(&w, job), JobState::Error, "{profile} {remote}");
+            assert_eq!(
+                error_of(&mut w, elevated, job),
+                Ok((ErrorContext::RemoteFile, code)),
+                "{profile} {remote}"
+            );
+            let last = accesses(&w, job_id(&w, job)).pop().unwrap();
+            assert_eq!(last.acting, Acting::Helper);
+            assert!(!last.granted);
+        }
+    }
+}
+
+/// What the far side saw, per remote access of an operation: the job it
+/// was for, the identity the server authenticated, the scheme and
+/// package, and the status it answered. A helper token with credentials
+/// reaches the site as the helper by Kerberos through Negotiate; one from
+/// a NETWORK logon shows the site nobody (the anonymous request it
+/// refused) and gets 401; a host's own AccessServer belongs to no job.
+#[test]
+fn outcomes_carry_what_each_server_saw() {
+    use simos::network::AuthScheme;
+    for logon_type in [LogonType::Interactive, LogonType::Network] {
+        let mut w = world(Profile::Win11);
+        let bob_sid = sid_of(&w, "bob");
+        let (_, elevated) = admin_console(&mut w, 1);
+        let job = download(&mut w, elevated, URL, &format!("{PUBLIC}\\seen.bin"));
+        let opts = options(&mut w, elevated, job);
+        let bob = logon_user(&mut w, elevated, "bob", logon_type);
+        assert_eq!(
+            set_helper_impersonating(&mut w, elevated, opts, bob),
+            HResult::SOk
+        );
+        assert_eq!(
+            set_flags(&mut w, elevated, opts, token_flags::NETWORK),
+            HResult::SOk
+        );
+        resume(&mut w, elevated, job);
+        let out = w.apply(&Op::Advance { ticks: 2 });
+        ok(&out);
+        let id = job_id(&w, job);
+        let mine: Vec<_> = out.remote.iter().filter(|r| r.job == Some(id)).collect();
+        assert_eq!(mine.len(), 1, "{logon_type:?}: {:?}", out.remote);
+        let seen = &mine[0].seen;
+        assert_eq!(seen.server, "web");
+        match logon_type {
+            LogonType::Interactive => {
+                assert_eq!(seen.identity.as_ref().map(|i| &i.sid), Some(&bob_sid));
+                assert_eq!(seen.scheme, Some(AuthScheme::Negotiate));
+                assert_eq!(seen.package, Some(AuthScheme::Kerberos));
+                assert_eq!((seen.http_status, seen.granted), (Some(200), true));
+            }
+            _ => {
+                assert_eq!(seen.identity, None);
+                assert_eq!((seen.http_status, seen.granted), (Some(401), false));
+            }
+        }
+        // Nothing is left over for the next operation.
+        let out = w.apply(&Op::Advance { ticks: 1 });
+        assert!(out.remote.is_empty(), "{:?}", out.remote);
+    }
+    // A host operation's access belongs to no job.
+    let mut w = world(Profile::Win11);
+    let (_, elevated) = admin_console(&mut w, 1);
+    let out = w.apply(&Op::Host {
+        op: simos::Op::Network(simos::network::NetworkOp::Access {
+            thread: elevated,
+            server: "fs".to_string(),
+            desired: winsec::AccessMask::GENERIC_READ,
+        }),
+    });
+    assert_eq!(out.remote.len(), 1);
+    assert_eq!(out.remote[0].job, None);
+    assert_eq!(out.remote[0].seen.server, "fs");
+    assert_eq!(out.remote[0].seen.http_status, None);
+    assert!(out.remote[0].seen.granted);
 }

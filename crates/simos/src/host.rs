@@ -335,6 +335,9 @@ pub struct Host {
     /// Remote endpoints (file shares, HTTP, SQL, proxies) by lower-cased
     /// name; see [`crate::network`].
     pub servers: Shared<BTreeMap<String, crate::network::Server>>,
+    /// What files hold, by (upper-cased machine name, lower-cased path),
+    /// for the files something was written to; see [`crate::content`].
+    pub contents: BTreeMap<(String, String), crate::content::Content>,
     /// Security-relevant events, in order.
     pub log: Vec<Event>,
     /// The counter every id comes from.
@@ -374,6 +377,7 @@ impl Host {
             threads: BTreeMap::new(),
             objects: Shared::default(),
             servers: Shared::default(),
+            contents: BTreeMap::new(),
             log: Vec::new(),
             // Keep clear of the well-known logon LUIDs.
             next_id: 0x1000,

@@ -12,6 +12,7 @@
 //! collection is ordered, so the same operations give the same host.
 
 pub mod accounts;
+pub mod content;
 pub mod host;
 pub mod ids;
 pub mod lsa;
@@ -24,6 +25,7 @@ pub mod shared;
 pub mod threads;
 
 pub use accounts::{Delegation, Domain, Machine, PrincipalKind};
+pub use content::{Comparison, Content};
 pub use host::{Event, Host, HostRules, LogonType, NetworkCredentials};
 pub use ids::{LogonId, ProcessId, ThreadId, TokenId};
 pub use lsa::BuiltinIdentity;

@@ -461,12 +461,80 @@ pub struct RemoteAccess {
     pub outcome: RemoteOutcome,
     /// The proxy hop the request passed (or was stopped at).
     pub proxy: Option<Box<RemoteAccess>>,
+    /// The request reached this server (false when a proxy in front of
+    /// it refused it: the fields then describe the refusal, and the server
+    /// saw nothing).
+    pub reached: bool,
+    /// The client authenticated through SPNEGO: the server offers
+    /// Negotiate and the package that authenticated (Kerberos or NTLM) is
+    /// not one it offers on its own.
+    pub negotiate: bool,
+}
+
+/// What one server or proxy saw of a request and what it answered (see
+/// [`RemoteAccess::seen`]).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct Seen {
+    /// The server's name, as the request named it.
+    pub server: String,
+    /// What it is.
+    pub kind: ServerKind,
+    /// Its machine.
+    pub machine: String,
+    /// It is a proxy the request passed on its way to the server.
+    pub proxy: bool,
+    /// The identity it authenticated (`NT AUTHORITY\ANONYMOUS LOGON` for
+    /// an anonymous session); `None` when it logged nobody on (it refused
+    /// before a session existed).
+    pub identity: Option<RemoteIdentity>,
+    /// The scheme the request authenticated with as the server offers it:
+    /// `Negotiate` when Kerberos or NTLM came through SPNEGO.
+    pub scheme: Option<AuthScheme>,
+    /// The package that authenticated: Kerberos, NTLM, Digest, Basic or
+    /// anonymous (`None`: no session was set up).
+    pub package: Option<AuthScheme>,
+    /// The HTTP status it answered (HTTP servers and proxies only).
+    pub http_status: Option<u16>,
+    /// It granted the request.
+    pub granted: bool,
 }
 
 impl RemoteAccess {
     /// True when access was granted.
     pub fn is_granted(&self) -> bool {
         self.outcome == RemoteOutcome::Granted
+    }
+
+    /// What each server on the way saw, in the order the request met
+    /// them: the proxy first, if any, then the server if the request got
+    /// there.
+    pub fn seen(&self) -> Vec<Seen> {
+        let mut out = Vec::new();
+        if let Some(proxy) = &self.proxy {
+            let mut hop = proxy.seen();
+            for s in &mut hop {
+                s.proxy = true;
+            }
+            out.extend(hop);
+        }
+        if self.reached {
+            out.push(Seen {
+                server: self.server.clone(),
+                kind: self.kind,
+                machine: self.machine.clone(),
+                proxy: false,
+                identity: self.identity.clone(),
+                scheme: if self.negotiate {
+                    Some(AuthScheme::Negotiate)
+                } else {
+                    self.scheme
+                },
+                package: self.scheme,
+                http_status: self.http_status,
+                granted: self.is_granted(),
+            });
+        }
+        out
     }
 
     /// The denial reason, if denied.
@@ -1283,6 +1351,8 @@ impl Host {
                     access_check: None,
                     outcome: RemoteOutcome::Denied { reason },
                     proxy: Some(Box::new(hop)),
+                    reached: false,
+                    negotiate: false,
                 });
             }
             via = Some(Box::new(hop));
@@ -1323,6 +1393,14 @@ impl Host {
             access_check: None,
             outcome: RemoteOutcome::Granted,
             proxy: None,
+            reached: true,
+            negotiate: matches!(
+                admission.scheme,
+                Some(AuthScheme::Kerberos | AuthScheme::Ntlm)
+            ) && server.schemes.contains(&AuthScheme::Negotiate)
+                && admission
+                    .scheme
+                    .is_some_and(|scheme| !server.schemes.contains(&scheme)),
         };
         if server.kind.is_http() {
             rules.push(ids::HTTP_STATUS);

@@ -233,6 +233,17 @@ pub enum Op {
     },
     /// An operation on a securable object (files, certificate stores).
     Object(crate::objects::ObjectOp),
+    /// Environment: the data of an existing file changes, written by a
+    /// process that already holds a handle to it (no access check), or is
+    /// emptied (`None`). See [`crate::content`].
+    SetContent {
+        /// The machine.
+        machine: String,
+        /// The file.
+        path: String,
+        /// What it now holds.
+        content: Option<crate::content::Content>,
+    },
     /// An operation that crosses the network.
     Network(crate::network::NetworkOp),
     /// `ExecutionContext.SuppressFlow` (`suppress: true`) or `RestoreFlow`.
@@ -433,28 +444,28 @@ impl Host {
             }
             Op::Logoff { logon } => {
                 rules.push(ids::LOGOFF);
-                self.logoff(*logon)
+                let ended = self
+                    .logons
+                    .get(logon)
+                    .map(|l| (l.machine.clone(), l.ts_session, l.winlogon && l.active));
+                let value = self.logoff(*logon)?;
+                if let Some((machine, session, true)) = ended {
+                    let key = (machine, session);
+                    let session_active =
+                        self.terminal_sessions.get(&key).is_some_and(|ts| ts.active);
+                    let winlogon_left = self.logons.values().any(|l| {
+                        l.active && l.winlogon && l.machine == key.0 && l.ts_session == key.1
+                    });
+                    if session_active && !winlogon_left {
+                        rules.extend([ids::TS_OWNER_LOGOFF, ids::TS_SESSION_END]);
+                        self.end_terminal_session(&key.0, key.1)?;
+                    }
+                }
+                Ok(value)
             }
             Op::EndTerminalSession { machine, session } => {
                 rules.push(ids::TS_SESSION_END);
-                let key = (machine.to_ascii_uppercase(), *session);
-                let ts = self
-                    .terminal_sessions
-                    .get_mut(&key)
-                    .ok_or(Win32Error::InvalidParameter)?;
-                ts.active = false;
-                self.log
-                    .push(Event::TerminalSessionEnded { session: *session });
-                let inside: Vec<LogonId> = self
-                    .logons
-                    .values()
-                    .filter(|l| l.active && l.machine == key.0 && l.ts_session == key.1)
-                    .map(|l| l.id)
-                    .collect();
-                for logon in inside {
-                    self.logoff(logon)?;
-                }
-                Ok(Value::None)
+                self.end_terminal_session(machine, *session)
             }
             Op::LogonUser {
                 thread,
@@ -543,7 +554,29 @@ impl Host {
                 image,
             } => self.create_process_as_user(*thread, *token, image, rules),
             Op::CreateThread { thread, how } => self.create_thread(*thread, *how, rules),
-            Op::Object(o) => self.apply_object_op(o, rules, checks),
+            Op::Object(o) => {
+                let value = self.apply_object_op(o, rules, checks)?;
+                // A deleted or replaced object takes its content with it.
+                match o {
+                    crate::objects::ObjectOp::Delete { thread, path } => {
+                        let machine = self.caller(*thread)?;
+                        self.forget_content(&machine, path);
+                    }
+                    crate::objects::ObjectOp::Define { machine, path, .. } => {
+                        self.forget_content(machine, path);
+                    }
+                    _ => {}
+                }
+                Ok(value)
+            }
+            Op::SetContent {
+                machine,
+                path,
+                content,
+            } => {
+                self.set_content(machine, path, content.as_ref())?;
+                Ok(Value::None)
+            }
             Op::Network(n) => self.apply_network_op(n, rules),
             Op::SuppressFlow { thread, suppress } => {
                 let t = self
@@ -554,6 +587,28 @@ impl Host {
                 Ok(Value::None)
             }
         }
+    }
+
+    /// Ends a terminal-services session: it is marked ended, and every
+    /// logon session still active in it is logged off.
+    fn end_terminal_session(&mut self, machine: &str, session: u32) -> Result<Value, Win32Error> {
+        let key = (machine.to_ascii_uppercase(), session);
+        let ts = self
+            .terminal_sessions
+            .get_mut(&key)
+            .ok_or(Win32Error::InvalidParameter)?;
+        ts.active = false;
+        self.log.push(Event::TerminalSessionEnded { session });
+        let inside: Vec<LogonId> = self
+            .logons
+            .values()
+            .filter(|l| l.active && l.machine == key.0 && l.ts_session == key.1)
+            .map(|l| l.id)
+            .collect();
+        for logon in inside {
+            self.logoff(logon)?;
+        }
+        Ok(Value::None)
     }
 
     /// Ends a logon session; the processes whose primary token belongs to

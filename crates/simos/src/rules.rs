@@ -99,6 +99,14 @@ rule_table! {
     COM_ANONYMOUS_REMOTE = "IMP-COM-ANONYMOUS-REMOTE":
         "a COM call at RPC_C_IMP_LEVEL_ANONYMOUS over a remote transport is silently promoted to Identify",
         "research/impersonation.md §5.2.8 (COM Impersonation Levels)";
+    /// COM across machines: the server's level.
+    COM_REMOTE_LEVEL = "IMP-COM-REMOTE-LEVEL":
+        "a server on another machine gets its COM client at Delegation level only when the client asked for delegate level and the session it built for the client holds the client's forwarded TGT (its account is trusted for delegation and the user is not sensitive); otherwise at Impersonation level at most",
+        "Microsoft Learn, Impersonation Level Constants (https://learn.microsoft.com/windows/win32/com/com-impersonation-level-constants: RPC_C_IMP_LEVEL_IMPERSONATE passes one machine boundary, RPC_C_IMP_LEVEL_DELEGATE needs the server trusted for delegation); research/impersonation.md §6.3 [PP-KD]; docs/decisions.md D-62, D-75";
+    /// COM across machines with nothing to authenticate with.
+    COM_REMOTE_NO_CREDENTIALS = "IMP-COM-REMOTE-NO-CREDENTIALS":
+        "a COM call to another machine fails with ERROR_ACCESS_DENIED when the identity its proxy presents is a network logon holding no credentials, such as the token a server not trusted for delegation holds for its own remote client: an impersonate-level token crosses one machine boundary only, so a server cannot cloak its client on to a third machine",
+        "Microsoft Learn, Cloaking (https://learn.microsoft.com/windows/win32/com/cloaking, Cloaking and Impersonation Levels: the call from B to C fails because B cannot call C while cloaking); docs/decisions.md D-75";
     /// COM without cloaking.
     COM_NO_CLOAKING = "IMP-COM-NO-CLOAKING":
         "a COM call without cloaking presents the client's process token, whatever the calling thread impersonates",
@@ -163,6 +171,10 @@ rule_table! {
     TS_SESSION_END = "SES-TS-END":
         "when a terminal-services session ends, the interactive logon sessions in it are logged off",
         "design.md (terminal-services session logoff)";
+    /// The session's user logs off.
+    TS_OWNER_LOGOFF = "SES-TS-OWNER-LOGOFF":
+        "when the last Winlogon logon of a terminal-services session (its console or Remote Desktop user) logs off, the session ends with it, exactly as when the session is ended: every other logon in it is logged off too",
+        "seed 000 ¶5 (Helper Tokens for BITS Transfer Jobs: when the owner of a terminal services session logs off); Microsoft WTSLogoffSession (https://learn.microsoft.com/windows/win32/api/wtsapi32/nf-wtsapi32-wtslogoffsession: logging off a Remote Desktop Services session ends it); docs/decisions.md D-69";
 }
 
 /// Every rule of the simulated host: logons, impersonation and threads

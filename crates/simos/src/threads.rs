@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use winsec::token::privilege_attrs;
 use winsec::{ImpersonationLevel, Privilege, Sid, Token, TokenType, Win32Error};
 
-use crate::host::{Event, Host};
+use crate::host::{Event, Host, LogonType, NetworkCredentials};
 use crate::ids::{ProcessId, ThreadId, TokenId};
 use crate::rules::ids;
 
@@ -307,14 +307,34 @@ impl Host {
             Some(TokenType::Impersonation(own)) if own < requested => own,
             _ => requested,
         };
-        let token = if remote {
-            let trusted =
-                requested == ImpersonationLevel::Delegation && self.trusted_for_delegation(server);
-            self.remote_token_for(server, client, client_token, trusted, trail)?
+        if !remote {
+            return self.impersonate_at(server, client_token, requested, false, trail);
+        }
+        // Across machines the presented identity must authenticate afresh:
+        // a network logon with nothing to present (a server's token for its
+        // own remote client, unless it got a forwarded TGT) cannot.
+        let stranded = self.logon_of(client_token).is_some_and(|l| {
+            matches!(l.logon_type, LogonType::Network | LogonType::S4u)
+                && l.credentials == NetworkCredentials::None
+        });
+        if stranded {
+            trail.push(ids::COM_REMOTE_NO_CREDENTIALS);
+            return Err(Win32Error::AccessDenied);
+        }
+        let trusted =
+            requested == ImpersonationLevel::Delegation && self.trusted_for_delegation(server);
+        let token = self.remote_token_for(server, client, client_token, trusted, trail)?;
+        // Delegation only with the client's TGT in the session (D-62).
+        let holds_tgt = self
+            .logon_of(token)
+            .is_some_and(|l| l.credentials == NetworkCredentials::ForwardedTgt);
+        let level = if requested == ImpersonationLevel::Delegation && !holds_tgt {
+            trail.push(ids::COM_REMOTE_LEVEL);
+            ImpersonationLevel::Impersonation
         } else {
-            client_token
+            requested
         };
-        self.impersonate_at(server, token, requested, false, trail)
+        self.impersonate_at(server, token, level, false, trail)
     }
 
     /// True when the account `server`'s process acts as on the network is

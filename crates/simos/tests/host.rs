@@ -894,6 +894,73 @@ fn logoff_ends_the_session_and_its_processes() {
     );
 }
 
+/// Seed 000 ¶5, `SES-TS-OWNER-LOGOFF`: the session's user logging off
+/// ends the terminal-services session, as ending it does, once no other
+/// Winlogon logon is left in it; a `LogonUser` session ending never does.
+#[test]
+fn the_last_winlogon_logoff_ends_its_terminal_session() {
+    let mut h = host();
+    let alice = logon(&mut h, "alice", "a-pass", 1);
+    let bob = logon(&mut h, "bob", "b-pass", 1);
+    let admin = logon(&mut h, "admin", "adm-pass", 2);
+    let logon_of = |h: &Host, t: ThreadId| h.logon_of(h.effective_token_id(t).unwrap()).unwrap().id;
+    let (alice_logon, bob_logon) = (logon_of(&h, alice), logon_of(&h, bob));
+    // A LogonUser session made from bob's shell lives in session 1 too.
+    let runas = logon_user(&mut h, bob, "alice", "a-pass", LogonType::Interactive).unwrap();
+    let runas_logon = h.token(runas).unwrap().logon;
+    assert_eq!(h.logons[&runas_logon].ts_session, 1);
+    let ts1 = ("WS1".to_string(), 1);
+
+    // Ending the LogonUser session leaves the terminal session alone.
+    let extra = logon_user(&mut h, admin, "bob", "b-pass", LogonType::Interactive).unwrap();
+    let out = h.apply(&Op::Logoff {
+        logon: h.token(extra).unwrap().logon,
+    });
+    assert!(out.result.is_ok());
+    assert!(!out.rules.contains(&simos::rules::ids::TS_OWNER_LOGOFF));
+    assert!(h.terminal_sessions[&("WS1".to_string(), 2)].active);
+
+    // alice leaves; bob is still at session 1.
+    let out = h.apply(&Op::Logoff { logon: alice_logon });
+    assert!(out.result.is_ok());
+    assert!(h.terminal_sessions[&ts1].active);
+    assert!(!out
+        .events
+        .iter()
+        .any(|e| matches!(e, simos::Event::TerminalSessionEnded { .. })));
+    assert!(h.logons[&runas_logon].active);
+
+    // bob, the last Winlogon user, leaves: session 1 ends, and the
+    // LogonUser session in it ends with it, after bob's own logoff.
+    let out = h.apply(&Op::Logoff { logon: bob_logon });
+    assert!(out.result.is_ok());
+    assert!(out.rules.contains(&simos::rules::ids::TS_OWNER_LOGOFF));
+    assert!(out.rules.contains(&simos::rules::ids::TS_SESSION_END));
+    assert!(!h.terminal_sessions[&ts1].active);
+    let order: Vec<String> = out
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            simos::Event::Logoff { logon, .. } => Some(format!("logoff {}", logon.0)),
+            simos::Event::TerminalSessionEnded { session } => Some(format!("end {session}")),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        order,
+        [
+            format!("logoff {}", bob_logon.0),
+            "end 1".to_string(),
+            format!("logoff {}", runas_logon.0)
+        ]
+    );
+    assert!(!h.logons[&runas_logon].active);
+    assert!(!h.process_of(bob).unwrap().alive);
+    // Session 2 is untouched.
+    assert!(h.terminal_sessions[&("WS1".to_string(), 2)].active);
+    assert!(h.process_of(admin).unwrap().alive);
+}
+
 #[test]
 fn every_rule_cited_exists() {
     let mut h = host();

@@ -1122,3 +1122,250 @@ fn check_45_com_anonymous_remote_is_promoted_to_identify() {
         Some(Win32Error::CantOpenAnonymous)
     );
 }
+
+// ---------------------------------------------------------------- what the far side saw
+
+/// `RemoteAccess::seen`: per server on the way, the identity it
+/// authenticated, the scheme as it offers it, the package behind it and
+/// its HTTP status; a proxy that stops the request is the only one that
+/// saw it.
+#[test]
+fn seen_lists_what_each_server_on_the_way_saw() {
+    use simos::network::Seen;
+    let mut h = corp();
+    let bob = console(&mut h, "WS01", "bob");
+    let bob_sid = sid_of(&h, "bob");
+
+    // Negotiate: Kerberos through SPNEGO, 200.
+    web(&mut h, &[AuthScheme::Negotiate]);
+    let seen = access(&mut h, bob, "web").seen();
+    assert_eq!(seen.len(), 1);
+    let s: &Seen = &seen[0];
+    assert_eq!(s.identity.as_ref().map(|i| &i.sid), Some(&bob_sid));
+    assert_eq!(s.scheme, Some(AuthScheme::Negotiate));
+    assert_eq!(s.package, Some(AuthScheme::Kerberos));
+    assert_eq!(
+        (s.http_status, s.granted, s.proxy),
+        (Some(200), true, false)
+    );
+
+    // Kerberos offered on its own: no SPNEGO.
+    web(&mut h, &[AuthScheme::Kerberos]);
+    let s = &access(&mut h, bob, "web").seen()[0];
+    assert_eq!(
+        (s.scheme, s.package),
+        (Some(AuthScheme::Kerberos), Some(AuthScheme::Kerberos))
+    );
+
+    // No SPN registered for it: Kerberos cannot be used, so Negotiate
+    // falls to NTLM.
+    define(
+        &mut h,
+        "nospn",
+        server(
+            ServerKind::Http,
+            "WEB",
+            "HTTP/nospn.corp.example",
+            &[AuthScheme::Negotiate],
+            "D:(A;;GA;;;DU)",
+        ),
+    );
+    let s = &access(&mut h, bob, "nospn").seen()[0];
+    assert_eq!(
+        (s.scheme, s.package),
+        (Some(AuthScheme::Negotiate), Some(AuthScheme::Ntlm))
+    );
+    assert_eq!(s.identity.as_ref().map(|i| &i.sid), Some(&bob_sid));
+
+    web(&mut h, &[AuthScheme::Negotiate]);
+    let local = builtin_service(&mut h, "WEB", BuiltinIdentity::LocalService);
+    let s = &access(&mut h, local, "web").seen()[0];
+    // LOCAL SERVICE presents nothing: nobody is logged on, 401.
+    assert_eq!(s.identity, None);
+    assert_eq!((s.scheme, s.package), (None, None));
+    assert_eq!((s.http_status, s.granted), (Some(401), false));
+
+    // Basic: the package is Basic, the status 200.
+    web(&mut h, &[AuthScheme::Basic]);
+    let s = &access(&mut h, bob, "web").seen()[0];
+    assert_eq!(
+        (s.scheme, s.package),
+        (Some(AuthScheme::Basic), Some(AuthScheme::Basic))
+    );
+
+    // An anonymous site: ANONYMOUS LOGON through the anonymous scheme.
+    define(
+        &mut h,
+        "public",
+        server(
+            ServerKind::Http,
+            "WEB",
+            WEB_SPN,
+            &[AuthScheme::Anonymous],
+            "D:(A;;GR;;;AN)",
+        ),
+    );
+    let s = &access(&mut h, local, "public").seen()[0];
+    assert_eq!(
+        s.identity.as_ref().map(|i| &i.sid),
+        Some(&sids::anonymous())
+    );
+    assert_eq!(s.package, Some(AuthScheme::Anonymous));
+    assert_eq!(s.http_status, Some(200));
+
+    // Through a proxy: the proxy first, then the site.
+    define(
+        &mut h,
+        "proxy",
+        server(
+            ServerKind::Proxy,
+            "PROXY",
+            "HTTP/proxy.corp.example",
+            &[AuthScheme::Negotiate],
+            "D:(A;;GR;;;DU)",
+        ),
+    );
+    let mut internet = server(
+        ServerKind::Http,
+        "WEB",
+        "HTTP/www.example",
+        &[AuthScheme::Anonymous],
+        "D:(A;;GR;;;AN)",
+    );
+    internet.proxy = Some("proxy".into());
+    define(&mut h, "internet", internet);
+    let seen = access(&mut h, bob, "internet").seen();
+    assert_eq!(seen.len(), 2);
+    assert!(seen[0].proxy && seen[0].server == "proxy");
+    assert_eq!(seen[0].identity.as_ref().map(|i| &i.sid), Some(&bob_sid));
+    assert!(!seen[1].proxy && seen[1].server == "internet");
+    assert_eq!(
+        seen[1].identity.as_ref().map(|i| &i.sid),
+        Some(&sids::anonymous())
+    );
+    // Stopped at the proxy: only the proxy saw it, and answered 407.
+    let seen = access(&mut h, local, "internet").seen();
+    assert_eq!(seen.len(), 1);
+    assert!(seen[0].proxy);
+    assert_eq!((seen[0].http_status, seen[0].granted), (Some(407), false));
+}
+
+// ---------------------------------------------------------------- COM across machines
+
+/// Microsoft's COM Cloaking page: an impersonate-level token crosses one
+/// machine boundary; a server not trusted for delegation cannot cloak its
+/// client on to a third machine (the call fails), and its token for the
+/// client is never at Delegation level, whatever the client asked (D-62).
+/// A trusted server holds the client's TGT at Delegation level and its
+/// cloaked call reaches the third machine as the client. A process whose
+/// own session has nothing to present (LOCAL SERVICE) still arrives as
+/// ANONYMOUS LOGON.
+#[test]
+fn a_cloaked_com_call_crosses_a_second_machine_only_with_delegation() {
+    let mut h = corp();
+    let alice = console(&mut h, "WS01", "alice");
+    let web = builtin_service(&mut h, "WEB", BuiltinIdentity::NetworkService);
+    let fs = builtin_service(&mut h, "FS", BuiltinIdentity::NetworkService);
+    let com = |h: &mut Host, thread, client, level, cloaking| {
+        h.apply(&Op::ComCall {
+            thread,
+            client,
+            client_level: level,
+            cloaking,
+        })
+    };
+    let out = com(
+        &mut h,
+        web,
+        alice,
+        ImpersonationLevel::Delegation,
+        simos::Cloaking::Dynamic,
+    );
+    assert!(out.result.is_ok(), "{:?}", out.result);
+    assert!(out.rules.contains(&simos::rules::ids::COM_REMOTE_LEVEL));
+    let held = h.effective_token(web).unwrap();
+    assert_eq!(held.user.sid, sid_of(&h, "alice"));
+    assert_eq!(
+        held.impersonation_level(),
+        Some(ImpersonationLevel::Impersonation)
+    );
+    let out = com(
+        &mut h,
+        fs,
+        web,
+        ImpersonationLevel::Impersonation,
+        simos::Cloaking::Dynamic,
+    );
+    assert_eq!(out.result.error(), Some(Win32Error::AccessDenied));
+    assert!(out
+        .rules
+        .contains(&simos::rules::ids::COM_REMOTE_NO_CREDENTIALS));
+    assert!(h.thread(fs).unwrap().impersonation.is_none());
+    // Static cloaking is the same identity.
+    let out = com(
+        &mut h,
+        fs,
+        web,
+        ImpersonationLevel::Impersonation,
+        simos::Cloaking::Static,
+    );
+    assert_eq!(out.result.error(), Some(Win32Error::AccessDenied));
+
+    // WEB$ trusted for delegation: Delegation level with alice's TGT, and
+    // the cloaked hop to FS arrives as alice.
+    h.domain
+        .as_mut()
+        .unwrap()
+        .account_mut("WEB$")
+        .unwrap()
+        .delegation
+        .trusted_for_delegation = true;
+    h.apply(&Op::RevertToSelf { thread: web });
+    let out = com(
+        &mut h,
+        web,
+        alice,
+        ImpersonationLevel::Delegation,
+        simos::Cloaking::Dynamic,
+    );
+    assert!(!out.rules.contains(&simos::rules::ids::COM_REMOTE_LEVEL));
+    assert_eq!(
+        h.effective_token(web).unwrap().impersonation_level(),
+        Some(ImpersonationLevel::Delegation)
+    );
+    let out = com(
+        &mut h,
+        fs,
+        web,
+        ImpersonationLevel::Impersonation,
+        simos::Cloaking::Dynamic,
+    );
+    assert!(out.result.is_ok(), "{:?}", out.result);
+    assert_eq!(h.effective_token(fs).unwrap().user.sid, sid_of(&h, "alice"));
+    // Asking only for impersonate level of a trusted server: Impersonation.
+    h.apply(&Op::RevertToSelf { thread: web });
+    com(
+        &mut h,
+        web,
+        alice,
+        ImpersonationLevel::Impersonation,
+        simos::Cloaking::Dynamic,
+    );
+    assert_eq!(
+        h.effective_token(web).unwrap().impersonation_level(),
+        Some(ImpersonationLevel::Impersonation)
+    );
+
+    // LOCAL SERVICE presents anonymous credentials: its call arrives.
+    let local = builtin_service(&mut h, "WEB", BuiltinIdentity::LocalService);
+    h.apply(&Op::RevertToSelf { thread: fs });
+    let out = com(
+        &mut h,
+        fs,
+        local,
+        ImpersonationLevel::Impersonation,
+        simos::Cloaking::None,
+    );
+    assert!(out.result.is_ok(), "{:?}", out.result);
+    assert_eq!(h.effective_token(fs).unwrap().user.sid, sids::anonymous());
+}

@@ -1037,3 +1037,117 @@ fn the_same_operations_give_the_same_host() {
     };
     assert_eq!(run(), run());
 }
+
+// ---------------------------------------------------------------- contents
+
+/// `simos::content`: SetContent writes what a file holds without an access
+/// check; the content goes with the object when it is deleted or replaced
+/// (Define), stays when only its security changes; two files compare by
+/// content.
+#[test]
+fn a_file_keeps_what_was_written_until_it_is_deleted_or_replaced() {
+    use simos::{Comparison, Content};
+    let mut w = world();
+    let alice = w.logon("alice", "pw-alice", 1);
+    let set = |w: &mut World, path: &str, content: Option<Content>| {
+        w.apply(Op::SetContent {
+            machine: WS1.into(),
+            path: path.into(),
+            content,
+        })
+    };
+    // Nothing there: no content to write.
+    let out = set(&mut w, "C:\\data\\a.txt", Some(Content::of_text("a")));
+    assert_eq!(out.result.error(), Some(Win32Error::FileNotFound));
+    for name in ["a.txt", "b.txt"] {
+        let path = format!("C:\\data\\{name}");
+        let out = w.create(
+            alice,
+            &path,
+            ObjectKind::File,
+            None,
+            AccessMask::GENERIC_WRITE,
+        );
+        assert!(out.result.is_ok(), "{:?}", out.result);
+        // A new file holds nothing.
+        assert_eq!(w.host.file_content(WS1, &path), Some(Content::empty()));
+    }
+    assert_eq!(
+        w.host
+            .compare_files(WS1, "C:\\data\\a.txt", "C:\\DATA\\B.TXT"),
+        Ok(Comparison::Same)
+    );
+    assert!(
+        set(&mut w, "C:\\data\\a.txt", Some(Content::of_text("report")))
+            .result
+            .is_ok()
+    );
+    assert_eq!(
+        w.host
+            .compare_files(WS1, "C:\\data\\a.txt", "C:\\data\\b.txt"),
+        Ok(Comparison::Different)
+    );
+    assert!(
+        set(&mut w, "C:\\data\\b.txt", Some(Content::of_text("report")))
+            .result
+            .is_ok()
+    );
+    assert_eq!(
+        w.host
+            .compare_files(WS1, "C:\\data\\a.txt", "C:\\data\\b.txt"),
+        Ok(Comparison::Same)
+    );
+    // A new descriptor keeps the content.
+    let out = w.apply(Op::Object(ObjectOp::SetSecurity {
+        thread: alice,
+        path: "C:\\data\\a.txt".into(),
+        sddl: "D:(A;;FA;;;WD)".into(),
+    }));
+    assert!(out.result.is_ok(), "{:?}", out.result);
+    assert_eq!(
+        w.host.file_content(WS1, "C:\\data\\a.txt"),
+        Some(Content::of_text("report"))
+    );
+    // Deleting takes it away; a new file at the path starts empty.
+    let out = w.apply(Op::Object(ObjectOp::Delete {
+        thread: alice,
+        path: "C:\\data\\a.txt".into(),
+    }));
+    assert!(out.result.is_ok(), "{:?}", out.result);
+    assert_eq!(w.host.file_content(WS1, "C:\\data\\a.txt"), None);
+    assert_eq!(
+        w.host
+            .compare_files(WS1, "C:\\data\\a.txt", "C:\\data\\b.txt"),
+        Err(Win32Error::FileNotFound)
+    );
+    w.create(
+        alice,
+        "C:\\data\\a.txt",
+        ObjectKind::File,
+        None,
+        AccessMask::GENERIC_WRITE,
+    );
+    assert_eq!(
+        w.host.file_content(WS1, "C:\\data\\a.txt"),
+        Some(Content::empty())
+    );
+    // Replacing the object by Define does too.
+    w.define(
+        "C:\\data\\b.txt",
+        ObjectKind::File,
+        "O:BAG:SYD:(A;;FA;;;WD)",
+    );
+    assert_eq!(
+        w.host.file_content(WS1, "C:\\data\\b.txt"),
+        Some(Content::empty())
+    );
+    // Emptying by hand.
+    assert!(set(&mut w, "C:\\data\\a.txt", Some(Content::of_text("x")))
+        .result
+        .is_ok());
+    assert!(set(&mut w, "C:\\data\\a.txt", None).result.is_ok());
+    assert_eq!(
+        w.host.file_content(WS1, "C:\\data\\a.txt"),
+        Some(Content::empty())
+    );
+}
