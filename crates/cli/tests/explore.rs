@@ -55,7 +55,7 @@ fn explore_prints_the_same_report_twice_and_passes() {
     let (code, a) = ok(&args);
     let (_, b) = ok(&args);
     assert_eq!(a, b);
-    assert!(a.contains("unique states   506"), "{a}");
+    assert!(a.contains("unique states   385"), "{a}");
     assert!(a.contains("violations      0"), "{a}");
     // helper-transfer needs more than three operations with one job: the
     // run says so and fails rather than passing vacuously.

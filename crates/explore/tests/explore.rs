@@ -85,7 +85,7 @@ fn the_small_helper_token_model_has_a_pinned_state_count() {
 }
 
 /// Unique states of `helper-tokens` (1 job, win10-1607) within 3 operations.
-const PINNED_STATES: u64 = 506;
+const PINNED_STATES: u64 = 385;
 
 #[test]
 fn results_do_not_depend_on_the_number_of_threads() {

@@ -1697,6 +1697,9 @@ fn policy_mutants_are_caught() {
     let mut rules = Profile::Win11.rules();
     rules.logoff_drops_helper = false;
     let mut a = admin_job_in(Run::under(rules, true));
+    // A second user keeps session 1 alive, so only the logoff rule (not
+    // the session's end) is in play.
+    a.run.shell("bob", 1, false);
     let logon = a.run.winlogon("admin", 1);
     a.run.logoff(logon);
     assert!(a.run.w.job(a.job).unwrap().helper.is_some());
