@@ -10,6 +10,8 @@ use simos::{ThreadId, TokenId};
 use winsec::well_known::sids;
 use winsec::{ElevationType, Sid, Token};
 
+use std::borrow::Cow;
+
 use crate::Transition;
 
 /// Collects messages and turns them into the check's result.
@@ -40,6 +42,34 @@ pub(crate) fn bits_call<'a>(t: &Transition<'a>) -> Option<(ThreadId, &'a Call)> 
         Op::Bits { thread, call } => Some((*thread, call)),
         _ => None,
     }
+}
+
+/// The BITS call a transition made, with the manager's methods through a
+/// manager pointer (`Method::CreateJob`, `GetJob`, `EnumJobs`) seen as
+/// the manager calls they are.
+pub(crate) fn service_call<'a>(t: &Transition<'a>) -> Option<(ThreadId, Cow<'a, Call>)> {
+    let (thread, call) = bits_call(t)?;
+    let normalized = match call {
+        Call::Method {
+            method: Method::CreateJob { name, job_type },
+            ..
+        } => Call::CreateJob {
+            name: name.clone(),
+            job_type: *job_type,
+        },
+        Call::Method {
+            method: Method::GetJob { job },
+            ..
+        } => Call::GetJob { job: *job },
+        Call::Method {
+            method: Method::EnumJobs { all_users },
+            ..
+        } => Call::EnumJobs {
+            all_users: *all_users,
+        },
+        other => return Some((thread, Cow::Borrowed(other))),
+    };
+    Some((thread, Cow::Owned(normalized)))
 }
 
 /// A method call through a pointer: thread, pointer and method.

@@ -43,33 +43,38 @@ pub(crate) fn logoff_drops_helper(t: &Transition<'_>) -> Result<(), String> {
 }
 
 pub(crate) fn ts_end_drops_helper(t: &Transition<'_>) -> Result<(), String> {
-    let Op::Host {
-        op: simos::Op::EndTerminalSession { machine, session },
-    } = t.op
-    else {
-        return Ok(());
+    // A session ends when it is ended, or when its last Winlogon user
+    // logs off; either way the host says so.
+    let machine = match t.op {
+        Op::Host {
+            op: simos::Op::EndTerminalSession { machine, .. },
+        } => machine.as_str(),
+        Op::Host {
+            op: simos::Op::Logoff { logon },
+        } => match t.before.host.logons.get(logon) {
+            Some(s) => s.machine.as_str(),
+            None => return Ok(()),
+        },
+        _ => return Ok(()),
     };
     if !machine.eq_ignore_ascii_case(&t.before.bits.machine) {
         return Ok(());
     }
-    let ended = t
-        .outcome
-        .host_events
-        .iter()
-        .any(|e| matches!(e, HostEvent::TerminalSessionEnded { session: s } if s == session));
-    if !ended {
-        return Ok(());
-    }
     let mut faults = Faults::default();
-    for job in t.after.bits.jobs.values() {
-        if job.state.is_final() {
+    for e in &t.outcome.host_events {
+        let HostEvent::TerminalSessionEnded { session } = e else {
             continue;
-        }
-        if let Some(h) = job.helper.as_ref().filter(|h| h.ts_session == *session) {
-            faults.push(format!(
-                "terminal session {session} on {machine} ended, yet job {} still holds helper token {} captured in it",
-                job.id, h.token
-            ));
+        };
+        for job in t.after.bits.jobs.values() {
+            if job.state.is_final() {
+                continue;
+            }
+            if let Some(h) = job.helper.as_ref().filter(|h| h.ts_session == *session) {
+                faults.push(format!(
+                    "terminal session {session} on {machine} ended, yet job {} still holds helper token {} captured in it",
+                    job.id, h.token
+                ));
+            }
         }
     }
     faults.done()

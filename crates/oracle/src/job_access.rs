@@ -125,7 +125,7 @@ pub(crate) fn pointer_grant(t: &Transition<'_>) -> Result<(), String> {
 
 pub(crate) fn no_cross_user(t: &Transition<'_>) -> Result<(), String> {
     let mut faults = Faults::default();
-    let Some((thread, call)) = bits_call(t) else {
+    let Some((thread, call)) = service_call(t) else {
         return Ok(());
     };
     if !t.outcome.hr.succeeded() {
@@ -140,7 +140,7 @@ pub(crate) fn no_cross_user(t: &Transition<'_>) -> Result<(), String> {
             _ => None,
         }
     };
-    match call {
+    match call.as_ref() {
         Call::GetJob { job } => {
             if let Some(j) = t.before.job(*job) {
                 if let Some(who) = stranger(&j.owner.sid) {
@@ -236,10 +236,11 @@ pub(crate) fn no_cross_user(t: &Transition<'_>) -> Result<(), String> {
 }
 
 pub(crate) fn grant_at_issue(t: &Transition<'_>) -> Result<(), String> {
-    let Some((thread, call)) = bits_call(t) else {
+    let Some((thread, call)) = service_call(t) else {
         return Ok(());
     };
-    let what = match call {
+    let what = match call.as_ref() {
+        Call::CoCreateInstance => "CoCreateInstance",
         Call::CreateJob { .. } => "CreateJob",
         Call::GetJob { .. } => "GetJob",
         Call::QueryInterface { .. } => "QueryInterface",
@@ -327,7 +328,7 @@ pub(crate) fn grant_at_issue(t: &Transition<'_>) -> Result<(), String> {
 }
 
 pub(crate) fn final_hidden(t: &Transition<'_>) -> Result<(), String> {
-    let Some((thread, call)) = bits_call(t) else {
+    let Some((thread, call)) = service_call(t) else {
         return Ok(());
     };
     if !t.outcome.hr.succeeded() {
@@ -335,7 +336,7 @@ pub(crate) fn final_hidden(t: &Transition<'_>) -> Result<(), String> {
     }
     let mut faults = Faults::default();
     let is_final = |job: JobId| job_record(t, job).is_some_and(|j| j.state.is_final());
-    match call {
+    match call.as_ref() {
         Call::GetJob { job } if is_final(*job) => faults.push(format!(
             "GetJob by {thread} returned job {job}, which is in a final state"
         )),
@@ -411,9 +412,12 @@ pub(crate) fn owner_change(t: &Transition<'_>) -> Result<(), String> {
 }
 
 pub(crate) fn create_suspended(t: &Transition<'_>) -> Result<(), String> {
-    let Some((thread, Call::CreateJob { .. })) = bits_call(t) else {
+    let Some((thread, call)) = service_call(t) else {
         return Ok(());
     };
+    if !matches!(call.as_ref(), Call::CreateJob { .. }) {
+        return Ok(());
+    }
     let new: Vec<&Job> = t
         .after
         .bits

@@ -1728,6 +1728,23 @@ fn policy_mutants_are_caught() {
         run.broken()
     );
 
+    // The same, when the session ends because its only user logs off.
+    let mut rules = Profile::Win7.rules();
+    rules.ts_end_drops_helper = false;
+    let mut run = Run::under(rules, true);
+    let svc = run.service(BuiltinIdentity::LocalSystem);
+    let bob = run.shell("bob", 2, true);
+    let (pointer, _) = run.download(svc, "m.bin");
+    let opts = Run::pointer(&run.qi(svc, pointer, Interface::TokenOptions));
+    run.method(bob, opts, Method::SetHelperToken);
+    let logon = run.winlogon("bob", 2);
+    run.logoff(logon);
+    assert!(
+        run.broken().contains("INV-TS-END-DROPS-HELPER"),
+        "{:?}",
+        run.broken()
+    );
+
     // An elevated administrator's job reached from the filtered token.
     let mut rules = Profile::Win11.rules();
     rules.elevated_jobs_need_elevation = false;
