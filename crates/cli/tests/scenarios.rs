@@ -48,7 +48,7 @@ fn a_typo_in_a_key_is_bad_input_with_its_position_and_the_keys_allowed() {
     );
     assert!(
         out.stderr
-            .contains("expected one of `thread`, `name`, `type`, `as`, `expect`"),
+            .contains("expected one of `thread`, `name`, `type`, `as`, `manager`, `expect`"),
         "{}",
         out.stderr
     );

@@ -29,7 +29,7 @@ use oracle::{Transition, Violation};
 use scenario::format::{Expected, JobCall, JobSet, Scalar, Scenario, Step};
 use scenario::load::{LoadError, LoadErrors, Position};
 use scenario::locate::Locator;
-use scenario::names::{self, Named};
+use scenario::names::{self, ClosedSet, Named};
 
 mod web;
 
@@ -354,6 +354,8 @@ struct Planned {
 enum Post {
     None,
     Count(usize),
+    /// How many `Next` fetched.
+    Fetched(usize),
     EnumCount(usize),
     Object {
         checked_as: Option<String>,
@@ -363,6 +365,8 @@ enum Post {
         saw: Option<String>,
         via: Option<Named<names::Via>>,
         granted: Option<bool>,
+        package: Option<Named<names::AuthScheme>>,
+        status: Option<u16>,
     },
 }
 
@@ -379,6 +383,10 @@ struct Runner {
     /// Decision steps still to be kept for `--explain`.
     detail_budget: usize,
     access_cursor: BTreeMap<(JobId, bits::Resource), usize>,
+    /// What servers saw, in order, over the run.
+    seen_log: Vec<bits::RemoteSeen>,
+    /// Where each `expect_server` left off, by server and job.
+    server_cursor: BTreeMap<(String, Option<JobId>), usize>,
     participants: Vec<String>,
     /// The scenario's IIS sites.
     sites: Vec<scenario::format::SiteSpec>,
@@ -411,6 +419,8 @@ impl Runner {
             step_index: 0,
             detail_budget: MAX_DETAIL_STEPS,
             access_cursor: BTreeMap::new(),
+            seen_log: Vec::new(),
+            server_cursor: BTreeMap::new(),
             participants: Vec::new(),
             sites: sites.to_vec(),
             requests: BTreeMap::new(),
@@ -447,6 +457,7 @@ impl Runner {
             }
         }
         record.events.extend(events);
+        self.seen_log.extend(outcome.remote.iter().cloned());
         for d in trace::details_of(outcome) {
             let weight = trace::detail_weight(&d);
             if weight <= self.detail_budget {
@@ -723,9 +734,15 @@ impl Runner {
                 up: state.get() == names::NetworkState::Up,
             }),
             Step::BandwidthBlocked(blocked) => env(Op::BandwidthPolicy { blocked: *blocked }),
-            Step::Publish(p) => env(Op::Publish {
-                name: p.name.clone(),
-                bytes: p.bytes,
+            Step::Publish(p) => env(match (&p.text, p.bytes) {
+                (Some(text), _) => Op::PublishContent {
+                    name: p.name.clone(),
+                    content: simos::Content::of_text(text),
+                },
+                (None, bytes) => Op::Publish {
+                    name: p.name.clone(),
+                    bytes: bytes.unwrap_or(0),
+                },
             }),
             Step::Advance(ticks) => env(Op::Advance { ticks: *ticks }),
             Step::SetAcl(a) => {
@@ -751,36 +768,67 @@ impl Runner {
                 p.actor = Some(b.thread.clone());
                 p
             }
-            Step::CreateJob(c) => self.bits(
+            Step::CoCreateInstance(c) => self.bits(
                 &c.thread,
-                Call::CreateJob {
-                    name: c
-                        .name
-                        .clone()
-                        .or_else(|| c.bind.clone())
-                        .unwrap_or_else(|| "job".to_string()),
-                    job_type: c
-                        .job_type
-                        .as_ref()
-                        .map_or(bits::JobType::Download, |t| vocab::job_type(t.get())),
-                },
+                Call::CoCreateInstance,
                 c.expect.as_ref(),
                 c.bind.clone().map_or(Bind::None, Bind::Pointer),
             )?,
-            Step::GetJob(c) => self.bits(
-                &c.thread,
-                Call::GetJob {
-                    job: self.job_id(&c.job)?,
-                },
-                c.expect.as_ref(),
-                c.bind.clone().map_or(Bind::None, Bind::Pointer),
-            )?,
-            Step::EnumJobs(c) => {
-                let mut p = self.bits(
+            Step::CreateJob(c) => {
+                let name = c
+                    .name
+                    .clone()
+                    .or_else(|| c.bind.clone())
+                    .unwrap_or_else(|| "job".to_string());
+                let job_type = c
+                    .job_type
+                    .as_ref()
+                    .map_or(bits::JobType::Download, |t| vocab::job_type(t.get()));
+                let call = match &c.manager {
+                    Some(m) => Call::Method {
+                        pointer: self.pointer(m)?,
+                        method: Method::CreateJob { name, job_type },
+                    },
+                    None => Call::CreateJob { name, job_type },
+                };
+                self.bits(
                     &c.thread,
-                    Call::EnumJobs {
+                    call,
+                    c.expect.as_ref(),
+                    c.bind.clone().map_or(Bind::None, Bind::Pointer),
+                )?
+            }
+            Step::GetJob(c) => {
+                let job = self.job_id(&c.job)?;
+                let call = match &c.manager {
+                    Some(m) => Call::Method {
+                        pointer: self.pointer(m)?,
+                        method: Method::GetJob { job },
+                    },
+                    None => Call::GetJob { job },
+                };
+                self.bits(
+                    &c.thread,
+                    call,
+                    c.expect.as_ref(),
+                    c.bind.clone().map_or(Bind::None, Bind::Pointer),
+                )?
+            }
+            Step::EnumJobs(c) => {
+                let call = match &c.manager {
+                    Some(m) => Call::Method {
+                        pointer: self.pointer(m)?,
+                        method: Method::EnumJobs {
+                            all_users: c.all_users,
+                        },
+                    },
+                    None => Call::EnumJobs {
                         all_users: c.all_users,
                     },
+                };
+                let mut p = self.bits(
+                    &c.thread,
+                    call,
                     c.expect.as_ref(),
                     c.bind.clone().map_or(Bind::None, Bind::Pointer),
                 )?;
@@ -796,14 +844,39 @@ impl Runner {
                 c.expect.as_ref(),
                 c.bind.clone().map_or(Bind::None, Bind::Pointer),
             )?,
-            Step::Release(c) => self.bits(
+            Step::Release(c) => {
+                let mut p = self.bits(
+                    &c.thread,
+                    Call::Release {
+                        pointer: self.pointer(&c.job)?,
+                    },
+                    c.expect.as_ref(),
+                    Bind::None,
+                )?;
+                p.returns = c.returns.clone();
+                p
+            }
+            Step::SetProperty(c) => self.call_on(
                 &c.thread,
-                Call::Release {
-                    pointer: self.pointer(&c.job)?,
+                &c.job,
+                Method::SetProperty {
+                    id: vocab::job_property(c.property.get()).value(),
+                    value: property_value(c.property.get(), &c.value)?,
                 },
                 c.expect.as_ref(),
-                Bind::None,
             )?,
+            Step::GetProperty(c) => {
+                let mut p = self.call_on(
+                    &c.thread,
+                    &c.job,
+                    Method::GetProperty {
+                        id: vocab::job_property(c.property.get()).value(),
+                    },
+                    c.expect.as_ref(),
+                )?;
+                p.returns = c.returns.clone();
+                p
+            }
             Step::Resume(c) => self.method(c, Method::Resume)?,
             Step::Suspend(c) => self.method(c, Method::Suspend)?,
             Step::Cancel(c) => self.method(c, Method::Cancel)?,
@@ -972,6 +1045,7 @@ impl Runner {
                     c.expect.as_ref(),
                 )?;
                 p.bind = Bind::Pointers(c.bind.clone());
+                p.post = c.returns.map_or(Post::None, |n| Post::Fetched(n as usize));
                 p
             }
             Step::Skip(c) => self.set(
@@ -1265,13 +1339,17 @@ impl Runner {
                     saw: c.saw.clone(),
                     via: c.via.clone(),
                     granted: c.granted,
+                    package: c.package.clone(),
+                    status: c.status,
                 };
                 p
             }
             Step::Expect(_)
             | Step::ExpectThread(_)
             | Step::ExpectToken(_)
-            | Step::ExpectAccess(_) => return Ok(None),
+            | Step::ExpectAccess(_)
+            | Step::ExpectServer(_)
+            | Step::ExpectFile(_) => return Ok(None),
             Step::StartSite(_)
             | Step::WebRequest(_)
             | Step::ImpersonateIntPtrZero(_)
@@ -1416,6 +1494,17 @@ impl Runner {
                     actual,
                 });
             }
+            Post::Fetched(n) => {
+                let actual = outcome
+                    .count
+                    .map_or_else(|| "nothing".to_string(), |c| c.to_string());
+                record.checks.push(Check {
+                    what: "fetched".to_string(),
+                    expected: n.to_string(),
+                    ok: outcome.count == Some(*n as u64),
+                    actual,
+                });
+            }
             Post::EnumCount(n) => {
                 let actual = match &outcome.value {
                     Value::Pointer { pointer } => match self.world.bits.pointers.get(pointer) {
@@ -1466,11 +1555,37 @@ impl Runner {
                     });
                 }
             }
-            Post::Saw { saw, via, granted } => {
+            Post::Saw {
+                saw,
+                via,
+                granted,
+                package,
+                status,
+            } => {
                 let remote = match outcome.host_result.as_ref().and_then(|r| r.value()) {
                     Some(simos::Value::Remote(r)) => Some(r.as_ref().clone()),
                     _ => None,
                 };
+                // The server itself, not a proxy on the way.
+                let far = outcome.remote.iter().rev().find(|r| !r.seen.proxy);
+                if let Some(want) = package {
+                    let actual = far.and_then(|r| r.seen.package);
+                    record.checks.push(Check {
+                        what: "package".to_string(),
+                        expected: want.to_string(),
+                        actual: actual.map_or_else(|| "none".to_string(), |p| trace::snake(&p)),
+                        ok: actual == Some(vocab::auth_scheme(want.get())),
+                    });
+                }
+                if let Some(want) = status {
+                    let actual = far.and_then(|r| r.seen.http_status);
+                    record.checks.push(Check {
+                        what: "HTTP status".to_string(),
+                        expected: want.to_string(),
+                        actual: actual.map_or_else(|| "none".to_string(), |s| s.to_string()),
+                        ok: actual == Some(*want),
+                    });
+                }
                 if let Some(saw) = saw {
                     let actual = remote.as_ref().map_or_else(
                         || "no connection".to_string(),
@@ -1555,7 +1670,8 @@ impl Runner {
         match v {
             Value::State { state } => JobState::from_name(expected) == Some(*state),
             Value::Number { number } => {
-                names::parse_flags(expected).is_some_and(|n| u64::from(n) == *number)
+                expected.parse::<u64>().is_ok_and(|n| n == *number)
+                    || names::parse_flags(expected).is_some_and(|n| u64::from(n) == *number)
             }
             Value::Error { code, .. } => result_name_matches(expected, *code),
             Value::Text { text: Some(t) } => {
@@ -1579,6 +1695,8 @@ impl Runner {
             Step::ExpectThread(e) => &e.only,
             Step::ExpectToken(e) => &e.only,
             Step::ExpectAccess(e) => &e.only,
+            Step::ExpectServer(e) => &e.only,
+            Step::ExpectFile(e) => &e.only,
             _ => return Ok(()),
         };
         if !only.is_empty() && !only.iter().any(|p| vocab::profile(p.get()) == self.profile) {
@@ -1589,6 +1707,153 @@ impl Runner {
             Step::Expect(e) => record.checks.extend(observe::job(&self.view(), e)?),
             Step::ExpectThread(e) => record.checks.extend(observe::thread(&self.view(), e)?),
             Step::ExpectToken(e) => record.checks.extend(observe::token(&self.view(), e)?),
+            Step::ExpectServer(e) => {
+                let job = e.job.as_deref().map(|j| self.job_id(j)).transpose()?;
+                let saw = match e.saw.as_deref() {
+                    None | Some("nobody") => None,
+                    Some(name) => Some(self.sid(name)?),
+                };
+                let key = (e.server.to_ascii_lowercase(), job);
+                let from = self.server_cursor.get(&key).copied().unwrap_or(0);
+                let from = from.min(self.seen_log.len());
+                let mut seen = Vec::new();
+                let mut found = false;
+                for r in &self.seen_log[from..] {
+                    if !r.seen.server.eq_ignore_ascii_case(&e.server)
+                        || (job.is_some() && r.job != job)
+                    {
+                        continue;
+                    }
+                    let who = r
+                        .seen
+                        .identity
+                        .as_ref()
+                        .map_or_else(|| "nobody".to_string(), |i| i.account.clone());
+                    seen.push(format!(
+                        "{who}{}{} {}",
+                        r.seen
+                            .package
+                            .map_or_else(String::new, |p| format!(" by {}", trace::snake(&p))),
+                        r.seen
+                            .http_status
+                            .map_or_else(String::new, |h| format!(", HTTP {h}")),
+                        if r.seen.granted { "granted" } else { "denied" }
+                    ));
+                    let matches = match (&e.saw, &saw) {
+                        (None, _) => true,
+                        (Some(_), None) => r.seen.identity.is_none(),
+                        (Some(_), Some(sid)) => {
+                            r.seen.identity.as_ref().is_some_and(|i| i.sid == *sid)
+                        }
+                    } && absent_or(e.package.as_ref(), |p| {
+                        r.seen.package == Some(vocab::auth_scheme(p.get()))
+                    }) && absent_or(e.status, |s| r.seen.http_status == Some(s))
+                        && absent_or(e.granted, |g| g == r.seen.granted);
+                    found |= matches;
+                }
+                self.server_cursor.insert(key, self.seen_log.len());
+                let mut want = Vec::new();
+                if let Some(s) = &e.saw {
+                    want.push(s.clone());
+                }
+                if let Some(p) = &e.package {
+                    want.push(format!("by {p}"));
+                }
+                if let Some(st) = e.status {
+                    want.push(format!("HTTP {st}"));
+                }
+                if let Some(g) = e.granted {
+                    want.push(if g { "granted" } else { "denied" }.to_string());
+                }
+                record.checks.push(Check {
+                    what: format!(
+                        "{} access seen by {}",
+                        if e.happened { "an" } else { "no" },
+                        e.server
+                    ),
+                    expected: if want.is_empty() {
+                        "any".to_string()
+                    } else {
+                        want.join(" ")
+                    },
+                    actual: if seen.is_empty() {
+                        "none".to_string()
+                    } else {
+                        seen.join("; ")
+                    },
+                    ok: found == e.happened,
+                });
+            }
+            Step::ExpectFile(e) => {
+                let machine = e.machine.clone().unwrap_or_else(|| self.machine());
+                let host = &self.world.host;
+                let content = host.file_content(&machine, &e.path);
+                let mut check = |what: &str, expected: String, actual: String, ok: bool| {
+                    record.checks.push(Check {
+                        what: what.to_string(),
+                        expected,
+                        actual,
+                        ok,
+                    });
+                };
+                let shown = |c: &Option<simos::Content>| {
+                    c.as_ref().map_or_else(
+                        || "no such file".to_string(),
+                        |c| format!("{} bytes", c.bytes),
+                    )
+                };
+                if let Some(want) = e.exists {
+                    check(
+                        "exists",
+                        want.to_string(),
+                        content.is_some().to_string(),
+                        content.is_some() == want,
+                    );
+                }
+                if let Some(want) = e.bytes {
+                    check(
+                        "bytes",
+                        want.to_string(),
+                        shown(&content),
+                        content.as_ref().is_some_and(|c| c.bytes == want),
+                    );
+                }
+                if let Some(other) = &e.same_as {
+                    let theirs = host.file_content(&machine, other);
+                    check(
+                        &format!("same content as {other}"),
+                        "true".to_string(),
+                        match (&content, &theirs) {
+                            (Some(a), Some(b)) => (a == b).to_string(),
+                            (None, _) => "no such file".to_string(),
+                            (_, None) => format!("{other}: no such file"),
+                        },
+                        matches!((&content, &theirs), (Some(a), Some(b)) if a == b),
+                    );
+                }
+                if let Some(name) = &e.content_of {
+                    let published = self.world.bits.content.get(name);
+                    check(
+                        &format!("content of {name}"),
+                        "true".to_string(),
+                        match (&content, published) {
+                            (Some(a), Some(b)) => (a == b).to_string(),
+                            (None, _) => "no such file".to_string(),
+                            (_, None) => format!("nothing is published as {name}"),
+                        },
+                        matches!((&content, published), (Some(a), Some(b)) if a == b),
+                    );
+                }
+                if let Some(text) = &e.text {
+                    let want = simos::Content::of_text(text);
+                    check(
+                        "text",
+                        format!("{} bytes of text", want.bytes),
+                        shown(&content),
+                        content.as_ref() == Some(&want),
+                    );
+                }
+            }
             Step::ExpectAccess(e) => {
                 let id = self.job_id(&e.job)?;
                 let log = &self.world.bits.log;
@@ -1744,6 +2009,34 @@ pub(crate) fn integrity_name(level: winsec::IntegrityLevel) -> String {
         .iter()
         .find(|(_, l)| *l == level)
         .map_or_else(|| level.sid().to_string(), |(n, _)| (*n).to_string())
+}
+
+/// A `SetProperty` value as the property takes it.
+pub(crate) fn property_value(
+    property: names::JobProperty,
+    v: &Scalar,
+) -> StepResult<bits::properties::PropertyValue> {
+    use bits::properties::{PropertyValue, ValueKind};
+    let kind = vocab::job_property(property).kind();
+    Ok(match kind {
+        ValueKind::Dword => PropertyValue::Dword(flags(v)?),
+        ValueKind::Target => PropertyValue::Target(flags(v)?),
+        ValueKind::Uint64 => PropertyValue::Uint64(
+            v.0.parse::<u64>()
+                .map_err(|_| format!("`{}` is not a whole number for {}", v.0, property.name()))?,
+        ),
+        ValueKind::Enable => match v.0.as_str() {
+            "true" => PropertyValue::Enable(true),
+            "false" => PropertyValue::Enable(false),
+            other => {
+                return Err(format!(
+                    "`{other}` is not true or false for {}",
+                    property.name()
+                ))
+            }
+        },
+        ValueKind::ClsId => PropertyValue::ClsId(text(v)),
+    })
 }
 
 pub(crate) fn flags(v: &Scalar) -> StepResult<u32> {

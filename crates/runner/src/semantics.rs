@@ -161,6 +161,23 @@ impl StepCheck<'_> {
                     self.privilege(p);
                 }
             }
+            Step::ExpectServer(e) => {
+                if let Some(saw) = e.saw.as_deref().filter(|s| *s != "nobody") {
+                    self.account("saw", saw);
+                }
+            }
+            Step::SetProperty(c) => {
+                if let Err(message) = crate::run::property_value(c.property.get(), &c.value) {
+                    self.push(Finding::new(self.at, &c.value.0, message).key("value"));
+                }
+            }
+            Step::GetProperty(c) => {
+                if let Some(r) = &c.returns {
+                    if let Err(message) = crate::run::property_value(c.property.get(), r) {
+                        self.push(Finding::new(self.at, &r.0, message).key("returns"));
+                    }
+                }
+            }
             Step::WebRequest(w) => {
                 if let Some(status) = &w.status {
                     self.status(status);

@@ -185,15 +185,36 @@ pub fn mechanism(v: names::Via) -> simos::network::Mechanism {
 /// A BITS interface.
 pub fn interface(i: names::Interface) -> bits::Interface {
     match i {
+        names::Interface::Manager => bits::Interface::Manager,
         names::Interface::Job => bits::Interface::Job,
         names::Interface::Job2 => bits::Interface::Job2,
         names::Interface::Job3 => bits::Interface::Job3,
         names::Interface::Job4 => bits::Interface::Job4,
+        names::Interface::Job5 => bits::Interface::Job5,
         names::Interface::HttpOptions => bits::Interface::HttpOptions,
+        names::Interface::HttpOptions2 => bits::Interface::HttpOptions2,
+        names::Interface::HttpOptions3 => bits::Interface::HttpOptions3,
         names::Interface::TokenOptions => bits::Interface::TokenOptions,
         names::Interface::File => bits::Interface::File,
+        names::Interface::File2 => bits::Interface::File2,
+        names::Interface::File3 => bits::Interface::File3,
+        names::Interface::File4 => bits::Interface::File4,
+        names::Interface::File5 => bits::Interface::File5,
+        names::Interface::File6 => bits::Interface::File6,
         names::Interface::EnumJobs => bits::Interface::EnumJobs,
         names::Interface::EnumFiles => bits::Interface::EnumFiles,
+        names::Interface::Error => bits::Interface::Error,
+        names::Interface::Callback => bits::Interface::Callback,
+        names::Interface::Callback2 => bits::Interface::Callback2,
+        names::Interface::Callback3 => bits::Interface::Callback3,
+        names::Interface::ServerCertificateValidationCallback => {
+            bits::Interface::ServerCertificateValidationCallback
+        }
+        names::Interface::PeerCacheAdministration => bits::Interface::PeerCacheAdministration,
+        names::Interface::PeerCacheRecord => bits::Interface::PeerCacheRecord,
+        names::Interface::Peer => bits::Interface::Peer,
+        names::Interface::EnumPeerCacheRecords => bits::Interface::EnumPeerCacheRecords,
+        names::Interface::EnumPeers => bits::Interface::EnumPeers,
     }
 }
 
@@ -232,5 +253,22 @@ pub fn error_context(c: names::ErrorContext) -> bits::ErrorContext {
         names::ErrorContext::RemoteFile => bits::ErrorContext::RemoteFile,
         names::ErrorContext::GeneralTransport => bits::ErrorContext::GeneralTransport,
         names::ErrorContext::RemoteApplication => bits::ErrorContext::RemoteApplication,
+    }
+}
+
+/// A job property.
+pub fn job_property(p: names::JobProperty) -> bits::properties::JobProperty {
+    use bits::properties::JobProperty;
+    match p {
+        names::JobProperty::CostFlags => JobProperty::CostFlags,
+        names::JobProperty::NotificationClsid => JobProperty::NotificationClsid,
+        names::JobProperty::DynamicContent => JobProperty::DynamicContent,
+        names::JobProperty::HighPerformance => JobProperty::HighPerformance,
+        names::JobProperty::MaxDownloadSize => JobProperty::MaxDownloadSize,
+        names::JobProperty::UseStoredCredentials => JobProperty::UseStoredCredentials,
+        names::JobProperty::MinimumNotificationIntervalMs => {
+            JobProperty::MinimumNotificationIntervalMs
+        }
+        names::JobProperty::OnDemandMode => JobProperty::OnDemandMode,
     }
 }

@@ -882,6 +882,9 @@ pub struct Next {
     /// Names for the pointers returned, in order.
     #[serde(default, rename = "as")]
     pub bind: Vec<String>,
+    /// How many it must have fetched (`*pceltFetched`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub returns: Option<u32>,
     /// The result (default: any success).
     #[serde(default)]
     pub expect: Option<Expected>,
@@ -920,6 +923,10 @@ pub struct CreateJob {
     /// The name of the job pointer returned.
     #[serde(rename = "as")]
     pub bind: Option<String>,
+    /// A manager pointer from `CoCreateInstance` to call through (default:
+    /// the process's own manager).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manager: Option<String>,
     /// The result (default: any success).
     #[serde(default)]
     pub expect: Option<Expected>,
@@ -936,6 +943,9 @@ pub struct GetJob {
     /// The name of the pointer returned.
     #[serde(default, rename = "as")]
     pub bind: Option<String>,
+    /// A manager pointer from `CoCreateInstance` to call through.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manager: Option<String>,
     /// The result (default: any success).
     #[serde(default)]
     pub expect: Option<Expected>,
@@ -956,6 +966,9 @@ pub struct EnumJobs {
     /// How many jobs it must list.
     #[serde(default)]
     pub count: Option<usize>,
+    /// A manager pointer from `CoCreateInstance` to call through.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manager: Option<String>,
     /// The result (default: any success).
     #[serde(default)]
     pub expect: Option<Expected>,
@@ -1343,6 +1356,13 @@ pub struct AccessServer {
     /// an anonymous or unauthenticated caller).
     #[serde(default)]
     pub granted: Option<bool>,
+    /// The authentication package that logged the caller on
+    /// (`kerberos`, `ntlm`, `digest`, `basic`, `anonymous`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package: Option<Named<names::AuthScheme>>,
+    /// The HTTP status a web server or proxy answered (`200`, `401`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
     /// How the identity got there: `credentials`, `new_credentials`,
     /// `machine_account`, `unconstrained`, `constrained`, `resource_based`,
     /// `anonymous`.
@@ -1381,8 +1401,13 @@ pub struct SetAcl {
 pub struct Publish {
     /// URL, UNC path or local path.
     pub name: String,
-    /// Its size.
-    pub bytes: u64,
+    /// Its size (its content is then a stand-in derived from the name and
+    /// the size).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bytes: Option<u64>,
+    /// Its content, as text (instead of `bytes`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
 }
 
 /// Checks of a job's state.
@@ -1846,6 +1871,118 @@ impl<'de> Deserialize<'de> for Observation {
     }
 }
 
+/// `CoCreateInstance(CLSID_BackgroundCopyManager)`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CoCreateInstance {
+    /// The calling thread.
+    pub thread: String,
+    /// The name of the `IBackgroundCopyManager` pointer returned.
+    #[serde(default, rename = "as")]
+    pub bind: Option<String>,
+    /// The result (default: success).
+    #[serde(default)]
+    pub expect: Option<Expected>,
+}
+
+/// `IBackgroundCopyJob5::SetProperty`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetProperty {
+    /// The calling thread.
+    pub thread: String,
+    /// An `IBackgroundCopyJob5` pointer.
+    pub job: String,
+    /// The property (`BITS_JOB_PROPERTY_ID_COST_FLAGS`, ...).
+    pub property: Named<names::JobProperty>,
+    /// The value, as the property takes it: a number or constant names
+    /// (DWORD, UINT64), `true`/`false` (Enable), a CLSID or `null`
+    /// (ClsID), `BG_AUTH_TARGET_PROXY` (Target).
+    pub value: Scalar,
+    /// The result (default: success).
+    #[serde(default)]
+    pub expect: Option<Expected>,
+}
+
+/// `IBackgroundCopyJob5::GetProperty`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GetProperty {
+    /// The calling thread.
+    pub thread: String,
+    /// An `IBackgroundCopyJob5` pointer.
+    pub job: String,
+    /// The property.
+    pub property: Named<names::JobProperty>,
+    /// The value it must return, written as for `SetProperty`.
+    #[serde(default, deserialize_with = "written")]
+    pub returns: Option<Scalar>,
+    /// The result (default: success).
+    #[serde(default)]
+    pub expect: Option<Expected>,
+}
+
+/// What servers and proxies saw: the remote accesses since the previous
+/// `expect_server` step for the same server (and job).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectServer {
+    /// Check only under these profiles (default: every profile the
+    /// scenario runs under).
+    #[serde(default)]
+    pub only: Vec<Named<names::Profile>>,
+    /// The server or proxy (its name in the host section).
+    pub server: String,
+    /// Only the accesses of this job's transfers (a pointer name).
+    #[serde(default)]
+    pub job: Option<String>,
+    /// Who it saw: an account, `ANONYMOUS LOGON`, or `nobody` (no logon).
+    #[serde(default)]
+    pub saw: Option<String>,
+    /// The package that logged the caller on.
+    #[serde(default)]
+    pub package: Option<Named<names::AuthScheme>>,
+    /// The HTTP status it answered.
+    #[serde(default)]
+    pub status: Option<u16>,
+    /// Whether it granted the access.
+    #[serde(default)]
+    pub granted: Option<bool>,
+    /// `false`: no such access may have happened.
+    #[serde(default = "yes")]
+    pub happened: bool,
+}
+
+/// What a file holds.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectFile {
+    /// Check only under these profiles (default: every profile the
+    /// scenario runs under).
+    #[serde(default)]
+    pub only: Vec<Named<names::Profile>>,
+    /// The machine (default: the BITS machine).
+    #[serde(default)]
+    pub machine: Option<String>,
+    /// The file.
+    pub path: String,
+    /// Whether it exists.
+    #[serde(default)]
+    pub exists: Option<bool>,
+    /// Its size in bytes.
+    #[serde(default)]
+    pub bytes: Option<u64>,
+    /// It holds the same bytes as this other file on the same machine.
+    #[serde(default)]
+    pub same_as: Option<String>,
+    /// It holds the content published under this name (a URL or UNC path).
+    #[serde(default)]
+    pub content_of: Option<String>,
+    /// It holds exactly this text.
+    #[serde(default)]
+    pub text: Option<String>,
+}
+
 /// One step.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub enum Step {
@@ -1885,6 +2022,12 @@ pub enum Step {
     // ----- BITS -----
     /// `CoInitializeSecurity`.
     CoInitializeSecurity(Blanket),
+    /// `CoCreateInstance` of the manager.
+    CoCreateInstance(CoCreateInstance),
+    /// `IBackgroundCopyJob5::SetProperty`.
+    SetProperty(SetProperty),
+    /// `IBackgroundCopyJob5::GetProperty`.
+    GetProperty(GetProperty),
     /// `IBackgroundCopyManager::CreateJob`.
     CreateJob(CreateJob),
     /// `IBackgroundCopyManager::GetJob`.
@@ -2082,6 +2225,12 @@ pub enum Step {
     /// Checks what the transfer engine reached.
     #[serde(rename = "expect_access")]
     ExpectAccess(ExpectAccess),
+    /// Checks what servers and proxies saw.
+    #[serde(rename = "expect_server")]
+    ExpectServer(ExpectServer),
+    /// Checks what a file holds.
+    #[serde(rename = "expect_file")]
+    ExpectFile(ExpectFile),
 }
 
 /// The JSON Schema of the format, pretty-printed.

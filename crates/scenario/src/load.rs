@@ -767,6 +767,14 @@ fn check_values(s: &Scenario, indices: &[usize]) -> Vec<Finding> {
                     number("helper_flags", f);
                 }
             }
+            Step::Publish(p) if p.bytes.is_some() == p.text.is_some() => out.push(
+                Finding::new(
+                    Site::Step(i),
+                    &p.name,
+                    "`publish` takes one of `bytes` and `text`".to_string(),
+                )
+                .expected("`bytes: N` (content derived from the name and size) or `text: ...`"),
+            ),
             Step::SetNotifyInterface(c) if !matches!(c.value.0.as_str(), "true" | "false") => {
                 out.push(
                     Finding::new(
@@ -892,6 +900,7 @@ pub fn names_of(step: &Step) -> (Names<'_>, Names<'_>) {
         }
         Step::CreateJob(c) => {
             uses.push((&c.thread, Thread));
+            uses.extend(c.manager.iter().map(|m| (m.as_str(), Pointer)));
             if let Some(b) = &c.bind {
                 binds.push((b, Pointer));
             }
@@ -899,15 +908,31 @@ pub fn names_of(step: &Step) -> (Names<'_>, Names<'_>) {
         Step::GetJob(c) => {
             uses.push((&c.thread, Thread));
             uses.push((&c.job, Pointer));
+            uses.extend(c.manager.iter().map(|m| (m.as_str(), Pointer)));
             if let Some(b) = &c.bind {
                 binds.push((b, Pointer));
             }
         }
         Step::EnumJobs(c) => {
             uses.push((&c.thread, Thread));
+            uses.extend(c.manager.iter().map(|m| (m.as_str(), Pointer)));
             if let Some(b) = &c.bind {
                 binds.push((b, Pointer));
             }
+        }
+        Step::CoCreateInstance(c) => {
+            uses.push((&c.thread, Thread));
+            if let Some(b) = &c.bind {
+                binds.push((b, Pointer));
+            }
+        }
+        Step::SetProperty(c) => {
+            uses.push((&c.thread, Thread));
+            uses.push((&c.job, Pointer));
+        }
+        Step::GetProperty(c) => {
+            uses.push((&c.thread, Thread));
+            uses.push((&c.job, Pointer));
         }
         Step::QueryInterface(c) => {
             uses.push((&c.thread, Thread));
@@ -1084,6 +1109,8 @@ pub fn names_of(step: &Step) -> (Names<'_>, Names<'_>) {
         Step::ExpectThread(e) => uses.push((&e.thread, Thread)),
         Step::ExpectToken(e) => uses.push((&e.token, Token)),
         Step::ExpectAccess(e) => uses.push((&e.job, Pointer)),
+        Step::ExpectServer(e) => uses.extend(e.job.iter().map(|j| (j.as_str(), Pointer))),
+        Step::ExpectFile(_) => {}
     }
     (uses, binds)
 }
@@ -1106,6 +1133,9 @@ pub fn expected_of(step: &Step) -> Option<&Expected> {
         | Step::SuppressFlow(c)
         | Step::RestoreFlow(c) => c.expect.as_ref(),
         Step::CreateJob(c) => c.expect.as_ref(),
+        Step::CoCreateInstance(c) => c.expect.as_ref(),
+        Step::SetProperty(c) => c.expect.as_ref(),
+        Step::GetProperty(c) => c.expect.as_ref(),
         Step::GetJob(c) => c.expect.as_ref(),
         Step::EnumJobs(c) => c.expect.as_ref(),
         Step::QueryInterface(c) => c.expect.as_ref(),
@@ -1191,7 +1221,9 @@ pub fn expected_of(step: &Step) -> Option<&Expected> {
         | Step::Expect(_)
         | Step::ExpectThread(_)
         | Step::ExpectToken(_)
-        | Step::ExpectAccess(_) => None,
+        | Step::ExpectAccess(_)
+        | Step::ExpectServer(_)
+        | Step::ExpectFile(_) => None,
     }
 }
 
@@ -1206,6 +1238,8 @@ fn check_expected_profiles(s: &Scenario, indices: &[usize]) -> Vec<Finding> {
             Step::ExpectThread(e) => e.only.as_slice(),
             Step::ExpectToken(e) => e.only.as_slice(),
             Step::ExpectAccess(e) => e.only.as_slice(),
+            Step::ExpectServer(e) => e.only.as_slice(),
+            Step::ExpectFile(e) => e.only.as_slice(),
             _ => &[],
         };
         let named = only

@@ -497,8 +497,12 @@ closed_set! {
 }
 
 closed_set! {
-    /// A COM interface of BITS.
+    /// A COM interface of BITS (every one the BITS reference documents;
+    /// QueryInterface for one the profile's release lacks returns
+    /// E_NOINTERFACE when it runs).
     Interface: "interface" {
+        /// `IBackgroundCopyManager`.
+        Manager = "IBackgroundCopyManager",
         /// `IBackgroundCopyJob`.
         Job = "IBackgroundCopyJob",
         /// `IBackgroundCopyJob2`.
@@ -507,16 +511,52 @@ closed_set! {
         Job3 = "IBackgroundCopyJob3",
         /// `IBackgroundCopyJob4`.
         Job4 = "IBackgroundCopyJob4",
+        /// `IBackgroundCopyJob5`.
+        Job5 = "IBackgroundCopyJob5",
         /// `IBackgroundCopyJobHttpOptions`.
         HttpOptions = "IBackgroundCopyJobHttpOptions",
+        /// `IBackgroundCopyJobHttpOptions2`.
+        HttpOptions2 = "IBackgroundCopyJobHttpOptions2",
+        /// `IBackgroundCopyJobHttpOptions3`.
+        HttpOptions3 = "IBackgroundCopyJobHttpOptions3",
         /// `IBitsTokenOptions`.
         TokenOptions = "IBitsTokenOptions",
         /// `IBackgroundCopyFile`.
         File = "IBackgroundCopyFile",
+        /// `IBackgroundCopyFile2`.
+        File2 = "IBackgroundCopyFile2",
+        /// `IBackgroundCopyFile3`.
+        File3 = "IBackgroundCopyFile3",
+        /// `IBackgroundCopyFile4`.
+        File4 = "IBackgroundCopyFile4",
+        /// `IBackgroundCopyFile5`.
+        File5 = "IBackgroundCopyFile5",
+        /// `IBackgroundCopyFile6`.
+        File6 = "IBackgroundCopyFile6",
         /// `IEnumBackgroundCopyJobs`.
         EnumJobs = "IEnumBackgroundCopyJobs",
         /// `IEnumBackgroundCopyFiles`.
         EnumFiles = "IEnumBackgroundCopyFiles",
+        /// `IBackgroundCopyError`.
+        Error = "IBackgroundCopyError",
+        /// `IBackgroundCopyCallback`.
+        Callback = "IBackgroundCopyCallback",
+        /// `IBackgroundCopyCallback2`.
+        Callback2 = "IBackgroundCopyCallback2",
+        /// `IBackgroundCopyCallback3`.
+        Callback3 = "IBackgroundCopyCallback3",
+        /// `IBackgroundCopyServerCertificateValidationCallback`.
+        ServerCertificateValidationCallback = "IBackgroundCopyServerCertificateValidationCallback",
+        /// `IBitsPeerCacheAdministration`.
+        PeerCacheAdministration = "IBitsPeerCacheAdministration",
+        /// `IBitsPeerCacheRecord`.
+        PeerCacheRecord = "IBitsPeerCacheRecord",
+        /// `IBitsPeer`.
+        Peer = "IBitsPeer",
+        /// `IEnumBitsPeerCacheRecords`.
+        EnumPeerCacheRecords = "IEnumBitsPeerCacheRecords",
+        /// `IEnumBitsPeers`.
+        EnumPeers = "IEnumBitsPeers",
     }
 }
 
@@ -539,6 +579,28 @@ closed_set! {
         GeneralTransport = "GENERAL_TRANSPORT",
         /// The server application (upload-reply).
         RemoteApplication = "REMOTE_APPLICATION",
+    }
+}
+
+closed_set! {
+    /// `BITS_JOB_PROPERTY_ID`, by its Windows name.
+    JobProperty: "job property" {
+        /// 1: the transfer policy over costed networks.
+        CostFlags = "BITS_JOB_PROPERTY_ID_COST_FLAGS",
+        /// 2: the CLSID of a COM callback server.
+        NotificationClsid = "BITS_JOB_PROPERTY_NOTIFICATION_CLSID",
+        /// 3: dynamic content.
+        DynamicContent = "BITS_JOB_PROPERTY_DYNAMIC_CONTENT",
+        /// 4: high performance.
+        HighPerformance = "BITS_JOB_PROPERTY_HIGH_PERFORMANCE",
+        /// 5: the most bytes the job may download.
+        MaxDownloadSize = "BITS_JOB_PROPERTY_MAX_DOWNLOAD_SIZE",
+        /// 7: stored credentials for the proxy.
+        UseStoredCredentials = "BITS_JOB_PROPERTY_USE_STORED_CREDENTIALS",
+        /// 9: the minimum notification interval.
+        MinimumNotificationIntervalMs = "BITS_JOB_PROPERTY_MINIMUM_NOTIFICATION_INTERVAL_MS",
+        /// 10: on-demand mode.
+        OnDemandMode = "BITS_JOB_PROPERTY_ON_DEMAND_MODE",
     }
 }
 
