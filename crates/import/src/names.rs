@@ -46,7 +46,8 @@ pub const EXTRA: &[(&str, &str)] = &[
 ///   `whoami/fr-krbrelay-system-groups.txt` print each name next to its
 ///   SID; `get-acl/fr-ilearned-psreflect.txt` lists `AUTORITE NT\Système`
 ///   in its `Access` property where its `Sddl` has `SY`, entry for entry.
-/// * Spanish: `whoami/es-phantom-all.txt`, names next to their SIDs.
+/// * Spanish: `whoami/es-phantom-all.txt` and `whoami/es-bitup-iusr-all.txt`,
+///   names next to their SIDs.
 /// * Chinese (Simplified): `whoami/zh-xr0923-medium-all.txt` and
 ///   `whoami/zh-wsreset-filtered-groups.txt`, names next to their SIDs.
 /// * German: `icacls/de-tasks.txt` shows the names without SIDs; the SID
@@ -82,6 +83,14 @@ pub const LOCALIZED: &[(&str, &str)] = &[
     ),
     // Spanish
     ("Todos", "S-1-1-0"),
+    ("INICIO DE SESIÓN EN LA CONSOLA", "S-1-2-1"),
+    ("NT AUTHORITY\\SERVICIO", "S-1-5-6"),
+    ("NT AUTHORITY\\Usuarios autentificados", "S-1-5-11"),
+    ("NT AUTHORITY\\Esta compañía", "S-1-5-15"),
+    (
+        "Etiqueta obligatoria\\Nivel obligatorio alto",
+        "S-1-16-12288",
+    ),
     ("BUILTIN\\Usuarios", "S-1-5-32-545"),
     (
         "BUILTIN\\Acceso compatible con versiones anteriores de Windows 2000",

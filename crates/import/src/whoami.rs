@@ -38,7 +38,8 @@ use crate::text::{byte_at_cell, lines, offset_in, quote, rule_columns, Line};
 /// `crates/import/tests/fixtures/whoami/` (its `.source.md` says where it
 /// was published): English from `en-cascade-all.txt` and the public issue
 /// threads it cites; French from `fr-tssr-groups.txt` and
-/// `fr-krbrelay-system-groups.txt`; Spanish from `es-phantom-all.txt`;
+/// `fr-krbrelay-system-groups.txt`; Spanish from `es-phantom-all.txt` and
+/// `es-bitup-iusr-all.txt` (grupo usado solo para denegar);
 /// Chinese (Simplified) from `zh-bicker-all.txt` (本地组),
 /// `zh-wsreset-filtered-groups.txt` (只用于拒绝的组) and
 /// `zh-wsreset-elevated-groups.txt` (组的所有者).
@@ -59,6 +60,10 @@ pub const GROUP_ATTRIBUTE_PHRASES: &[(&str, u32)] = &[
         group_attrs::ENABLED_BY_DEFAULT,
     ),
     ("grupo habilitado", group_attrs::ENABLED),
+    (
+        "grupo usado solo para denegar",
+        group_attrs::USE_FOR_DENY_ONLY,
+    ),
     ("必需的组", group_attrs::MANDATORY),
     ("启用于默认", group_attrs::ENABLED_BY_DEFAULT),
     ("启用的组", group_attrs::ENABLED),

@@ -121,6 +121,47 @@ fn spanish_whoami_all_reads_the_same_way() {
 }
 
 #[test]
+fn spanish_iis_account_with_a_deny_only_group() {
+    let yaml = import(
+        Kind::Whoami,
+        &fixture("whoami/es-bitup-iusr-all.txt"),
+        &Names::new(),
+    )
+    .unwrap();
+    let t = token(&yaml);
+    assert_eq!(t.user.sid.to_string(), "S-1-5-17");
+    assert_eq!(t.integrity.0, 0x3000);
+    let got: Vec<(String, u32)> = t
+        .groups
+        .iter()
+        .map(|g| (g.sid.to_string(), g.attributes))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("S-1-1-0".to_string(), DEFAULT),
+            ("S-1-5-32-545".to_string(), DEFAULT),
+            // Grupo usado solo para denegar.
+            ("S-1-5-6".to_string(), USE_FOR_DENY_ONLY),
+            ("S-1-2-1".to_string(), DEFAULT),
+            ("S-1-5-11".to_string(), DEFAULT),
+            ("S-1-5-15".to_string(), DEFAULT),
+            ("S-1-2-0".to_string(), DEFAULT),
+        ]
+    );
+    assert_eq!(
+        privileges(&t),
+        [
+            (Privilege::ChangeNotify, true),
+            (Privilege::Impersonate, true),
+            (Privilege::CreateGlobal, true),
+        ]
+    );
+    // SERVICE is deny-only but no UAC privileged group: not a limited token.
+    assert_eq!(t.elevation_type, winsec::ElevationType::Default);
+}
+
+#[test]
 fn french_whoami_groups_reads_groups_and_label_but_is_no_token() {
     let text = fixture("whoami/fr-tssr-groups.txt");
     let capture = import::whoami::parse(&text).unwrap();

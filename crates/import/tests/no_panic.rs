@@ -25,6 +25,7 @@ fn fixture(path: &str) -> String {
 const FIXTURES: &[(Kind, &str)] = &[
     (Kind::Whoami, "whoami/en-cascade-all.txt"),
     (Kind::Whoami, "whoami/es-phantom-all.txt"),
+    (Kind::Whoami, "whoami/es-bitup-iusr-all.txt"),
     (Kind::Whoami, "whoami/fr-tssr-groups.txt"),
     (Kind::Whoami, "whoami/fr-krbrelay-system-groups.txt"),
     (Kind::Whoami, "whoami/fr-ilearned-priv.txt"),
