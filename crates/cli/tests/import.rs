@@ -168,6 +168,10 @@ fn a_deny_only_group_of_a_capture_grants_nothing_and_still_denies() {
         allow_service.starts_with("verdict: denied"),
         "{allow_service}"
     );
+    assert!(
+        allow_service.contains("AC-DENY-ONLY: allow ACE does not apply: S-1-5-6 is deny-only"),
+        "{allow_service}"
+    );
     let allow_users = access(token, "O:BAG:SYD:(A;;0x1200a9;;;BU)", "0x120089");
     assert!(allow_users.starts_with("verdict: granted"), "{allow_users}");
     let deny_service = access(
@@ -177,6 +181,10 @@ fn a_deny_only_group_of_a_capture_grants_nothing_and_still_denies() {
     );
     assert!(
         deny_service.starts_with("verdict: denied"),
+        "{deny_service}"
+    );
+    assert!(
+        deny_service.contains("AC-ACE-DENY: deny ACE applies to S-1-5-6 (deny-only group)"),
         "{deny_service}"
     );
 }
