@@ -71,6 +71,14 @@ fn an_imported_token_is_accepted_by_access_and_decides_by_its_groups() {
             "S-1-5-21-3332504370-1206983947-1165150453-1113",
         ),
         ("whoami/es-phantom-all.txt", "S-1-5-32-580"),
+        ("whoami/es-bitup-iusr-all.txt", "S-1-5-32-545"),
+        (
+            "whoami/zh-bicker-all.txt",
+            "S-1-5-21-298176814-2846777796-698167141-1101",
+        ),
+        ("whoami/zh-xr0923-medium-all.txt", "S-1-5-113"),
+        ("whoami/zh-xr0923-high-all.txt", "S-1-5-32-580"),
+        ("whoami/zh-tsclient-mssql-all.txt", "S-1-5-80-0"),
     ] {
         let run = bitsim(&["import", "whoami", &fixture(capture)]);
         assert_eq!(run.code, 0, "{}", run.stderr);
@@ -117,6 +125,9 @@ fn imported_sddl_is_accepted_by_the_sddl_command() {
     for (kind, capture) in [
         ("icacls", "icacls/en-mmc.txt"),
         ("get-acl", "get-acl/en-k8s-ca-crt.txt"),
+        ("icacls", "icacls/de-tasks.txt"),
+        ("get-acl", "get-acl/fr-ilearned-psreflect.txt"),
+        ("get-acl", "get-acl/en-tsclient-ifeo-key.txt"),
     ] {
         let run = bitsim(&["import", kind, &fixture(capture)]);
         assert_eq!(run.code, 0, "{}", run.stderr);
@@ -126,6 +137,77 @@ fn imported_sddl_is_accepted_by_the_sddl_command() {
         assert_eq!(printed.code, 0, "{}", printed.stderr);
         assert_eq!(printed.stdout.trim(), sddl);
     }
+}
+
+fn access(token: &str, sd: &str, desired: &str) -> String {
+    let run = bitsim(&[
+        "access",
+        "--token",
+        token,
+        "--sd",
+        sd,
+        "--desired",
+        desired,
+        "--format",
+        "text",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    run.stdout
+}
+
+#[test]
+fn a_deny_only_group_of_a_capture_grants_nothing_and_still_denies() {
+    // In the Spanish IIS capture NT AUTHORITY\SERVICIO (S-1-5-6) is
+    // "Grupo usado solo para denegar".
+    let run = bitsim(&["import", "whoami", &fixture("whoami/es-bitup-iusr-all.txt")]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let token = temp_file("iusr.yaml", &run.stdout);
+    let token = token.to_str().unwrap();
+    let allow_service = access(token, "O:BAG:SYD:(A;;0x1200a9;;;SU)", "0x120089");
+    assert!(
+        allow_service.starts_with("verdict: denied"),
+        "{allow_service}"
+    );
+    assert!(
+        allow_service.contains("AC-DENY-ONLY: allow ACE does not apply: S-1-5-6 is deny-only"),
+        "{allow_service}"
+    );
+    let allow_users = access(token, "O:BAG:SYD:(A;;0x1200a9;;;BU)", "0x120089");
+    assert!(allow_users.starts_with("verdict: granted"), "{allow_users}");
+    let deny_service = access(
+        token,
+        "O:BAG:SYD:(D;;0x1;;;SU)(A;;0x1200a9;;;BU)",
+        "0x120089",
+    );
+    assert!(
+        deny_service.starts_with("verdict: denied"),
+        "{deny_service}"
+    );
+    assert!(
+        deny_service.contains("AC-ACE-DENY: deny ACE applies to S-1-5-6 (deny-only group)"),
+        "{deny_service}"
+    );
+}
+
+#[test]
+fn a_token_and_an_acl_captured_in_different_languages_meet() {
+    // The Spanish IIS account against the German Tasks folder, whose
+    // Authenticated Users entry is (CI)(W,Rc): it may add a file there but
+    // not list the folder.
+    let run = bitsim(&["import", "whoami", &fixture("whoami/es-bitup-iusr-all.txt")]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let token = temp_file("iusr-tasks.yaml", &run.stdout);
+    let token = token.to_str().unwrap();
+    let acl = bitsim(&["import", "icacls", &fixture("icacls/de-tasks.txt")]);
+    assert_eq!(acl.code, 0, "{}", acl.stderr);
+    let doc: serde_yaml::Value = serde_yaml::from_str(&acl.stdout).unwrap();
+    let dacl = doc["objects"][0]["sddl"].as_str().unwrap();
+    let sd = format!("O:SYG:SY{dacl}");
+    let add_file = access(token, &sd, "0x2");
+    assert!(add_file.starts_with("verdict: granted"), "{add_file}");
+    assert!(add_file.contains("S-1-5-11"), "{add_file}");
+    let list = access(token, &sd, "0x1");
+    assert!(list.starts_with("verdict: denied"), "{list}");
 }
 
 #[test]

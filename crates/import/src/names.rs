@@ -6,9 +6,11 @@
 //! map the user gives (`--names FILE`: a YAML mapping from name to SID);
 //! through the names of winsec's well-known table (`NT AUTHORITY\SYSTEM`,
 //! `BUILTIN\Users`, `Everyone`, `CREATOR OWNER`, ...); through the few
-//! fixed service and package SIDs listed in [`EXTRA`]. Names compare
-//! without regard to case. Two-letter SDDL aliases are deliberately not
-//! accepted here: an account called `LA` is a name, not an alias.
+//! fixed service and package SIDs listed in [`EXTRA`]; through the names
+//! other languages give the same fixed SIDs, as published captures show
+//! them ([`LOCALIZED`]). Names compare without regard to case. Two-letter
+//! SDDL aliases are deliberately not accepted here: an account called
+//! `LA` is a name, not an alias.
 
 use std::collections::BTreeMap;
 
@@ -33,6 +35,79 @@ pub const EXTRA: &[(&str, &str)] = &[
         "APPLICATION PACKAGE AUTHORITY\\ALL RESTRICTED APPLICATION PACKAGES",
         "S-1-15-2-2",
     ),
+];
+
+/// Names a non-English Windows prints for SIDs that are the same on every
+/// machine (well-known and `BUILTIN` SIDs, never a domain's or a
+/// machine's own accounts), each as a published capture in
+/// `crates/import/tests/fixtures/` shows it:
+///
+/// * French: `whoami/fr-tssr-groups.txt` and
+///   `whoami/fr-krbrelay-system-groups.txt` print each name next to its
+///   SID; `get-acl/fr-ilearned-psreflect.txt` lists `AUTORITE NT\Système`
+///   in its `Access` property where its `Sddl` has `SY`, entry for entry.
+/// * Spanish: `whoami/es-phantom-all.txt` and `whoami/es-bitup-iusr-all.txt`,
+///   names next to their SIDs.
+/// * Chinese (Simplified): `whoami/zh-xr0923-medium-all.txt` and
+///   `whoami/zh-wsreset-filtered-groups.txt`, names next to their SIDs.
+/// * German: `icacls/de-tasks.txt` shows the names without SIDs; the SID
+///   of each is the one Microsoft Learn's German "Bekannte
+///   Sicherheitsbezeichner in Windows-Betriebssystemen" (KB 243330) gives
+///   for that name (Administratoren, Authentifizierte Benutzer,
+///   Netzwerkdienst, Lokaler Dienst, Ersteller-Besitzer; `SYSTEM` is not
+///   translated).
+///
+/// The labels (`Étiquette obligatoire\...`) resolve to their `S-1-16-x`
+/// SID, so an icacls label entry in French is read as a label.
+pub const LOCALIZED: &[(&str, &str)] = &[
+    // French
+    ("Tout le monde", "S-1-1-0"),
+    ("OUVERTURE DE SESSION DE CONSOLE", "S-1-2-1"),
+    ("AUTORITE NT\\INTERACTIF", "S-1-5-4"),
+    ("AUTORITE NT\\Utilisateurs authentifiés", "S-1-5-11"),
+    ("AUTORITE NT\\Cette organisation", "S-1-5-15"),
+    ("AUTORITE NT\\Système", "S-1-5-18"),
+    ("BUILTIN\\Administrateurs", "S-1-5-32-544"),
+    ("BUILTIN\\Utilisateurs", "S-1-5-32-545"),
+    (
+        "Identité déclarée par une autorité d’authentification",
+        "S-1-18-1",
+    ),
+    (
+        "Étiquette obligatoire\\Niveau obligatoire moyen",
+        "S-1-16-8192",
+    ),
+    (
+        "Étiquette obligatoire\\Niveau obligatoire système",
+        "S-1-16-16384",
+    ),
+    // Spanish
+    ("Todos", "S-1-1-0"),
+    ("INICIO DE SESIÓN EN LA CONSOLA", "S-1-2-1"),
+    ("NT AUTHORITY\\SERVICIO", "S-1-5-6"),
+    ("NT AUTHORITY\\Usuarios autentificados", "S-1-5-11"),
+    ("NT AUTHORITY\\Esta compañía", "S-1-5-15"),
+    (
+        "Etiqueta obligatoria\\Nivel obligatorio alto",
+        "S-1-16-12288",
+    ),
+    ("BUILTIN\\Usuarios", "S-1-5-32-545"),
+    (
+        "BUILTIN\\Acceso compatible con versiones anteriores de Windows 2000",
+        "S-1-5-32-554",
+    ),
+    ("BUILTIN\\Acceso DCOM a Serv. de certif.", "S-1-5-32-574"),
+    ("BUILTIN\\Usuarios de administración remota", "S-1-5-32-580"),
+    // Chinese (Simplified)
+    ("NT AUTHORITY\\本地帐户", "S-1-5-113"),
+    ("NT AUTHORITY\\本地帐户和管理员组成员", "S-1-5-114"),
+    // German
+    ("ERSTELLER-BESITZER", "S-1-3-0"),
+    ("NT-AUTORITÄT\\Authentifizierte Benutzer", "S-1-5-11"),
+    ("NT-AUTORITÄT\\SYSTEM", "S-1-5-18"),
+    ("NT-AUTORITÄT\\Lokaler Dienst", "S-1-5-19"),
+    ("NT-AUTORITÄT\\Netzwerkdienst", "S-1-5-20"),
+    ("VORDEFINIERT\\Administratoren", "S-1-5-32-544"),
 ];
 
 /// The user's name-to-SID map, keyed by lower-cased name.
@@ -99,9 +174,17 @@ impl Names {
         {
             return Some(row.sid());
         }
-        EXTRA
+        if let Some(sid) = EXTRA
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .and_then(|(_, sid)| parse_sid(sid))
+        {
+            return Some(sid);
+        }
+        let lower = name.to_lowercase();
+        LOCALIZED
+            .iter()
+            .find(|(n, _)| n.to_lowercase() == lower)
             .and_then(|(_, sid)| parse_sid(sid))
     }
 }
@@ -147,6 +230,43 @@ mod tests {
         assert_eq!(names.resolve("LA"), None);
         assert_eq!(names.resolve("BA"), None);
         assert_eq!(names.resolve("CONTOSO\\bob"), None);
+    }
+
+    #[test]
+    fn localized_names_resolve_and_never_contradict_another_table() {
+        let names = Names::new();
+        assert_eq!(
+            names.resolve("autorite nt\\système").unwrap().to_string(),
+            "S-1-5-18"
+        );
+        assert_eq!(
+            names
+                .resolve("VORDEFINIERT\\Administratoren")
+                .unwrap()
+                .to_string(),
+            "S-1-5-32-544"
+        );
+        // Every table entry is a SID string, and no name means two SIDs.
+        let mut all: Vec<(String, String)> = WELL_KNOWN_SIDS
+            .iter()
+            .map(|w| (w.name.to_lowercase(), w.sid().to_string()))
+            .collect();
+        for (name, sid) in EXTRA.iter().chain(LOCALIZED) {
+            assert!(parse_sid(sid).is_some(), "{name}: {sid}");
+            all.push((name.to_lowercase(), parse_sid(sid).unwrap().to_string()));
+        }
+        for (i, (name, sid)) in all.iter().enumerate() {
+            for (other, other_sid) in &all[i + 1..] {
+                assert!(
+                    name != other || sid == other_sid,
+                    "{name}: {sid} and {other_sid}"
+                );
+            }
+        }
+        // A localized name of a fixed SID is only ever that SID.
+        for (name, sid) in LOCALIZED {
+            assert_eq!(names.resolve(name).unwrap().to_string(), *sid, "{name}");
+        }
     }
 
     #[test]

@@ -17,8 +17,10 @@
 //! their character count (CJK characters take two cells) cannot shift it;
 //! the privilege state is cut at its column's display cell, falling back
 //! to the last word. A row that a console wrapped onto the next line is
-//! joined back. Attribute phrases and privilege states are matched
-//! against the phrases Windows prints in English, French and Spanish
+//! joined back, and a table whose rows the console wrapped into blank
+//! lines (a row padded with spaces to the table's width, wider than the
+//! console) goes on past them. Attribute phrases and privilege states are
+//! matched against the phrases published captures show
 //! ([`GROUP_ATTRIBUTE_PHRASES`], [`PRIVILEGE_STATES`]); any other phrase
 //! is rejected by name rather than guessed.
 //!
@@ -32,10 +34,15 @@ use crate::names::parse_sid;
 use crate::text::{byte_at_cell, lines, offset_in, quote, rule_columns, Line};
 
 /// Attribute phrases `whoami /groups` prints, lower-cased, with the
-/// `SE_GROUP_*` bits each stands for. English from the captures in
-/// `crates/import/tests/fixtures/whoami/` and the public issue threads
-/// they cite; French and Spanish from the French and Spanish captures
-/// there.
+/// `SE_GROUP_*` bits each stands for, each from a published capture in
+/// `crates/import/tests/fixtures/whoami/` (its `.source.md` says where it
+/// was published): English from `en-cascade-all.txt` and the public issue
+/// threads it cites; French from `fr-tssr-groups.txt` and
+/// `fr-krbrelay-system-groups.txt`; Spanish from `es-phantom-all.txt` and
+/// `es-bitup-iusr-all.txt` (grupo usado solo para denegar);
+/// Chinese (Simplified) from `zh-bicker-all.txt` (本地组),
+/// `zh-wsreset-filtered-groups.txt` (只用于拒绝的组) and
+/// `zh-wsreset-elevated-groups.txt` (组的所有者).
 pub const GROUP_ATTRIBUTE_PHRASES: &[(&str, u32)] = &[
     ("mandatory group", group_attrs::MANDATORY),
     ("enabled by default", group_attrs::ENABLED_BY_DEFAULT),
@@ -46,23 +53,50 @@ pub const GROUP_ATTRIBUTE_PHRASES: &[(&str, u32)] = &[
     ("groupe obligatoire", group_attrs::MANDATORY),
     ("activé par défaut", group_attrs::ENABLED_BY_DEFAULT),
     ("groupe activé", group_attrs::ENABLED),
+    ("propriétaire du groupe", group_attrs::OWNER),
     ("grupo obligatorio", group_attrs::MANDATORY),
     (
         "habilitado de manera predeterminada",
         group_attrs::ENABLED_BY_DEFAULT,
     ),
     ("grupo habilitado", group_attrs::ENABLED),
+    (
+        "grupo usado solo para denegar",
+        group_attrs::USE_FOR_DENY_ONLY,
+    ),
+    ("必需的组", group_attrs::MANDATORY),
+    ("启用于默认", group_attrs::ENABLED_BY_DEFAULT),
+    ("启用的组", group_attrs::ENABLED),
+    ("组的所有者", group_attrs::OWNER),
+    ("只用于拒绝的组", group_attrs::USE_FOR_DENY_ONLY),
+    ("本地组", group_attrs::RESOURCE),
 ];
 
 /// Privilege states `whoami /priv` prints, lower-cased: `true` for
-/// enabled. English, and Spanish from the Spanish capture.
-pub const PRIVILEGE_STATES: &[(&str, bool)] =
-    &[("enabled", true), ("disabled", false), ("habilitada", true)];
+/// enabled. English from `en-cascade-all.txt`; Spanish from
+/// `es-phantom-all.txt`; French from `fr-ilearned-priv.txt`; Chinese
+/// (Simplified) from `zh-xr0923-medium-all.txt`; German from published
+/// `whoami /priv` listings that are not fixtures (`docs/import.md` names
+/// them), whose group phrases are not known yet.
+pub const PRIVILEGE_STATES: &[(&str, bool)] = &[
+    ("enabled", true),
+    ("disabled", false),
+    ("habilitada", true),
+    ("activé", true),
+    ("désactivé", false),
+    ("已启用", true),
+    ("已禁用", false),
+    ("aktiviert", true),
+    ("deaktiviert", false),
+];
 
 /// The value of the phrase `text` stands for in `table` (lower-cased
 /// phrases). A phrase whose accented letters a code-page mix-up replaced
 /// (each by one `?` or U+FFFD, or by another non-ASCII letter) still
-/// matches, since the ASCII letters around them must all agree.
+/// matches, since the ASCII letters around them must all agree; only a
+/// phrase whose ASCII letters outnumber its other characters is matched
+/// so, because in a phrase of CJK characters nothing would be left to
+/// agree on.
 pub fn find_phrase<T: Copy>(table: &[(&str, T)], text: &str) -> Option<T> {
     let lower = text.trim().to_lowercase();
     if let Some((_, v)) = table.iter().find(|(p, _)| *p == lower) {
@@ -71,7 +105,10 @@ pub fn find_phrase<T: Copy>(table: &[(&str, T)], text: &str) -> Option<T> {
     table
         .iter()
         .find(|(p, _)| {
-            !p.is_ascii()
+            let ascii_letters = p.chars().filter(char::is_ascii_alphabetic).count();
+            let other = p.chars().filter(|c| !c.is_ascii()).count();
+            other > 0
+                && ascii_letters > other
                 && p.chars().count() == lower.chars().count()
                 && p.chars()
                     .zip(lower.chars())
@@ -359,7 +396,7 @@ fn group_attributes(text: &str, cell: Cell<'_>) -> Result<u32, ImportError> {
                     offset_in(text, trimmed),
                     trimmed.len(),
                     format!("unknown group attribute {}", quote(trimmed)),
-                    "attribute phrases as whoami prints them in English, French or Spanish, such as `Mandatory group, Enabled by default, Enabled group` (docs/import.md lists them)",
+                    "attribute phrases as whoami prints them in English, French, Spanish or Chinese, such as `Mandatory group, Enabled by default, Enabled group` (docs/import.md lists them)",
                 ));
             }
         }
@@ -376,10 +413,14 @@ fn parse_tables(text: &str, all: &[Line<'_>], capture: &mut Capture) -> Result<(
             i += 1;
             continue;
         }
-        // A rule row the console wrapped continues on the next lines.
+        // A rule row the console wrapped continues on the next lines, which
+        // start inside a run of `=` or with the space between two runs.
         let mut rule = all[i].text.to_string();
         i += 1;
-        while i < all.len() && all[i].text.starts_with('=') && rule_columns(all[i].text).is_some() {
+        while i < all.len()
+            && (all[i].text.starts_with('=') || all[i].text.starts_with(" ="))
+            && rule_columns(all[i].text).is_some()
+        {
             rule.push_str(all[i].text);
             i += 1;
         }
@@ -387,8 +428,28 @@ fn parse_tables(text: &str, all: &[Line<'_>], capture: &mut Capture) -> Result<(
             continue;
         };
         let start = i;
-        while i < all.len() && !all[i].is_blank() && rule_columns(all[i].text).is_none() {
-            i += 1;
+        loop {
+            while i < all.len() && !all[i].is_blank() && rule_columns(all[i].text).is_none() {
+                i += 1;
+            }
+            // A row padded to the table's width and wider than the console
+            // wraps into a line of spaces: the table goes on after blank
+            // lines when the next line still reads as one of its rows.
+            let mut next = i;
+            while next < all.len() && all[next].is_blank() {
+                next += 1;
+            }
+            let goes_on = next > i
+                && next < all.len()
+                && rule_columns(all[next].text).is_none()
+                && matches!(
+                    table_row(text, all[next], all[next].text, true, &columns),
+                    Ok(Some(_))
+                );
+            if !goes_on {
+                break;
+            }
+            i = next;
         }
         read_table(text, &all[start..i], &columns, i >= all.len(), capture)?;
     }
@@ -406,6 +467,10 @@ fn read_table(
 ) -> Result<(), ImportError> {
     let mut r = 0;
     while r < rows.len() {
+        if rows[r].is_blank() {
+            r += 1;
+            continue;
+        }
         // A row the console wrapped: join up to three lines back together,
         // but never swallow a line that reads as a row by itself.
         let mut parsed = None;
@@ -439,6 +504,14 @@ fn read_table(
                 return Err(e);
             }
         }
+        // A group row that reads by itself, followed by a line that is no
+        // row by itself: the console wrapped the row between two attribute
+        // phrases or right after the SID, and the rest is on that line.
+        if let Some((Record::Group(..), 1)) = parsed {
+            if let Some(joined) = attributes_on_next_line(text, rows, r, columns) {
+                parsed = Some((joined, 2));
+            }
+        }
         match parsed {
             Some((record, span)) => {
                 add(text, capture, record)?;
@@ -462,6 +535,30 @@ fn read_table(
         }
     }
     Ok(())
+}
+
+/// The group row at `rows[r]` joined with `rows[r + 1]`, when that line is
+/// not blank, is no row by itself, and the two read as one group row with
+/// attributes: joined as they are (the console cut the row at its width)
+/// or, when a copy trimmed the spaces at the cut, with one space.
+fn attributes_on_next_line<'a>(
+    text: &str,
+    rows: &[Line<'a>],
+    r: usize,
+    columns: &[(usize, usize)],
+) -> Option<Record<'a>> {
+    let next = rows.get(r + 1)?;
+    if next.is_blank() || !matches!(table_row(text, *next, next.text, true, columns), Ok(None)) {
+        return None;
+    }
+    let exact = format!("{}{}", rows[r].text, next.text);
+    let spaced = format!("{} {}", rows[r].text.trim_end(), next.text.trim_start());
+    [exact, spaced].iter().find_map(|joined| {
+        match table_row(text, rows[r], joined, false, columns) {
+            Ok(Some(record @ Record::Group(_, _, Attrs::Bits(_)))) => Some(record),
+            _ => None,
+        }
+    })
 }
 
 fn bad_row(text: &str, line: Line<'_>, columns: usize) -> ImportError {
@@ -581,7 +678,7 @@ fn group_attributes_owned(text: &str, line: Line<'_>, attrs: &str) -> Result<u32
                     line.start,
                     line.text.len(),
                     format!("unknown group attribute {}", quote(phrase.trim())),
-                    "attribute phrases as whoami prints them in English, French or Spanish (docs/import.md lists them)",
+                    "attribute phrases as whoami prints them in English, French, Spanish or Chinese (docs/import.md lists them)",
                 ))
             }
         }

@@ -13,7 +13,9 @@ use std::fs;
 use std::path::PathBuf;
 
 use import::{import, Kind, Names};
-use winsec::token::group_attrs::{DEFAULT, ENABLED, ENABLED_BY_DEFAULT, MANDATORY, RESOURCE};
+use winsec::token::group_attrs::{
+    DEFAULT, ENABLED, ENABLED_BY_DEFAULT, MANDATORY, OWNER, RESOURCE, USE_FOR_DENY_ONLY,
+};
 use winsec::{Privilege, SecurityDescriptor, TokenSpec};
 
 fn fixture(path: &str) -> String {
@@ -119,6 +121,47 @@ fn spanish_whoami_all_reads_the_same_way() {
 }
 
 #[test]
+fn spanish_iis_account_with_a_deny_only_group() {
+    let yaml = import(
+        Kind::Whoami,
+        &fixture("whoami/es-bitup-iusr-all.txt"),
+        &Names::new(),
+    )
+    .unwrap();
+    let t = token(&yaml);
+    assert_eq!(t.user.sid.to_string(), "S-1-5-17");
+    assert_eq!(t.integrity.0, 0x3000);
+    let got: Vec<(String, u32)> = t
+        .groups
+        .iter()
+        .map(|g| (g.sid.to_string(), g.attributes))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("S-1-1-0".to_string(), DEFAULT),
+            ("S-1-5-32-545".to_string(), DEFAULT),
+            // Grupo usado solo para denegar.
+            ("S-1-5-6".to_string(), USE_FOR_DENY_ONLY),
+            ("S-1-2-1".to_string(), DEFAULT),
+            ("S-1-5-11".to_string(), DEFAULT),
+            ("S-1-5-15".to_string(), DEFAULT),
+            ("S-1-2-0".to_string(), DEFAULT),
+        ]
+    );
+    assert_eq!(
+        privileges(&t),
+        [
+            (Privilege::ChangeNotify, true),
+            (Privilege::Impersonate, true),
+            (Privilege::CreateGlobal, true),
+        ]
+    );
+    // SERVICE is deny-only but no UAC privileged group: not a limited token.
+    assert_eq!(t.elevation_type, winsec::ElevationType::Default);
+}
+
+#[test]
 fn french_whoami_groups_reads_groups_and_label_but_is_no_token() {
     let text = fixture("whoami/fr-tssr-groups.txt");
     let capture = import::whoami::parse(&text).unwrap();
@@ -131,6 +174,276 @@ fn french_whoami_groups_reads_groups_and_label_but_is_no_token() {
     assert_eq!(capture.integrity.map(|l| l.0), Some(0x2000));
     let err = import(Kind::Whoami, &text, &Names::new()).unwrap_err();
     assert!(err.message.contains("no user section"), "{err}");
+}
+
+fn sids(t: &winsec::Token) -> Vec<String> {
+    t.groups.iter().map(|g| g.sid.to_string()).collect()
+}
+
+fn privileges(t: &winsec::Token) -> Vec<(Privilege, bool)> {
+    t.privileges
+        .iter()
+        .map(|p| (p.privilege, p.is_enabled()))
+        .collect()
+}
+
+#[test]
+fn chinese_whoami_all_becomes_the_captured_token() {
+    let yaml = import(
+        Kind::Whoami,
+        &fixture("whoami/zh-bicker-all.txt"),
+        &Names::new(),
+    )
+    .unwrap();
+    let t = token(&yaml);
+    assert_eq!(
+        t.user.sid.to_string(),
+        "S-1-5-21-298176814-2846777796-698167141-1103"
+    );
+    assert_eq!(
+        sids(&t),
+        [
+            "S-1-1-0",
+            "S-1-5-32-555",
+            "S-1-5-32-580",
+            "S-1-5-32-545",
+            "S-1-5-32-554",
+            "S-1-5-2",
+            "S-1-5-11",
+            "S-1-5-15",
+            "S-1-5-21-298176814-2846777796-698167141-1101",
+            "S-1-5-64-10",
+        ]
+    );
+    // 必需的组, 启用于默认, 启用的组 on every row; 本地组 (Local Group) on DnsAdmins only.
+    for g in &t.groups {
+        let expected = if g.sid.to_string().ends_with("-1101") {
+            DEFAULT | RESOURCE
+        } else {
+            DEFAULT
+        };
+        assert_eq!(g.attributes, expected, "{}", g.sid);
+    }
+    // Medium Plus Mandatory Level, read from the label row, not a group.
+    assert_eq!(t.integrity.0, 0x2100);
+    assert_eq!(
+        privileges(&t),
+        [
+            (Privilege::MachineAccount, true),
+            (Privilege::ChangeNotify, true),
+            (Privilege::IncreaseWorkingSet, true),
+        ]
+    );
+    assert_eq!(t.elevation_type, winsec::ElevationType::Default);
+}
+
+#[test]
+fn chinese_medium_and_high_tokens_of_one_user_differ_where_the_captures_do() {
+    let medium = token(
+        &import(
+            Kind::Whoami,
+            &fixture("whoami/zh-xr0923-medium-all.txt"),
+            &Names::new(),
+        )
+        .unwrap(),
+    );
+    let high = token(
+        &import(
+            Kind::Whoami,
+            &fixture("whoami/zh-xr0923-high-all.txt"),
+            &Names::new(),
+        )
+        .unwrap(),
+    );
+    assert_eq!(medium.user.sid, high.user.sid);
+    assert_eq!(
+        medium.user.sid.to_string(),
+        "S-1-5-21-754105099-1176710061-2177073800-1001"
+    );
+    assert_eq!(medium.integrity.0, 0x2000);
+    assert_eq!(high.integrity.0, 0x3000);
+    // 已启用 / 已禁用.
+    assert_eq!(
+        privileges(&medium),
+        [
+            (Privilege::ChangeNotify, true),
+            (Privilege::IncreaseWorkingSet, false),
+        ]
+    );
+    assert_eq!(
+        privileges(&high),
+        [
+            (Privilege::Restore, false),
+            (Privilege::ChangeNotify, true),
+            (Privilege::IncreaseWorkingSet, false),
+        ]
+    );
+    // The RDP session's REMOTE INTERACTIVE LOGON is in the medium token only.
+    assert!(sids(&medium).contains(&"S-1-5-14".to_string()));
+    assert!(!sids(&high).contains(&"S-1-5-14".to_string()));
+    assert_eq!((medium.groups.len(), high.groups.len()), (11, 10));
+    assert!(sids(&medium).contains(&"S-1-5-113".to_string()));
+    assert!(medium.groups.iter().all(|g| g.attributes == DEFAULT));
+}
+
+#[test]
+fn a_service_account_whose_label_row_comes_first() {
+    let yaml = import(
+        Kind::Whoami,
+        &fixture("whoami/zh-tsclient-mssql-all.txt"),
+        &Names::new(),
+    )
+    .unwrap();
+    let t = token(&yaml);
+    assert_eq!(
+        t.user.sid.to_string(),
+        "S-1-5-80-3880718306-3832830129-1677859214-2598158968-1052248003"
+    );
+    assert_eq!(t.integrity.0, 0x3000);
+    let groups = sids(&t);
+    assert_eq!(groups.len(), 10);
+    assert_eq!(groups[0], "S-1-1-0");
+    assert_eq!(groups[9], "S-1-5-80-0");
+    assert!(!groups.iter().any(|s| s.starts_with("S-1-16-")));
+    assert_eq!(
+        privileges(&t),
+        [
+            (Privilege::AssignPrimaryToken, false),
+            (Privilege::IncreaseQuota, false),
+            (Privilege::ChangeNotify, true),
+            (Privilege::Impersonate, true),
+            (Privilege::CreateGlobal, true),
+            (Privilege::IncreaseWorkingSet, false),
+        ]
+    );
+}
+
+#[test]
+fn chinese_deny_only_and_owner_phrases() {
+    let filtered =
+        import::whoami::parse(&fixture("whoami/zh-wsreset-filtered-groups.txt")).unwrap();
+    let attrs = |c: &import::whoami::Capture, sid: &str| {
+        c.groups
+            .iter()
+            .find(|g| g.sid.to_string() == sid)
+            .map(|g| g.attributes)
+            .unwrap()
+    };
+    // 只用于拒绝的组 alone: deny-only, neither mandatory nor enabled.
+    assert_eq!(attrs(&filtered, "S-1-5-32-544"), USE_FOR_DENY_ONLY);
+    assert_eq!(attrs(&filtered, "S-1-5-114"), USE_FOR_DENY_ONLY);
+    assert_eq!(attrs(&filtered, "S-1-5-32-545"), DEFAULT);
+    assert_eq!(filtered.integrity.map(|l| l.0), Some(0x2000));
+    assert_eq!(filtered.groups.len(), 11);
+
+    let elevated =
+        import::whoami::parse(&fixture("whoami/zh-wsreset-elevated-groups.txt")).unwrap();
+    // 组的所有者 (Group owner) on Administrators once elevated.
+    assert_eq!(attrs(&elevated, "S-1-5-32-544"), DEFAULT | OWNER);
+    assert_eq!(attrs(&elevated, "S-1-5-114"), DEFAULT);
+    assert_eq!(elevated.integrity.map(|l| l.0), Some(0x3000));
+    // Neither is a token: they have no user section.
+    let err = import(
+        Kind::Whoami,
+        &fixture("whoami/zh-wsreset-filtered-groups.txt"),
+        &Names::new(),
+    )
+    .unwrap_err();
+    assert!(err.message.contains("no user section"), "{err}");
+}
+
+#[test]
+fn french_owner_phrase_and_privilege_states() {
+    let system = import::whoami::parse(&fixture("whoami/fr-krbrelay-system-groups.txt")).unwrap();
+    let got: Vec<(String, u32)> = system
+        .groups
+        .iter()
+        .map(|g| (g.sid.to_string(), g.attributes))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            // Activé par défaut, Groupe activé, Propriétaire du groupe: not mandatory.
+            (
+                "S-1-5-32-544".to_string(),
+                ENABLED_BY_DEFAULT | ENABLED | OWNER
+            ),
+            ("S-1-1-0".to_string(), DEFAULT),
+            ("S-1-5-11".to_string(), DEFAULT),
+        ]
+    );
+    assert_eq!(system.integrity.map(|l| l.0), Some(0x4000));
+
+    let privs = import::whoami::parse(&fixture("whoami/fr-ilearned-priv.txt")).unwrap();
+    assert_eq!(
+        privs.privileges,
+        [
+            (Privilege::Shutdown, false),
+            (Privilege::ChangeNotify, true),
+            (Privilege::Undock, false),
+            (Privilege::IncreaseWorkingSet, false),
+            (Privilege::TimeZone, false),
+        ]
+    );
+    assert!(privs.groups.is_empty() && privs.user.is_none());
+}
+
+#[test]
+fn german_icacls_names_resolve_without_a_names_file() {
+    let yaml = import(Kind::Icacls, &fixture("icacls/de-tasks.txt"), &Names::new()).unwrap();
+    assert!(yaml.contains("path: 'C:/Windows/System32/Tasks'"), "{yaml}");
+    let sddl = only_sddl(&yaml);
+    // (R,W,D,WDAC,WO) = 0x120089 | 0x100116 | 0x10000 | 0x40000 | 0x80000;
+    // (W,Rc) = 0x100116 | 0x20000.
+    assert_eq!(
+        sddl,
+        "D:(A;CI;FA;;;BA)(A;OI;0x1f019f;;;BA)(A;CI;FA;;;SY)(A;OI;0x1f019f;;;SY)(A;CI;0x120116;;;AU)(A;CI;0x120116;;;NS)(A;CI;0x120116;;;LS)(A;OICIIO;FA;;;CO)"
+    );
+    SecurityDescriptor::from_sddl(&sddl).unwrap();
+}
+
+#[test]
+fn french_get_acl_with_an_sddl_wrapped_inside_an_ace() {
+    let yaml = import(
+        Kind::GetAcl,
+        &fixture("get-acl/fr-ilearned-psreflect.txt"),
+        &Names::new(),
+    )
+    .unwrap();
+    assert!(
+        yaml.contains("path: 'D:\\tools\\PowerShellScript\\PSReflect-Functions'"),
+        "{yaml}"
+    );
+    // `SD` at the end of one line and `GXGWGR` at the start of the next are one ACE.
+    assert_eq!(
+        only_sddl(&yaml),
+        "O:S-1-5-21-1739485902-3336647338-3362325240-1001G:S-1-5-21-1739485902-3336647338-3362325240-513D:(A;ID;FA;;;BA)(A;OICIIOID;GA;;;BA)(A;ID;FA;;;SY)(A;OICIIOID;GA;;;SY)(A;ID;0x1301bf;;;AU)(A;OICIIOID;SDGXGWGR;;;AU)(A;ID;0x1200a9;;;BU)(A;OICIIOID;GXGR;;;BU)"
+    );
+}
+
+#[test]
+fn get_acl_format_list_star_of_a_registry_key() {
+    let yaml = import(
+        Kind::GetAcl,
+        &fixture("get-acl/en-tsclient-ifeo-key.txt"),
+        &Names::new(),
+    )
+    .unwrap();
+    // `Path`, not `PSPath` or `PSParentPath`, with the provider prefix removed.
+    assert!(
+        yaml.contains(
+            "path: 'HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Image File Execution Options'"
+        ),
+        "{yaml}"
+    );
+    let sddl = only_sddl(&yaml);
+    let captured = SecurityDescriptor::from_sddl(
+        "O:SYG:SYD:PAI(A;CIIO;KA;;;CO)(A;CI;CCDCLCSWRPRC;;;AU)(A;CI;KA;;;SY)(A;CI;KA;;;BA)(A;CI;KR;;;BU)(A;CI;KR;;;AC)",
+    )
+    .unwrap();
+    // The same descriptor, printed by winsec (KA and KR as their rights).
+    assert_eq!(SecurityDescriptor::from_sddl(&sddl).unwrap(), captured);
+    assert_eq!(sddl, captured.to_sddl());
 }
 
 #[test]

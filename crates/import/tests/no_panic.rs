@@ -25,10 +25,22 @@ fn fixture(path: &str) -> String {
 const FIXTURES: &[(Kind, &str)] = &[
     (Kind::Whoami, "whoami/en-cascade-all.txt"),
     (Kind::Whoami, "whoami/es-phantom-all.txt"),
+    (Kind::Whoami, "whoami/es-bitup-iusr-all.txt"),
     (Kind::Whoami, "whoami/fr-tssr-groups.txt"),
+    (Kind::Whoami, "whoami/fr-krbrelay-system-groups.txt"),
+    (Kind::Whoami, "whoami/fr-ilearned-priv.txt"),
+    (Kind::Whoami, "whoami/zh-bicker-all.txt"),
+    (Kind::Whoami, "whoami/zh-xr0923-medium-all.txt"),
+    (Kind::Whoami, "whoami/zh-xr0923-high-all.txt"),
+    (Kind::Whoami, "whoami/zh-tsclient-mssql-all.txt"),
+    (Kind::Whoami, "whoami/zh-wsreset-filtered-groups.txt"),
+    (Kind::Whoami, "whoami/zh-wsreset-elevated-groups.txt"),
     (Kind::Icacls, "icacls/en-mmc.txt"),
     (Kind::Icacls, "icacls/en-crazy-keys.txt"),
+    (Kind::Icacls, "icacls/de-tasks.txt"),
     (Kind::GetAcl, "get-acl/en-k8s-ca-crt.txt"),
+    (Kind::GetAcl, "get-acl/fr-ilearned-psreflect.txt"),
+    (Kind::GetAcl, "get-acl/en-tsclient-ifeo-key.txt"),
     (Kind::Bitsadmin, "bitsadmin/en-learn-verbose.txt"),
     (Kind::Bitstransfer, "bitstransfer/made-learn-json.txt"),
     (Kind::Bitstransfer, "bitstransfer/made-learn-list.txt"),
@@ -127,6 +139,17 @@ fn large_and_pathological_inputs_finish() {
     let at = capture.find("BUILTIN\\Users ").unwrap();
     let big = format!("{}{}{}", &capture[..at], row.repeat(40_000), &capture[at..]);
     let yaml = import(Kind::Whoami, &big, &Names::new()).unwrap();
+    assert!(yaml.contains("# 40011 groups"), "{}", &yaml[..200]);
+
+    // The same rows each followed by a blank line (a row the console
+    // wrapped into spaces): the table goes on across every one of them.
+    let spaced = format!(
+        "{}{}{}",
+        &capture[..at],
+        format!("{row}{}\n", " ".repeat(30)).repeat(40_000),
+        &capture[at..]
+    );
+    let yaml = import(Kind::Whoami, &spaced, &Names::new()).unwrap();
     assert!(yaml.contains("# 40011 groups"), "{}", &yaml[..200]);
 
     // One long icacls line made of spaces and `:(`: rejected, not searched forever.
