@@ -258,6 +258,20 @@ fn apply(
         d.allowed_to_act_on_behalf
             .extend(u.allowed_to_act_on_behalf.iter().cloned());
         d.not_delegated |= u.sensitive;
+        let ctx = winsec::DomainContext::default();
+        let mut claims = Vec::new();
+        for c in &u.claims {
+            claims.push(claim_of(c, &ctx).map_err(|message| {
+                host_err(
+                    &c.name,
+                    message,
+                    "a claim Windows accepts (values of its type, no duplicates)",
+                )
+            })?);
+        }
+        if !claims.is_empty() {
+            a.claims = claims;
+        }
     }
     for m in &spec.machines {
         if host.machine(&m.name).is_none() {
@@ -459,4 +473,62 @@ pub fn account_names(host: &Host, machine: &str) -> Vec<String> {
             .map(|w| w.name.rsplit('\\').next().unwrap_or(w.name).to_string()),
     );
     out
+}
+
+/// A claim of the host section as the token carries it; the checks
+/// Windows makes (values of the claim's type, no duplicate values) are
+/// winsec's.
+pub fn claim_of(
+    spec: &scenario::format::ClaimSpec,
+    ctx: &winsec::DomainContext,
+) -> Result<winsec::claims::Claim, String> {
+    use winsec::claims::{claim_flags, Claim, ClaimType, ClaimValue};
+    let value_type = match spec.claim_type.get() {
+        names::ClaimType::Int64 => ClaimType::Int64,
+        names::ClaimType::Uint64 => ClaimType::Uint64,
+        names::ClaimType::String => ClaimType::String,
+        names::ClaimType::Sid => ClaimType::Sid,
+        names::ClaimType::Boolean => ClaimType::Boolean,
+        names::ClaimType::OctetString => ClaimType::OctetString,
+    };
+    let bad = |v: &str| {
+        format!(
+            "claim `{}`: `{v}` is not a {} value",
+            spec.name, spec.claim_type
+        )
+    };
+    let mut values = Vec::new();
+    for v in &spec.values {
+        let text = v.0.as_str();
+        values.push(match value_type {
+            ClaimType::Int64 => ClaimValue::Int64(text.parse().map_err(|_| bad(text))?),
+            ClaimType::Uint64 => ClaimValue::Uint64(text.parse().map_err(|_| bad(text))?),
+            ClaimType::String => ClaimValue::String(text.to_string()),
+            ClaimType::Sid => {
+                ClaimValue::Sid(well_known::resolve(text, ctx).ok_or_else(|| bad(text))?)
+            }
+            ClaimType::Boolean => ClaimValue::Boolean(match text {
+                "true" | "1" => true,
+                "false" | "0" => false,
+                _ => return Err(bad(text)),
+            }),
+            ClaimType::OctetString => ClaimValue::OctetString(
+                winsec::binary::from_hex(text.trim_start_matches('#')).map_err(|_| bad(text))?,
+            ),
+        });
+    }
+    let claim = Claim {
+        name: spec.name.clone(),
+        value_type,
+        flags: if spec.case_sensitive {
+            claim_flags::CASE_SENSITIVE
+        } else {
+            0
+        },
+        values,
+    };
+    claim
+        .validate()
+        .map_err(|e| format!("claim `{}`: {e}", spec.name))?;
+    Ok(claim)
 }

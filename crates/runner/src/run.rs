@@ -356,6 +356,9 @@ enum Post {
     Count(usize),
     /// How many `Next` fetched.
     Fetched(usize),
+    /// `AccessCheckByTypeResultList`'s results: a granted mask, or
+    /// `None` for a denied element.
+    Results(Vec<Option<AccessMask>>),
     EnumCount(usize),
     Object {
         checked_as: Option<String>,
@@ -1285,6 +1288,11 @@ impl Runner {
                     Some(who) => Some(self.sid(who)?),
                     None => None,
                 };
+                let object_types = c
+                    .object_types
+                    .iter()
+                    .map(|t| object_type(t))
+                    .collect::<StepResult<Vec<_>>>()?;
                 let mut p = self.host_op(
                     simos::Op::Object(ObjectOp::AccessCheck {
                         thread: self.thread(&c.thread)?,
@@ -1294,6 +1302,8 @@ impl Runner {
                         kind: object_kind(c.kind.as_ref()),
                         desired: mask(&c.desired)?,
                         principal_self,
+                        object_types,
+                        result_list: c.result_list,
                     }),
                     Some(&c.thread),
                     c.expect.as_ref(),
@@ -1303,6 +1313,17 @@ impl Runner {
                     checked_as: None,
                     granted: c.granted.as_deref().map(mask).transpose()?,
                 };
+                if !c.results.is_empty() {
+                    p.post = Post::Results(
+                        c.results
+                            .iter()
+                            .map(|r| match r.as_str() {
+                                "denied" => Ok(None),
+                                m => mask(m).map(Some),
+                            })
+                            .collect::<StepResult<_>>()?,
+                    );
+                }
                 p
             }
             Step::SetFileSecurity(c) => self.host_op(
@@ -1492,6 +1513,33 @@ impl Runner {
                     expected: n.to_string(),
                     ok: actual == n.to_string(),
                     actual,
+                });
+            }
+            Post::Results(want) => {
+                let got: Vec<Option<AccessMask>> =
+                    match outcome.host_result.as_ref().and_then(|r| r.value()) {
+                        Some(simos::Value::Object(access)) => access
+                            .results
+                            .iter()
+                            .flatten()
+                            .map(|e| e.access_status.then_some(e.granted))
+                            .collect(),
+                        _ => Vec::new(),
+                    };
+                let show = |list: &[Option<AccessMask>]| {
+                    format!(
+                        "[{}]",
+                        list.iter()
+                            .map(|r| r.map_or_else(|| "denied".to_string(), |m| m.to_string()))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                };
+                record.checks.push(Check {
+                    what: "results".to_string(),
+                    expected: show(want),
+                    actual: show(&got),
+                    ok: got == *want,
                 });
             }
             Post::Fetched(n) => {
@@ -2037,6 +2085,15 @@ pub(crate) fn property_value(
         },
         ValueKind::ClsId => PropertyValue::ClsId(text(v)),
     })
+}
+
+/// An object type list element written `LEVEL:GUID`.
+pub(crate) fn object_type(text: &str) -> StepResult<winsec::access::ObjectTypeEntry> {
+    let bad = || format!("`{text}` is not an object type: expected LEVEL:GUID, level 0 to 4");
+    let (level, guid) = text.split_once(':').ok_or_else(bad)?;
+    let level: u16 = level.trim().parse().map_err(|_| bad())?;
+    let guid = winsec::Guid::parse(guid.trim()).ok_or_else(bad)?;
+    Ok(winsec::access::ObjectTypeEntry { level, guid })
 }
 
 pub(crate) fn flags(v: &Scalar) -> StepResult<u32> {

@@ -140,6 +140,24 @@ impl StepCheck<'_> {
                 if let Some(who) = &c.principal_self {
                     self.account("principal_self", who);
                 }
+                for t in &c.object_types {
+                    if let Err(message) = crate::run::object_type(t) {
+                        self.push(Finding::new(self.at, t, message).key("object_types"));
+                    }
+                }
+                for r in c.results.iter().filter(|r| *r != "denied") {
+                    self.mask("results", r);
+                }
+                if !c.results.is_empty() && !c.result_list {
+                    self.push(
+                        Finding::new(
+                            self.at,
+                            "results",
+                            "`results` needs `result_list: true`".to_string(),
+                        )
+                        .key("results"),
+                    );
+                }
                 self.mask("desired", &c.desired);
                 if let Some(g) = &c.granted {
                     self.mask("granted", g);

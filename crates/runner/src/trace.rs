@@ -505,6 +505,16 @@ fn trail(object: &str, result: &winsec::AccessCheckResult) -> Vec<String> {
             let _ = write!(line, " — ACE {}", ace);
         }
         out.push(line);
+        if let Some(c) = &step.condition {
+            out.push(format!(
+                "    condition {} is {}",
+                c.expression,
+                snake(&c.value)
+            ));
+            for e in &c.steps {
+                out.push(format!("      [{}] {} => {}", e.rule, e.expr, e.value));
+            }
+        }
     }
     out
 }
@@ -516,8 +526,14 @@ pub fn trail_rules(outcome: &Outcome) -> Vec<&'static str> {
     for d in details_of(outcome) {
         if let Detail::Check { result, .. } = d {
             for step in &result.trail {
-                if !out.contains(&step.rule) {
-                    out.push(step.rule);
+                let inner = step
+                    .condition
+                    .iter()
+                    .flat_map(|c| c.steps.iter().map(|e| e.rule));
+                for rule in std::iter::once(step.rule).chain(inner) {
+                    if !out.contains(&rule) {
+                        out.push(rule);
+                    }
                 }
             }
         }

@@ -215,6 +215,29 @@ pub struct UserSpec {
     /// `NOT_DELEGATED`: "account is sensitive and cannot be delegated".
     #[serde(default)]
     pub sensitive: bool,
+    /// Claims its Kerberos tickets carry (Dynamic Access Control): a
+    /// user's become the `@User.` attributes of its logons' tokens, a
+    /// computer account's (`WS01$`) the `@Device.` attributes of logons
+    /// made at that machine.
+    #[serde(default)]
+    pub claims: Vec<ClaimSpec>,
+}
+
+/// A claim: `{name, type, values, case_sensitive}`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimSpec {
+    /// The claim's name (`dept`, `clearance`).
+    pub name: String,
+    /// Its values' type.
+    #[serde(rename = "type")]
+    pub claim_type: Named<names::ClaimType>,
+    /// Its values, each of that type (a SID as `S-1-...` or a name, an
+    /// octet string as hex).
+    pub values: Vec<Scalar>,
+    /// String values compare with case (default false).
+    #[serde(default)]
+    pub case_sensitive: bool,
 }
 
 /// A local account of a machine.
@@ -1329,6 +1352,17 @@ pub struct AccessCheckCall {
     /// The PrincipalSelfSid: an account name.
     #[serde(default)]
     pub principal_self: Option<String>,
+    /// The object type list, `LEVEL:GUID` in order (level 0 to 4): the
+    /// call is then `AccessCheckByType`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub object_types: Vec<String>,
+    /// `AccessCheckByTypeResultList`: one result per list element.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub result_list: bool,
+    /// With `result_list`, each element's result in order: the mask it
+    /// was granted, or `denied`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub results: Vec<String>,
     /// The granted access expected, checked exactly.
     #[serde(default)]
     pub granted: Option<String>,

@@ -605,6 +605,24 @@ closed_set! {
 }
 
 closed_set! {
+    /// The type of a claim's values.
+    ClaimType: "claim type" {
+        /// `CLAIM_SECURITY_ATTRIBUTE_TYPE_INT64`.
+        Int64 = "int64",
+        /// `CLAIM_SECURITY_ATTRIBUTE_TYPE_UINT64`.
+        Uint64 = "uint64",
+        /// `CLAIM_SECURITY_ATTRIBUTE_TYPE_STRING`.
+        String = "string",
+        /// `CLAIM_SECURITY_ATTRIBUTE_TYPE_SID`.
+        Sid = "sid",
+        /// `CLAIM_SECURITY_ATTRIBUTE_TYPE_BOOLEAN`.
+        Boolean = "boolean",
+        /// `CLAIM_SECURITY_ATTRIBUTE_TYPE_OCTET_STRING`.
+        OctetString = "octet_string",
+    }
+}
+
+closed_set! {
     /// A mandatory integrity level.
     Integrity: "integrity level", any_case true {
         /// Untrusted (S-1-16-0).

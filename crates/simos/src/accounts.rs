@@ -186,6 +186,10 @@ pub struct DomainAccount {
     pub groups: BTreeSet<Sid>,
     /// Delegation settings.
     pub delegation: Delegation,
+    /// The claims its Kerberos tickets carry (Dynamic Access Control):
+    /// a user's become the token's `@User.` attributes, a computer's the
+    /// `@Device.` attributes of logons at that computer.
+    pub claims: Vec<winsec::claims::Claim>,
 }
 
 /// The Active Directory domain.
@@ -276,6 +280,7 @@ impl Domain {
                 spns: BTreeSet::new(),
                 groups: set,
                 delegation: Delegation::default(),
+                claims: Vec::new(),
             },
         );
         sid

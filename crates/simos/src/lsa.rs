@@ -205,6 +205,45 @@ impl Host {
         id
     }
 
+    /// The claims a logon's token carries (`LSA-LOGON-CLAIMS`): a domain
+    /// account's own claims as user claims, and, for a logon made at a
+    /// domain-joined machine itself (not across the network), the claims
+    /// of that machine's computer account as device claims.
+    fn claims_of(
+        &self,
+        machine: &str,
+        p: &Principal,
+        logon_type: LogonType,
+    ) -> (Vec<winsec::claims::Claim>, Vec<winsec::claims::Claim>) {
+        let Some(domain) = &*self.domain else {
+            return (Vec::new(), Vec::new());
+        };
+        let user = if p.is_domain {
+            domain
+                .accounts
+                .values()
+                .find(|a| a.sid == p.sid)
+                .map(|a| a.claims.clone())
+                .unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        let at_the_device = !matches!(
+            logon_type,
+            LogonType::Network | LogonType::NetworkCleartext | LogonType::S4u
+        );
+        let joined = self.machine(machine).is_some_and(|m| m.domain_joined);
+        let device = if p.is_domain && at_the_device && joined {
+            domain
+                .account(&format!("{machine}$"))
+                .map(|a| a.claims.clone())
+                .unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        (user, device)
+    }
+
     /// Builds the token of a new logon of `p` and registers it. Returns the
     /// token the caller receives (for a UAC administrator: the filtered one).
     #[allow(clippy::too_many_arguments)]
@@ -319,6 +358,9 @@ impl Host {
         token.mandatory_policy = mandatory_policy::DEFAULT;
         token.session_id = ts_session;
         token.logon_session = logon.0;
+        let (user_claims, device_claims) = self.claims_of(machine, p, logon_type);
+        token.user_claims = user_claims;
+        token.device_claims = device_claims;
         token.token_type = if logon_type == LogonType::Network || logon_type == LogonType::S4u {
             TokenType::Impersonation(ImpersonationLevel::Impersonation)
         } else {

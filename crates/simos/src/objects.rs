@@ -304,6 +304,13 @@ pub enum ObjectOp {
         /// `AccessCheckByType`'s PrincipalSelfSid.
         #[serde(default)]
         principal_self: Option<Sid>,
+        /// `AccessCheckByType`'s object type list (empty: plain
+        /// `AccessCheck`).
+        #[serde(default)]
+        object_types: Vec<winsec::access::ObjectTypeEntry>,
+        /// `AccessCheckByTypeResultList`: one result per list element.
+        #[serde(default)]
+        result_list: bool,
     },
 }
 
@@ -340,6 +347,9 @@ pub struct ObjectAccess {
     /// Every access check the operation ran, in order (none for the
     /// creator's own handle to a parentless object).
     pub checks: Vec<ObjectCheck>,
+    /// For `AccessCheckByTypeResultList`: each element's result, in the
+    /// order of the object type list.
+    pub results: Option<Vec<winsec::access::ElementResult>>,
 }
 
 /// The key an object is stored under: lower-cased path without trailing
@@ -601,6 +611,8 @@ impl Host {
                 kind,
                 desired,
                 principal_self,
+                object_types,
+                result_list,
             } => self.access_check_call(
                 AccessCheckCall {
                     thread: *thread,
@@ -610,6 +622,8 @@ impl Host {
                     kind: *kind,
                     desired: *desired,
                     principal_self: principal_self.as_ref(),
+                    object_types,
+                    result_list: *result_list,
                 },
                 rules,
                 checks,
@@ -747,6 +761,7 @@ impl Host {
             acted_as: actor.token.token_type,
             sddl: sddl::print(&object.sd, &ctx),
             checks,
+            results: None,
         }))
     }
 
@@ -1038,14 +1053,51 @@ impl Host {
             principal_self: call.principal_self,
             backup_intent: false,
         };
-        let check = self.logged_check(call.thread, &object, &request);
-        let verdict = check.result.clone();
-        checks.push(check);
-        match (verdict.granted, verdict.error) {
-            (Some(granted), None) => {
+        if call.object_types.is_empty() && !call.result_list {
+            let check = self.logged_check(call.thread, &object, &request);
+            let verdict = check.result.clone();
+            checks.push(check);
+            return match (verdict.granted, verdict.error) {
+                (Some(granted), None) => {
+                    Ok(self.access_value(&client, &object, granted, checks.clone()))
+                }
+                (_, error) => Err(error.unwrap_or(Win32Error::AccessDenied)),
+            };
+        }
+        // AccessCheckByType / AccessCheckByTypeResultList: the winsec
+        // check decides every element; the call's own verdict is the
+        // whole object's (the first element's for a result list).
+        let by_type = request.check_by_type(call.object_types, call.result_list);
+        self.log.push(Event::Access {
+            thread: call.thread,
+            object: object.path.clone(),
+            user: request.token.user.sid.clone(),
+            granted: by_type.result.is_granted(),
+        });
+        let verdict = by_type.result.clone();
+        checks.push(ObjectCheck {
+            object: object.path.clone(),
+            desired: request.desired,
+            result: by_type.result,
+        });
+        match (verdict.granted, verdict.error, by_type.results) {
+            (_, Some(error), _) if verdict.access_status.is_none() => Err(error),
+            (granted, _, Some(results)) => {
+                let mut value = self.access_value(
+                    &client,
+                    &object,
+                    granted.unwrap_or_default(),
+                    checks.clone(),
+                );
+                if let Value::Object(access) = &mut value {
+                    access.results = Some(results);
+                }
+                Ok(value)
+            }
+            (Some(granted), None, None) => {
                 Ok(self.access_value(&client, &object, granted, checks.clone()))
             }
-            (_, error) => Err(error.unwrap_or(Win32Error::AccessDenied)),
+            (_, error, None) => Err(error.unwrap_or(Win32Error::AccessDenied)),
         }
     }
 }
@@ -1068,6 +1120,8 @@ struct AccessCheckCall<'a> {
     kind: ObjectKind,
     desired: AccessMask,
     principal_self: Option<&'a Sid>,
+    object_types: &'a [winsec::access::ObjectTypeEntry],
+    result_list: bool,
 }
 
 #[cfg(test)]

@@ -760,7 +760,7 @@ impl AccessRequest<'_> {
 
 /// One element of an object type list (`OBJECT_TYPE_LIST`): its level in
 /// the tree (0 for the object itself, up to 4) and its GUID.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 pub struct ObjectTypeEntry {
     /// `Level`: `ACCESS_OBJECT_GUID` (0) to `ACCESS_MAX_LEVEL` (4).
     pub level: u16,
@@ -858,6 +858,26 @@ impl AccessRequest<'_> {
             }
         };
         let failed = matches!(first, Verdict::Failed(_));
+        if result_list && !failed {
+            if let Some(results) = &results {
+                run.note(
+                    ids::RESULT_LIST,
+                    format!(
+                        "one result per element: {}; the call's own status is the first element's",
+                        results
+                            .iter()
+                            .enumerate()
+                            .map(|(i, r)| if r.access_status {
+                                format!("{i} granted {}", r.granted)
+                            } else {
+                                format!("{i} denied")
+                            })
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                );
+            }
+        }
         ByTypeResult {
             result: run.finish(first),
             results: if result_list && !failed {

@@ -1181,7 +1181,12 @@ impl Condition {
                             Some(vals) => values_text(vals, ec.ctx),
                             None => "null".into(),
                         },
-                        rule: ids::COND_ATTRIBUTE,
+                        // A resource attribute comes from the object's RA ACEs.
+                        rule: if *scope == AttrScope::Resource {
+                            ids::RESOURCE_ATTRIBUTE
+                        } else {
+                            ids::COND_ATTRIBUTE
+                        },
                     });
                     stack.push((Val::Attr(v), true));
                 }
