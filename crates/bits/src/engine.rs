@@ -84,6 +84,13 @@ fn directory_of(path: &str) -> String {
     parent_path(path).map_or_else(|| path.to_string(), str::to_string)
 }
 
+/// The most moments at which the service acts (see
+/// [`World::next_deadline`]) one `Op::Advance` may step through. Time
+/// between them passes arithmetically, so this bounds an advance's work,
+/// not its length: an advance that needs more stops at the budget, and
+/// its outcome says so ([`crate::Outcome::budget_spent`]).
+pub const MAX_ADVANCE_EVENTS: u64 = 5_000;
+
 impl World {
     /// A host operation, and the service's reaction to what it caused.
     pub(crate) fn apply_host(
@@ -375,7 +382,14 @@ impl World {
     /// like any other (`BITS-TRANSFER`, docs/decisions.md D-68).
     pub(crate) fn advance(&mut self, ticks: u64, rules: &mut Vec<&'static str>) {
         let target = self.host.now.saturating_add(ticks);
+        let mut events = 0u64;
         while self.host.now < target {
+            if events == MAX_ADVANCE_EVENTS {
+                self.budget_spent = true;
+                return;
+            }
+            events += 1;
+            self.service_steps += 1;
             let event = self.next_deadline().unwrap_or(u64::MAX);
             let quiet_until = event.saturating_sub(1).min(target);
             if quiet_until > self.host.now {
@@ -752,16 +766,20 @@ impl World {
             .filter(|l| l.active && l.winlogon && l.machine == self.bits.machine && &l.user == sid)
             .map(|l| l.id)
             .collect();
-        let mut candidates = self
-            .host
-            .tokens
-            .iter()
-            .filter(|(_, t)| sessions.contains(&t.logon));
-        let all: Vec<_> = candidates.by_ref().collect();
-        all.iter()
-            .find(|(_, t)| t.token.has_enabled_administrators() == admin)
-            .or_else(|| all.first())
-            .map(|(id, _)| **id)
+        // The first token of those sessions with the wanted administrator
+        // status, else the first of them: tokens are kept in creation
+        // order, so the scan stops at the session's own shell token.
+        let mut first = None;
+        for (id, t) in &self.host.tokens {
+            if !sessions.contains(&t.logon) {
+                continue;
+            }
+            if t.token.has_enabled_administrators() == admin {
+                return Some(*id);
+            }
+            first.get_or_insert(*id);
+        }
+        first
     }
 
     /// The owner's token for a job (the service token of a service

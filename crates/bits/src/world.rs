@@ -363,6 +363,14 @@ pub struct World {
     /// outcome; empty between operations.
     #[serde(skip)]
     pub(crate) remote: Vec<RemoteSeen>,
+    /// The operation being applied stopped advancing at the event budget;
+    /// handed to its outcome, false between operations.
+    #[serde(skip)]
+    pub(crate) budget_spent: bool,
+    /// The moments the operation being applied stepped the service
+    /// through; handed to its outcome, 0 between operations.
+    #[serde(skip)]
+    pub(crate) service_steps: u64,
 }
 
 /// Manager-level calls and calls through a pointer.
@@ -582,6 +590,12 @@ pub struct Outcome {
     /// far side saw: a transfer's (with its job), an `AccessServer`'s, and
     /// each proxy on the way.
     pub remote: Vec<RemoteSeen>,
+    /// An `Op::Advance` stopped at [`crate::engine::MAX_ADVANCE_EVENTS`]
+    /// before its time was up: a limit of the simulation, not Windows.
+    pub budget_spent: bool,
+    /// How many moments an `Op::Advance` (or host tick) stepped the
+    /// service through: the work it cost, for drivers' budgets.
+    pub service_steps: u64,
 }
 
 /// One remote access an operation made: the job it was for (`None` for a
@@ -723,6 +737,8 @@ impl World {
                 log: Vec::new(),
             },
             remote: Vec::new(),
+            budget_spent: false,
+            service_steps: 0,
         })
     }
 
@@ -825,6 +841,8 @@ impl World {
             host_checks,
             count,
             remote: std::mem::take(&mut self.remote),
+            budget_spent: std::mem::take(&mut self.budget_spent),
+            service_steps: std::mem::take(&mut self.service_steps),
         }
     }
 }

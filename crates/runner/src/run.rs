@@ -166,6 +166,12 @@ pub struct Options {
 /// keeps for `--explain`; later decisions are summarised by a count.
 pub const MAX_DETAIL_STEPS: usize = 100_000;
 
+/// The most moments at which the BITS service acts (a state change, a
+/// file finished, a time slice ending, a retry) one run may step through
+/// during `advance`. Time between them passes arithmetically, so this
+/// bounds the work of a run, not its virtual length.
+pub const MAX_SERVICE_STEPS: u64 = 50_000;
+
 /// Runs a loaded scenario under each of its profiles, or under `only`.
 pub fn run(
     scenario: &Scenario,
@@ -217,6 +223,18 @@ pub fn run_with(
         let mut judge = Judge::new(&scenario.properties, profile, runner.world.host.now);
         for (i, step) in scenario.steps.iter().enumerate() {
             let mut record = runner.step(i, loc.step_line(i), step);
+            if let Some(message) = runner.over_budget.take() {
+                return Err(LoadErrors::from(LoadError {
+                    file: file.to_string(),
+                    position: loc.step(i),
+                    message,
+                    expected: Some(format!(
+                        "an advance the service can finish in at most {} moments",
+                        bits::engine::MAX_ADVANCE_EVENTS
+                    )),
+                    hint: None,
+                }));
+            }
             let view = runner.view();
             record.property_failures =
                 judge.after_step(&scenario.properties, i, runner.world.host.now, &mut |o| {
@@ -296,6 +314,9 @@ pub fn prepare(
     let mut runner = Runner::new(world, profile, reference, &scenario.host.sites);
     for (i, step) in scenario.steps.iter().enumerate() {
         let record = runner.step(i, loc.step_line(i), step);
+        if let Some(message) = runner.over_budget.take() {
+            return Err(format!("step {}: {message}", i + 1));
+        }
         if !record.passed() {
             let why =
                 record
@@ -385,6 +406,11 @@ struct Runner {
     step_index: usize,
     /// Decision steps still to be kept for `--explain`.
     detail_budget: usize,
+    /// Service steps (moments the BITS service acted during `advance`)
+    /// the run may still take.
+    service_budget: u64,
+    /// Why the run went past a budget, if it did.
+    over_budget: Option<String>,
     access_cursor: BTreeMap<(JobId, bits::Resource), usize>,
     /// What servers saw, in order, over the run.
     seen_log: Vec<bits::RemoteSeen>,
@@ -421,6 +447,8 @@ impl Runner {
             table,
             step_index: 0,
             detail_budget: MAX_DETAIL_STEPS,
+            service_budget: MAX_SERVICE_STEPS,
+            over_budget: None,
             access_cursor: BTreeMap::new(),
             seen_log: Vec::new(),
             server_cursor: BTreeMap::new(),
@@ -1395,6 +1423,14 @@ impl Runner {
         record.actor = p.actor.clone();
         let before = self.world.clone();
         let outcome = self.world.apply(&p.op);
+        self.service_budget = self.service_budget.saturating_sub(outcome.service_steps);
+        if outcome.budget_spent || self.service_budget == 0 {
+            self.over_budget = Some(format!(
+                "the service acts at more than {} moments during this advance (or {} in the run): the simulation's budget; advance less, or give the jobs less to do",
+                bits::engine::MAX_ADVANCE_EVENTS,
+                MAX_SERVICE_STEPS
+            ));
+        }
         record.result = Some(ResultText {
             name: result_name(&outcome),
             hex: format!("0x{:08X}", outcome.hr.code()),

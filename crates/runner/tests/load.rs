@@ -383,3 +383,28 @@ fn service_identities_are_named_in_checks_as_start_service_names_them() {
     let run = runner::run(&s, "t.yaml", &text, None).unwrap().remove(0);
     assert_eq!(run.failure().map(|f| f.number), Some(4));
 }
+
+#[test]
+fn an_advance_past_the_service_budget_is_bad_input_at_its_step() {
+    let text = format!(
+        "{HEAD}host:\n  content:\n    'http://web/a.bin': 18446744073709551615\n    'http://web/b.bin': 18446744073709551615\nsteps:\n  - logon: {{ user: alice }}\n  - CreateJob: {{ thread: alice, as: a }}\n  - AddFile: {{ thread: alice, job: a, remote: 'http://web/a.bin', local: 'C:\\Public\\a.bin' }}\n  - Resume: {{ thread: alice, job: a }}\n  - CreateJob: {{ thread: alice, as: b }}\n  - AddFile: {{ thread: alice, job: b, remote: 'http://web/b.bin', local: 'C:\\Public\\b.bin' }}\n  - Resume: {{ thread: alice, job: b }}\n  - advance: 18446744073709551615\n"
+    );
+    let s = load("t.yaml", &text).unwrap();
+    let e = runner::run(&s, "t.yaml", &text, None).unwrap_err();
+    assert_eq!(e.errors[0].position.line, 15, "{e}");
+    assert!(e.errors[0].message.contains("simulation's budget"), "{e}");
+    // One job, however long the advance, finishes well inside it: it
+    // transfers, and 90 days later the inactivity timeout cancels it, as
+    // nobody completed it.
+    let one = text.replace("  - advance: 18446744073709551615\n", "").replace(
+        "'http://web/b.bin': 18446744073709551615",
+        "'http://web/b.bin': 5000",
+    ) + "  - Cancel: { thread: alice, job: a }\n  - advance: 18446744073709551615\n  - expect: { job: b, state: CANCELLED, bytes_transferred: 5000 }\n";
+    let s = load("t.yaml", &one).unwrap();
+    let runs = runner::run(&s, "t.yaml", &one, None).unwrap();
+    assert!(
+        runs[0].passed(),
+        "{}",
+        runner::report::text(&runs[0], false)
+    );
+}
