@@ -14,6 +14,8 @@
 //! changes the world only through `World::apply`.
 
 pub mod host;
+pub mod html;
+pub mod inspect;
 pub mod report;
 pub mod run;
 pub mod semantics;

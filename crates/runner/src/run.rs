@@ -118,6 +118,9 @@ pub struct Run {
     /// The names the scenario gave, in the order given, and the accounts
     /// the trace shows.
     pub names: NameTable,
+    /// Per step: whom it talks to and, with [`Options::world_views`], the
+    /// world after it ([`crate::inspect`]).
+    pub views: Vec<crate::inspect::StepView>,
 }
 
 impl Run {
@@ -144,6 +147,9 @@ pub struct Options {
     /// Carry on after a failing step (for comparing profiles) instead of
     /// stopping at the first one.
     pub keep_going: bool,
+    /// Keep a view of the world after each step (within
+    /// [`crate::inspect::MAX_VIEW_ROWS`]).
+    pub world_views: bool,
 }
 
 /// The most decision steps (access-check trail steps and the like) a run
@@ -198,10 +204,19 @@ pub fn run_with(
             .map_err(LoadErrors::from)?;
         let mut runner = Runner::new(world, profile, reference, &scenario.host.sites);
         let mut steps = Vec::new();
+        let (mut views, mut budget) = (Vec::new(), crate::inspect::MAX_VIEW_ROWS);
         for (i, step) in scenario.steps.iter().enumerate() {
             let record = runner.step(i, loc.step_line(i), step);
             let stop = !record.passed() && !options.keep_going;
             steps.push(record);
+            views.push(crate::inspect::after_step(
+                step,
+                &runner.world,
+                &runner.names,
+                &runner.table,
+                options.world_views,
+                &mut budget,
+            ));
             if stop {
                 break;
             }
@@ -213,6 +228,7 @@ pub fn run_with(
             steps,
             participants: runner.participants,
             names: runner.table,
+            views,
         });
     }
     Ok(runs)
