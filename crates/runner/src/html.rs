@@ -165,7 +165,11 @@ fn run_section(out: &mut String, i: usize, run: &Run, rules: &mut BTreeSet<&'sta
 }
 
 fn result_class(s: &StepRecord) -> &'static str {
-    let result_ok = s.checks.iter().find(|c| c.what == "result").map_or(true, |c| c.ok);
+    let result_ok = s
+        .checks
+        .iter()
+        .find(|c| c.what == "result")
+        .map_or(true, |c| c.ok);
     match &s.result {
         _ if !result_ok => "bad",
         Some(r) if r.name.starts_with("S_") || r.name.starts_with("BG_S_") => "ok",
@@ -266,12 +270,7 @@ fn step_item(
         for r in &s.rules {
             rules.insert(r);
             let statement = crate::report::rule_text(r).map_or("", |(st, _)| st);
-            let _ = write!(
-                out,
-                "<li>{} {}</li>",
-                rule_link(r),
-                escape(statement)
-            );
+            let _ = write!(out, "<li>{} {}</li>", rule_link(r), escape(statement));
         }
         out.push_str("</ul>\n");
         for d in &s.details {
@@ -284,7 +283,13 @@ fn step_item(
 
 fn rule_anchor(id: &str) -> String {
     id.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 
@@ -445,11 +450,7 @@ fn ranges(steps: &[usize]) -> String {
 
 fn token_ref(v: &View, id: Option<u64>) -> String {
     match id.and_then(|id| v.token(id)) {
-        Some(t) => format!(
-            "{} ({})",
-            escape(&t.label()),
-            escape(&t.user.name)
-        ),
+        Some(t) => format!("{} ({})", escape(&t.label()), escape(&t.user.name)),
         None => id.map_or_else(|| "—".to_string(), |id| format!("token#{id}")),
     }
 }
@@ -658,9 +659,10 @@ fn token_card(out: &mut String, id: &str, t: &TokenView, steps: &[usize]) {
 
 // ----- the sequence diagram -----
 
-/// One thing the diagram draws, top to bottom.
+/// One thing a sequence diagram draws, top to bottom (the SVG here and
+/// the Mermaid text of [`crate::report::mermaid`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Item {
+pub(crate) enum Item {
     /// The step's number in the margin.
     Step(usize),
     /// An arrow between two columns.
@@ -684,8 +686,8 @@ enum Item {
 /// The diagram's participants: the scenario's threads, the host, the
 /// service, and the servers reached.
 #[derive(Debug, Default)]
-struct Columns {
-    names: Vec<String>,
+pub(crate) struct Columns {
+    pub(crate) names: Vec<String>,
 }
 
 impl Columns {
@@ -717,11 +719,13 @@ fn server_of(name: &str) -> String {
         .to_string()
 }
 
-const HOST: &str = "Host";
-const BITS: &str = "BITS";
+/// The host's participant.
+pub(crate) const HOST: &str = "Host";
+/// The service's participant.
+pub(crate) const BITS: &str = "BITS";
 
 /// The diagram's items and columns, from the run's records.
-fn layout(run: &Run) -> (Columns, Vec<Item>) {
+pub(crate) fn layout(run: &Run) -> (Columns, Vec<Item>) {
     let mut cols = Columns::default();
     for p in &run.participants {
         cols.at(p);
@@ -748,7 +752,11 @@ fn layout(run: &Run) -> (Columns, Vec<Item>) {
             None => call.clone(),
         };
         let actor = s.actor.as_deref().map(|a| cols.at(a));
-        let result_ok = s.checks.iter().find(|c| c.what == "result").map_or(true, |c| c.ok);
+        let result_ok = s
+            .checks
+            .iter()
+            .find(|c| c.what == "result")
+            .map_or(true, |c| c.ok);
         match (party, actor) {
             (Party::Host | Party::Bits | Party::Web, Some(a)) => {
                 let target = if party == Party::Bits { service } else { host };
@@ -776,10 +784,7 @@ fn layout(run: &Run) -> (Columns, Vec<Item>) {
                 }
             }
             (Party::Check, _) => items.push(Item::Band {
-                text: format!(
-                    "{} {call}",
-                    if s.passed() { "check ✓" } else { "check ✗" }
-                ),
+                text: format!("{} {call}", if s.passed() { "check ✓" } else { "check ✗" }),
                 class: if s.passed() { "check" } else { "bad" },
             }),
             _ => {
@@ -787,10 +792,7 @@ fn layout(run: &Run) -> (Columns, Vec<Item>) {
                 if let Some(r) = s.result.as_ref().filter(|_| !result_ok) {
                     let _ = write!(text, " → {}", r.name);
                 }
-                items.push(Item::Band {
-                    text,
-                    class: "env",
-                });
+                items.push(Item::Band { text, class: "env" });
             }
         }
         // The last progress of each file in the step, not every second.
@@ -952,7 +954,11 @@ fn event_items(
             }
             BitsEvent::JobCreated { job, owner } => items.push(note(
                 service,
-                format!("job {} created, owner {}", n.job_name(*job), n.account(owner)),
+                format!(
+                    "job {} created, owner {}",
+                    n.job_name(*job),
+                    n.account(owner)
+                ),
                 "state",
             )),
             BitsEvent::OwnerChanged { job, owner } => items.push(note(
@@ -960,11 +966,9 @@ fn event_items(
                 format!("{} now owned by {}", n.job_name(*job), n.account(owner)),
                 "state",
             )),
-            BitsEvent::HelperFlagsSet { .. } => items.push(note(
-                service,
-                trace::event_line(n, e),
-                "minor",
-            )),
+            BitsEvent::HelperFlagsSet { .. } => {
+                items.push(note(service, trace::event_line(n, e), "minor"))
+            }
             BitsEvent::FileProgress { .. } => {
                 if last_progress {
                     items.push(note(service, trace::event_line(n, e), "minor"));

@@ -437,7 +437,11 @@ impl View {
     /// named thread acts with (its impersonation token, else its
     /// process's).
     pub fn token_named(&self, name: &str) -> Option<&TokenView> {
-        if let Some(t) = self.tokens.iter().find(|t| t.names.iter().any(|n| n == name)) {
+        if let Some(t) = self
+            .tokens
+            .iter()
+            .find(|t| t.names.iter().any(|n| n == name))
+        {
             return Some(t);
         }
         let thread = self.threads.iter().find(|t| t.name == name)?;
@@ -586,11 +590,7 @@ fn credentials(c: &simos::NetworkCredentials) -> String {
     }
 }
 
-fn job_view(
-    job: &bits::Job,
-    table: &NameTable,
-    account: &dyn Fn(&Sid) -> Account,
-) -> JobView {
+fn job_view(job: &bits::Job, table: &NameTable, account: &dyn Fn(&Sid) -> Account) -> JobView {
     let name = table
         .bindings
         .iter()
@@ -699,7 +699,12 @@ fn token_view(
             .map(|p| PrivilegeView {
                 name: p.privilege.name().to_string(),
                 description: privilege_description(p.privilege).to_string(),
-                state: if p.is_enabled() { "Enabled" } else { "Disabled" }.to_string(),
+                state: if p.is_enabled() {
+                    "Enabled"
+                } else {
+                    "Disabled"
+                }
+                .to_string(),
             })
             .collect(),
         integrity: Account {
@@ -910,7 +915,11 @@ pub fn whoami(t: &TokenView) -> String {
             ]
         })
         .collect();
-    table(&mut out, &["Group Name", "Type", "SID", "Attributes"], &groups);
+    table(
+        &mut out,
+        &["Group Name", "Type", "SID", "Attributes"],
+        &groups,
+    );
     out.push_str("\n\n");
     heading(&mut out, "PRIVILEGES INFORMATION");
     let privileges: Vec<Vec<String>> = t
