@@ -1054,9 +1054,11 @@ pub fn sequence_svg(run: &Run, index: usize) -> String {
                 reply,
             } => {
                 let (x1, x2) = (x(*from), x(*to));
-                let span = (x2 - x1).abs().max(COL_W);
-                let label = fit(text, span - 8);
-                let mid = (x1 + x2) / 2;
+                // A label may run past the arrow's ends, within the diagram.
+                let room = (x2 - x1).abs().max(COL_W * 2) - 8;
+                let label = fit(text, room);
+                let half = text_width(&label) / 2;
+                let mid = ((x1 + x2) / 2).clamp(LEFT + half, (width - half).max(LEFT + half));
                 let dir = if x2 >= x1 { -1 } else { 1 };
                 let _ = write!(
                     body,
