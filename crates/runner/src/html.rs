@@ -398,9 +398,11 @@ fn inspector(out: &mut String, i: usize, run: &Run) {
         );
     }
     out.push_str("</select></label> (or follow a step's “world after” link)</p>\n");
-    if run.views.len() > with_views.len() && with_views.len() < run.steps.len() {
+    if with_views.len() < run.steps.len() {
         out.push_str(
-            "<p class=\"note\">Some steps keep no world view: the run's budget for views is spent.</p>\n",
+            "<p class=\"note\">Only some steps of this run kept a view of the world (a \
+             run's views are budgeted, and a library's page keeps the last step of a run that \
+             held); <code>bitsim run FILE --format html</code> shows every step's.</p>\n",
         );
     }
     let mut distinct: Vec<(&TokenView, Vec<usize>)> = Vec::new();

@@ -123,6 +123,15 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> Result<ExitCode, CliError> 
         }
         CheckFormat::Junit => out.write_all(runner::report::junit(&runs).as_bytes())?,
         CheckFormat::Html => {
+            // A library's page stays small enough to open: a run that held
+            // keeps the world after its last step only; a failing run
+            // keeps every step's.
+            for r in runs.iter_mut().filter(|r| r.passed()) {
+                let last = r.views.len().saturating_sub(1);
+                for v in &mut r.views[..last] {
+                    v.world = None;
+                }
+            }
             let title = format!("bitsim check: {passed} passed, {failed} failed");
             out.write_all(runner::html::document(&title, &runs).as_bytes())?;
         }
