@@ -149,33 +149,89 @@ fn mutants_lists_the_catalog() {
 }
 
 #[test]
-fn graph_draws_the_job_state_machine_the_model_exercises() {
-    let (_, dot) = ok(&["graph", "--profile", "win7", "--depth", "3"]);
+fn graph_draws_the_engines_whole_job_state_machine() {
+    let (_, dot) = ok(&["graph", "job-states", "--profile", "win11"]);
     assert!(dot.starts_with("digraph"));
-    // Resume takes a suspended job to the queue; a lost helper token puts
-    // it in ERROR.
-    let id = |state: &str| {
+    let id = |state: bits::JobState| {
+        let label = format!(
+            "label=\"{} ({})\"",
+            state.name().trim_start_matches("BG_JOB_STATE_"),
+            state.value()
+        );
         dot.lines()
-            .find(|l| l.contains(&format!("label=\"{state}\"")))
+            .find(|l| l.contains(&label))
             .and_then(|l| l.split_whitespace().next())
             .map(str::to_string)
-            .unwrap_or_else(|| panic!("no node {state} in {dot}"))
+            .unwrap_or_else(|| panic!("no node {label} in {dot}"))
     };
-    let (suspended, queued) = (id("BG_JOB_STATE_SUSPENDED"), id("BG_JOB_STATE_QUEUED"));
-    assert!(
-        dot.contains(&format!("{suspended} -> {queued} [label=\"Resume\"]")),
-        "{dot}"
+    // Every one of the nine states is reached by some transition.
+    for s in bits::JobState::ALL {
+        let node = id(s);
+        if s != bits::JobState::Suspended {
+            assert!(
+                dot.contains(&format!(" -> {node} [")),
+                "nothing leads to {s}: {dot}"
+            );
+        }
+    }
+    use bits::JobState as S;
+    let edge = |from: S, to: S, label: &str| {
+        let prefix = format!("  {} -> {} [label=\"", id(from), id(to));
+        let line = dot
+            .lines()
+            .find(|l| l.starts_with(&prefix))
+            .unwrap_or_else(|| panic!("no edge {from} -> {to} in {dot}"));
+        assert!(line.contains(label), "{from} -> {to} lacks {label}: {line}");
+    };
+    // Calls, and what only the environment does.
+    edge(S::Suspended, S::Queued, "Resume");
+    edge(S::Transferred, S::Acknowledged, "Complete");
+    edge(S::Queued, S::Cancelled, "Cancel");
+    edge(
+        S::Transferring,
+        S::TransientError,
+        "network down (BG_E_NETWORK_DISCONNECTED)",
     );
-    let (_, mermaid) = ok(&[
+    edge(S::TransientError, S::Queued, "network up");
+    edge(
+        S::TransientError,
+        S::Error,
+        "advance (BG_E_NETWORK_DISCONNECTED)",
+    );
+    edge(S::Connecting, S::Error, "advance (BG_E_HTTP_ERROR_404)");
+    edge(S::Transferring, S::Error, "Logoff (BG_E_TOKEN_REQUIRED)");
+    edge(S::Transferring, S::Queued, "Logoff");
+    edge(S::Suspended, S::Cancelled, "JobInactivityTimeout passes");
+
+    // Vista has no helper tokens: a logoff never asks for one there.
+    let (_, vista) = ok(&["graph", "job-states", "--profile", "vista"]);
+    assert!(vista.contains("Logoff"), "{vista}");
+    assert!(!vista.contains("BG_E_TOKEN_REQUIRED"), "{vista}");
+
+    let (_, mermaid) = ok(&["graph", "--format", "mermaid", "--depth", "3"]);
+    assert!(mermaid.starts_with("stateDiagram-v2"));
+}
+
+#[test]
+fn graph_states_labels_each_state_by_its_facts_and_each_edge_by_what_changed() {
+    let (_, m) = ok(&[
         "graph",
+        "states",
         "--profile",
         "win7",
         "--depth",
-        "2",
+        "1",
         "--format",
         "mermaid",
     ]);
-    assert!(mermaid.starts_with("stateDiagram-v2"));
+    // A node says the jobs' states (the helper-tokens model's two jobs).
+    assert!(m.contains("job 1 SUSPENDED"), "{m}");
+    // An edge names the operation and the fact it changed.
+    assert!(
+        m.lines()
+            .any(|l| l.contains("Resume") && l.contains("+ job") && l.contains("QUEUED")),
+        "{m}"
+    );
 }
 
 #[test]

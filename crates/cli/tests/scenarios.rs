@@ -152,10 +152,10 @@ fn mermaid_is_a_sequence_diagram_with_bits_and_the_threads() {
         "mermaid",
     ]);
     assert_eq!(out.code, 0);
-    assert!(out
-        .stdout
-        .contains("sequenceDiagram\n    participant BITS\n"));
-    assert!(out.stdout.contains("participant alice as alice"));
+    assert!(out.stdout.contains("sequenceDiagram\n"));
+    assert!(out.stdout.contains("    participant alice\n"));
+    assert!(out.stdout.contains("    participant Host\n"));
+    assert!(out.stdout.contains("    participant BITS\n"));
     assert!(out.stdout.contains("alice->>BITS: CreateJob"));
     assert!(out.stdout.contains("BITS-->>alice: S_OK"));
 }

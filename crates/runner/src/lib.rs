@@ -5,7 +5,9 @@
 //! section ([`host`]), applies each step with `World::apply` under each
 //! profile the scenario names, compares the results with the step's
 //! expectations and checks every invariant of `oracle` after each step;
-//! [`report`] shows the result as text, JSON, Mermaid or JUnit.
+//! [`report`] shows the result as text, JSON, Mermaid or JUnit, and
+//! [`html`] as one self-contained HTML page with a world inspector built
+//! from the views of [`inspect`].
 //! [`spec::parse`] reads the spec matrix (`docs/spec-matrix.md`), which
 //! ties the seed documents' sentences to rules and scenarios.
 //!
@@ -14,6 +16,8 @@
 //! changes the world only through `World::apply`.
 
 pub mod host;
+pub mod html;
+pub mod inspect;
 pub mod observe;
 pub mod properties;
 pub mod report;

@@ -336,72 +336,57 @@ fn mermaid_text(text: &str) -> String {
         .replace(['\n', '\r'], " ")
 }
 
-/// A Mermaid sequence diagram of a run: the scenario's threads, BITS and
-/// the servers and files it reached.
+/// A Mermaid sequence diagram of a run: the scenario's threads, the host
+/// and BITS, and the servers reached. Host API calls go to `Host`, BITS
+/// calls to `BITS`; notes show the job state changes, helper tokens
+/// captured and discarded, logoffs, what servers saw, errors and failed
+/// checks, drawn from the trace's events (the same items as the HTML
+/// report's diagram).
 pub fn mermaid(run: &Run) -> String {
+    use crate::html::Item;
+    let (cols, items) = crate::html::layout(run);
+    let id = |c: usize| {
+        cols.names
+            .get(c)
+            .map_or_else(String::new, |n| mermaid_id(n))
+    };
     let mut out = String::from("sequenceDiagram\n");
-    let _ = writeln!(out, "    participant BITS");
-    for p in &run.participants {
-        let _ = writeln!(out, "    participant {} as {}", mermaid_id(p), p);
+    for n in &cols.names {
+        let m = mermaid_id(n);
+        if m == *n {
+            let _ = writeln!(out, "    participant {m}");
+        } else {
+            let _ = writeln!(out, "    participant {m} as {}", mermaid_text(n));
+        }
     }
-    for (s, lines) in run.steps.iter().zip(lines(run)) {
-        let call = mermaid_text(&format!("{} {}", s.kind, s.args));
-        match &s.actor {
-            Some(a) => {
-                let target = if s.kind.starts_with(char::is_uppercase)
-                    && !matches!(
-                        s.kind.as_str(),
-                        "LogonUser"
-                            | "S4uLogon"
-                            | "ImpersonateLoggedOnUser"
-                            | "WindowsIdentityImpersonate"
-                            | "ImpersonateNamedPipeClient"
-                            | "ImpersonateSelf"
-                            | "SetThreadToken"
-                            | "RevertToSelf"
-                            | "OpenThreadToken"
-                            | "DuplicateToken"
-                            | "DuplicateTokenEx"
-                            | "DuplicateTokenExPrimary"
-                            | "CreateRestrictedToken"
-                            | "CreateProcess"
-                            | "CreateProcessAsUser"
-                            | "CreateThread"
-                            | "SuppressFlow"
-                            | "RestoreFlow"
-                            | "CreateFile"
-                            | "OpenFile"
-                            | "SetFileSecurity"
-                            | "DeleteFile"
-                            | "AccessServer"
-                    ) {
-                    "BITS".to_string()
-                } else {
-                    mermaid_id(a)
-                };
-                let a = mermaid_id(a);
-                let _ = writeln!(out, "    {a}->>{target}: {call}");
-                if let Some(r) = &s.result {
-                    let _ = writeln!(out, "    {target}-->>{a}: {}", r.name);
-                }
+    let (first, last) = (id(0), id(cols.names.len().saturating_sub(1)));
+    for item in &items {
+        match item {
+            Item::Step(n) => {
+                let _ = writeln!(out, "    %% step {n}");
             }
-            None => {
-                let _ = writeln!(out, "    Note over BITS: {call}");
+            Item::Arrow {
+                from,
+                to,
+                text,
+                reply,
+                ..
+            } => {
+                let _ = writeln!(
+                    out,
+                    "    {}{}{}: {}",
+                    id(*from),
+                    if *reply { "-->>" } else { "->>" },
+                    id(*to),
+                    mermaid_text(text)
+                );
             }
-        }
-        for e in &lines.events {
-            if e.starts_with("BITS reaches") {
-                let _ = writeln!(out, "    Note right of BITS: {}", mermaid_text(e));
+            Item::Note { at, text, .. } => {
+                let _ = writeln!(out, "    Note over {}: {}", id(*at), mermaid_text(text));
             }
-        }
-        for c in s.checks.iter().filter(|c| !c.ok) {
-            let _ = writeln!(
-                out,
-                "    Note over BITS: FAILED {} expected {} got {}",
-                mermaid_text(&c.what),
-                mermaid_text(&c.expected),
-                mermaid_text(&c.actual)
-            );
+            Item::Band { text, .. } => {
+                let _ = writeln!(out, "    Note over {first},{last}: {}", mermaid_text(text));
+            }
         }
     }
     out

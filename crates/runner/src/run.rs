@@ -126,6 +126,9 @@ pub struct Run {
     pub names: NameTable,
     /// How each of the scenario's properties fared.
     pub properties: Vec<PropertyOutcome>,
+    /// Per step: whom it talks to and, with [`Options::world_views`], the
+    /// world after it ([`crate::inspect`]).
+    pub views: Vec<crate::inspect::StepView>,
 }
 
 impl Run {
@@ -160,6 +163,9 @@ pub struct Options {
     /// Carry on after a failing step (for comparing profiles) instead of
     /// stopping at the first one.
     pub keep_going: bool,
+    /// Keep a view of the world after each step (within
+    /// [`crate::inspect::MAX_VIEW_ROWS`]).
+    pub world_views: bool,
 }
 
 /// The most decision steps (access-check trail steps and the like) a run
@@ -221,6 +227,7 @@ pub fn run_with(
         let mut runner = Runner::new(world, profile, reference, &scenario.host.sites);
         let mut steps = Vec::new();
         let mut judge = Judge::new(&scenario.properties, profile, runner.world.host.now);
+        let (mut views, mut budget) = (Vec::new(), crate::inspect::MAX_VIEW_ROWS);
         for (i, step) in scenario.steps.iter().enumerate() {
             let mut record = runner.step(i, loc.step_line(i), step);
             if let Some(message) = runner.over_budget.take() {
@@ -242,6 +249,14 @@ pub fn run_with(
                 });
             let stop = !record.passed() && !options.keep_going;
             steps.push(record);
+            views.push(crate::inspect::after_step(
+                step,
+                &runner.world,
+                &runner.names,
+                &runner.table,
+                options.world_views,
+                &mut budget,
+            ));
             if stop {
                 break;
             }
@@ -255,6 +270,7 @@ pub fn run_with(
             participants: runner.participants,
             names: runner.table,
             properties,
+            views,
         });
     }
     Ok(runs)

@@ -1,6 +1,7 @@
 //! `bitsim check [PATHS...]`: runs every scenario under the paths (default
 //! `scenarios/`) under each of its profiles and reports which held, as
-//! text (closing line `N passed, M failed`), JSON or JUnit XML.
+//! text (closing line `N passed, M failed`), JSON, JUnit XML or one HTML
+//! page.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -35,6 +36,9 @@ pub enum CheckFormat {
     Json,
     /// JUnit XML: a test suite per file, a test case per scenario and profile.
     Junit,
+    /// One self-contained HTML page with every run: diagrams, steps,
+    /// decision trails and world views.
+    Html,
 }
 
 #[derive(Serialize)]
@@ -70,7 +74,11 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> Result<ExitCode, CliError> 
     for path in &paths {
         let file = scenario_files::read(path)?;
         let s = scenario_files::load(&file)?;
-        let these = runner::run(&s, &file.name, &file.text, None)
+        let options = runner::run::Options {
+            world_views: args.format == CheckFormat::Html,
+            ..runner::run::Options::default()
+        };
+        let these = runner::run::run_with(&s, &file.name, &file.text, &options)
             .map_err(|e| scenario_files::invalid(&file, e))?;
         if these.iter().all(runner::Run::passed) {
             passed += 1;
@@ -111,6 +119,19 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> Result<ExitCode, CliError> 
             crate::command::write_json(out, &summary)?;
         }
         CheckFormat::Junit => out.write_all(runner::report::junit(&runs).as_bytes())?,
+        CheckFormat::Html => {
+            // A library's page stays small enough to open: a run that held
+            // keeps the world after its last step only; a failing run
+            // keeps every step's.
+            for r in runs.iter_mut().filter(|r| r.passed()) {
+                let last = r.views.len().saturating_sub(1);
+                for v in &mut r.views[..last] {
+                    v.world = None;
+                }
+            }
+            let title = format!("bitsim check: {passed} passed, {failed} failed");
+            out.write_all(runner::html::document(&title, &runs).as_bytes())?;
+        }
     }
     Ok(if failed == 0 {
         ExitCode::Ok

@@ -362,6 +362,7 @@ pub fn run(args: &DiffArgs, out: &mut dyn Write) -> Result<ExitCode, CliError> {
             only: Some(profile),
             mutant: None,
             keep_going: true,
+            ..Options::default()
         };
         let mut one = runner::run::run_with(&s, &file.name, &file.text, &options)
             .map_err(|e| scenario_files::invalid(&file, e))?;

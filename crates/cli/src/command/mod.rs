@@ -34,6 +34,7 @@ pub mod sd_create;
 pub mod sddl;
 pub mod sid;
 pub mod table;
+mod tokens;
 
 /// Writes `value` as pretty-printed JSON followed by a newline.
 pub(crate) fn write_json<T: Serialize + ?Sized>(

@@ -1,6 +1,7 @@
 //! `bitsim run FILE`: runs one scenario and prints its trace as text
 //! (with `--explain`, the rules and access checks behind every step), as
-//! JSON, or as a Mermaid sequence diagram.
+//! JSON, as a Mermaid sequence diagram or as an HTML report; with
+//! `--show-tokens`, the tokens of the world after a step instead.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -27,6 +28,19 @@ pub struct RunArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = RunFormat::Text)]
     pub format: RunFormat,
+    /// Print the tokens instead of the trace: each token the scenario's
+    /// threads, names and jobs reach, as `whoami /all` shows it (text) or
+    /// as JSON (`--format json`).
+    #[arg(long)]
+    pub show_tokens: bool,
+    /// With `--show-tokens`: the world after this step (default: the last
+    /// step carried out).
+    #[arg(long, requires = "show_tokens")]
+    pub at: Option<usize>,
+    /// With `--show-tokens`: only these tokens (a token's or a thread's
+    /// name in the scenario; a thread shows the token it acts with).
+    #[arg(long = "token", requires = "show_tokens")]
+    pub tokens: Vec<String>,
 }
 
 /// How `run` prints the trace.
@@ -38,6 +52,9 @@ pub enum RunFormat {
     Json,
     /// A Mermaid sequence diagram per run.
     Mermaid,
+    /// One self-contained HTML page: the sequence diagram, the steps with
+    /// their decision trails, and a world inspector for every step.
+    Html,
 }
 
 /// Parses a profile name for clap.
@@ -54,8 +71,22 @@ pub(crate) fn parse_profile(text: &str) -> Result<Profile, String> {
 pub fn run(args: &RunArgs, out: &mut dyn Write) -> Result<ExitCode, CliError> {
     let file = scenario_files::read(&args.file)?;
     let s = scenario_files::load(&file)?;
-    let runs = runner::run(&s, &file.name, &file.text, args.profile)
+    let options = runner::run::Options {
+        only: args.profile,
+        world_views: args.show_tokens || args.format == RunFormat::Html,
+        ..runner::run::Options::default()
+    };
+    let runs = runner::run::run_with(&s, &file.name, &file.text, &options)
         .map_err(|e| scenario_files::invalid(&file, e))?;
+    let code = if runs.iter().all(runner::Run::passed) {
+        ExitCode::Ok
+    } else {
+        ExitCode::Failed
+    };
+    if args.show_tokens {
+        crate::command::tokens::show(out, &runs, args.at, &args.tokens, args.format)?;
+        return Ok(code);
+    }
     match args.format {
         RunFormat::Text => {
             for (i, r) in runs.iter().enumerate() {
@@ -72,10 +103,10 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> Result<ExitCode, CliError> {
                 out.write_all(runner::report::mermaid(r).as_bytes())?;
             }
         }
+        RunFormat::Html => {
+            let title = format!("bitsim run {}", file.name);
+            out.write_all(runner::html::document(&title, &runs).as_bytes())?;
+        }
     }
-    Ok(if runs.iter().all(runner::Run::passed) {
-        ExitCode::Ok
-    } else {
-        ExitCode::Failed
-    })
+    Ok(code)
 }

@@ -1,0 +1,49 @@
+//! Embeds the scenario library: writes `scenarios.rs` in OUT_DIR with
+//! every `scenarios/**/*.yaml` as (path, text), in path order.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            collect(&p, out);
+        } else if p.extension().is_some_and(|x| x == "yaml") {
+            out.push(p);
+        }
+    }
+}
+
+fn main() {
+    let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default());
+    let root = manifest.join("../../scenarios");
+    println!("cargo:rerun-if-changed={}", root.display());
+    let mut files = Vec::new();
+    collect(&root, &mut files);
+    files.sort();
+    let mut code = String::from("/// The scenario library: (path under scenarios/, text).\npub const LIBRARY: &[(&str, &str)] = &[\n");
+    for f in &files {
+        println!("cargo:rerun-if-changed={}", f.display());
+        let rel = f
+            .strip_prefix(&root)
+            .map(|p| p.to_string_lossy().replace('\\', "/"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            code,
+            "    ({rel:?}, include_str!({:?})),",
+            f.canonicalize()
+                .unwrap_or_else(|_| f.clone())
+                .display()
+                .to_string()
+        );
+    }
+    code.push_str("];\n");
+    let out = PathBuf::from(std::env::var("OUT_DIR").unwrap_or_default()).join("scenarios.rs");
+    if let Err(e) = std::fs::write(&out, code) {
+        println!("cargo:warning=cannot write {}: {e}", out.display());
+    }
+}
