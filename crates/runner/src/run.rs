@@ -1865,24 +1865,13 @@ impl Runner {
                 if let Some(g) = e.granted {
                     want.push(if g { "granted" } else { "denied" }.to_string());
                 }
-                record.checks.push(Check {
-                    what: format!(
-                        "{} access seen by {}",
-                        if e.happened { "an" } else { "no" },
-                        e.server
-                    ),
-                    expected: if want.is_empty() {
-                        "any".to_string()
-                    } else {
-                        want.join(" ")
-                    },
-                    actual: if seen.is_empty() {
-                        "none".to_string()
-                    } else {
-                        seen.join("; ")
-                    },
-                    ok: found == e.happened,
-                });
+                record.checks.push(happened_check(
+                    &format!("access seen by {}", e.server),
+                    e.happened,
+                    &want,
+                    &seen,
+                    found,
+                ));
             }
             Step::ExpectFile(e) => {
                 let machine = e.machine.clone().unwrap_or_else(|| self.machine());
@@ -2009,24 +1998,13 @@ impl Runner {
                 if let Some(g) = e.granted {
                     want.push(if g { "granted" } else { "denied" }.to_string());
                 }
-                record.checks.push(Check {
-                    what: format!(
-                        "{} access to {}",
-                        if e.happened { "an" } else { "no" },
-                        e.resource
-                    ),
-                    expected: if want.is_empty() {
-                        "any".to_string()
-                    } else {
-                        want.join(" ")
-                    },
-                    actual: if seen.is_empty() {
-                        "none".to_string()
-                    } else {
-                        seen.join("; ")
-                    },
-                    ok: found == e.happened,
-                });
+                record.checks.push(happened_check(
+                    &format!("access to {}", e.resource),
+                    e.happened,
+                    &want,
+                    &seen,
+                    found,
+                ));
             }
             _ => {}
         }
@@ -2040,6 +2018,32 @@ fn absent_or<T>(v: Option<T>, f: impl FnOnce(T) -> bool) -> bool {
     match v {
         None => true,
         Some(v) => f(v),
+    }
+}
+
+/// The check of an expectation over a log of accesses: whether any
+/// access matched what is `want`ed (`happened`), or none did; `seen`
+/// lists every access looked at.
+fn happened_check(
+    what: &str,
+    happened: bool,
+    want: &[String],
+    seen: &[String],
+    found: bool,
+) -> Check {
+    Check {
+        what: format!("{} {what}", if happened { "an" } else { "no" }),
+        expected: if want.is_empty() {
+            "any".to_string()
+        } else {
+            want.join(" ")
+        },
+        actual: if seen.is_empty() {
+            "none".to_string()
+        } else {
+            seen.join("; ")
+        },
+        ok: found == happened,
     }
 }
 
