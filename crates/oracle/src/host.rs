@@ -379,10 +379,15 @@ pub(crate) fn no_privilege_gain(t: &Transition<'_>) -> Result<(), String> {
 }
 
 pub(crate) fn identification_never_opens(t: &Transition<'_>) -> Result<(), String> {
-    // A program's own AccessCheck opens nothing: it only asks what a
-    // client token would get, and Identification is enough for that.
+    // A program's own AccessCheck or CreatePrivateObjectSecurityEx opens
+    // nothing: it only computes from a client token, and Identification is
+    // enough for that.
     if let Op::Host {
-        op: simos::Op::Object(simos::objects::ObjectOp::AccessCheck { .. }),
+        op:
+            simos::Op::Object(
+                simos::objects::ObjectOp::AccessCheck { .. }
+                | simos::objects::ObjectOp::PrivateSecurity { .. },
+            ),
     } = t.op
     {
         return Ok(());

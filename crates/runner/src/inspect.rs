@@ -85,6 +85,7 @@ pub fn party(step: &Step) -> Party {
         | Step::SetFileSecurity(_)
         | Step::DeleteFile(_)
         | Step::AccessCheck(_)
+        | Step::CreatePrivateObjectSecurity(_)
         | Step::AccessServer(_) => Party::Host,
         Step::CoCreateInstance(_)
         | Step::SetProperty(_)

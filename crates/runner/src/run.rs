@@ -401,6 +401,9 @@ enum Post {
         checked_as: Option<String>,
         granted: Option<AccessMask>,
     },
+    /// The descriptor a `CreatePrivateObjectSecurityEx` call computed,
+    /// expected as this SDDL.
+    Descriptor(String),
     Saw {
         saw: Option<String>,
         via: Option<Named<names::Via>>,
@@ -1370,6 +1373,33 @@ impl Runner {
                 }
                 p
             }
+            Step::CreatePrivateObjectSecurity(c) => {
+                let mut p = self.host_op(
+                    simos::Op::Object(ObjectOp::PrivateSecurity {
+                        thread: self.thread(&c.thread)?,
+                        token: c.token.as_deref().map(|t| self.token(t)).transpose()?,
+                        parent: c.parent.clone(),
+                        creator: c.creator.clone(),
+                        container: c.container,
+                        kind: object_kind(c.kind.as_ref()),
+                        auto_inherit_dacl: c
+                            .auto_inherit
+                            .iter()
+                            .any(|p| p.value == names::AclPart::Dacl),
+                        auto_inherit_sacl: c
+                            .auto_inherit
+                            .iter()
+                            .any(|p| p.value == names::AclPart::Sacl),
+                    }),
+                    Some(&c.thread),
+                    c.expect.as_ref(),
+                    Bind::None,
+                );
+                if let Some(sddl) = &c.sddl {
+                    p.post = Post::Descriptor(sddl.clone());
+                }
+                p
+            }
             Step::SetFileSecurity(c) => self.host_op(
                 simos::Op::Object(ObjectOp::SetSecurity {
                     thread: self.thread(&c.thread)?,
@@ -1621,6 +1651,23 @@ impl Runner {
                     expected: n.to_string(),
                     actual: actual.to_string(),
                     ok: actual == *n,
+                });
+            }
+            Post::Descriptor(want) => {
+                let ctx = self.world.host.domain_context(&self.world.bits.machine);
+                // Both sides as Windows would print them, so `BA` and its
+                // SID string compare equal.
+                let expected = winsec::sddl::parse(want, &ctx)
+                    .map_or_else(|_| want.clone(), |sd| winsec::sddl::print(&sd, &ctx));
+                let actual = match outcome.host_result.as_ref().and_then(|r| r.value()) {
+                    Some(simos::Value::Object(access)) => Some(access.sddl.clone()),
+                    _ => None,
+                };
+                record.checks.push(Check {
+                    what: "new descriptor".to_string(),
+                    ok: actual.as_deref() == Some(expected.as_str()),
+                    expected,
+                    actual: actual.unwrap_or_else(|| "none".to_string()),
                 });
             }
             Post::Object {

@@ -136,6 +136,17 @@ impl StepCheck<'_> {
                     self.sddl("sddl", sddl);
                 }
             }
+            Step::CreatePrivateObjectSecurity(c) => {
+                for (key, text) in [
+                    ("parent", &c.parent),
+                    ("creator", &c.creator),
+                    ("sddl", &c.sddl),
+                ] {
+                    if let Some(text) = text {
+                        self.sddl(key, text);
+                    }
+                }
+            }
             Step::AccessCheck(c) => {
                 if let Some(who) = &c.principal_self {
                     self.account("principal_self", who);

@@ -1372,6 +1372,45 @@ pub struct AccessCheckCall {
     pub expect: Option<Expected>,
 }
 
+/// A thread calls `CreatePrivateObjectSecurityEx`, as a server that keeps
+/// its own private objects does to compute a new object's descriptor from
+/// its parent's and the creator's.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PrivateSecurityCall {
+    /// The calling thread.
+    pub thread: String,
+    /// The client token on whose behalf the object is created (a name
+    /// bound by an earlier step; default: the thread's effective token).
+    #[serde(default)]
+    pub token: Option<String>,
+    /// The parent's descriptor in SDDL (`ParentDescriptor`; none: no
+    /// parent).
+    #[serde(default)]
+    pub parent: Option<String>,
+    /// The creator's descriptor in SDDL (`CreatorDescriptor`; none: the
+    /// caller passes none).
+    #[serde(default)]
+    pub creator: Option<String>,
+    /// The new object is a container (`IsDirectoryObject`).
+    #[serde(default)]
+    pub container: bool,
+    /// The object type whose generic mapping is passed (default `file`).
+    #[serde(default)]
+    pub kind: Option<Named<names::ObjectKind>>,
+    /// `AutoInheritFlags`: `dacl` for `SEF_DACL_AUTO_INHERIT`, `sacl` for
+    /// `SEF_SACL_AUTO_INHERIT`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub auto_inherit: Vec<Named<names::AclPart>>,
+    /// The new descriptor expected, in SDDL; compared after parsing both
+    /// and printing them as Windows would.
+    #[serde(default)]
+    pub sddl: Option<String>,
+    /// The result (default: success).
+    #[serde(default)]
+    pub expect: Option<Expected>,
+}
+
 /// A thread reaches a remote server as its effective token.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -2232,6 +2271,8 @@ pub enum Step {
     DeleteFile(FileCall),
     /// `AccessCheck` / `AccessCheckByType`.
     AccessCheck(AccessCheckCall),
+    /// `CreatePrivateObjectSecurityEx`.
+    CreatePrivateObjectSecurity(PrivateSecurityCall),
 
     // ----- the web host -----
     /// A site's app pool starts.

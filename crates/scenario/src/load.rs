@@ -1102,6 +1102,12 @@ pub fn names_of(step: &Step) -> (Names<'_>, Names<'_>) {
             uses.push((&c.thread, Thread));
             uses.push((&c.token, Token));
         }
+        Step::CreatePrivateObjectSecurity(c) => {
+            uses.push((&c.thread, Thread));
+            if let Some(t) = &c.token {
+                uses.push((t, Token));
+            }
+        }
         Step::StartSite(s) => binds.push((&s.bind, Thread)),
         Step::WebRequest(w) => uses.push((&w.worker, Thread)),
         Step::ImpersonateIntPtrZero(c) | Step::Undo(c) => uses.push((&c.worker, Thread)),
@@ -1207,6 +1213,7 @@ pub fn expected_of(step: &Step) -> Option<&Expected> {
         | Step::DeleteFile(c) => c.expect.as_ref(),
         Step::AccessServer(c) => c.expect.as_ref(),
         Step::AccessCheck(c) => c.expect.as_ref(),
+        Step::CreatePrivateObjectSecurity(c) => c.expect.as_ref(),
         Step::StartSite(s) => s.expect.as_ref(),
         Step::ImpersonateIntPtrZero(c) | Step::Undo(c) => c.expect.as_ref(),
         Step::WebRequest(_) => None,

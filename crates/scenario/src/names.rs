@@ -413,6 +413,16 @@ closed_set! {
 }
 
 closed_set! {
+    /// An ACL of a security descriptor, as `AutoInheritFlags` name it.
+    AclPart: "ACL" {
+        /// The DACL (`SEF_DACL_AUTO_INHERIT`).
+        Dacl = "dacl",
+        /// The SACL (`SEF_SACL_AUTO_INHERIT`).
+        Sacl = "sacl",
+    }
+}
+
+closed_set! {
     /// A kind of remote server.
     ServerKind: "server kind" {
         /// An SMB share.

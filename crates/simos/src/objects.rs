@@ -79,14 +79,10 @@ pub mod rules {
         CREATE_OWNER = "OBJ-CREATE-OWNER":
             "a new object's owner is the creator's TokenOwner (BUILTIN\\Administrators for an elevated administrator and for LocalSystem, the user for a standard user or a UAC filtered token) and its group the creator's TokenPrimaryGroup, taken from the effective token, so an impersonating thread creates objects owned by its client",
             "research/winsec.md §5 (test_default_dacl_owner_group_sid), §3.7; research/impersonation.md §5.1.1";
-        /// ACE inheritance.
-        INHERIT = "OBJ-INHERIT":
-            "without an explicit DACL (SACL) the parent's inheritable ACEs are copied with INHERITED_ACE: to a file the OBJECT_INHERIT ACEs, with every inheritance flag cleared; to a container the CONTAINER_INHERIT ACEs with OI/CI kept and INHERIT_ONLY cleared (NO_PROPAGATE_INHERIT makes the copy effective only), and the OI-only ACEs as inherit-only OI|IO (none with NO_PROPAGATE_INHERIT); a protected parent DACL still passes its ACEs down",
-            "research/winsec.md §5 (test_CreateDirectoryA); docs/decisions.md";
-        /// Mapping and creator SIDs in inherited ACEs.
-        INHERIT_MAP = "OBJ-INHERIT-MAP":
-            "an inherited ACE that applies to the new object has its generic rights mapped through the object type's mapping (parent (A;OICI;GA;;;X) gives a file (A;ID;FA;;;X)) and CREATOR OWNER / CREATOR GROUP replaced by the new owner / group; on a container an ACE that needed either and still propagates is split into that effective copy and an inherit-only copy of the original",
-            "research/winsec.md §5 (test_CreateDirectoryA); docs/decisions.md";
+        /// A program's own CreatePrivateObjectSecurityEx call.
+        PRIVATE_SECURITY_CALL = "OBJ-PRIVATE-SECURITY-CALL":
+            "a program's own CreatePrivateObjectSecurityEx call hands winsec the parent and creator descriptors, the client token (the caller's effective token when none is given), the container flag, the object type's generic mapping and the auto-inherit flags as given; the call fails with ERROR_INVALID_OWNER when the creator names an owner the token may not assign (not its user, not a group marked SE_GROUP_OWNER, no SeRestorePrivilege enabled) and with ERROR_PRIVILEGE_NOT_HELD when the creator carries a SACL with other than mandatory-label ACEs and SeSecurityPrivilege is not enabled",
+            "Microsoft Learn: CreatePrivateObjectSecurityEx (Remarks: owner and SACL checks, SEF_AVOID_OWNER_CHECK, SEF_AVOID_PRIVILEGE_CHECK); MS-DTYP 2.5.3.4.1";
         /// Default DACL.
         DEFAULT_DACL = "OBJ-DEFAULT-DACL":
             "with no explicit DACL and nothing inheritable from the parent (or no parent), the new object's DACL is the creator's default DACL with generic rights mapped and CREATOR OWNER replaced; a token with no default DACL gives a NULL DACL",
@@ -312,6 +308,29 @@ pub enum ObjectOp {
         #[serde(default)]
         result_list: bool,
     },
+    /// A program's `CreatePrivateObjectSecurityEx` call: the value is the
+    /// new descriptor (in [`ObjectAccess::sddl`]); nothing is stored.
+    PrivateSecurity {
+        /// The calling thread.
+        thread: ThreadId,
+        /// The client token handle (`None`: the thread's effective token).
+        #[serde(default)]
+        token: Option<TokenId>,
+        /// The parent's descriptor in SDDL.
+        #[serde(default)]
+        parent: Option<String>,
+        /// The creator's descriptor in SDDL.
+        #[serde(default)]
+        creator: Option<String>,
+        /// `IsDirectoryObject`.
+        container: bool,
+        /// The object type whose generic mapping is passed.
+        kind: ObjectKind,
+        /// `SEF_DACL_AUTO_INHERIT`.
+        auto_inherit_dacl: bool,
+        /// `SEF_SACL_AUTO_INHERIT`.
+        auto_inherit_sacl: bool,
+    },
 }
 
 /// One access check an operation ran.
@@ -422,7 +441,7 @@ pub fn creator_access(
 
 /// The ACEs a new `child` object inherits from its parent's ACL (DACL or
 /// SACL), with `owner` and `group` standing in for CREATOR OWNER and
-/// CREATOR GROUP (rules `OBJ-INHERIT`, `OBJ-INHERIT-MAP`): winsec's
+/// CREATOR GROUP (winsec's rules `SD-INHERIT-ACES`, `SD-INHERIT-MAP`): winsec's
 /// [`winsec::inherit::inherit_aces`] for the object kind's container-ness
 /// and generic mapping.
 pub fn inherit_aces(parent: &Acl, child: ObjectKind, owner: &Sid, group: &Sid) -> Vec<Ace> {
@@ -437,7 +456,9 @@ pub fn inherit_aces(parent: &Acl, child: ObjectKind, owner: &Sid, group: &Sid) -
 /// effective token) with an optional explicit descriptor, under a parent
 /// with descriptor `parent`: winsec's
 /// [`winsec::inherit::create_security_descriptor`] without auto-inherit
-/// flags. Also returns the ids of this module's rules that shaped it.
+/// flags. Also returns the ids of the rules that shaped it: winsec's
+/// creation rules (`SD-CREATE-PARTS`, `SD-INHERIT-ACES`, `SD-INHERIT-MAP`),
+/// then this module's.
 pub fn new_object_sd(
     explicit: Option<&SecurityDescriptor>,
     parent: Option<&SecurityDescriptor>,
@@ -449,18 +470,14 @@ pub fn new_object_sd(
         ..CreateOptions::default()
     };
     let created = create_security_descriptor(parent, explicit, token, &kind.mapping(), &opts);
-    let mut cited = Vec::new();
+    // winsec's creation rules first (which parts came from where, what was
+    // inherited and transformed), then this module's object rules.
+    let mut cited = created.rules.clone();
     if explicit.is_some() {
         cited.push(ids::CREATE_EXPLICIT_SD);
     }
     if created.owner_or_group_defaulted {
         cited.push(ids::CREATE_OWNER);
-    }
-    if created.inherited {
-        cited.push(ids::INHERIT);
-        if created.transformed {
-            cited.push(ids::INHERIT_MAP);
-        }
     }
     if created.default_dacl {
         cited.push(ids::DEFAULT_DACL);
@@ -547,6 +564,17 @@ fn cite(rules: &mut Vec<&'static str>, id: &'static str) {
     }
 }
 
+/// Whether `token` may make `owner` an object's owner: its user, one of its
+/// groups marked SE_GROUP_OWNER, or anyone with SeRestorePrivilege enabled.
+fn owner_assignable(token: &Token, owner: &Sid) -> bool {
+    *owner == token.user.sid
+        || token
+            .groups
+            .iter()
+            .any(|g| g.sid == *owner && g.attributes & group_attrs::OWNER != 0)
+        || token.privilege_enabled(Privilege::Restore)
+}
+
 /// The calling thread as an actor on objects.
 struct Actor {
     thread: ThreadId,
@@ -627,6 +655,31 @@ impl Host {
                 },
                 rules,
                 checks,
+            ),
+            ObjectOp::PrivateSecurity {
+                thread,
+                token,
+                parent,
+                creator,
+                container,
+                kind,
+                auto_inherit_dacl,
+                auto_inherit_sacl,
+            } => self.private_security_call(
+                PrivateSecurityCall {
+                    thread: *thread,
+                    token: *token,
+                    parent: parent.as_deref(),
+                    creator: creator.as_deref(),
+                    opts: CreateOptions {
+                        is_container: *container,
+                        auto_inherit_dacl: *auto_inherit_dacl,
+                        auto_inherit_sacl: *auto_inherit_sacl,
+                        ..CreateOptions::default()
+                    },
+                    kind: *kind,
+                },
+                rules,
             ),
         }
     }
@@ -942,14 +995,7 @@ impl Host {
             granted = verdict.granted.unwrap_or(AccessMask::NONE);
         }
         if let Some(owner) = &given.owner {
-            let token = &actor.token;
-            let assignable = *owner == token.user.sid
-                || token
-                    .groups
-                    .iter()
-                    .any(|g| g.sid == *owner && g.attributes & group_attrs::OWNER != 0)
-                || token.privilege_enabled(Privilege::Restore);
-            if !assignable {
+            if !owner_assignable(&actor.token, owner) {
                 return Err(Win32Error::InvalidOwner);
             }
         }
@@ -1102,6 +1148,92 @@ impl Host {
     }
 }
 
+impl Host {
+    fn private_security_call(
+        &mut self,
+        call: PrivateSecurityCall<'_>,
+        rules: &mut Vec<&'static str>,
+    ) -> Result<Value, Win32Error> {
+        cite(rules, ids::PRIVATE_SECURITY_CALL);
+        let machine = self
+            .process_of(call.thread)
+            .ok_or(Win32Error::InvalidHandle)?
+            .machine
+            .clone();
+        let token_id = match call.token {
+            Some(id) => id,
+            None => self
+                .effective_token_id(call.thread)
+                .ok_or(Win32Error::InvalidHandle)?,
+        };
+        let token = self
+            .tokens
+            .get(&token_id)
+            .ok_or(Win32Error::InvalidHandle)
+            .map(|t| (*t.token).clone())?;
+        let ctx = self.domain_context(&machine);
+        let parse = |text: Option<&str>| {
+            text.map(|t| sddl::parse(t, &ctx).map_err(|e| e.win32))
+                .transpose()
+        };
+        let parent = parse(call.parent)?;
+        let creator = parse(call.creator)?;
+        if let Some(owner) = creator.as_ref().and_then(|c| c.owner.as_ref()) {
+            if !owner_assignable(&token, owner) {
+                return Err(Win32Error::InvalidOwner);
+            }
+        }
+        // A SACL of mandatory labels only is not an audit SACL.
+        let audit_sacl = creator.as_ref().is_some_and(|c| match &c.sacl {
+            AclSlot::Present(acl) => {
+                acl.aces.is_empty()
+                    || acl
+                        .aces
+                        .iter()
+                        .any(|a| a.ace_type != AceType::SystemMandatoryLabel)
+            }
+            AclSlot::Absent => false,
+            _ => true,
+        });
+        if audit_sacl && !token.privilege_enabled(Privilege::Security) {
+            return Err(Win32Error::PrivilegeNotHeld);
+        }
+        let created = create_security_descriptor(
+            parent.as_ref(),
+            creator.as_ref(),
+            &token,
+            &call.kind.mapping(),
+            &call.opts,
+        );
+        for id in &created.rules {
+            cite(rules, id);
+        }
+        let actor = Actor {
+            thread: call.thread,
+            machine: machine.clone(),
+            token_id,
+            token,
+        };
+        let object = SecObject {
+            kind: call.kind,
+            machine: machine.to_ascii_uppercase(),
+            path: "(new private object)".to_string(),
+            sd: created.sd,
+        };
+        Ok(self.access_value(&actor, &object, AccessMask::NONE, Vec::new()))
+    }
+}
+
+/// The arguments of a `CreatePrivateObjectSecurityEx` call.
+struct PrivateSecurityCall<'a> {
+    thread: ThreadId,
+    token: Option<TokenId>,
+    parent: Option<&'a str>,
+    creator: Option<&'a str>,
+    opts: CreateOptions,
+    kind: ObjectKind,
+}
+
 /// The arguments of a create.
 struct NewObject<'a> {
     thread: ThreadId,
@@ -1234,7 +1366,14 @@ mod tests {
             sddl::print(&sd, &ctx()),
             "O:S-1-5-21-1-2-3-1001G:S-1-5-21-1-2-3-513D:(A;;FA;;;S-1-5-21-1-2-3-1001)(A;;FA;;;SY)"
         );
-        assert_eq!(cited, [ids::CREATE_OWNER, ids::DEFAULT_DACL]);
+        assert_eq!(
+            cited,
+            [
+                winsec::rules::ids::CREATE_PARTS,
+                ids::CREATE_OWNER,
+                ids::DEFAULT_DACL
+            ]
+        );
     }
 
     #[test]
@@ -1247,7 +1386,14 @@ mod tests {
             sddl::print(&sd, &ctx()),
             "O:S-1-5-21-1-2-3-1001G:S-1-5-21-1-2-3-1001D:"
         );
-        assert_eq!(cited, [ids::CREATE_EXPLICIT_SD, ids::CREATE_OWNER]);
+        assert_eq!(
+            cited,
+            [
+                winsec::rules::ids::CREATE_PARTS,
+                ids::CREATE_EXPLICIT_SD,
+                ids::CREATE_OWNER
+            ]
+        );
         // An explicit owner only: the DACL is still inherited.
         let explicit = sddl::parse("O:SYG:SY", &ctx()).unwrap();
         let (sd, _) = new_object_sd(Some(&explicit), Some(&parent), ObjectKind::File, &token);

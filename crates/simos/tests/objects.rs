@@ -198,8 +198,8 @@ fn a_new_file_inherits_mapped_aces_with_creator_owner_replaced() {
         ids::CREATE_PARENT_ACCESS,
         ids::CREATOR_ACCESS,
         ids::CREATE_OWNER,
-        ids::INHERIT,
-        ids::INHERIT_MAP,
+        winsec::rules::ids::INHERIT_ACES,
+        winsec::rules::ids::INHERIT_MAP,
     ] {
         assert!(out.rules.contains(&id), "{id} in {:?}", out.rules);
     }
@@ -264,7 +264,7 @@ fn an_explicit_descriptor_is_used_as_given_and_the_creator_still_gets_access() {
     assert_eq!(a.granted, AccessMask(0x1f01ff));
     assert_eq!(a.sddl, format!("O:{}G:{}D:", w.alice, w.none_group));
     assert!(out.rules.contains(&ids::CREATE_EXPLICIT_SD));
-    assert!(!out.rules.contains(&ids::INHERIT));
+    assert!(!out.rules.contains(&winsec::rules::ids::INHERIT_ACES));
     // Reopening is another matter: the owner gets READ_CONTROL|WRITE_DAC
     // only, and CreateFile always asks for SYNCHRONIZE|FILE_READ_ATTRIBUTES.
     let out = w.open(t, "C:\\data\\locked.txt", AccessMask::READ_CONTROL);
