@@ -47,8 +47,20 @@ fn library() -> Vec<(String, String)> {
         .collect()
 }
 
+/// Loads a library scenario (`file` relative to the root) and reads the
+/// files its host section imports, as the command line does.
+fn load(file: &str, text: &str) -> scenario::Scenario {
+    let mut s = runner::load(file, text).unwrap_or_else(|e| panic!("{e}"));
+    let folder = root().join(file).parent().unwrap().to_path_buf();
+    runner::imports::resolve(&mut s, |_, path| {
+        Ok(std::fs::read_to_string(folder.join(path)).unwrap())
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    s
+}
+
 fn trace(file: &str, text: &str) -> (String, bool) {
-    let s = runner::load(file, text).unwrap_or_else(|e| panic!("{e}"));
+    let s = load(file, text);
     let runs = runner::run(&s, file, text, None).unwrap_or_else(|e| panic!("{e}"));
     let mut out = String::new();
     for r in &runs {
@@ -83,7 +95,7 @@ fn the_library_is_large_enough_and_every_file_names_the_schema() {
                 && first.ends_with("docs/scenario.schema.json"),
             "{file}: the first line must reference docs/scenario.schema.json"
         );
-        let s = runner::load(file, text).unwrap();
+        let s = load(file, text);
         let stem = Path::new(file).file_stem().unwrap().to_string_lossy();
         assert_eq!(s.name, stem, "{file}: `name` must equal the file name");
         assert!(!s.about.trim().is_empty(), "{file}: `about` is empty");
@@ -93,7 +105,7 @@ fn the_library_is_large_enough_and_every_file_names_the_schema() {
 #[test]
 fn every_run_is_byte_identical_when_repeated() {
     for (file, text) in library() {
-        let s = runner::load(&file, &text).unwrap();
+        let s = load(&file, &text);
         let first = runner::report::json(&runner::run(&s, &file, &text, None).unwrap());
         let second = runner::report::json(&runner::run(&s, &file, &text, None).unwrap());
         assert_eq!(first, second, "{file}: two runs differ");
@@ -114,7 +126,7 @@ fn the_committed_schema_is_current() {
 fn junit_output_is_well_formed_xml_with_one_case_per_run() {
     let mut runs = Vec::new();
     for (file, text) in library().into_iter().take(5) {
-        let s = runner::load(&file, &text).unwrap();
+        let s = load(&file, &text);
         runs.extend(runner::run(&s, &file, &text, None).unwrap());
     }
     let xml = runner::report::junit(&runs);

@@ -1,5 +1,7 @@
 //! Embeds the scenario library: writes `scenarios.rs` in OUT_DIR with
-//! every `scenarios/**/*.yaml` as (path, text), in path order.
+//! every `scenarios/**/*.yaml` as (path, text), in path order, and the
+//! imported captures the library's host sections name
+//! (`captures/*.yaml`).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -31,6 +33,28 @@ fn main() {
         let rel = f
             .strip_prefix(&root)
             .map(|p| p.to_string_lossy().replace('\\', "/"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            code,
+            "    ({rel:?}, include_str!({:?})),",
+            f.canonicalize()
+                .unwrap_or_else(|_| f.clone())
+                .display()
+                .to_string()
+        );
+    }
+    code.push_str("];\n");
+    let captures = manifest.join("../../captures");
+    println!("cargo:rerun-if-changed={}", captures.display());
+    let mut files = Vec::new();
+    collect(&captures, &mut files);
+    files.sort();
+    code.push_str("/// The imported captures: (path under the repository, text).\npub const CAPTURES: &[(&str, &str)] = &[\n");
+    for f in &files {
+        println!("cargo:rerun-if-changed={}", f.display());
+        let rel = f
+            .strip_prefix(&captures)
+            .map(|p| format!("captures/{}", p.to_string_lossy().replace('\\', "/")))
             .unwrap_or_default();
         let _ = writeln!(
             code,

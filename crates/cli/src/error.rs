@@ -115,6 +115,35 @@ impl Input {
     }
 }
 
+/// A YAML file a command reads besides a scenario.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    /// A token file (`docs/token-file.md`).
+    Token,
+    /// A file of objects with their descriptors (`bitsim import icacls`).
+    Objects,
+}
+
+impl FileKind {
+    /// The kind named as runner's imports name it.
+    pub fn from_name(name: &str) -> FileKind {
+        if name == "objects file" {
+            FileKind::Objects
+        } else {
+            FileKind::Token
+        }
+    }
+}
+
+impl std::fmt::Display for FileKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            FileKind::Token => "token file",
+            FileKind::Objects => "objects file",
+        })
+    }
+}
+
 /// Why a command could not produce its result.
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
@@ -159,16 +188,21 @@ pub enum CliError {
         span: Option<Span>,
     },
     /// A token file that cannot be read.
-    #[error("cannot read token file `{path}`: {reason}")]
+    #[error("cannot read {kind} `{path}`: {reason}")]
     ReadTokenFile {
+        /// What the file should have been.
+        kind: FileKind,
         /// The path as given.
         path: String,
         /// The I/O error.
         reason: io::Error,
     },
-    /// A token file that is not valid YAML or not a valid token.
-    #[error("{}: invalid token file: {message}", location_prefix(path, *line_column))]
+    /// A token file (or another YAML file a command reads besides a
+    /// scenario) that is not valid YAML or not of the expected shape.
+    #[error("{}: invalid {kind}: {message}", location_prefix(path, *line_column))]
     InvalidTokenFile {
+        /// What the file should have been.
+        kind: FileKind,
         /// The file's path and contents.
         input: Input,
         /// The path as given.
@@ -334,8 +368,20 @@ impl CliError {
             CliError::InvalidBinary { .. } => {
                 "expected a SECURITY_DESCRIPTOR_RELATIVE (MS-DTYP 2.4.6), as `bitsim sddl --hex` prints".to_string()
             }
+            CliError::ReadTokenFile {
+                kind: FileKind::Objects,
+                ..
+            } => {
+                "name a readable UTF-8 YAML file as `bitsim import icacls` or `bitsim import get-acl` writes it, relative to the scenario's folder (see docs/import.md)".to_string()
+            }
             CliError::ReadTokenFile { .. } => {
                 "pass the path of a readable UTF-8 YAML token file (see docs/token-file.md)".to_string()
+            }
+            CliError::InvalidTokenFile {
+                kind: FileKind::Objects,
+                ..
+            } => {
+                "an objects file is a YAML mapping `objects:` listing `{path, sddl}` entries (with an optional `kind` and `machine`), as `bitsim import icacls` writes it (see docs/import.md)".to_string()
             }
             CliError::InvalidTokenFile { .. } => {
                 "a token file is a YAML mapping with `user` and optionally groups, privileges, integrity, mandatory_policy, restricted_sids, type, level, owner, primary_group, session_id, logon_session, elevation (see docs/token-file.md)".to_string()

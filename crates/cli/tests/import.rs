@@ -423,3 +423,103 @@ fn docs_walk_from_capture_to_decision() {
         write.stdout
     );
 }
+
+fn repo(path: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(path)
+}
+
+#[test]
+fn captures_are_what_the_importer_prints() {
+    for (kind, fixture_path, capture) in [
+        (
+            "whoami",
+            "whoami/en-cascade-all.txt",
+            "captures/cascade-arksvc.token.yaml",
+        ),
+        (
+            "get-acl",
+            "get-acl/en-k8s-ca-crt.txt",
+            "captures/k8s-ca-crt.objects.yaml",
+        ),
+    ] {
+        let out = bitsim(&["import", kind, &fixture(fixture_path)]);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        let kept = std::fs::read_to_string(repo(capture)).unwrap();
+        assert_eq!(
+            out.stdout, kept,
+            "{capture} is not what `bitsim import {kind}` prints"
+        );
+    }
+}
+
+#[test]
+fn a_scenario_imports_a_captured_token_and_acl_and_passes() {
+    // The last step of docs/import.md: the library scenario over the
+    // captures passes `bitsim check`, and breaking one expectation fails it.
+    let scenario = repo("scenarios/import/captured-account-reads-captured-file.yaml");
+    let ok = bitsim(&["check", scenario.to_str().unwrap()]);
+    assert_eq!(ok.code, 0, "{}{}", ok.stdout, ok.stderr);
+    assert!(ok.stdout.contains("passed"), "{}", ok.stdout);
+
+    // The same scenario next to copies of the captures, with the ACL
+    // changed so that BUILTIN\Users may write: the expected denial fails.
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("import-scenario");
+    std::fs::create_dir_all(dir.join("scenarios/import")).unwrap();
+    std::fs::create_dir_all(dir.join("captures")).unwrap();
+    let text = std::fs::read_to_string(&scenario).unwrap();
+    std::fs::write(dir.join("scenarios/import/s.yaml"), &text).unwrap();
+    std::fs::copy(
+        repo("captures/cascade-arksvc.token.yaml"),
+        dir.join("captures/cascade-arksvc.token.yaml"),
+    )
+    .unwrap();
+    let acl = std::fs::read_to_string(repo("captures/k8s-ca-crt.objects.yaml"))
+        .unwrap()
+        .replace("(A;ID;0x1200a9;;;BU)", "(A;ID;FA;;;BU)");
+    std::fs::write(dir.join("captures/k8s-ca-crt.objects.yaml"), acl).unwrap();
+    let bad = bitsim(&[
+        "check",
+        dir.join("scenarios/import/s.yaml").to_str().unwrap(),
+    ]);
+    assert_eq!(bad.code, 1, "{}{}", bad.stdout, bad.stderr);
+}
+
+#[test]
+fn a_missing_or_malformed_imported_file_exits_2_naming_it() {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("import-bad");
+    std::fs::create_dir_all(&dir).unwrap();
+    let scenario = |objects: &str| {
+        format!(
+            "name: t\nabout: x\nhost:\n  import:\n    objects: [{objects}]\nsteps:\n  - logon: {{ user: alice }}\n"
+        )
+    };
+    std::fs::write(dir.join("missing.yaml"), scenario("nowhere.yaml")).unwrap();
+    let out = bitsim(&["run", dir.join("missing.yaml").to_str().unwrap()]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("nowhere.yaml"), "{}", out.stderr);
+
+    std::fs::write(
+        dir.join("bad.objects"),
+        "objects:\n  - path: 'C:\\x'\n    sdl: 'D:'\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("malformed.yaml"), scenario("bad.objects")).unwrap();
+    let out = bitsim(&["run", dir.join("malformed.yaml").to_str().unwrap()]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("bad.objects:3:5") && out.stderr.contains("invalid objects file"),
+        "{}",
+        out.stderr
+    );
+    // An imported token name is bound before the first step; an unknown
+    // one is still an error at load.
+    std::fs::write(
+        dir.join("unbound.yaml"),
+        "name: t\nabout: x\nsteps:\n  - expect_token: { token: arksvc, user: alice }\n",
+    )
+    .unwrap();
+    let out = bitsim(&["run", dir.join("unbound.yaml").to_str().unwrap()]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+}

@@ -66,7 +66,19 @@ pub fn render(file: &str, text: &str, profile: &str) -> Result<String, String> {
             )
         })?)
     };
-    let scenario = runner::load(file, text).map_err(|e| e.to_string())?;
+    let mut scenario = runner::load(file, text).map_err(|e| e.to_string())?;
+    runner::imports::resolve(&mut scenario, |kind, path| {
+        embedded_capture(file, path).ok_or_else(|| runner::imports::ImportError {
+            kind,
+            file: path.to_string(),
+            text: None,
+            line_column: None,
+            message: format!(
+                "the playground holds only the library's captures (captures/*.yaml); this {kind} is not one of them"
+            ),
+        })
+    })
+    .map_err(|e| e.to_string())?;
     let options = runner::run::Options {
         only,
         world_views: true,
@@ -74,6 +86,29 @@ pub fn render(file: &str, text: &str, profile: &str) -> Result<String, String> {
     };
     let runs = runner::run::run_with(&scenario, file, text, &options).map_err(|e| e.to_string())?;
     Ok(runner::html::body(&format!("bitsim run {file}"), &runs))
+}
+
+/// The text of an embedded capture that `path`, relative to the folder of
+/// the library scenario `file` (a path under `scenarios/`), names.
+fn embedded_capture(file: &str, path: &str) -> Option<String> {
+    let mut parts: Vec<&str> = std::iter::once("scenarios")
+        .chain(file.split('/'))
+        .collect();
+    parts.pop();
+    for part in path.split('/') {
+        match part {
+            "." | "" => {}
+            ".." => {
+                parts.pop()?;
+            }
+            p => parts.push(p),
+        }
+    }
+    let wanted = parts.join("/");
+    library::CAPTURES
+        .iter()
+        .find(|(p, _)| *p == wanted)
+        .map(|(_, text)| (*text).to_string())
 }
 
 #[cfg(test)]
@@ -107,6 +142,19 @@ mod tests {
         // Every profile of the scenario when none is chosen.
         let all = render(path, text, "").expect("runs");
         assert!(all.contains("[win7]") && all.contains("[win10-1607]"));
+    }
+
+    #[test]
+    fn a_library_scenario_that_imports_captures_runs_from_the_embedded_ones() {
+        let (path, text) = LIBRARY
+            .iter()
+            .find(|(p, _)| *p == "import/captured-account-reads-captured-file.yaml")
+            .expect("in the library");
+        let html = render(path, text, "win11").expect("runs");
+        assert!(html.contains("S-1-5-21-3332504370-1206983947-1165150453-1106"));
+        // Pasted elsewhere, the same text names a capture the page lacks.
+        let err = render("pasted.yaml", text, "win11").expect_err("not embedded");
+        assert!(err.contains("captures/*.yaml"), "{err}");
     }
 
     #[test]

@@ -175,6 +175,95 @@ pub fn build(spec: &HostSpec, rules: Rules) -> Result<World, HostError> {
     Ok(world)
 }
 
+/// Puts `files` on the host, each on its machine or on `default_machine`.
+fn define_objects(
+    host: &mut Host,
+    files: &[scenario::format::ObjectSpec],
+    default_machine: &str,
+) -> Result<(), HostError> {
+    for f in files {
+        let machine = f
+            .machine
+            .clone()
+            .unwrap_or_else(|| default_machine.to_string());
+        let kind = vocab::object_kind(f.kind.as_ref().map_or(names::ObjectKind::File, Named::get));
+        let out = host.apply(&simos::Op::Object(ObjectOp::Define {
+            machine: machine.clone(),
+            path: f.path.clone(),
+            kind,
+            sddl: f.sddl.clone(),
+        }));
+        if let Some(e) = out.result.error() {
+            return Err(host_err(
+                &f.sddl,
+                format!("`{}` on {machine} cannot be defined: {}", f.path, e.name()),
+                "a valid SDDL security descriptor on a declared machine",
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn imports_unread(import: &scenario::format::ImportSpec) -> HostError {
+    let first = import
+        .tokens
+        .values()
+        .chain(&import.objects)
+        .next()
+        .cloned()
+        .unwrap_or_default();
+    host_err(
+        &first,
+        "the files `import` names were not read: imported files are read by the bitsim command line, next to the scenario file".to_string(),
+        "a scenario run with `bitsim run` or `bitsim check`",
+    )
+}
+
+/// Puts the imported tokens of `spec` on the world's host
+/// (`LSA-IMPORTED-TOKEN`) and returns the name each is bound to.
+pub fn import_tokens(
+    world: &mut World,
+    spec: &HostSpec,
+) -> Result<Vec<(String, simos::ids::TokenId)>, HostError> {
+    let Some(import) = &spec.import else {
+        return Ok(Vec::new());
+    };
+    if !spec.imported.read {
+        return Err(imports_unread(import));
+    }
+    let machine = import
+        .machine
+        .clone()
+        .unwrap_or_else(|| world.bits.machine.clone());
+    let mut bound = Vec::new();
+    for (name, file) in &import.tokens {
+        let text = spec
+            .imported
+            .tokens
+            .get(name)
+            .ok_or_else(|| imports_unread(import))?;
+        let token_spec: winsec::TokenSpec = serde_yaml::from_str(text).map_err(|e| {
+            host_err(
+                file,
+                format!("token file `{file}` does not load: {e}"),
+                "a token file as `bitsim import whoami` writes it",
+            )
+        })?;
+        let id = world
+            .host
+            .define_token(&machine, token_spec.build())
+            .map_err(|e| {
+                host_err(
+                    file,
+                    format!("token `{name}` cannot be put on `{machine}`: {}", e.name()),
+                    "the name of a declared machine",
+                )
+            })?;
+        bound.push((name.clone(), id));
+    }
+    Ok(bound)
+}
+
 fn apply(
     spec: &HostSpec,
     host: &mut Host,
@@ -360,22 +449,20 @@ fn apply(
         .clone()
         .or_else(|| host.machines.values().next().map(|m| m.name.clone()))
         .unwrap_or_default();
-    for f in &spec.files {
-        let machine = f.machine.clone().unwrap_or_else(|| default_machine.clone());
-        let kind = vocab::object_kind(f.kind.as_ref().map_or(names::ObjectKind::File, Named::get));
-        let out = host.apply(&simos::Op::Object(ObjectOp::Define {
-            machine: machine.clone(),
-            path: f.path.clone(),
-            kind,
-            sddl: f.sddl.clone(),
-        }));
-        if let Some(e) = out.result.error() {
+    define_objects(host, &spec.files, &default_machine)?;
+    if let Some(import) = &spec.import {
+        if !spec.imported.read {
+            return Err(imports_unread(import));
+        }
+        let machine = import.machine.clone().unwrap_or(default_machine);
+        if host.machine(&machine).is_none() {
             return Err(host_err(
-                &f.sddl,
-                format!("`{}` on {machine} cannot be defined: {}", f.path, e.name()),
-                "a valid SDDL security descriptor on a declared machine",
+                &machine,
+                format!("imports cannot go on `{machine}`: no such machine"),
+                "the name of a declared machine",
             ));
         }
+        define_objects(host, &spec.imported.objects, &machine)?;
     }
     for s in &spec.servers {
         let kind = vocab::server_kind(s.kind.get());

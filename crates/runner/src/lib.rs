@@ -17,6 +17,7 @@
 
 pub mod host;
 pub mod html;
+pub mod imports;
 pub mod inspect;
 pub mod observe;
 pub mod properties;

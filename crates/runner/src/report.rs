@@ -148,6 +148,9 @@ pub fn text(run: &Run, explain: bool) -> String {
         "scenario {} [{}] ({})",
         run.scenario, run.profile, run.file
     );
+    for (what, rule) in &run.setup {
+        let _ = writeln!(out, "  host: {what} [{rule}]");
+    }
     for (s, lines) in run.steps.iter().zip(lines(run)) {
         let actor = s
             .actor

@@ -129,6 +129,10 @@ pub struct Run {
     /// Per step: whom it talks to and, with [`Options::world_views`], the
     /// world after it ([`crate::inspect`]).
     pub views: Vec<crate::inspect::StepView>,
+    /// What the host's setup did before the first step that a rule
+    /// governs (imported tokens), each with the rule's id.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub setup: Vec<(String, &'static str)>,
 }
 
 impl Run {
@@ -225,6 +229,16 @@ pub fn run_with(
             })
             .map_err(LoadErrors::from)?;
         let mut runner = Runner::new(world, profile, reference, &scenario.host.sites);
+        runner
+            .bind_imports(&scenario.host)
+            .map_err(|e| LoadError {
+                file: file.to_string(),
+                position: host_position(text, &loc, &e.word),
+                message: e.message,
+                expected: e.expected,
+                hint: None,
+            })
+            .map_err(LoadErrors::from)?;
         let mut steps = Vec::new();
         let mut judge = Judge::new(&scenario.properties, profile, runner.world.host.now);
         let (mut views, mut budget) = (Vec::new(), crate::inspect::MAX_VIEW_ROWS);
@@ -271,6 +285,7 @@ pub fn run_with(
             names: runner.table,
             properties,
             views,
+            setup: runner.setup,
         });
     }
     Ok(runs)
@@ -328,6 +343,7 @@ pub fn prepare(
     let rules = mutant.map_or(reference, |m| m.apply(reference));
     let world = host::build(&scenario.host, rules).map_err(|e| e.message)?;
     let mut runner = Runner::new(world, profile, reference, &scenario.host.sites);
+    runner.bind_imports(&scenario.host).map_err(|e| e.message)?;
     for (i, step) in scenario.steps.iter().enumerate() {
         let record = runner.step(i, loc.step_line(i), step);
         if let Some(message) = runner.over_budget.take() {
@@ -430,6 +446,8 @@ struct Runner {
     service_budget: u64,
     /// Why the run went past a budget, if it did.
     over_budget: Option<String>,
+    /// What the setup did before the first step, with the rule for each.
+    setup: Vec<(String, &'static str)>,
     access_cursor: BTreeMap<(JobId, bits::Resource), usize>,
     /// What servers saw, in order, over the run.
     seen_log: Vec<bits::RemoteSeen>,
@@ -468,6 +486,7 @@ impl Runner {
             detail_budget: MAX_DETAIL_STEPS,
             service_budget: MAX_SERVICE_STEPS,
             over_budget: None,
+            setup: Vec::new(),
             access_cursor: BTreeMap::new(),
             seen_log: Vec::new(),
             server_cursor: BTreeMap::new(),
@@ -479,6 +498,26 @@ impl Runner {
     }
 
     /// Binds `name`, after the first `at` events of the current step.
+    /// Puts the scenario's imported tokens on the host and binds their
+    /// names, before the first step.
+    fn bind_imports(&mut self, spec: &scenario::format::HostSpec) -> Result<(), host::HostError> {
+        for (name, id) in host::import_tokens(&mut self.world, spec)? {
+            let user = self
+                .world
+                .host
+                .tokens
+                .get(&id)
+                .map(|t| t.token.user.sid.to_string())
+                .unwrap_or_default();
+            self.setup.push((
+                format!("imported token {name} for {user}"),
+                simos::rules::ids::IMPORTED_TOKEN,
+            ));
+            self.bind_name(&name, Bound::Token(id), 0);
+        }
+        Ok(())
+    }
+
     fn bind_name(&mut self, name: &str, bound: Bound, at: usize) {
         let job = match bound {
             Bound::Pointer(p) => self.world.job_of(p).map(|j| j.id),

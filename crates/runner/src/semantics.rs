@@ -45,7 +45,19 @@ impl Semantics for Model {
             .first()
             .copied()
             .unwrap_or(bits::Profile::Win11);
-        let world = match host::build(&scenario.host, profile.rules()) {
+        // Imported files are read after loading, by the command line; the
+        // checks here do not depend on what they hold.
+        let unread;
+        let spec = if scenario.host.import.is_some() && !scenario.host.imported.read {
+            unread = scenario::format::HostSpec {
+                import: None,
+                ..scenario.host.clone()
+            };
+            &unread
+        } else {
+            &scenario.host
+        };
+        let world = match host::build(spec, profile.rules()) {
             Ok(world) => Some(world),
             Err(e) => {
                 let mut f = Finding::new(Site::Host, &e.word, e.message);

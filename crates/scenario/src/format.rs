@@ -155,6 +155,53 @@ pub struct HostSpec {
     /// and later need no privilege; default false).
     #[serde(default)]
     pub logon_user_requires_tcb: bool,
+    /// Tokens and objects captured on a real machine, from the files
+    /// `bitsim import` wrote.
+    #[serde(default)]
+    pub import: Option<ImportSpec>,
+    /// The contents of the files `import` names, read by whoever reads the
+    /// scenario from disk (the command line); never written in YAML.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub imported: Imported,
+}
+
+/// Files written by `bitsim import`, put on the host before the first
+/// step. Paths are relative to the scenario file's folder.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImportSpec {
+    /// The machine the tokens and objects are put on (default: the BITS
+    /// machine).
+    #[serde(default)]
+    pub machine: Option<String>,
+    /// Token files (`bitsim import whoami`), by the name steps use for the
+    /// token (as if an earlier step had bound it).
+    #[serde(default)]
+    pub tokens: BTreeMap<String, String>,
+    /// Files of objects with their descriptors (`bitsim import icacls`,
+    /// `bitsim import get-acl`): `objects: [{path, sddl, kind?}]`.
+    #[serde(default)]
+    pub objects: Vec<String>,
+}
+
+/// The contents of imported files, once read.
+#[derive(Debug, Clone, Default)]
+pub struct Imported {
+    /// Token-file text by token name.
+    pub tokens: BTreeMap<String, String>,
+    /// The objects read from the object files, in order.
+    pub objects: Vec<ObjectSpec>,
+    /// Whether the files were read at all.
+    pub read: bool,
+}
+
+/// The shape of an object file `bitsim import icacls` or `get-acl` writes.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ObjectsFile {
+    /// The objects.
+    pub objects: Vec<ObjectSpec>,
 }
 
 /// The domain.

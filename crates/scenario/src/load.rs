@@ -642,6 +642,10 @@ fn check_names(
 ) -> Vec<Finding> {
     let mut out = Vec::new();
     let mut names: BTreeMap<String, Option<NameKind>> = BTreeMap::new();
+    // Imported tokens are bound before the first step.
+    for name in s.host.import.iter().flat_map(|i| i.tokens.keys()) {
+        names.insert(name.clone(), Some(NameKind::Token));
+    }
     let mut parsed = s.steps.iter().zip(indices).peekable();
     let last = indices
         .last()
@@ -797,6 +801,9 @@ fn check_values(s: &Scenario, indices: &[usize]) -> Vec<Finding> {
 fn check_properties(s: &Scenario, indices: &[usize]) -> Vec<Finding> {
     let mut out = Vec::new();
     let mut bound: BTreeMap<&str, NameKind> = BTreeMap::new();
+    for name in s.host.import.iter().flat_map(|i| i.tokens.keys()) {
+        bound.insert(name, NameKind::Token);
+    }
     for step in &s.steps {
         for (name, kind) in names_of(step).1 {
             bound.insert(name, kind);

@@ -198,6 +198,41 @@ impl Host {
                 .holds(UserRight::Logon(right.deny()), &with_everyone)
     }
 
+    /// Puts a captured token on `machine` (`LSA-IMPORTED-TOKEN`): a logon
+    /// session of the type its groups show, with no network credentials,
+    /// and the token as captured (its `TokenId` and `AuthenticationId`
+    /// are the host's own). The machine must exist.
+    pub fn define_token(&mut self, machine: &str, mut token: Token) -> Result<TokenId, Win32Error> {
+        if self.machine(machine).is_none() {
+            return Err(Win32Error::InvalidParameter);
+        }
+        let has = |sid: &winsec::Sid| token.groups.iter().any(|g| g.sid == *sid);
+        let logon_type = if has(&sids::service()) {
+            LogonType::Service
+        } else if has(&sids::batch()) {
+            LogonType::Batch
+        } else if has(&sids::network()) {
+            LogonType::Network
+        } else {
+            LogonType::Interactive
+        };
+        let logon = LogonId(self.fresh());
+        token.logon_session = logon.0;
+        self.new_logon_session(LogonSession {
+            id: logon,
+            machine: machine.to_ascii_uppercase(),
+            user: token.user.sid.clone(),
+            account: token.user.sid.to_string(),
+            logon_type,
+            package: AuthPackage::Local,
+            credentials: NetworkCredentials::None,
+            ts_session: token.session_id,
+            active: true,
+            winlogon: false,
+        });
+        Ok(self.insert_token(token, logon, None))
+    }
+
     /// Creates a logon session.
     pub fn new_logon_session(&mut self, session: LogonSession) -> LogonId {
         let id = session.id;

@@ -175,6 +175,10 @@ rule_table! {
     TS_OWNER_LOGOFF = "SES-TS-OWNER-LOGOFF":
         "when the last Winlogon logon of a terminal-services session (its console or Remote Desktop user) logs off, the session ends with it, exactly as when the session is ended: every other logon in it is logged off too",
         "seed 000 ¶5 (Helper Tokens for BITS Transfer Jobs: when the owner of a terminal services session logs off); Microsoft WTSLogoffSession (https://learn.microsoft.com/windows/win32/api/wtsapi32/nf-wtsapi32-wtslogoffsession: logging off a Remote Desktop Services session ends it); docs/decisions.md D-69";
+    /// A captured token put on the host.
+    IMPORTED_TOKEN = "LSA-IMPORTED-TOKEN":
+        "a token read from a capture of a real machine (whoami /all) is put on a machine exactly as captured (user, groups with their attributes, privileges with their state, integrity, session), in a logon session of its own whose type is the one its groups show (INTERACTIVE, SERVICE, BATCH, NETWORK; interactive when none) and which holds no network credentials, since a capture carries none; it is not a Winlogon logon, so services are not told of it",
+        "docs/decisions.md D-137";
 }
 
 /// Every rule of the simulated host: logons, impersonation and threads

@@ -17,7 +17,7 @@ use winsec::Guid;
 use winsec::{AccessMask, DomainContext, GenericMapping, Token, TokenSpec};
 
 use crate::command::{parse_sddl, write_json};
-use crate::error::{Input, Span};
+use crate::error::{FileKind, Input, Span};
 use crate::{CliError, ExitCode};
 
 /// How `bitsim access` prints its result.
@@ -153,6 +153,7 @@ pub fn run(args: &AccessArgs, out: &mut dyn Write) -> Result<ExitCode, CliError>
 pub fn read_token_file(path: &std::path::Path) -> Result<Token, CliError> {
     let shown = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|reason| CliError::ReadTokenFile {
+        kind: FileKind::Token,
         path: shown.clone(),
         reason,
     })?;
@@ -162,28 +163,51 @@ pub fn read_token_file(path: &std::path::Path) -> Result<Token, CliError> {
 
 /// Parses token-file text; errors carry `path:line:column` and a label.
 pub fn parse_token_spec(path: &str, text: &str) -> Result<TokenSpec, CliError> {
-    serde_yaml::from_str::<TokenSpec>(text).map_err(|err| {
+    parse_yaml_file(FileKind::Token, path, text)
+}
+
+/// Parses a YAML file a command reads besides scenarios (a token file, an
+/// objects file); errors carry `path:line:column`, a label and `kind`.
+pub fn parse_yaml_file<T: serde::de::DeserializeOwned>(
+    kind: FileKind,
+    path: &str,
+    text: &str,
+) -> Result<T, CliError> {
+    serde_yaml::from_str::<T>(text).map_err(|err| {
         let mut message = err.to_string();
         let location = err.location().map(|l| (l.line(), l.column()));
         if let Some((line, column)) = location {
             // The position is shown as `path:line:column`; drop serde_yaml's copy.
             message = message.replacen(&format!(" at line {line} column {column}"), "", 1);
         }
-        let span = location.map(|(line, column)| {
-            let offset = offset_of(text, line, column);
-            let word = text[offset..]
-                .find(|c: char| c.is_whitespace() || c == ',' || c == ']' || c == '}')
-                .unwrap_or(text.len() - offset);
-            Span::range(text, offset, word)
-        });
-        CliError::InvalidTokenFile {
-            input: Input::new(path, text),
-            path: path.to_string(),
-            line_column: location,
-            message,
-            span,
-        }
+        yaml_file_error(kind, path, text, message, location)
     })
+}
+
+/// The diagnostic for a YAML file of `kind` that does not load: `message`
+/// at 1-based `location` of `text`, labelled in the source.
+pub fn yaml_file_error(
+    kind: FileKind,
+    path: &str,
+    text: &str,
+    message: String,
+    location: Option<(usize, usize)>,
+) -> CliError {
+    let span = location.map(|(line, column)| {
+        let offset = offset_of(text, line, column);
+        let word = text[offset..]
+            .find(|c: char| c.is_whitespace() || c == ',' || c == ']' || c == '}')
+            .unwrap_or(text.len() - offset);
+        Span::range(text, offset, word)
+    });
+    CliError::InvalidTokenFile {
+        kind,
+        input: Input::new(path, text),
+        path: path.to_string(),
+        line_column: location,
+        message,
+        span,
+    }
 }
 
 /// The byte offset of 1-based `line` and `column` (in characters) in `text`,

@@ -48,6 +48,9 @@ pub fn run(args: &CoverageArgs, out: &mut dyn Write) -> Result<ExitCode, CliErro
         let runs = runner::run(&s, &file.name, &file.text, None)
             .map_err(|e| scenario_files::invalid(&file, e))?;
         for r in &runs {
+            for (_, id) in &r.setup {
+                *cited.entry(id).or_default() += 1;
+            }
             for step in &r.steps {
                 for id in step.rules.iter().chain(&step.trail_rules) {
                     *cited.entry(id).or_default() += 1;

@@ -65,9 +65,82 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), CliError> {
     Ok(())
 }
 
-/// Loads a file's scenario, or the diagnostics for every problem in it.
+/// Loads a file's scenario, or the diagnostics for every problem in it,
+/// and reads the files its host section imports.
 pub(crate) fn load(file: &SourceFile) -> Result<scenario::Scenario, CliError> {
-    runner::load(&file.name, &file.text).map_err(|errors| invalid(file, errors))
+    let mut loaded =
+        runner::load(&file.name, &file.text).map_err(|errors| invalid(file, errors))?;
+    read_imports(Path::new(&file.name), &mut loaded)?;
+    Ok(loaded)
+}
+
+/// Reads the token and object files `host.import` names, relative to the
+/// scenario file's folder, into `host.imported` (each at most
+/// [`scenario::load::MAX_BYTES`]); a file that cannot be read or does not
+/// have its shape is an error at its `file:line:column`.
+fn read_imports(scenario_path: &Path, loaded: &mut scenario::Scenario) -> Result<(), CliError> {
+    let folder = scenario_path.parent().unwrap_or(Path::new(""));
+    let mut failed_read = None;
+    let outcome = runner::imports::resolve(loaded, |kind, file| {
+        let path = folder.join(file);
+        read_bounded(crate::error::FileKind::from_name(kind), &path).map_err(|e| {
+            let message = e.to_string();
+            failed_read = Some(e);
+            runner::imports::ImportError {
+                kind,
+                file: file.to_string(),
+                text: None,
+                line_column: None,
+                message,
+            }
+        })
+    });
+    match (outcome, failed_read) {
+        (Ok(()), _) => Ok(()),
+        (Err(_), Some(read)) => Err(read),
+        (Err(e), None) => {
+            let path = folder.join(&e.file).display().to_string();
+            let text = e.text.unwrap_or_default();
+            Err(crate::command::access::yaml_file_error(
+                crate::error::FileKind::from_name(e.kind),
+                &path,
+                &text,
+                e.message,
+                e.line_column,
+            ))
+        }
+    }
+}
+
+/// A file's text, refused past [`scenario::load::MAX_BYTES`] without reading
+/// more than one byte beyond it.
+fn read_bounded(kind: crate::error::FileKind, path: &Path) -> Result<String, CliError> {
+    use std::io::Read;
+    let shown = path.display().to_string();
+    let fail = |reason| CliError::ReadTokenFile {
+        kind,
+        path: shown.clone(),
+        reason,
+    };
+    let mut bytes = Vec::new();
+    fs::File::open(path)
+        .and_then(|f| {
+            f.take(scenario::load::MAX_BYTES as u64 + 1)
+                .read_to_end(&mut bytes)
+        })
+        .map_err(fail)?;
+    if bytes.len() > scenario::load::MAX_BYTES {
+        return Err(fail(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("larger than {} bytes", scenario::load::MAX_BYTES),
+        )));
+    }
+    String::from_utf8(bytes).map_err(|_| {
+        fail(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "not UTF-8",
+        ))
+    })
 }
 
 /// The diagnostics for the load errors of `file`: one, or several.
