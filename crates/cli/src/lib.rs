@@ -18,6 +18,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 pub mod command;
 mod error;
+pub mod escape;
 mod render;
 
 pub use error::{CliError, Input, Span};

@@ -21,7 +21,9 @@ fn main() -> std::process::ExitCode {
             return code.into();
         }
     };
-    let mut stdout = std::io::stdout().lock();
+    // Reports echo names and values from the input; control characters in
+    // them are printed as escapes, never raw.
+    let mut stdout = bitsim_cli::escape::EscapingWriter::new(std::io::stdout().lock());
     let result = cli
         .command
         .run(&mut stdout)

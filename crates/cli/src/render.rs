@@ -42,7 +42,7 @@ pub fn render_error(err: &CliError, format: ErrorFormat, stderr: &mut dyn Write)
     }
     let one = |e: &CliError| match format {
         ErrorFormat::Human => human(e, use_color()),
-        ErrorFormat::Json => json_line(&e.to_string(), e.offset(), e.win32()),
+        ErrorFormat::Json => json_line(&crate::escape::clip(&e.to_string()), e.offset(), e.win32()),
     };
     let text = match err {
         CliError::Several(all) => all.iter().map(one).collect::<String>(),
@@ -99,7 +99,23 @@ pub fn render_usage_error(
 }
 
 /// The diagnostic as people see it, optionally coloured.
+/// Input echoed in a diagnostic (a value, a line of the file) may hold
+/// control characters or be very long: then the plain rendering is shown
+/// with those characters escaped and long lines cut (`crate::escape::clip`),
+/// without colour, whose own escapes could not be told apart.
 pub(crate) fn human(err: &CliError, color: bool) -> String {
+    let plain = render_human(err, false);
+    if crate::escape::needs_clip(&plain) {
+        return crate::escape::clip(&plain);
+    }
+    if color {
+        render_human(err, true)
+    } else {
+        plain
+    }
+}
+
+fn render_human(err: &CliError, color: bool) -> String {
     let theme = if color {
         GraphicalTheme::unicode()
     } else {

@@ -424,8 +424,9 @@ pub fn load_with(
 /// deeper than [`MAX_DEPTH`] (block indentation and flow brackets
 /// together) and YAML anchors and aliases (which can expand a small file
 /// into a huge document) are refused. Linear in the text. Returns the
-/// offset, the message and what was expected.
-fn shape(text: &str) -> Option<(usize, String, String)> {
+/// offset, the message and what was expected. Every YAML file bitsim reads
+/// (scenarios, token files, object files) passes through it.
+pub fn shape(text: &str) -> Option<(usize, String, String)> {
     let too_deep = |at: usize| {
         Some((
             at,
@@ -504,7 +505,7 @@ fn shape(text: &str) -> Option<(usize, String, String)> {
                 '&' | '*' if node_start && !next.is_whitespace() => {
                     return Some((
                         start + i,
-                        "YAML anchors and aliases are not accepted in scenarios".to_string(),
+                        "YAML anchors and aliases are not accepted".to_string(),
                         "each value written out where it is used".to_string(),
                     ));
                 }

@@ -450,10 +450,11 @@ impl AccessRequest<'_> {
         // Owner implicit rights.
         let owner = self.sd.owner.as_ref();
         let is_owner = owner.is_some_and(|o| who.allows(o));
+        let owner_rights = sids::owner_rights();
         let owner_rights_ace = self.sd.dacl.acl().and_then(|acl| {
             acl.aces
                 .iter()
-                .position(|a| a.sid == sids::owner_rights() && !a.flags.inherit_only())
+                .position(|a| a.sid == owner_rights && !a.flags.inherit_only())
         });
         if is_owner {
             if let Some(index) = owner_rights_ace {
@@ -524,58 +525,82 @@ impl AccessRequest<'_> {
         }
 
         let mut denied = AccessMask::NONE;
+        // ACEs past the first MAX_LISTED_ACES that change nothing are
+        // counted (`Run::unlisted`), not listed; their SDDL is never
+        // formatted.
         for (index, ace) in acl.aces.iter().enumerate() {
-            let text = ace_text(ace);
-            let base = TrailStep {
+            let listed = index < MAX_LISTED_ACES;
+            let base = || TrailStep {
                 ace_index: Some(index),
-                ace: Some(text),
+                ace: Some(ace_text(ace)),
                 pass: tag,
                 ..step("", "")
             };
             if ace.flags.inherit_only() {
-                run.push(TrailStep {
-                    rule: ids::ACE_INHERIT_ONLY,
-                    note: "inherit-only: skipped".into(),
-                    ..base
-                });
+                if listed {
+                    run.push(TrailStep {
+                        rule: ids::ACE_INHERIT_ONLY,
+                        note: "inherit-only: skipped".into(),
+                        ..base()
+                    });
+                } else {
+                    run.unlisted(tag);
+                }
                 continue;
             }
             if !ace.ace_type.is_discretionary() {
-                run.push(TrailStep {
-                    rule: ids::IMPLICIT_DENY,
-                    note: "not an allow or deny ACE: skipped".into(),
-                    ..base
-                });
+                if listed {
+                    run.push(TrailStep {
+                        rule: ids::IMPLICIT_DENY,
+                        note: "not an allow or deny ACE: skipped".into(),
+                        ..base()
+                    });
+                } else {
+                    run.unlisted(tag);
+                }
                 continue;
             }
             if ace.object_type.is_some() {
-                run.push(TrailStep {
-                    rule: ids::ACE_ALLOW,
-                    note: "object ACE for a specific object type: AccessCheck without an object type list skips it".into(),
-                    ..base
-                });
+                if listed {
+                    run.push(TrailStep {
+                        rule: ids::ACE_ALLOW,
+                        note: "object ACE for a specific object type: AccessCheck without an object type list skips it".into(),
+                        ..base()
+                    });
+                } else {
+                    run.unlisted(tag);
+                }
                 continue;
             }
             let mask = self.mapping.map(ace.mask);
-            if ace.mask.intersects(AccessMask::GENERIC_ANY) {
+            if listed && ace.mask.intersects(AccessMask::GENERIC_ANY) {
                 run.push(TrailStep {
                     rule: ids::ACE_GENERIC_MAP,
                     note: format!("generic bits of {} map to {mask}", ace.mask),
-                    ..base.clone()
+                    ..base()
                 });
             }
             let sid = match self.trustee(ace, &base, run) {
                 Some(sid) => sid,
                 None => continue,
             };
+            let applies = if ace.ace_type.is_allow() {
+                who.allows(sid)
+            } else {
+                who.denies(sid)
+            };
             if ace.ace_type.is_allow() {
-                if !who.allows(sid) {
-                    let (rule, why) = who.why_not_allow(sid);
-                    run.push(TrailStep {
-                        rule,
-                        note: format!("allow ACE does not apply: {why}"),
-                        ..base
-                    });
+                if !applies {
+                    if listed {
+                        let (rule, why) = who.why_not_allow(sid);
+                        run.push(TrailStep {
+                            rule,
+                            note: format!("allow ACE does not apply: {why}"),
+                            ..base()
+                        });
+                    } else {
+                        run.unlisted(tag);
+                    }
                     continue;
                 }
                 let condition = self.condition(ace, false);
@@ -585,7 +610,7 @@ impl AccessRequest<'_> {
                             rule: ids::COND_ALLOW,
                             note: format!("callback allow ACE for {}: its condition is {}, so it grants nothing", who.describe(sid), c.value.name()),
                             condition,
-                            ..base
+                            ..base()
                         });
                         continue;
                     }
@@ -595,6 +620,10 @@ impl AccessRequest<'_> {
                 } else {
                     mask & req.wanted.without(granted)
                 };
+                if !listed && new.is_empty() && condition.is_none() {
+                    run.unlisted(tag);
+                    continue;
+                }
                 granted |= new;
                 run.push(TrailStep {
                     rule: if condition.is_some() {
@@ -605,7 +634,7 @@ impl AccessRequest<'_> {
                     note: format!("allow ACE applies to {}: grants {new}", who.describe(sid)),
                     granted: Some(new),
                     condition,
-                    ..base
+                    ..base()
                 });
                 if !req.max && req.wanted.without(granted).is_empty() {
                     run.push(TrailStep {
@@ -618,13 +647,17 @@ impl AccessRequest<'_> {
                     return PassResult::Granted(req.wanted);
                 }
             } else {
-                if !who.denies(sid) {
-                    let (rule, why) = who.why_not_deny(sid);
-                    run.push(TrailStep {
-                        rule,
-                        note: format!("deny ACE does not apply: {why}"),
-                        ..base
-                    });
+                if !applies {
+                    if listed {
+                        let (rule, why) = who.why_not_deny(sid);
+                        run.push(TrailStep {
+                            rule,
+                            note: format!("deny ACE does not apply: {why}"),
+                            ..base()
+                        });
+                    } else {
+                        run.unlisted(tag);
+                    }
                     continue;
                 }
                 let condition = self.condition(ace, true);
@@ -634,14 +667,21 @@ impl AccessRequest<'_> {
                             rule: ids::COND_DENY,
                             note: format!("callback deny ACE for {}: its condition is FALSE, so it denies nothing", who.describe(sid)),
                             condition,
-                            ..base
+                            ..base()
                         });
                         continue;
                     }
                 }
-                let base = TrailStep { condition, ..base };
+                let base = TrailStep {
+                    condition,
+                    ..base()
+                };
                 if req.max {
                     let new = mask.without(granted).without(denied);
+                    if !listed && new.is_empty() && base.condition.is_none() {
+                        run.unlisted(tag);
+                        continue;
+                    }
                     denied |= new;
                     run.push(TrailStep {
                         rule: ids::MAXIMUM_ALLOWED,
@@ -652,7 +692,9 @@ impl AccessRequest<'_> {
                 } else {
                     let outstanding = req.wanted.without(granted);
                     let hit = mask & outstanding;
-                    if hit.is_empty() {
+                    if hit.is_empty() && !listed && base.condition.is_none() {
+                        run.unlisted(tag);
+                    } else if hit.is_empty() {
                         run.push(TrailStep {
                             rule: ids::ACE_DENY,
                             note: format!(
@@ -680,6 +722,7 @@ impl AccessRequest<'_> {
                 }
             }
         }
+        run.flush_unlisted();
 
         if req.max {
             run.push(TrailStep {
@@ -736,21 +779,26 @@ impl AccessRequest<'_> {
 
     /// The SID an ACE stands for, resolving PRINCIPAL SELF; `None` (with a
     /// trail entry) when it stands for nobody.
-    fn trustee<'s>(&'s self, ace: &'s Ace, base: &TrailStep, run: &mut Run) -> Option<&'s Sid> {
-        if ace.sid == sids::principal_self() {
+    fn trustee<'s>(
+        &'s self,
+        ace: &'s Ace,
+        base: &dyn Fn() -> TrailStep,
+        run: &mut Run,
+    ) -> Option<&'s Sid> {
+        if sids::is_principal_self(&ace.sid) {
             return match self.principal_self {
                 Some(sid) => Some(sid),
                 None => {
                     run.push(TrailStep {
                         rule: ids::PRINCIPAL_SELF,
                         note: "PRINCIPAL SELF ACE with no PrincipalSelfSid: matches nobody".into(),
-                        ..base.clone()
+                        ..base()
                     });
                     None
                 }
             };
         }
-        if ace.sid == sids::owner_rights() {
+        if sids::is_owner_rights(&ace.sid) {
             // OWNER RIGHTS stands for the owner of the object.
             return self.sd.owner.as_ref();
         }
@@ -1004,7 +1052,7 @@ impl AccessRequest<'_> {
         let owner_rights_ace = self.sd.dacl.acl().is_some_and(|acl| {
             acl.aces
                 .iter()
-                .any(|a| a.sid == sids::owner_rights() && !a.flags.inherit_only())
+                .any(|a| sids::is_owner_rights(&a.sid) && !a.flags.inherit_only())
         });
         if owner.is_some_and(|o| who.allows(o)) && !owner_rights_ace {
             start |= AccessMask::READ_CONTROL | AccessMask::WRITE_DAC;
@@ -1045,7 +1093,7 @@ impl AccessRequest<'_> {
                     if ace.flags.inherit_only() || !ace.ace_type.is_discretionary() {
                         continue;
                     }
-                    let base = TrailStep {
+                    let base = || TrailStep {
                         ace_index: Some(index),
                         ace: Some(ace_text(ace)),
                         pass: tag,
@@ -1061,7 +1109,7 @@ impl AccessRequest<'_> {
                                     note: format!(
                                         "object ACE for {g}, which is not in the list: skipped"
                                     ),
-                                    ..base
+                                    ..base()
                                 });
                                 continue;
                             }
@@ -1091,7 +1139,7 @@ impl AccessRequest<'_> {
                                 },
                                 note: format!("condition is {}: no effect", c.value.name()),
                                 condition,
-                                ..base
+                                ..base()
                             });
                             continue;
                         }
@@ -1121,7 +1169,7 @@ impl AccessRequest<'_> {
                         granted: allow.then_some(mask),
                         denied: (!allow).then_some(mask),
                         condition,
-                        ..base
+                        ..base()
                     });
                 }
             }
@@ -1191,6 +1239,13 @@ pub fn resource_attributes(sd: &SecurityDescriptor) -> Vec<Claim> {
     }
     out
 }
+
+/// How many ACEs of one pass over a DACL the trail lists one by one. Past
+/// them, ACEs that neither grant nor deny are counted in one closing step
+/// (rule `AC-UNLISTED-ACES`), so a check over a DACL of thousands of ACEs
+/// keeps a trail of bounded size; ACEs that grant or deny are always
+/// listed.
+pub const MAX_LISTED_ACES: usize = 64;
 
 /// The SDDL form of an ACE, for trail entries.
 fn ace_text(ace: &Ace) -> String {
@@ -1325,21 +1380,48 @@ enum Verdict {
 struct Run {
     trail: Vec<TrailStep>,
     privileges_used: Vec<Privilege>,
+    /// ACEs counted but not listed since the last step, and their pass.
+    unlisted: Option<(usize, Option<&'static str>)>,
 }
 
 impl Run {
     fn push(&mut self, s: TrailStep) {
+        self.flush_unlisted();
         self.trail.push(s);
     }
 
+    /// Counts an ACE that is not listed.
+    fn unlisted(&mut self, pass: Option<&'static str>) {
+        let count = self.unlisted.map_or(0, |(n, _)| n);
+        self.unlisted = Some((count + 1, pass));
+    }
+
+    /// The step that counts the ACEs not listed since the last step, so
+    /// it stands where they were in the DACL.
+    fn flush_unlisted(&mut self) {
+        if let Some((count, pass)) = self.unlisted.take() {
+            self.trail.push(TrailStep {
+                pass,
+                ..step(
+                    ids::UNLISTED_ACES,
+                    format!(
+                        "{count} more ACE{} neither granted nor denied anything; past the first {MAX_LISTED_ACES} of a pass such ACEs are counted, not listed",
+                        if count == 1 { "" } else { "s" }
+                    ),
+                )
+            });
+        }
+    }
+
     fn note(&mut self, rule: &'static str, note: impl Into<String>) {
-        self.trail.push(step(rule, note));
+        self.push(step(rule, note));
     }
 
     fn use_privilege(&mut self, rule: &'static str, privilege: Privilege, bits: AccessMask) {
         if !self.privileges_used.contains(&privilege) {
             self.privileges_used.push(privilege);
         }
+        self.flush_unlisted();
         self.trail.push(TrailStep {
             granted: Some(bits),
             privilege: Some(privilege),
@@ -1418,6 +1500,56 @@ mod tests {
     }
 
     const MAX: u32 = 0x0200_0000;
+
+    #[test]
+    fn a_long_dacl_lists_its_first_aces_and_counts_the_rest_in_place() {
+        // 100 ACEs for SIDs the token lacks, then Users gets read access,
+        // then 10 more that do not apply.
+        let other = |n: u32| Sid::new(5, &[21, 1, 2, 3, 5000 + n]).unwrap();
+        let mut aces: Vec<Ace> = (0..100)
+            .map(|n| Ace::allow(AccessMask(0x1), other(n)))
+            .collect();
+        aces.push(Ace::allow(AccessMask(0x3), sids::builtin_users()));
+        aces.extend((100..110).map(|n| Ace::allow(AccessMask(0x1), other(n))));
+        let d = sd(sids::local_system(), aces);
+        // (desired, granted, counts of unlisted ACEs in trail order). The
+        // Users ACE is listed when it grants; asked for 0x4 it grants
+        // nothing new and is counted with the others.
+        let cases: [(u32, Option<u32>, &[&str]); 3] = [
+            (0x3, Some(0x3), &["36 more ACEs"]),
+            (MAX, Some(0x3), &["36 more ACEs", "10 more ACEs"]),
+            (0x4, None, &["47 more ACEs"]),
+        ];
+        for (desired, granted, counts) in cases {
+            let r = check(&d, &token(), desired);
+            assert_eq!(
+                r.granted.map(|m| m.0).filter(|&m| m != 0),
+                granted,
+                "{desired:#x}"
+            );
+            let listed: Vec<usize> = r.trail.iter().filter_map(|s| s.ace_index).collect();
+            let mut expected: Vec<usize> = (0..MAX_LISTED_ACES).collect();
+            if granted.is_some() {
+                expected.push(100);
+            }
+            assert_eq!(
+                listed, expected,
+                "{desired:#x}: the first 64 and the one that grants"
+            );
+            let seen: Vec<&str> = r
+                .trail
+                .iter()
+                .filter(|s| s.rule == ids::UNLISTED_ACES)
+                .map(|s| &s.note[..12])
+                .collect();
+            assert_eq!(seen, counts, "{desired:#x}");
+            let first_count = r.trail.iter().position(|s| s.rule == ids::UNLISTED_ACES);
+            let users = r.trail.iter().position(|s| s.ace_index == Some(100));
+            if let (Some(c), Some(u)) = (first_count, users) {
+                assert!(c < u, "the count stands where the unlisted ACEs were");
+            }
+        }
+    }
 
     #[test]
     fn owner_rights_ace_replaces_implicit_owner_rights() {

@@ -132,6 +132,10 @@ rules! {
     GRANTED = "AC-GRANTED":
         "AccessCheck returns TRUE with AccessStatus TRUE and the granted mask",
         "research/winsec.md §4.1 step 6 (MS-AC)";
+    /// ACEs past the trail's budget.
+    UNLISTED_ACES = "AC-UNLISTED-ACES":
+        "a pass over a DACL lists its first 64 ACEs one by one; later ACEs that neither grant nor deny are counted, each run of them in one step where they stand, not listed (a bound on the explanation, not on the check)",
+        "docs/decisions.md D-138";
     /// Denial.
     DENIED = "AC-DENIED":
         "a denial is a successful call: AccessCheck returns TRUE, AccessStatus FALSE, GrantedAccess 0 and last error ERROR_ACCESS_DENIED (5)",

@@ -580,6 +580,14 @@ pub mod sids {
     pub fn owner_rights() -> Sid {
         Sid::known(3, &[4])
     }
+    /// Whether `sid` is `S-1-3-4` OWNER RIGHTS, without building one.
+    pub fn is_owner_rights(sid: &Sid) -> bool {
+        sid.authority() == 3 && sid.sub_authorities() == [4]
+    }
+    /// Whether `sid` is `S-1-5-10` PRINCIPAL SELF, without building one.
+    pub fn is_principal_self(sid: &Sid) -> bool {
+        sid.authority() == 5 && sid.sub_authorities() == [10]
+    }
     /// `S-1-5-2` NETWORK.
     pub fn network() -> Sid {
         Sid::known(5, &[2])

@@ -152,10 +152,12 @@ pub fn run(args: &AccessArgs, out: &mut dyn Write) -> Result<ExitCode, CliError>
 /// Reads and builds a token file.
 pub fn read_token_file(path: &std::path::Path) -> Result<Token, CliError> {
     let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|reason| CliError::ReadTokenFile {
-        kind: FileKind::Token,
-        path: shown.clone(),
-        reason,
+    let text = crate::command::scenario_files::read_limited(path).map_err(|reason| {
+        CliError::ReadTokenFile {
+            kind: FileKind::Token,
+            path: shown.clone(),
+            reason,
+        }
     })?;
     let spec = parse_token_spec(&shown, &text)?;
     Ok(spec.build())
@@ -173,6 +175,16 @@ pub fn parse_yaml_file<T: serde::de::DeserializeOwned>(
     path: &str,
     text: &str,
 ) -> Result<T, CliError> {
+    if let Some((offset, message, expected)) = scenario::load::shape(text) {
+        let (line, column) = line_column_of(text, offset);
+        return Err(yaml_file_error(
+            kind,
+            path,
+            text,
+            format!("{message}; expected {expected}"),
+            Some((line, column)),
+        ));
+    }
     serde_yaml::from_str::<T>(text).map_err(|err| {
         let mut message = err.to_string();
         let location = err.location().map(|l| (l.line(), l.column()));
@@ -212,6 +224,16 @@ pub fn yaml_file_error(
 
 /// The byte offset of 1-based `line` and `column` (in characters) in `text`,
 /// clipped to the text.
+/// The 1-based line and column (in characters) of byte `offset` of `text`.
+fn line_column_of(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (
+        before.matches('\n').count() + 1,
+        before[line_start..].chars().count() + 1,
+    )
+}
+
 fn offset_of(text: &str, line: usize, column: usize) -> usize {
     let mut offset = 0;
     for _ in 1..line {

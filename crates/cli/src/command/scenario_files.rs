@@ -15,14 +15,41 @@ pub(crate) struct SourceFile {
     pub text: String,
 }
 
-/// Reads one file.
+/// Reads one file, at most [`scenario::load::MAX_BYTES`] of it.
 pub(crate) fn read(path: &Path) -> Result<SourceFile, CliError> {
     let name = path.display().to_string();
-    let text = fs::read_to_string(path).map_err(|reason| CliError::ReadScenario {
+    let text = read_limited(path).map_err(|reason| CliError::ReadScenario {
         path: name.clone(),
         reason,
     })?;
     Ok(SourceFile { name, text })
+}
+
+/// A file's text as UTF-8, refused past [`scenario::load::MAX_BYTES`]
+/// without reading more than one byte beyond it, so `/dev/zero` or a
+/// huge file costs no more than a file at the limit.
+pub(crate) fn read_limited(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let limit = scenario::load::MAX_BYTES;
+    let mut bytes = Vec::new();
+    fs::File::open(path)?
+        .take(limit as u64 + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() > limit {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("the file is larger than {limit} bytes, the limit for every file bitsim reads"),
+        ));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "not UTF-8 text (byte {} is not part of a UTF-8 character)",
+                e.utf8_error().valid_up_to()
+            ),
+        )
+    })
 }
 
 /// Every `.yaml`/`.yml` file under `paths` (files are taken as given,
@@ -115,31 +142,10 @@ fn read_imports(scenario_path: &Path, loaded: &mut scenario::Scenario) -> Result
 /// A file's text, refused past [`scenario::load::MAX_BYTES`] without reading
 /// more than one byte beyond it.
 fn read_bounded(kind: crate::error::FileKind, path: &Path) -> Result<String, CliError> {
-    use std::io::Read;
-    let shown = path.display().to_string();
-    let fail = |reason| CliError::ReadTokenFile {
+    read_limited(path).map_err(|reason| CliError::ReadTokenFile {
         kind,
-        path: shown.clone(),
+        path: path.display().to_string(),
         reason,
-    };
-    let mut bytes = Vec::new();
-    fs::File::open(path)
-        .and_then(|f| {
-            f.take(scenario::load::MAX_BYTES as u64 + 1)
-                .read_to_end(&mut bytes)
-        })
-        .map_err(fail)?;
-    if bytes.len() > scenario::load::MAX_BYTES {
-        return Err(fail(std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            format!("larger than {} bytes", scenario::load::MAX_BYTES),
-        )));
-    }
-    String::from_utf8(bytes).map_err(|_| {
-        fail(std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            "not UTF-8",
-        ))
     })
 }
 
