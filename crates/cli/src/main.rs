@@ -22,10 +22,15 @@ fn main() -> std::process::ExitCode {
         }
     };
     let mut stdout = std::io::stdout().lock();
+    // What a command wrote before it failed (a report with the files
+    // that did not load) is flushed before the diagnostics follow.
     let result = cli
         .command
         .run(&mut stdout)
-        .and_then(|code| stdout.flush().map(|()| code).map_err(Into::into));
+        .and_then(|code| stdout.flush().map(|()| code).map_err(Into::into))
+        .inspect_err(|_| {
+            let _ = stdout.flush();
+        });
     match result {
         Ok(code) => code.into(),
         Err(err) => render_error(&err, cli.error_format, &mut std::io::stderr()).into(),

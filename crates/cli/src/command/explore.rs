@@ -90,6 +90,38 @@ impl Summary {
         self.violations.is_empty() && self.sometimes.iter().all(|(_, d)| d.is_some())
     }
 
+    /// The exit code: 1 when an invariant broke, 3 when none broke but a
+    /// `sometimes` property was never reached within the bound, else 0.
+    pub fn exit_code(&self) -> ExitCode {
+        if !self.violations.is_empty() {
+            ExitCode::Failed
+        } else if self.sometimes.iter().any(|(_, d)| d.is_none()) {
+            ExitCode::Unreached
+        } else {
+            ExitCode::Ok
+        }
+    }
+
+    /// The closing `verdict: …` line, agreeing with [`Summary::exit_code`].
+    pub fn verdict(&self) -> String {
+        match self.exit_code() {
+            ExitCode::Failed => format!(
+                "verdict: FAILED (exit 1): invariant {} broken\n",
+                self.violations.join(", ")
+            ),
+            ExitCode::Unreached => format!(
+                "verdict: UNREACHED (exit 3): no invariant broke, but sometimes {} never reached within the bound\n",
+                self.sometimes
+                    .iter()
+                    .filter(|(_, d)| d.is_none())
+                    .map(|(n, _)| n.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            _ => "verdict: held (exit 0)\n".to_string(),
+        }
+    }
+
     /// The text form.
     pub fn text(&self) -> String {
         let mut s = String::new();
@@ -238,9 +270,8 @@ pub fn run(args: &ExploreArgs, out: &mut dyn Write) -> Result<ExitCode, CliError
             report.visited_bytes as f64 / report.states.max(1) as f64
         );
     }
-    Ok(if s.passed() {
-        ExitCode::Ok
-    } else {
-        ExitCode::Failed
-    })
+    if args.format == SummaryFormat::Text {
+        out.write_all(s.verdict().as_bytes())?;
+    }
+    Ok(s.exit_code())
 }
