@@ -40,7 +40,8 @@ pub struct ExploreArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = SummaryFormat::Text)]
     pub format: SummaryFormat,
-    /// No progress bar or timing on standard error.
+    /// No progress (a bar on a terminal, a plain line per level otherwise)
+    /// or timing on standard error.
     #[arg(long)]
     pub quiet: bool,
 }
@@ -216,11 +217,17 @@ pub fn run(args: &ExploreArgs, out: &mut dyn Write) -> Result<ExitCode, CliError
     let bar = show_progress(args.quiet).then(|| {
         let bar = indicatif::ProgressBar::new(args.depth as u64);
         bar.set_style(
-            indicatif::ProgressStyle::with_template("{bar:30} level {pos}/{len} {msg}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            indicatif::ProgressStyle::with_template(
+                "{bar:30} level {pos}/{len} {msg} {elapsed_precise}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
         bar
     });
+    // Without a terminal (a CI log, a pipe) a bar would be noise: each
+    // finished level is one plain line instead.
+    let plain = !args.quiet && bar.is_none();
+    let start = Instant::now();
     let progress = |l: Level| {
         if let Some(b) = &bar {
             b.set_position(l.depth as u64);
@@ -228,9 +235,17 @@ pub fn run(args: &ExploreArgs, out: &mut dyn Write) -> Result<ExitCode, CliError
                 "{} states, {} transitions",
                 l.states, l.transitions
             ));
+        } else if plain {
+            eprintln!(
+                "level {}/{}: {} states, {} transitions, {:.1}s",
+                l.depth,
+                args.depth,
+                l.states,
+                l.transitions,
+                start.elapsed().as_secs_f64()
+            );
         }
     };
-    let start = Instant::now();
     let report = explore::explore(&model, &config, &progress);
     let elapsed = start.elapsed();
     if let Some(b) = bar {
