@@ -416,3 +416,23 @@ fn completions_and_the_man_page_are_generated_from_the_commands() {
     let bad = bitsim_in(&dir, &["completions", "cmd.exe"]);
     assert_eq!(bad.code, 2);
 }
+
+#[test]
+fn run_ends_with_a_verdict_that_agrees_with_its_exit_code() {
+    let dir = data().join("scenarios");
+    let good = bitsim_in(&dir, &["run", "good.yaml"]);
+    assert_eq!(good.code, 0);
+    assert!(
+        good.stdout.ends_with("held\nverdict: held (exit 0)\n"),
+        "{}",
+        good.stdout
+    );
+    let bad = bitsim_in(&dir, &["run", "failing.yaml"]);
+    assert_eq!(bad.code, 1);
+    assert!(
+        bad.stdout
+            .ends_with("verdict: FAILED (exit 1): 1 of 1 run failed\n"),
+        "{}",
+        bad.stdout
+    );
+}

@@ -101,6 +101,17 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> Result<ExitCode, CliError> {
                 }
                 out.write_all(runner::report::text(r, args.explain).as_bytes())?;
             }
+            let failed = runs.iter().filter(|r| !r.passed()).count();
+            if failed == 0 {
+                writeln!(out, "verdict: held (exit 0)")?;
+            } else {
+                writeln!(
+                    out,
+                    "verdict: FAILED (exit 1): {failed} of {} run{} failed",
+                    runs.len(),
+                    if runs.len() == 1 { "" } else { "s" }
+                )?;
+            }
         }
         RunFormat::Json => out.write_all(runner::report::json(&runs).as_bytes())?,
         RunFormat::Mermaid => {
