@@ -12,8 +12,8 @@
 //!   it (for runs of minutes; the reason is required).
 //!
 //! `cargo run [--release] -p bitsim-cli -- ARGS` is run as `bitsim ARGS`
-//! (and must say `--release`); `cat > FILE <<'END' … END` heredocs are run
-//! too, so later commands find their files. Other commands (cargo test,
+//! (and must say `--release`); `cat` commands (`cat > FILE <<'END' … END`)
+//! are run too, so later commands find the files they write. Other commands (cargo test,
 //! cargo install, scripts) are not run here. Commands run in a scratch
 //! directory that links the repository's folders, so files they write
 //! stay out of the checkout; each must finish within a time limit.
@@ -184,7 +184,7 @@ fn commands(file: &Path) -> (Vec<DocCommand>, Vec<(String, String)>) {
                     script = format!("bitsim{args}");
                     true
                 }
-                ["cat", ">" | ">>", ..] => false,
+                ["cat", ..] => false,
                 _ => continue,
             };
             out.push(DocCommand {
