@@ -344,6 +344,19 @@ fn deterministic_reports(outcomes: &[Outcome], summary: &Summary) -> Vec<(&'stat
     ]
 }
 
+/// The names of the reports that differ between two runs' reports.
+fn differing(
+    first: &[(&'static str, String)],
+    second: &[(&'static str, String)],
+) -> Vec<&'static str> {
+    first
+        .iter()
+        .zip(second)
+        .filter(|(a, b)| a.1 != b.1)
+        .map(|(a, _)| a.0)
+        .collect()
+}
+
 /// Runs `bitsim check`.
 pub fn run(args: &CheckArgs, out: &mut dyn Write) -> Result<ExitCode, CliError> {
     let all = scenario_files::collect(&args.paths)?;
@@ -377,12 +390,7 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> Result<ExitCode, CliError> 
         let again = check_all(&paths, html);
         let first = deterministic_reports(&outcomes, &summary);
         let second = deterministic_reports(&again, &self::summary(&again, shard, files_total));
-        let differ: Vec<&str> = first
-            .iter()
-            .zip(&second)
-            .filter(|(a, b)| a.1 != b.1)
-            .map(|(a, _)| a.0)
-            .collect();
+        let differ = differing(&first, &second);
         twice_note = Some(if differ.is_empty() {
             "twice: the second run's text, JSON, JUnit and SARIF reports are identical\n"
                 .to_string()
@@ -457,4 +465,31 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> Result<ExitCode, CliError> 
         return Err(CliError::Several(errors));
     }
     Ok(code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn twice_names_each_report_that_differs() {
+        let a = vec![("text", "x".to_string()), ("json", "{}".to_string())];
+        let same = a.clone();
+        let json_differs = vec![("text", "x".to_string()), ("json", "{ }".to_string())];
+        assert!(differing(&a, &same).is_empty());
+        assert_eq!(differing(&a, &json_differs), vec!["json"]);
+    }
+
+    #[test]
+    fn verdicts_name_the_exit_code() {
+        assert_eq!(verdict_line(ExitCode::Ok, 0, 0), "verdict: held (exit 0)\n");
+        assert_eq!(
+            verdict_line(ExitCode::Failed, 2, 0),
+            "verdict: FAILED (exit 1): 2 tests failed\n"
+        );
+        assert_eq!(
+            verdict_line(ExitCode::BadInput, 0, 1),
+            "verdict: BAD INPUT (exit 2): 1 file did not load\n"
+        );
+    }
 }
