@@ -436,3 +436,33 @@ fn run_ends_with_a_verdict_that_agrees_with_its_exit_code() {
         bad.stdout
     );
 }
+
+#[test]
+fn sarif_of_properties_points_at_the_step_or_the_declaration() {
+    let dir = fresh("properties");
+    let good = std::fs::read_to_string(data().join("scenarios/good.yaml")).unwrap();
+    let text = good.replace("profiles: [win7, win11]", "profile: win11")
+        + "properties:\n  - id: P-NEVER-ACKNOWLEDGED\n    about: Broken by Complete.\n    never: { job: job, state: ACKNOWLEDGED }\n  - id: P-SOMETIMES-ERROR\n    about: Never met.\n    sometimes: { job: job, state: ERROR }\n";
+    std::fs::write(dir.join("props.yaml"), &text).unwrap();
+    let out = bitsim_in(&dir, &["check", "props.yaml", "--format", "sarif"]);
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    let log = assert_valid_sarif(&out.stdout);
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    let place = |id: &str| {
+        let r = results
+            .iter()
+            .find(|r| r["ruleId"] == id)
+            .unwrap_or_else(|| panic!("no {id}: {results:#?}"));
+        let region = &r["locations"][0]["physicalLocation"]["region"];
+        at(
+            &dir,
+            "props.yaml",
+            region["startLine"].as_u64().unwrap(),
+            region["startColumn"].as_u64().unwrap(),
+        )
+    };
+    // `never` breaks at the step that completes the job.
+    assert!(place("P-NEVER-ACKNOWLEDGED").starts_with("Complete:"));
+    // `sometimes` never held: the result points at the declaration.
+    assert!(place("P-SOMETIMES-ERROR").starts_with("id: P-SOMETIMES-ERROR"));
+}
