@@ -33,8 +33,13 @@ pub enum ExitCode {
     /// 1: an expectation or invariant the command checked did not hold.
     Failed,
     /// 2: the input was rejected (bad argument, unreadable or malformed
-    /// file, a string Windows rejects) or the output could not be written.
+    /// file, a string Windows rejects, nothing to check) or the output
+    /// could not be written.
     BadInput,
+    /// 3: a bounded search (`explore`, `fuzz`, or their merged shards)
+    /// broke no invariant but never reached a `sometimes` property: the
+    /// bound was too small to show what should be reachable.
+    Unreached,
 }
 
 impl ExitCode {
@@ -44,6 +49,7 @@ impl ExitCode {
             ExitCode::Ok => 0,
             ExitCode::Failed => 1,
             ExitCode::BadInput => 2,
+            ExitCode::Unreached => 3,
         }
     }
 }
@@ -124,8 +130,12 @@ pub enum Command {
     Profiles(command::profiles::ProfilesArgs),
     /// Run one scenario and print its trace (text, JSON or Mermaid).
     Run(command::run::RunArgs),
-    /// Run every scenario under the given paths and report which held.
+    /// Run every scenario under the given paths and report which held
+    /// (text, JSON, JUnit, SARIF or HTML).
     Check(command::check::CheckArgs),
+    /// Load scenario files without running them and report every problem
+    /// of every file in one pass (for pre-commit hooks and editors).
+    Validate(command::validate::ValidateArgs),
     /// Run one scenario under several OS profiles and show the steps whose
     /// outcomes diverge.
     Diff(command::diff::DiffArgs),
@@ -156,6 +166,11 @@ pub enum Command {
     /// Get-Acl, bitsadmin, Get-BitsTransfer) and print the equivalent
     /// bitsim YAML: a token file, objects with SDDL, or BITS jobs.
     Import(command::import::ImportArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish,
+    /// powershell) generated from the command definitions.
+    Completions(command::completions::CompletionsArgs),
+    /// Print the man page bitsim(1) in roff.
+    Man(command::completions::ManArgs),
 }
 
 impl Command {
@@ -181,6 +196,9 @@ impl Command {
             Command::Table(args) => command::table::run(args, out),
             Command::Coverage(args) => command::coverage::run(args, out),
             Command::Import(args) => command::import::run(args, out),
+            Command::Validate(args) => command::validate::run(args, out),
+            Command::Completions(args) => command::completions::completions(args, out),
+            Command::Man(args) => command::completions::man(args, out),
         }
     }
 }
@@ -222,6 +240,7 @@ mod tests {
         assert_eq!(ExitCode::Ok.code(), 0);
         assert_eq!(ExitCode::Failed.code(), 1);
         assert_eq!(ExitCode::BadInput.code(), 2);
+        assert_eq!(ExitCode::Unreached.code(), 3);
     }
 
     #[test]

@@ -24,10 +24,15 @@ fn main() -> std::process::ExitCode {
     // Reports echo names and values from the input; control characters in
     // them are printed as escapes, never raw.
     let mut stdout = bitsim_cli::escape::EscapingWriter::new(std::io::stdout().lock());
+    // What a command wrote before it failed (a report with the files
+    // that did not load) is flushed before the diagnostics follow.
     let result = cli
         .command
         .run(&mut stdout)
-        .and_then(|code| stdout.flush().map(|()| code).map_err(Into::into));
+        .and_then(|code| stdout.flush().map(|()| code).map_err(Into::into))
+        .inspect_err(|_| {
+            let _ = stdout.flush();
+        });
     match result {
         Ok(code) => code.into(),
         Err(err) => render_error(&err, cli.error_format, &mut std::io::stderr()).into(),

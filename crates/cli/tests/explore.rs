@@ -58,12 +58,17 @@ fn explore_prints_the_same_report_twice_and_passes() {
     assert!(a.contains("unique states   385"), "{a}");
     assert!(a.contains("violations      0"), "{a}");
     // helper-transfer needs more than three operations with one job: the
-    // run says so and fails rather than passing vacuously.
+    // run says so and ends with exit 3 (unreached) rather than passing
+    // vacuously or claiming a broken invariant.
     assert!(
         a.contains("sometimes helper-transfer: NEVER REACHED"),
         "{a}"
     );
-    assert_eq!(code, ExitCode::Failed);
+    assert!(
+        a.ends_with("verdict: UNREACHED (exit 3): no invariant broke, but sometimes helper-transfer never reached within the bound\n"),
+        "{a}"
+    );
+    assert_eq!(code, ExitCode::Unreached);
 }
 
 #[test]
@@ -252,9 +257,34 @@ fn check_shards_add_up_to_the_whole_library_through_merge() {
     assert_eq!(code, ExitCode::Ok, "{merged}");
     let passed = whole["passed"].as_u64().unwrap();
     assert!(
-        merged.contains(&format!("{passed} passed, 0 failed")),
+        merged.contains(&format!("tests: {passed} passed, 0 failed, 0 errors")),
         "{merged}"
     );
+    // As JSON, the merged report is the whole one but for the shard.
+    let (_, json) = ok(&[&["merge", "--format", "json"][..], &args[1..]].concat());
+    let mut merged: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let mut whole = whole;
+    for v in [&mut merged, &mut whole] {
+        v["runs"]
+            .as_array_mut()
+            .unwrap()
+            .sort_by_key(|r| r["file"].as_str().unwrap().to_string());
+    }
+    assert_eq!(merged, whole);
+    // As JUnit, one case per run.
+    let (_, xml) = ok(&[&["merge", "--format", "junit"][..], &args[1..]].concat());
+    assert_eq!(
+        xml.matches("<testcase ").count() as u64,
+        whole["tests"].as_u64().unwrap()
+    );
+    // A shard twice, or one missing, is refused.
+    let dup = bitsim(&["merge", &files[0], &files[0]]).unwrap_err();
+    assert!(
+        dup.to_string().contains("shard 1/2 is given twice"),
+        "{dup}"
+    );
+    let gap = bitsim(&["merge", &files[1]]).unwrap_err();
+    assert!(gap.to_string().contains("shard 1/2 missing"), "{gap}");
 }
 
 #[test]

@@ -165,7 +165,9 @@ fn check_counts_scenarios_and_reports_failures() {
     let out = bitsim(&["check", "good.yaml", "failing.yaml"]);
     assert_eq!(out.code, 1);
     assert!(
-        out.stdout.ends_with("1 passed, 1 failed\n"),
+        out.stdout.ends_with(
+            "files: 2 (1 held, 1 failed, 0 did not load)\ntests: 2 passed, 1 failed, 0 errors\nverdict: FAILED (exit 1): 1 test failed\n"
+        ),
         "{}",
         out.stdout
     );
@@ -177,7 +179,8 @@ fn check_counts_scenarios_and_reports_failures() {
     let json = bitsim(&["check", "good.yaml", "--format", "json"]);
     assert_eq!(json.code, 0);
     let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
-    assert_eq!(v["passed"], 1);
+    assert_eq!(v["passed"], 2);
+    assert_eq!(v["files"], 1);
     assert_eq!(v["runs"].as_array().unwrap().len(), 2);
 }
 

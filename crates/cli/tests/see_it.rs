@@ -84,7 +84,7 @@ fn check_writes_every_run_in_one_page_with_the_failures_marked() {
     assert_eq!(out.code, 1);
     assert!(out
         .stdout
-        .contains("<title>bitsim check: 1 passed, 1 failed</title>"));
+        .contains("<title>bitsim check: 2 passed, 1 failed</title>"));
     assert!(out
         .stdout
         .contains("<span class=\"bad\">FAILED at step 4</span>"));

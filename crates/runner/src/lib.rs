@@ -5,7 +5,8 @@
 //! section ([`host`]), applies each step with `World::apply` under each
 //! profile the scenario names, compares the results with the step's
 //! expectations and checks every invariant of `oracle` after each step;
-//! [`report`] shows the result as text, JSON, Mermaid or JUnit, and
+//! [`report`] shows the result as text, JSON, Mermaid or JUnit, [`sarif`]
+//! as SARIF 2.1.0 for code scanning, and
 //! [`html`] as one self-contained HTML page with a world inspector built
 //! from the views of [`inspect`].
 //! [`spec::parse`] reads the spec matrix (`docs/spec-matrix.md`), which
@@ -23,6 +24,7 @@ pub mod observe;
 pub mod properties;
 pub mod report;
 pub mod run;
+pub mod sarif;
 pub mod semantics;
 pub mod spec;
 pub mod trace;

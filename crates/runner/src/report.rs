@@ -395,32 +395,111 @@ pub fn mermaid(run: &Run) -> String {
     out
 }
 
-/// JUnit XML for runs grouped by file: one test suite per file, one test
-/// case per scenario and profile.
-pub fn junit(runs: &[Run]) -> String {
+/// One test case of a check report, as JUnit, the text summary and the
+/// JSON summary count it: a run of a scenario under one profile, or a
+/// scenario file that did not load.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Case {
+    /// The scenario file, as given.
+    pub file: String,
+    /// The 1-based line the case points at: the scenario's `name:` for a
+    /// run, the first problem for a file that did not load.
+    pub line: usize,
+    /// The case's name: `scenario [profile]`, or the file's name for a
+    /// file that did not load.
+    pub name: String,
+    /// How long the case took, when it was measured (the caller's clock:
+    /// nothing here reads one).
+    pub time: Option<std::time::Duration>,
+    /// How it ended.
+    pub status: CaseStatus,
+}
+
+/// How a [`Case`] ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CaseStatus {
+    /// Every step, expectation, invariant and property held.
+    Passed,
+    /// An expectation, invariant or property did not hold.
+    Failed {
+        /// Why, in one line.
+        message: String,
+        /// The whole trace, or more detail.
+        details: String,
+    },
+    /// The file did not load: nothing of it ran.
+    Error {
+        /// The first problem, in one line (`file:line:column: message`).
+        message: String,
+        /// Every problem, one a line.
+        details: String,
+    },
+}
+
+impl Case {
+    /// The case of a run whose scenario starts at `line` of its file.
+    pub fn of_run(run: &Run, line: usize, time: Option<std::time::Duration>) -> Case {
+        Case {
+            file: run.file.clone(),
+            line,
+            name: format!("{} [{}]", run.scenario, run.profile),
+            time,
+            status: match failure_summary(run) {
+                None => CaseStatus::Passed,
+                Some(message) => CaseStatus::Failed {
+                    message,
+                    details: text(run, false),
+                },
+            },
+        }
+    }
+}
+
+/// JUnit XML for check cases grouped by file: one test suite per file, one
+/// test case per scenario and profile (`failure` when it did not hold), or
+/// one `error` case for a file that did not load. Each test case carries
+/// `file` and `line` attributes, and `time` when it was measured.
+pub fn junit(cases: &[Case]) -> String {
     use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
     let mut report = Report::new("bitsim check");
     let mut files: Vec<&str> = Vec::new();
-    for r in runs {
-        if !files.contains(&r.file.as_str()) {
-            files.push(&r.file);
+    for c in cases {
+        if !files.contains(&c.file.as_str()) {
+            files.push(&c.file);
         }
     }
     for file in files {
         let mut suite = TestSuite::new(file);
-        for r in runs.iter().filter(|r| r.file == file) {
-            let status = match failure_summary(r) {
-                None => TestCaseStatus::success(),
-                Some(message) => {
+        let mut suite_time = Some(std::time::Duration::ZERO);
+        for c in cases.iter().filter(|c| c.file == file) {
+            let status = match &c.status {
+                CaseStatus::Passed => TestCaseStatus::success(),
+                CaseStatus::Failed { message, details } => {
                     let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
-                    s.set_message(message);
-                    s.set_description(text(r, false));
+                    s.set_message(message.as_str());
+                    s.set_description(details.as_str());
+                    s
+                }
+                CaseStatus::Error { message, details } => {
+                    let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
+                    s.set_message(message.as_str());
+                    s.set_type("load error");
+                    s.set_description(details.as_str());
                     s
                 }
             };
-            let mut case = TestCase::new(format!("{} [{}]", r.scenario, r.profile), status);
+            let mut case = TestCase::new(c.name.as_str(), status);
             case.set_classname(file);
+            case.extra.insert("file".into(), file.into());
+            case.extra.insert("line".into(), c.line.to_string().into());
+            if let Some(t) = c.time {
+                case.set_time(t);
+            }
+            suite_time = suite_time.zip(c.time).map(|(a, b)| a + b);
             suite.add_test_case(case);
+        }
+        if let Some(t) = suite_time {
+            suite.set_time(t);
         }
         report.add_test_suite(suite);
     }

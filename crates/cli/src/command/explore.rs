@@ -40,7 +40,8 @@ pub struct ExploreArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = SummaryFormat::Text)]
     pub format: SummaryFormat,
-    /// No progress bar or timing on standard error.
+    /// No progress (a bar on a terminal, a plain line per level otherwise)
+    /// or timing on standard error.
     #[arg(long)]
     pub quiet: bool,
 }
@@ -88,6 +89,38 @@ impl Summary {
     /// No invariant broke and every `sometimes` property was reached.
     pub fn passed(&self) -> bool {
         self.violations.is_empty() && self.sometimes.iter().all(|(_, d)| d.is_some())
+    }
+
+    /// The exit code: 1 when an invariant broke, 3 when none broke but a
+    /// `sometimes` property was never reached within the bound, else 0.
+    pub fn exit_code(&self) -> ExitCode {
+        if !self.violations.is_empty() {
+            ExitCode::Failed
+        } else if self.sometimes.iter().any(|(_, d)| d.is_none()) {
+            ExitCode::Unreached
+        } else {
+            ExitCode::Ok
+        }
+    }
+
+    /// The closing `verdict: …` line, agreeing with [`Summary::exit_code`].
+    pub fn verdict(&self) -> String {
+        match self.exit_code() {
+            ExitCode::Failed => format!(
+                "verdict: FAILED (exit 1): invariant {} broken\n",
+                self.violations.join(", ")
+            ),
+            ExitCode::Unreached => format!(
+                "verdict: UNREACHED (exit 3): no invariant broke, but sometimes {} never reached within the bound\n",
+                self.sometimes
+                    .iter()
+                    .filter(|(_, d)| d.is_none())
+                    .map(|(n, _)| n.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            _ => "verdict: held (exit 0)\n".to_string(),
+        }
     }
 
     /// The text form.
@@ -184,11 +217,17 @@ pub fn run(args: &ExploreArgs, out: &mut dyn Write) -> Result<ExitCode, CliError
     let bar = show_progress(args.quiet).then(|| {
         let bar = indicatif::ProgressBar::new(args.depth as u64);
         bar.set_style(
-            indicatif::ProgressStyle::with_template("{bar:30} level {pos}/{len} {msg}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            indicatif::ProgressStyle::with_template(
+                "{bar:30} level {pos}/{len} {msg} {elapsed_precise}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
         bar
     });
+    // Without a terminal (a CI log, a pipe) a bar would be noise: each
+    // finished level is one plain line instead.
+    let plain = !args.quiet && bar.is_none();
+    let start = Instant::now();
     let progress = |l: Level| {
         if let Some(b) = &bar {
             b.set_position(l.depth as u64);
@@ -196,9 +235,17 @@ pub fn run(args: &ExploreArgs, out: &mut dyn Write) -> Result<ExitCode, CliError
                 "{} states, {} transitions",
                 l.states, l.transitions
             ));
+        } else if plain {
+            eprintln!(
+                "level {}/{}: {} states, {} transitions, {:.1}s",
+                l.depth,
+                args.depth,
+                l.states,
+                l.transitions,
+                start.elapsed().as_secs_f64()
+            );
         }
     };
-    let start = Instant::now();
     let report = explore::explore(&model, &config, &progress);
     let elapsed = start.elapsed();
     if let Some(b) = bar {
@@ -238,9 +285,8 @@ pub fn run(args: &ExploreArgs, out: &mut dyn Write) -> Result<ExitCode, CliError
             report.visited_bytes as f64 / report.states.max(1) as f64
         );
     }
-    Ok(if s.passed() {
-        ExitCode::Ok
-    } else {
-        ExitCode::Failed
-    })
+    if args.format == SummaryFormat::Text {
+        out.write_all(s.verdict().as_bytes())?;
+    }
+    Ok(s.exit_code())
 }

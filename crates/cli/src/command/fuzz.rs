@@ -125,9 +125,8 @@ pub fn run(args: &FuzzArgs, out: &mut dyn Write) -> Result<ExitCode, CliError> {
             report.ops as f64 / secs
         );
     }
-    Ok(if s.passed() {
-        ExitCode::Ok
-    } else {
-        ExitCode::Failed
-    })
+    if args.format == SummaryFormat::Text {
+        out.write_all(s.verdict().as_bytes())?;
+    }
+    Ok(s.exit_code())
 }

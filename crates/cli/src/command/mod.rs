@@ -15,6 +15,8 @@ use crate::CliError;
 
 pub mod access;
 pub mod check;
+mod checked;
+pub mod completions;
 pub mod coverage;
 pub mod diff;
 pub mod explore;
@@ -35,6 +37,7 @@ pub mod sddl;
 pub mod sid;
 pub mod table;
 mod tokens;
+pub mod validate;
 
 /// Writes `value` as pretty-printed JSON followed by a newline.
 pub(crate) fn write_json<T: Serialize + ?Sized>(

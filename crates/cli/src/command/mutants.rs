@@ -139,9 +139,15 @@ pub fn run(args: &MutantsArgs, out: &mut dyn Write) -> Result<ExitCode, CliError
         "{} killed, {survivors} survived",
         chosen.len() - survivors
     )?;
-    Ok(if survivors == 0 {
-        ExitCode::Ok
+    if survivors == 0 {
+        writeln!(out, "verdict: held (exit 0): every mutant was killed")?;
+        Ok(ExitCode::Ok)
     } else {
-        ExitCode::Failed
-    })
+        writeln!(
+            out,
+            "verdict: FAILED (exit 1): {survivors} mutant{} survived",
+            if survivors == 1 { "" } else { "s" }
+        )?;
+        Ok(ExitCode::Failed)
+    }
 }

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use bits::Profile;
 use clap::{Args, ValueEnum};
 
-use crate::command::scenario_files;
+use crate::command::{checked, scenario_files};
 use crate::{CliError, ExitCode};
 
 /// Arguments of `bitsim run`.
@@ -55,6 +55,9 @@ pub enum RunFormat {
     /// One self-contained HTML page: the sequence diagram, the steps with
     /// their decision trails, and a world inspector for every step.
     Html,
+    /// SARIF 2.1.0 for code scanning: the load errors, or each failed
+    /// expectation, broken invariant and property at its YAML line.
+    Sarif,
 }
 
 /// Parses a profile name for clap.
@@ -69,6 +72,9 @@ pub(crate) fn parse_profile(text: &str) -> Result<Profile, String> {
 
 /// Runs `bitsim run`.
 pub fn run(args: &RunArgs, out: &mut dyn Write) -> Result<ExitCode, CliError> {
+    if args.format == RunFormat::Sarif && !args.show_tokens {
+        return sarif(args, out);
+    }
     let file = scenario_files::read(&args.file)?;
     let s = scenario_files::load(&file)?;
     let options = runner::run::Options {
@@ -95,6 +101,17 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> Result<ExitCode, CliError> {
                 }
                 out.write_all(runner::report::text(r, args.explain).as_bytes())?;
             }
+            let failed = runs.iter().filter(|r| !r.passed()).count();
+            if failed == 0 {
+                writeln!(out, "verdict: held (exit 0)")?;
+            } else {
+                writeln!(
+                    out,
+                    "verdict: FAILED (exit 1): {failed} of {} run{} failed",
+                    runs.len(),
+                    if runs.len() == 1 { "" } else { "s" }
+                )?;
+            }
         }
         RunFormat::Json => out.write_all(runner::report::json(&runs).as_bytes())?,
         RunFormat::Mermaid => {
@@ -107,6 +124,31 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> Result<ExitCode, CliError> {
             let title = format!("bitsim run {}", file.name);
             out.write_all(runner::html::document(&title, &runs).as_bytes())?;
         }
+        RunFormat::Sarif => {
+            let findings: Vec<_> = runs
+                .iter()
+                .flat_map(|r| runner::sarif::findings_of_run(r, &file.text))
+                .collect();
+            out.write_all(runner::sarif::log(&findings, env!("CARGO_PKG_VERSION")).as_bytes())?;
+        }
     }
     Ok(code)
+}
+
+/// `run --format sarif`: the log is written whether the file loads or
+/// not; a file that does not load still ends with exit 2 and its
+/// diagnostics.
+fn sarif(args: &RunArgs, out: &mut dyn Write) -> Result<ExitCode, CliError> {
+    let mut outcomes = vec![checked::check_file(&args.file, args.profile, false)];
+    out.write_all(checked::sarif(&outcomes).as_bytes())?;
+    match outcomes.pop() {
+        Some(checked::Outcome::NotLoaded { error, .. }) => {
+            out.flush()?;
+            Err(error)
+        }
+        Some(checked::Outcome::Ran { runs, .. }) if runs.iter().all(|(r, _)| r.passed()) => {
+            Ok(ExitCode::Ok)
+        }
+        _ => Ok(ExitCode::Failed),
+    }
 }

@@ -54,16 +54,29 @@ pub(crate) fn read_limited(path: &Path) -> std::io::Result<String> {
 
 /// Every `.yaml`/`.yml` file under `paths` (files are taken as given,
 /// directories searched recursively), sorted by path within each argument.
+///
+/// The walk does not follow symbolic links to directories (a link loop
+/// cannot make it spin or grow), and a file reached twice (named twice,
+/// or through a link to a file already found) is kept once, where it was
+/// first found.
 pub(crate) fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
     let mut out = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
     for p in paths {
+        let mut found = Vec::new();
         if p.is_dir() {
-            let mut found = Vec::new();
             walk(p, &mut found)?;
             found.sort();
-            out.extend(found);
         } else {
-            out.push(p.clone());
+            found.push(p.clone());
+        }
+        for f in found {
+            // A file that cannot be resolved is kept under its own name:
+            // reading it reports the problem.
+            let key = fs::canonicalize(&f).unwrap_or_else(|_| f.clone());
+            if seen.insert(key) {
+                out.push(f);
+            }
         }
     }
     Ok(out)
@@ -80,8 +93,15 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), CliError> {
             reason,
         })?;
         let path = entry.path();
-        if path.is_dir() {
+        // The entry's own type: a symbolic link is not followed here.
+        let kind = entry.file_type().map_err(|reason| CliError::ReadScenario {
+            path: path.display().to_string(),
+            reason,
+        })?;
+        if kind.is_dir() {
             walk(&path, out)?;
+        } else if kind.is_symlink() && path.is_dir() {
+            // A link to a directory: skipped, so loops end.
         } else if matches!(
             path.extension().and_then(|e| e.to_str()),
             Some("yaml" | "yml")
