@@ -561,7 +561,7 @@ impl World {
             // byte moved, not from ModificationTime, which the service's
             // own retries and state changes also set (`BITS-INACTIVITY`).
             // A QUEUED job waiting for its owner to log on is pending, not
-            // active: the policy cancels it too (research/bits.md §3.2).
+            // active: the policy cancels it too ([LC], [GP] in docs/sources.md).
             if now.saturating_sub(job.last_activity) >= self.bits.policy.job_inactivity_timeout
                 && !matches!(job.state, JobState::Connecting | JobState::Transferring)
             {

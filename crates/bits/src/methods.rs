@@ -784,7 +784,7 @@ impl World {
         }
         self.set_state(id, JobState::Acknowledged, None);
         // A partial file that could not be deleted is reported like
-        // Cancel reports it (research/bits.md §3.3 [J-complete]).
+        // Cancel reports it ([J-complete], docs/sources.md).
         if undeleted {
             Ok(Reply::with(HResult::BgSUnableToDeleteFiles, Value::None))
         } else if partial {

@@ -214,7 +214,8 @@ pub struct Switch {
     pub id: &'static str,
     /// What the switch decides, in one line.
     pub statement: &'static str,
-    /// Where it comes from (seed file and section, or research §).
+    /// Where it comes from: bibliography tags that `docs/sources.md`
+    /// resolves, or `docs/decisions.md` entries.
     pub source: &'static str,
     /// Its value in a `Rules`, as text.
     pub value: fn(&Rules) -> String,
@@ -267,13 +268,13 @@ pub const SWITCHES: &[Switch] = &[
     Switch {
         id: "BITS-INTERFACES",
         statement: "the BITS interfaces the service answers QueryInterface for are those its release ships: IBackgroundCopyJob4, IBackgroundCopyFile3 and IBackgroundCopyJobHttpOptions from Vista, IBackgroundCopyFile4 from Windows 7, IBackgroundCopyJob5 and IBackgroundCopyFile5 from Windows 8, IBackgroundCopyFile6 from 1703, IBackgroundCopyJobHttpOptions2 from 1809, IBackgroundCopyJobHttpOptions3 from 1903; any other answers E_NOINTERFACE",
-        source: "Microsoft Learn, BITS interfaces (https://learn.microsoft.com/windows/win32/bits/bits-interfaces); What's New (BITS) (https://learn.microsoft.com/windows/win32/bits/what-s-new); each interface's requirements; docs/decisions.md D-72",
+        source: "[BITS-IF]; [BITS-NEW]; each interface's requirements; docs/decisions.md D-72",
         value: newest_interfaces,
     },
     Switch {
         id: "BITS-JOB-PROPERTIES",
         statement: "the BITS_JOB_PROPERTY_ID values IBackgroundCopyJob5::GetProperty and SetProperty know: COST_FLAGS and NOTIFICATION_CLSID from Windows 8, DYNAMIC_CONTENT, HIGH_PERFORMANCE, MAX_DOWNLOAD_SIZE and USE_STORED_CREDENTIALS from Windows 10, ON_DEMAND_MODE and MINIMUM_NOTIFICATION_INTERVAL_MS from 1703; any other id gives BG_E_UNKNOWN_PROPERTY_ID",
-        source: "Microsoft Learn, BITS_JOB_PROPERTY_ID (https://learn.microsoft.com/windows/win32/api/bits5_0/ne-bits5_0-bits_job_property_id); What's New (BITS), version 10.1; docs/decisions.md D-73",
+        source: "[E-bits_job_property_id]; [BITS-NEW] (version 10.1); docs/decisions.md D-73",
         value: |r| {
             let ids: Vec<String> = r
                 .job_properties
@@ -290,13 +291,13 @@ pub const SWITCHES: &[Switch] = &[
     Switch {
         id: "BITS-TOKEN-OPTIONS",
         statement: "IBitsTokenOptions exists: a job can hold a helper token besides its owner's (E_NOINTERFACE before Windows 7)",
-        source: "seed 000 ¶2 (In Windows 7, an additional token); research/bits.md §1.1",
+        source: "[HT-MSDN] ¶2 (In Windows 7, an additional token); [TO]",
         value: |r| yes_no(r.token_options),
     },
     Switch {
         id: "BITS-ACCESS-CHECK-AT",
         statement: "where access to a job is checked: on every method call, or once inside IBackgroundCopyJob::QueryInterface",
-        source: "seed 000 ¶6 (Previous versions … every method call; Windows 7 … inside QueryInterface); seeds 001/002 name IBackgroundCopyJob; research/bits.md §1.4",
+        source: "[HT-MSDN] ¶6 (Previous versions … every method call; Windows 7 … inside QueryInterface); [HT] (names IBackgroundCopyJob); [TO-SHT]",
         value: |r| match r.access_check {
             AccessCheckAt::EveryCall => "every call".to_string(),
             AccessCheckAt::QueryInterface => "QueryInterface".to_string(),
@@ -305,91 +306,91 @@ pub const SWITCHES: &[Switch] = &[
     Switch {
         id: "BITS-1607-NON-ADMIN-HELPER",
         statement: "a non-administrator may set a helper token when (a) at QueryInterface its thread token's SID is the owner's and (b) the helper token has no enabled Administrators SID; before, only for a job owned by an administrator",
-        source: "seeds 001/002 (Windows 10 version 1607 note); research/bits.md §1.4 [HT][TO-SHT]",
+        source: "[HT] (Windows 10 version 1607 note)[TO-SHT]",
         value: |r| yes_no(r.non_admin_helper_token),
     },
     Switch {
         id: "BITS-LOGOFF-DROPS-HELPER",
         statement: "when the job owner logs off, the helper tokens of the owner's jobs are discarded and each incomplete job that had one goes to ERROR with BG_E_TOKEN_REQUIRED",
-        source: "seed 000 ¶4; research/bits.md §1.5",
+        source: "[HT-MSDN] ¶4; [HT]",
         value: |r| yes_no(r.logoff_drops_helper),
     },
     Switch {
         id: "BITS-TS-END-DROPS-HELPER",
         statement: "when a terminal-services session ends, the helper tokens captured in it are discarded, with the same effect on the jobs that held them",
-        source: "seed 000 ¶5; research/bits.md §1.5",
+        source: "[HT-MSDN] ¶5; [HT]",
         value: |r| yes_no(r.ts_end_drops_helper),
     },
     Switch {
         id: "BITS-ELEVATED-JOB",
         statement: "a job created or taken by an elevated owner can later be retrieved or modified only by an elevated caller (E_ACCESSDENIED)",
-        source: "research/bits.md §4.2 [SEC][J4-getownerelevationstate]",
+        source: "[SEC][J4-getownerelevationstate]",
         value: |r| yes_no(r.elevated_jobs_need_elevation),
     },
     Switch {
         id: "BITS-INTEGRITY",
         statement: "a caller cannot modify a job whose owner token had a higher integrity level",
-        source: "research/bits.md §4.2 [SEC][J4-getownerintegritylevel]",
+        source: "[SEC][J4-getownerintegritylevel]",
         value: |r| yes_no(r.integrity_protects_jobs),
     },
     Switch {
         id: "BITS-RESTRICTED-TOKEN",
         statement: "a restricted token (with restricting SIDs) cannot create or modify jobs",
-        source: "research/bits.md §4.2 [UNC]",
+        source: "[UNC]",
         value: |r| yes_no(r.restricted_tokens_refused),
     },
     Switch {
         id: "BITS-QUOTA-EXEMPT",
         statement: "MaxJobsPerUser and MaxFilesPerJob do not apply to administrators and service accounts",
-        source: "research/bits.md §4.4 [GP][M-createjob][J-addfile]",
+        source: "[GP][M-createjob][J-addfile]",
         value: |r| yes_no(r.quotas_exempt_admins),
     },
     Switch {
         id: "BITS-TAKEOWNERSHIP-STRIPS",
         statement: "TakeOwnership removes credentials, the client certificate, custom headers and the notification command line",
-        source: "research/bits.md §4.3 [J-takeownership][J2-setcredentials][J2-setnotifycmdline]",
+        source: "[J-takeownership][J2-setcredentials][J2-setnotifycmdline]",
         value: |r| yes_no(r.take_ownership_strips_credentials),
     },
     Switch {
         id: "BITS-COMPLETE-OWNER",
         statement: "the files Complete renames into place belong to the caller of Complete (an administrator completing another user's job owns them)",
-        source: "research/bits.md §4.4 [J-complete]",
+        source: "[J-complete]",
         value: |r| yes_no(r.complete_files_owned_by_caller),
     },
     Switch {
         id: "BITS-TOKEN-LOSS-FAILS-JOB",
         statement: "an incomplete job whose helper token is discarded (owner logoff, session end) goes to ERROR with BG_E_TOKEN_REQUIRED rather than carrying on",
-        source: "seed 000 ¶4 (an incomplete job is placed in an error state with BG_E_TOKEN_REQUIRED), ¶5; research/bits.md §1.5",
+        source: "[HT-MSDN] ¶4 (an incomplete job is placed in an error state with BG_E_TOKEN_REQUIRED), ¶5; [HT]",
         value: |r| yes_no(r.token_loss_fails_job),
     },
     Switch {
         id: "BITS-1607-CONDITION-A",
         statement: "under the 1607 rule a non-administrator's pointer must have been obtained with the job owner's SID (condition a)",
-        source: "seeds 001/002 (Windows 10 1607 note, condition a); research/bits.md §1.4",
+        source: "[HT] (Windows 10 1607 note, condition a), [TO-SHT]",
         value: |r| yes_no(r.owner_condition),
     },
     Switch {
         id: "BITS-1607-CONDITION-B",
         statement: "under the 1607 rule a non-administrator may not set a helper token that has an enabled Administrators SID (condition b)",
-        source: "seeds 001/002 (Windows 10 1607 note, condition b); research/bits.md §1.4",
+        source: "[HT] (Windows 10 1607 note, condition b), [TO-SHT]",
         value: |r| yes_no(r.admin_condition),
     },
     Switch {
         id: "BITS-ADMIN-ENABLED-SID",
         statement: "a caller is an administrator for BITS only when BUILTIN\\Administrators is enabled in its token; the deny-only SID of a UAC-filtered token does not count",
-        source: "research/bits.md §4.2 [SEC] (administrator access to other users' jobs); research/access-check.md (a deny-only SID matches only deny ACEs); docs/decisions.md D-52",
+        source: "[SEC] (administrator access to other users' jobs); [MS-DACL] (a deny-only SID matches only deny ACEs); docs/decisions.md D-52",
         value: |r| yes_no(r.admin_needs_enabled_sid),
     },
     Switch {
         id: "BITS-NETWORK-FLAG",
         statement: "with BG_TOKEN_NETWORK set the engine presents the helper token to the server and proxy; without it, the owner's",
-        source: "seed 000 ¶3 (BG_TOKEN_NETWORK); research/bits.md §1.3 [TO-SHTF]",
+        source: "[HT-MSDN] ¶3 (BG_TOKEN_NETWORK); [TO-SHTF]",
         value: |r| yes_no(r.network_flag_honoured),
     },
     Switch {
         id: "BITS-CLIENT-CERT-OWNER",
         statement: "the client certificate's private key is opened as the job owner, never as the helper token; with BG_TOKEN_NETWORK set the job fails unless the owner is LocalSystem",
-        source: "research/bits.md §1.3 [TO-SHTF] (client certificate with BG_TOKEN_NETWORK)",
+        source: "[TO-SHTF] (client certificate with BG_TOKEN_NETWORK)",
         value: |r| yes_no(r.client_cert_as_owner),
     },
 ];

@@ -21,6 +21,7 @@ pub mod imports;
 pub mod inspect;
 pub mod observe;
 pub mod properties;
+pub mod registry;
 pub mod report;
 pub mod run;
 pub mod semantics;

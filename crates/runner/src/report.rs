@@ -193,7 +193,7 @@ pub fn text(run: &Run, explain: bool) -> String {
             for r in &s.rules {
                 match rule_text(r) {
                     Some((statement, source)) => {
-                        let _ = writeln!(out, "       why {r}: {statement} [{source}]");
+                        let _ = writeln!(out, "       why {r}: {statement} (sources: {source})");
                     }
                     None => {
                         let _ = writeln!(out, "       why {r}");
