@@ -263,6 +263,13 @@ fn newest_interfaces(r: &Rules) -> String {
         .join(", ")
 }
 
+/// Switch ids as constants, for decisions that cite the switch that
+/// decided them.
+pub mod switch_ids {
+    /// The 1607 rule for non-administrators ([`super::Rules::non_admin_helper_token`]).
+    pub const NON_ADMIN_HELPER: &str = "BITS-1607-NON-ADMIN-HELPER";
+}
+
 /// Every switch of [`Rules`].
 pub const SWITCHES: &[Switch] = &[
     Switch {
@@ -304,9 +311,9 @@ pub const SWITCHES: &[Switch] = &[
         },
     },
     Switch {
-        id: "BITS-1607-NON-ADMIN-HELPER",
+        id: switch_ids::NON_ADMIN_HELPER,
         statement: "a non-administrator may set a helper token when (a) at QueryInterface its thread token's SID is the owner's and (b) the helper token has no enabled Administrators SID; before, only for a job owned by an administrator",
-        source: "[HT] (Windows 10 version 1607 note)[TO-SHT]",
+        source: "[HT] (Windows 10 version 1607 note); [TO-SHT]",
         value: |r| yes_no(r.non_admin_helper_token),
     },
     Switch {

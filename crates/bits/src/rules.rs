@@ -115,7 +115,7 @@ simos::rule_table! {
     /// 1607 condition (a).
     HELPER_OWNER_AT_QI = "BITS-1607-A":
         "condition (a): during the QueryInterface that produced the IBitsTokenOptions pointer, the SID of the caller's thread token was the job owner's SID",
-        "[HT] (Windows 10 1607 note)[TO-SHT][TO-GHTF][TO-CHT][TO-GSID]";
+        "[HT] (Windows 10 1607 note); [TO-SHT][TO-GHTF][TO-CHT][TO-GSID]";
     /// 1607 condition (b).
     HELPER_NOT_ADMIN = "BITS-1607-B":
         "condition (b): the helper token (being set, or already set for SetHelperTokenFlags) does not have BUILTIN\\Administrators enabled; a UAC-filtered administrator's token has it deny-only and passes",

@@ -34,6 +34,7 @@ impl World {
         if owner_admin {
             return Ok(());
         }
+        rules.push(crate::profile::switch_ids::NON_ADMIN_HELPER);
         if !self.rules.non_admin_helper_token {
             return Err(HResult::EAccessDenied);
         }

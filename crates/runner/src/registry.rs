@@ -54,7 +54,9 @@ pub struct Entry {
     pub table: &'static str,
     /// What it says, in one sentence.
     pub statement: &'static str,
-    /// Where it comes from: bibliography tags and decision entries.
+    /// Where it comes from: bibliography tags and decision entries
+    /// (`source` in JSON).
+    #[serde(rename = "source")]
     pub sources: &'static str,
     /// A switch's value on each profile (`vista` … `win11`); a rule of
     /// `bits` is `in force` on every profile; empty for the rest.
