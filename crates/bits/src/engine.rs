@@ -163,6 +163,7 @@ impl World {
         }
         let user = session.user.clone();
         rules.push(ids::LOGOFF);
+        rules.push(crate::profile::switch_ids::LOGOFF_DROPS_HELPER);
         if self.rules.logoff_drops_helper {
             let jobs: Vec<JobId> = self
                 .bits
@@ -186,7 +187,11 @@ impl World {
         session: u32,
         rules: &mut Vec<&'static str>,
     ) {
-        if !machine.eq_ignore_ascii_case(&self.bits.machine) || !self.rules.ts_end_drops_helper {
+        if !machine.eq_ignore_ascii_case(&self.bits.machine) {
+            return;
+        }
+        rules.push(crate::profile::switch_ids::TS_END_DROPS_HELPER);
+        if !self.rules.ts_end_drops_helper {
             return;
         }
         let jobs: Vec<JobId> = self

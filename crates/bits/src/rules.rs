@@ -18,8 +18,8 @@ simos::rule_table! {
         "[M-createjob][M-getjob][SEC]";
     /// Elevation.
     ELEVATED = "BITS-ELEVATED-JOB":
-        "a job whose owner was elevated can be retrieved or changed only by an elevated caller",
-        "[SEC]";
+        "a job created or taken by an elevated owner can be retrieved or changed only by an elevated caller (E_ACCESSDENIED)",
+        "[SEC][J4-getownerelevationstate]";
     /// Integrity.
     INTEGRITY = "BITS-INTEGRITY":
         "a caller below the owner's integrity level may see the job but not change it",
@@ -56,10 +56,10 @@ simos::rule_table! {
     RELEASE = "BITS-RELEASE":
         "Release removes the interface pointer and returns the references the calling process still holds on the same object (the job, whatever its interface; a file; an enumerator; the manager); the service's own hold on a job is not counted, so releasing the only pointer to a job returns 0 while the job stays queued; a released pointer can no longer be used (E_HANDLE)",
         "[IU-REL] (returns the new reference count, meant for tests); [W-QTEST] (test_CreateJob: Release of the job just created returns 0 on Windows); docs/decisions.md D-71";
-    /// No token options.
-    NO_TOKEN_OPTIONS = "BITS-NO-TOKEN-OPTIONS":
-        "QueryInterface for IBitsTokenOptions fails with E_NOINTERFACE where the interface does not exist",
-        "[TO] (minimum client Windows 7); [W-JOB]";
+    /// Helper tokens exist (the per-profile switch of the same id says where).
+    TOKEN_OPTIONS = "BITS-TOKEN-OPTIONS":
+        "IBitsTokenOptions exists from Windows 7: a job can hold a helper token besides its owner's; where it does not exist, QueryInterface for it fails with E_NOINTERFACE",
+        "[HT-MSDN] ¶2 (In Windows 7, an additional token); [TO] (minimum client Windows 7); [W-JOB]";
     /// State legality.
     FINAL_STATE = "BITS-FINAL-STATE":
         "a job in ACKNOWLEDGED or CANCELLED accepts no state-changing or setter call: BG_E_INVALID_STATE; it never leaves that state",
@@ -146,7 +146,7 @@ simos::rule_table! {
         "[HT-MSDN] ¶2; [TO-SHTF]";
     /// Identity for the network.
     NETWORK_IDENTITY = "BITS-NETWORK-IDENTITY":
-        "SMB remote files and server or proxy NTLM/Kerberos challenges use the helper token when BG_TOKEN_NETWORK is set, else the owner",
+        "SMB remote files and server or proxy NTLM/Kerberos challenges are answered as the helper token when BG_TOKEN_NETWORK is set, else as the owner",
         "[HT-MSDN] ¶2; [TO-SHTF][AUTH]";
     /// Client certificates.
     CLIENT_CERT = "BITS-CLIENT-CERT":

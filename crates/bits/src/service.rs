@@ -416,7 +416,7 @@ impl World {
 
     /// `QueryInterface`: the interface must be one the object behind the
     /// pointer implements and the release ships (`BITS-INTERFACES`,
-    /// `BITS-NO-TOKEN-OPTIONS`); for the job object the access check runs
+    /// `BITS-TOKEN-OPTIONS`); for the job object the access check runs
     /// here when the profile checks at QueryInterface. The new pointer is
     /// bound to the caller of this call.
     fn query_interface(
@@ -444,7 +444,7 @@ impl World {
         }
         if interface == Interface::TokenOptions {
             if !self.rules.token_options {
-                rules.push(ids::NO_TOKEN_OPTIONS);
+                rules.push(ids::TOKEN_OPTIONS);
                 return Err(HResult::ENoInterface);
             }
         } else if !self.rules.interfaces.contains(interface) {

@@ -105,14 +105,14 @@ pub const CATALOG: &[Invariant] = &[
         id: "INV-TOKEN-REQUIRED",
         statement: "an incomplete job that loses its helper token to a logoff or a session end is in ERROR with BG_E_TOKEN_REQUIRED (a TRANSFERRED one stays TRANSFERRED), and such a job leaves ERROR only by the client's Resume, Suspend, Cancel or Complete, or by the service cancelling it",
         source: "[HT-MSDN] ¶4–5; [HT] ¶4 (refresh the token or clear the flags, then resume); [LC][J-resume]",
-        guards: &["BITS-TOKEN-LOSS-FAILS-JOB", "BITS-TOKEN-REQUIRED"],
+        guards: &["BITS-TOKEN-REQUIRED"],
         check: token_required,
     },
     Invariant {
         id: "INV-HELPER-SET-AUTHORIZED",
         statement: "a helper token or helper flags are stored only by a successful IBitsTokenOptions call on the job; unless the job's owner is an administrator, only under the 1607 rule, and then by an administrator's pointer or with (a) the owner's SID at QueryInterface and (b) no enabled Administrators SID in the helper token",
         source: "[HT] (Windows 10 1607 note, conditions a and b), [TO-SHT][TO-SHTF]",
-        guards: &["BITS-TOKEN-OPTIONS", "BITS-HELPER-ADMIN", "BITS-1607-NON-ADMIN-HELPER", "BITS-1607-CONDITION-A", "BITS-1607-CONDITION-B"],
+        guards: &["BITS-TOKEN-OPTIONS", "BITS-HELPER-ADMIN", "BITS-1607-NON-ADMIN-HELPER", "BITS-1607-A", "BITS-1607-B"],
         check: helper_set_authorized,
     },
     Invariant {
@@ -126,7 +126,7 @@ pub const CATALOG: &[Invariant] = &[
         id: "INV-RESOURCE-IDENTITY",
         statement: "each resource a job reaches is reached as the identity its flags select: local files as the helper under BG_TOKEN_LOCAL_FILE, remote files and proxies as the helper under BG_TOKEN_NETWORK (or with explicit credentials, or anonymously), the client certificate always as the owner, everything else as the owner (Complete's files also as its caller)",
         source: "[HT-MSDN] ¶2–3; [TO-SHTF][AUTH]; [J-complete]",
-        guards: &["BITS-NETWORK-FLAG", "BITS-LOCAL-IDENTITY", "BITS-NETWORK-IDENTITY", "BITS-CLIENT-CERT-OWNER"],
+        guards: &["BITS-LOCAL-IDENTITY", "BITS-NETWORK-IDENTITY", "BITS-CLIENT-CERT"],
         check: resource_identity,
     },
     Invariant {

@@ -96,6 +96,20 @@ pub fn all() -> Vec<Entry> {
         .iter()
         .map(|p| (p.name(), "in force".to_string()))
         .collect();
+    let values = |s: &bits::profile::Switch| -> BTreeMap<&'static str, String> {
+        bits::Profile::ALL
+            .iter()
+            .map(|p| (p.name(), (s.value)(&p.rules())))
+            .collect()
+    };
+    let mutants = |id: &str| -> Vec<&'static str> {
+        bits::mutants::MUTANTS
+            .iter()
+            .chain(bits::mutants::PLANTED)
+            .filter(|m| m.switch == id)
+            .map(|m| m.name)
+            .collect()
+    };
     let mut out: Vec<Entry> = winsec::rules::ACCESS_RULES
         .iter()
         .map(|r| plain(Kind::Rule, "winsec", r, BTreeMap::new()))
@@ -105,32 +119,36 @@ pub fn all() -> Vec<Entry> {
                 .iter()
                 .map(|r| plain(Kind::Rule, "webhost", r, BTreeMap::new())),
         )
-        .chain(
-            bits::rules::RULES
-                .iter()
-                .map(|r| plain(Kind::Rule, "bits", r, in_force.clone())),
-        )
         .collect();
-    out.extend(bits::profile::SWITCHES.iter().map(|s| {
-        Entry {
-            id: s.id,
-            kind: Kind::Switch,
-            table: "profile",
-            statement: s.statement,
-            sources: s.source,
-            values: bits::Profile::ALL
-                .iter()
-                .map(|p| (p.name(), (s.value)(&p.rules())))
-                .collect(),
-            guards: Vec::new(),
-            mutants: bits::mutants::MUTANTS
-                .iter()
-                .chain(bits::mutants::PLANTED)
-                .filter(|m| m.switch == s.id)
-                .map(|m| m.name)
-                .collect(),
-        }
-    }));
+    // A BITS rule that a switch sets is one entry: the rule's text with
+    // the switch's values and mutants.
+    out.extend(
+        bits::rules::RULES
+            .iter()
+            .map(|r| match bits::profile::switch(r.id) {
+                Some(s) => Entry {
+                    kind: Kind::Switch,
+                    mutants: mutants(r.id),
+                    ..plain(Kind::Switch, "bits", r, values(s))
+                },
+                None => plain(Kind::Rule, "bits", r, in_force.clone()),
+            }),
+    );
+    out.extend(
+        bits::profile::SWITCHES
+            .iter()
+            .filter(|s| s.rule().is_none())
+            .map(|s| Entry {
+                id: s.id,
+                kind: Kind::Switch,
+                table: "profile",
+                statement: s.statement(),
+                sources: s.source(),
+                values: values(s),
+                guards: Vec::new(),
+                mutants: mutants(s.id),
+            }),
+    );
     out.extend(oracle::CATALOG.iter().map(|inv| Entry {
         id: inv.id,
         kind: Kind::Invariant,
@@ -200,6 +218,16 @@ pub fn decision_refs(sources: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ids_are_unique_across_every_table() {
+        let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
+        for e in all() {
+            if let Some(other) = seen.insert(e.id, e.table) {
+                panic!("{} is declared by {other} and by {}", e.id, e.table);
+            }
+        }
+    }
 
     #[test]
     fn every_entry_has_a_statement_and_a_citable_source() {

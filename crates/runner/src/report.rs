@@ -126,7 +126,7 @@ pub fn rule_text(id: &str) -> Option<(&'static str, &'static str)> {
     bits::profile::SWITCHES
         .iter()
         .find(|s| s.id == id)
-        .map(|s| (s.statement, s.source))
+        .map(|s| (s.statement(), s.source()))
 }
 
 fn result_text(s: &StepRecord) -> String {
