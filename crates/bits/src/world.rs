@@ -371,6 +371,60 @@ pub struct World {
     /// through; handed to its outcome, 0 between operations.
     #[serde(skip)]
     pub(crate) service_steps: u64,
+    /// The conditions the operation being applied evaluated for its
+    /// decisions that are not an ACE walk; handed to its outcome, empty
+    /// between operations.
+    #[serde(skip)]
+    pub(crate) conditions: Vec<Condition>,
+}
+
+/// What a condition's value made of the decision it is part of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Effect {
+    /// The condition admitted the call; nothing further was checked.
+    Admitted,
+    /// The condition refused the call.
+    Refused,
+    /// The condition held (or did not apply) and the next one decides.
+    Holds,
+}
+
+impl Effect {
+    /// The effect in words, as the trail shows it.
+    pub const fn word(self) -> &'static str {
+        match self {
+            Effect::Admitted => "admitted",
+            Effect::Refused => "refused",
+            Effect::Holds => "holds",
+        }
+    }
+}
+
+/// One condition a decision that is not an ACE walk evaluated (the
+/// helper-token admission and its two 1607 conditions): the rule or
+/// switch it belongs to, what was found, naming the SIDs involved, and
+/// what that made of the call.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct Condition {
+    /// The rule or switch id.
+    pub rule: &'static str,
+    /// What was found: `the helper token has S-1-5-32-544 enabled`.
+    pub finding: String,
+    /// What it made of the call.
+    pub effect: Effect,
+}
+
+impl std::fmt::Display for Condition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: {} → {}",
+            self.rule,
+            self.finding,
+            self.effect.word()
+        )
+    }
 }
 
 /// Manager-level calls and calls through a pointer.
@@ -596,6 +650,9 @@ pub struct Outcome {
     /// How many moments an `Op::Advance` (or host tick) stepped the
     /// service through: the work it cost, for drivers' budgets.
     pub service_steps: u64,
+    /// The conditions its decisions that are not an ACE walk evaluated,
+    /// in order (the access checks' trails are in `host_checks`).
+    pub conditions: Vec<Condition>,
 }
 
 /// One remote access an operation made: the job it was for (`None` for a
@@ -739,6 +796,7 @@ impl World {
             remote: Vec::new(),
             budget_spent: false,
             service_steps: 0,
+            conditions: Vec::new(),
         })
     }
 
@@ -843,6 +901,7 @@ impl World {
             remote: std::mem::take(&mut self.remote),
             budget_spent: std::mem::take(&mut self.budget_spent),
             service_steps: std::mem::take(&mut self.service_steps),
+            conditions: std::mem::take(&mut self.conditions),
         }
     }
 }

@@ -151,3 +151,29 @@ fn one_id_shows_statement_sources_values_and_scenarios() {
     assert!(!json["scenarios"].as_object().unwrap().is_empty());
     assert!(!json["spec_rows"].as_array().unwrap().is_empty(), "{json}");
 }
+
+#[test]
+fn a_refused_helper_token_names_the_condition_and_the_sid() {
+    let file = root()
+        .join("scenarios/helper-tokens/condition-b-admin-helper-refused.yaml")
+        .display()
+        .to_string();
+    let decided = "BITS-1607-B: the helper token has S-1-5-32-544 enabled → refused";
+    let text = bitsim(&["run", &file, "--explain", "--profile", "win10-1607"]);
+    assert!(text.contains(&format!("       {decided}\n")), "{text}");
+    let json: serde_json::Value = serde_json::from_str(&bitsim(&[
+        "run",
+        &file,
+        "--explain",
+        "--format",
+        "json",
+        "--profile",
+        "win10-1607",
+    ]))
+    .unwrap();
+    let json = json.to_string();
+    assert!(json.contains(decided), "{json}");
+    // The conditions before it held, and say why.
+    assert!(json
+        .contains("BITS-1607-A: the pointer was obtained with the owner's SID S-1-5-20 → holds"));
+}
