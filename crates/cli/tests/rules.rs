@@ -177,3 +177,22 @@ fn a_refused_helper_token_names_the_condition_and_the_sid() {
     assert!(json
         .contains("BITS-1607-A: the pointer was obtained with the owner's SID S-1-5-20 → holds"));
 }
+
+#[test]
+fn a_job_access_check_names_the_condition_that_refused() {
+    let file = root()
+        .join("scenarios/jobs/lower-integrity-caller-cannot-change.yaml")
+        .display()
+        .to_string();
+    let text = bitsim(&["run", &file, "--explain"]);
+    assert!(
+        text.contains(
+            "BITS-INTEGRITY: the caller's integrity level S-1-16-12288 is below the owner's S-1-16-16384: it may read the job, not change it → refused"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("but has S-1-5-32-544 enabled → holds"),
+        "{text}"
+    );
+}
