@@ -1,5 +1,5 @@
 //! HRESULTs that BITS methods return, each with its `bitsmsg.h` /
-//! `winerror.h` name and value (research `bits.md` §2; the property codes
+//! `winerror.h` name and value ([RV]; the property codes
 //! from `bitsmsg.h` as the Windows SDK and microsoft/windows-rs's Win32
 //! metadata carry them).
 //!

@@ -1,6 +1,6 @@
 //! The methods of the job object (`IBackgroundCopyJob` 1–4,
 //! `IBackgroundCopyJobHttpOptions`), of files and of enumerators, with
-//! their legality by state and argument checks (research `bits.md` §3.3).
+//! their legality by state and argument checks ([LC], [W-TEST]).
 //!
 //! Which interface offers which method, and whether it reads or changes
 //! the job, is data here ([`Method::callable_on`], [`Method::needs`]); the

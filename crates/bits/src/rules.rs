@@ -191,7 +191,7 @@ simos::rule_table! {
     REMOTE_FAILURE = "BITS-REMOTE-FAILURE":
         "a refused authentication or authorization at the server is fatal (ERROR: BG_E_HTTP_ERROR_401/407, E_ACCESSDENIED, BG_E_HTTP_ERROR_404 for a missing file); an HTTP server's or proxy's refusal is reported as its status even when the client first tried and failed to get a Kerberos ticket for the user (S4U2proxy), because the status is what the server answered; an unreachable server is transient",
         "[RV][J2-setcredentials]; [W-FILE] (an HTTP status of 400 or more becomes BG_E_HTTP_ERROR_nnn); docs/decisions.md D-70";
-    /// Inactivity. Research is silent on which clock the timeout reads;
+    /// Inactivity. No source says which clock the timeout reads;
     /// the model keeps two: ModificationTime (GetTimes) moves on every
     /// client change, every state change (the service's retries
     /// included) and every byte moved, as [E-bg_job_times] lists, while

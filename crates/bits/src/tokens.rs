@@ -1,6 +1,6 @@
 //! `IBitsTokenOptions`: SetHelperToken, SetHelperTokenFlags,
 //! GetHelperTokenFlags, ClearHelperToken and GetHelperTokenSid, and who
-//! may call them (research `bits.md` §1.2–§1.4; seeds 000–002).
+//! may call them ([HT], [TO-SHT]; seeds 000–002).
 //!
 //! Authorisation is one function, [`World::helper_allowed`]: a job owned
 //! by an administrator, or a pointer obtained by an administrator, admits

@@ -1,4 +1,4 @@
-//! IBitsTokenOptions end to end (seeds 000-002, research bits.md §1 and §4):
+//! IBitsTokenOptions end to end (seeds 000-002, [HT], [TO], [SEC], [UNC]):
 //! who may call each method on each profile (the Windows 10 1607 conditions),
 //! the two logoff triggers, the two recoveries, and the identity each resource
 //! of a transfer is reached with under each flag combination.

@@ -5,7 +5,7 @@
 //!
 //! This module owns the catalog and the checks. Each check re-derives what
 //! should have happened from the rule as Windows states it (the seeds and
-//! the research notes) and from the data the transition carries: the
+//! the sources in docs/sources.md) and from the data the transition carries: the
 //! service's events, the host's events, the value returned and the two
 //! worlds. No check asks the BITS engine's own decision functions; the
 //! `winsec` primitives used are queries on tokens, SIDs and masks, never

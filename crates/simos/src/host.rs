@@ -91,8 +91,8 @@ pub enum AuthPackage {
 }
 
 /// What the logon session can present when it authenticates outbound to
-/// another machine (research `impersonation.md` §2 "network credentials",
-/// §6.1 "two distinct mechanisms").
+/// another machine ([LU], [LT] "network credentials",
+/// [WCF-DI], [IL] "two distinct mechanisms").
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum NetworkCredentials {

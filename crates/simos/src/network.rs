@@ -8,7 +8,7 @@
 //!
 //! 1. [`outbound_identity`] (pure) decides what the calling thread can
 //!    present, from its effective token and that token's logon session
-//!    (research `impersonation.md` §6): a secret of an account (a password
+//!    ([WCF-DI]): a secret of an account (a password
 //!    held by the session, other credentials, the machine account, a
 //!    forwarded TGT), a Kerberos ticket obtained by constrained or
 //!    resource-based delegation, or nothing (ANONYMOUS LOGON).
@@ -111,7 +111,7 @@ pub mod rules {
         /// HTTP statuses.
         HTTP_STATUS = "NET-HTTP-STATUS":
             "an HTTP server refuses a request it cannot authenticate or authorize with 401 Unauthorized; a proxy refuses with 407 Proxy Authentication Required and the request never reaches the server behind it",
-            "[RFC7235] §3.1, §3.2; docs/decisions.md";
+            "[RFC7235] §3.1, [IDM], [ASP-IMP], [LT]; docs/decisions.md";
         /// Unconstrained delegation, using the TGT.
         UNCONSTRAINED = "KRB-UNCONSTRAINED":
             "a Kerberos network logon whose session holds the user's forwarded TGT (the front end's account, or the computer account for SYSTEM and NETWORK SERVICE, is TRUSTED_FOR_DELEGATION) reaches any service as the user",
@@ -733,7 +733,7 @@ fn account_named(host: &Host, machine: &str, user: &str, domain: &str) -> Accoun
     }
 }
 
-/// The outbound identity decision (research `impersonation.md` §6): what
+/// The outbound identity decision ([WCF-DI]): what
 /// the calling thread presents to `server`, from its effective token and
 /// that token's logon session. Pure; the ids of the rules applied are
 /// pushed onto `trail`.

@@ -142,7 +142,7 @@ pub enum ObjectKind {
 }
 
 impl ObjectKind {
-    /// The type's generic mapping (research `winsec.md` §7).
+    /// The type's generic mapping ([WT]).
     pub const fn mapping(self) -> GenericMapping {
         match self {
             // A private key is a file on disk (the key container file the
@@ -410,8 +410,7 @@ pub fn token_for_open_check(token: &Token) -> Token {
 }
 
 /// The access the creator of a new `kind` object gets for `desired`,
-/// without any check against the new descriptor (research `winsec.md`
-/// §4.8): CreateFile's implied rights for file-system kinds, generic rights
+/// without any check against the new descriptor ([WT]): CreateFile's implied rights for file-system kinds, generic rights
 /// mapped, MAXIMUM_ALLOWED as the type's GenericAll, bits outside
 /// GenericAll dropped. ACCESS_SYSTEM_SECURITY needs SeSecurityPrivilege.
 pub fn creator_access(

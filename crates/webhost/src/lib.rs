@@ -7,7 +7,7 @@
 //! token IIS hands ASP.NET and the worker thread that runs the page,
 //! impersonating it when the site says so. Everything happens through
 //! `simos::Host::apply`: each authentication type is the logon Windows
-//! performs for it (research `impersonation.md` §3), so what the page can
+//! performs for it ([IDM], [ASP-IMP], [LT]), so what the page can
 //! then open locally and reach remotely follows from the host's own rules.
 //!
 //! Besides serving, the page can do what [PP-IMPDEL] describes in code:
@@ -166,7 +166,7 @@ impl Authentication {
         }
     }
 
-    /// The logon it amounts to, in words (research `impersonation.md` §3).
+    /// The logon it amounts to, in words ([IDM], [ASP-IMP], [LT]).
     pub fn logon(&self) -> &'static str {
         match self {
             Authentication::Anonymous(Some(_)) => {
