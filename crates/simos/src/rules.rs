@@ -51,7 +51,7 @@ rule_table! {
     LOGON_NEW_CREDENTIALS = "LSA-NEW-CREDENTIALS":
         "LOGON32_LOGON_NEW_CREDENTIALS clones the caller's token (same local identity) and keeps the new credentials for outbound connections only",
         "[LU], [SLT]";
-    /// [UAC] split token.
+    /// UAC split token.
     LOGON_UAC = "LSA-UAC-SPLIT":
         "an administrator's interactive logon on a UAC machine returns the filtered token (Administrators deny-only, privileges stripped, Medium) linked to its elevated twin",
         "[MSDN-UAC]";
