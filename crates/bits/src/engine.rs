@@ -108,6 +108,7 @@ impl World {
                 events: self.host.log[before..].to_vec(),
                 rules: Vec::new(),
                 checks: Vec::new(),
+                conditions: Vec::new(),
             };
         }
         let active_before: Vec<(String, u32)> = self

@@ -30,6 +30,7 @@ use crate::profile::Rules;
 pub struct PointerId(pub u64);
 
 pub use crate::interfaces::Interface;
+pub use simos::op::{Condition, Effect};
 
 /// What a caller was granted on a job when it obtained a pointer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -376,55 +377,6 @@ pub struct World {
     /// between operations.
     #[serde(skip)]
     pub(crate) conditions: Vec<Condition>,
-}
-
-/// What a condition's value made of the decision it is part of.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Effect {
-    /// The condition admitted the call; nothing further was checked.
-    Admitted,
-    /// The condition refused the call.
-    Refused,
-    /// The condition held (or did not apply) and the next one decides.
-    Holds,
-}
-
-impl Effect {
-    /// The effect in words, as the trail shows it.
-    pub const fn word(self) -> &'static str {
-        match self {
-            Effect::Admitted => "admitted",
-            Effect::Refused => "refused",
-            Effect::Holds => "holds",
-        }
-    }
-}
-
-/// One condition a decision that is not an ACE walk evaluated (the
-/// helper-token admission and its two 1607 conditions): the rule or
-/// switch it belongs to, what was found, naming the SIDs involved, and
-/// what that made of the call.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
-pub struct Condition {
-    /// The rule or switch id.
-    pub rule: &'static str,
-    /// What was found: `the helper token has S-1-5-32-544 enabled`.
-    pub finding: String,
-    /// What it made of the call.
-    pub effect: Effect,
-}
-
-impl std::fmt::Display for Condition {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{}: {} → {}",
-            self.rule,
-            self.finding,
-            self.effect.word()
-        )
-    }
 }
 
 /// Manager-level calls and calls through a pointer.
@@ -834,6 +786,7 @@ impl World {
                     );
                 }
                 host_checks = r.checks;
+                self.conditions.extend(r.conditions);
                 let hr = match &r.result {
                     simos::ApiResult::Ok { .. } => Ok(Reply::ok(Value::None)),
                     simos::ApiResult::Err { error } => Err(HResult::from_win32(*error)),

@@ -196,3 +196,27 @@ fn a_job_access_check_names_the_condition_that_refused() {
         "{text}"
     );
 }
+
+#[test]
+fn a_downgraded_impersonation_names_the_allow_list_conditions() {
+    let file = root()
+        .join("scenarios/impersonation/impersonate-without-privilege-downgraded.yaml")
+        .display()
+        .to_string();
+    let text = bitsim(&["run", &file, "--explain"]);
+    assert!(
+        text.contains(
+            "IMP-ALLOW-LIST: the caller's process token (S-1-5-21-10-20-30-1100) lacks SeImpersonatePrivilege, the token was not made with explicit credentials in its logon session, and the token's user S-1-5-21-10-20-30-1102 is not the caller's → refused"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "IMP-DOWNGRADE: the thread gets the token at SecurityIdentification instead of SecurityImpersonation → holds"
+        ),
+        "{text}"
+    );
+    assert!(text.contains(
+        "IMP-ALLOW-LIST: the token was made with explicit credentials in the caller's logon session → admitted"
+    ));
+}

@@ -342,6 +342,10 @@ pub struct Host {
     pub log: Vec<Event>,
     /// The counter every id comes from.
     pub next_id: u64,
+    /// The conditions the operation being applied evaluated, handed to its
+    /// outcome; empty between operations.
+    #[serde(skip)]
+    pub(crate) conditions: Vec<crate::op::Condition>,
 }
 
 /// The LUIDs Windows gives the built-in service logon sessions.
@@ -381,6 +385,7 @@ impl Host {
             log: Vec::new(),
             // Keep clear of the well-known logon LUIDs.
             next_id: 0x1000,
+            conditions: Vec::new(),
         }
     }
 
