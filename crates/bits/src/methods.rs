@@ -814,8 +814,13 @@ impl World {
             rules.push(ids::UPLOAD_ONE_FILE);
             return Err(HResult::BgETooManyFiles);
         }
-        let exempt = exempt_rule && (job.owner.admin || job.owner.always_logged_on);
-        if !exempt && job.files.len() + files.len() > max {
+        let over = job.files.len() + files.len() > max;
+        let privileged = job.owner.admin || job.owner.always_logged_on;
+        if over && privileged {
+            rules.push(crate::profile::switch_ids::QUOTA_EXEMPT);
+        }
+        let exempt = exempt_rule && privileged;
+        if !exempt && over {
             rules.push(ids::QUOTA);
             return Err(HResult::BgETooManyFilesInJob);
         }
@@ -845,6 +850,7 @@ impl World {
             return Err(HResult::EAccessDenied);
         }
         let owner = self.owner_from(&caller);
+        rules.push(crate::profile::switch_ids::TAKEOWNERSHIP_STRIPS);
         let strip = self.rules.take_ownership_strips_credentials;
         let sid = owner.sid.clone();
         if let Some(j) = self.bits.jobs.get_mut(&id) {

@@ -306,6 +306,13 @@ pub mod switch_ids {
     pub const LOGOFF_DROPS_HELPER: &str = "BITS-LOGOFF-DROPS-HELPER";
     /// A session's end discards helper tokens ([`super::Rules::ts_end_drops_helper`]).
     pub const TS_END_DROPS_HELPER: &str = "BITS-TS-END-DROPS-HELPER";
+    /// Where access to a job is checked ([`super::Rules::access_check`]).
+    pub const ACCESS_CHECK_AT: &str = "BITS-ACCESS-CHECK-AT";
+    /// Quotas spare administrators ([`super::Rules::quotas_exempt_admins`]).
+    pub const QUOTA_EXEMPT: &str = "BITS-QUOTA-EXEMPT";
+    /// TakeOwnership strips credentials
+    /// ([`super::Rules::take_ownership_strips_credentials`]).
+    pub const TAKEOWNERSHIP_STRIPS: &str = "BITS-TAKEOWNERSHIP-STRIPS";
 }
 
 /// Every switch of [`Rules`].
@@ -340,7 +347,7 @@ pub const SWITCHES: &[Switch] = &[
         value: |r| yes_no(r.token_options),
     },
     Switch {
-        id: "BITS-ACCESS-CHECK-AT",
+        id: switch_ids::ACCESS_CHECK_AT,
         own_statement: Some("where access to a job is checked: on every method call, or once inside IBackgroundCopyJob::QueryInterface"),
         own_source: Some("[HT-MSDN] ¶6 (Previous versions … every method call; Windows 7 … inside QueryInterface); [HT] (names IBackgroundCopyJob); [TO-SHT]"),
         value: |r| match r.access_check {
@@ -385,13 +392,13 @@ pub const SWITCHES: &[Switch] = &[
         value: |r| yes_no(r.restricted_tokens_refused),
     },
     Switch {
-        id: "BITS-QUOTA-EXEMPT",
+        id: switch_ids::QUOTA_EXEMPT,
         own_statement: Some("MaxJobsPerUser and MaxFilesPerJob do not apply to administrators and service accounts"),
         own_source: Some("[GP][M-createjob][J-addfile]"),
         value: |r| yes_no(r.quotas_exempt_admins),
     },
     Switch {
-        id: "BITS-TAKEOWNERSHIP-STRIPS",
+        id: switch_ids::TAKEOWNERSHIP_STRIPS,
         own_statement: Some("TakeOwnership removes credentials, the client certificate, custom headers and the notification command line"),
         own_source: Some("[J-takeownership][J2-setcredentials][J2-setnotifycmdline]"),
         value: |r| yes_no(r.take_ownership_strips_credentials),
@@ -466,6 +473,20 @@ mod tests {
         assert!(!Profile::Win10_1507.rules().non_admin_helper_token);
         assert!(Profile::Win10_1607.rules().non_admin_helper_token);
         assert!(Profile::Win11.rules().non_admin_helper_token);
+    }
+
+    #[test]
+    fn every_switch_id_constant_names_a_switch() {
+        for id in [
+            switch_ids::NON_ADMIN_HELPER,
+            switch_ids::LOGOFF_DROPS_HELPER,
+            switch_ids::TS_END_DROPS_HELPER,
+            switch_ids::ACCESS_CHECK_AT,
+            switch_ids::QUOTA_EXEMPT,
+            switch_ids::TAKEOWNERSHIP_STRIPS,
+        ] {
+            assert!(switch(id).is_some(), "{id}");
+        }
     }
 
     #[test]

@@ -525,6 +525,7 @@ impl World {
             Target::Job { job } => {
                 let j = self.bits.jobs.get(job).ok_or(HResult::EHandle)?;
                 let grant = self.grant(&caller.token, j);
+                rules.push(crate::profile::switch_ids::ACCESS_CHECK_AT);
                 if self.rules.access_check == AccessCheckAt::QueryInterface {
                     rules.push(ids::QI_CHECK);
                     let job = *job;
@@ -560,6 +561,7 @@ impl World {
         rules: &mut Vec<&'static str>,
     ) -> Result<(Grant, Option<Caller>), HResult> {
         rules.push(ids::QI_CHECK);
+        rules.push(crate::profile::switch_ids::ACCESS_CHECK_AT);
         match self.rules.access_check {
             AccessCheckAt::QueryInterface => Ok((pointer.grant, None)),
             AccessCheckAt::EveryCall => {
