@@ -220,3 +220,21 @@ fn a_downgraded_impersonation_names_the_allow_list_conditions() {
         "IMP-ALLOW-LIST: the token was made with explicit credentials in the caller's logon session → admitted"
     ));
 }
+
+#[test]
+fn a_refused_logon_names_the_right_that_decided() {
+    let file = root()
+        .join("scenarios/impersonation/logonuser-network-logon-right.yaml")
+        .display()
+        .to_string();
+    let text = bitsim(&["run", &file, "--explain"]);
+    assert!(
+        text.contains(
+            "LSA-LOGON-RIGHT: S-1-5-21-10-20-30-1102 holds SeDenyNetworkLogonRight on WEB → refused"
+        ),
+        "{text}"
+    );
+    assert!(text.contains(
+        "LSA-LOGON-RIGHT: S-1-5-21-10-20-30-1101 holds SeNetworkLogonRight on WEB → admitted"
+    ));
+}
