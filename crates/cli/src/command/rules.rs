@@ -166,7 +166,9 @@ fn show(args: &RulesArgs, id: &str, out: &mut dyn Write) -> Result<ExitCode, Cli
     };
     list_line(out, heading, &e.guards)?;
     list_line(out, "mutants", &e.mutants)?;
-    if detail.scenarios.is_empty() {
+    if e.kind == Kind::Invariant {
+        writeln!(out, "    scenarios: checked after every step of every run")?;
+    } else if detail.scenarios.is_empty() {
         writeln!(out, "    scenarios: none cite it")?;
     } else {
         writeln!(out, "    scenarios:")?;
