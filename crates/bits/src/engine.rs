@@ -108,6 +108,7 @@ impl World {
                 events: self.host.log[before..].to_vec(),
                 rules: Vec::new(),
                 checks: Vec::new(),
+                conditions: Vec::new(),
             };
         }
         let active_before: Vec<(String, u32)> = self
@@ -163,6 +164,7 @@ impl World {
         }
         let user = session.user.clone();
         rules.push(ids::LOGOFF);
+        rules.push(crate::profile::switch_ids::LOGOFF_DROPS_HELPER);
         if self.rules.logoff_drops_helper {
             let jobs: Vec<JobId> = self
                 .bits
@@ -186,7 +188,11 @@ impl World {
         session: u32,
         rules: &mut Vec<&'static str>,
     ) {
-        if !machine.eq_ignore_ascii_case(&self.bits.machine) || !self.rules.ts_end_drops_helper {
+        if !machine.eq_ignore_ascii_case(&self.bits.machine) {
+            return;
+        }
+        rules.push(crate::profile::switch_ids::TS_END_DROPS_HELPER);
+        if !self.rules.ts_end_drops_helper {
             return;
         }
         let jobs: Vec<JobId> = self
@@ -561,7 +567,7 @@ impl World {
             // byte moved, not from ModificationTime, which the service's
             // own retries and state changes also set (`BITS-INACTIVITY`).
             // A QUEUED job waiting for its owner to log on is pending, not
-            // active: the policy cancels it too (research/bits.md §3.2).
+            // active: the policy cancels it too ([LC], [GP] in docs/sources.md).
             if now.saturating_sub(job.last_activity) >= self.bits.policy.job_inactivity_timeout
                 && !matches!(job.state, JobState::Connecting | JobState::Transferring)
             {

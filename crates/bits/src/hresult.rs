@@ -1,5 +1,5 @@
 //! HRESULTs that BITS methods return, each with its `bitsmsg.h` /
-//! `winerror.h` name and value (research `bits.md` §2; the property codes
+//! `winerror.h` name and value ([RV]; the property codes
 //! from `bitsmsg.h` as the Windows SDK and microsoft/windows-rs's Win32
 //! metadata carry them).
 //!
@@ -204,7 +204,7 @@ mod tests {
 
     #[test]
     fn values_match_bitsmsg_h() {
-        // research/bits.md §2, cross-checked against windows-rs.
+        // [RV] and [MGW] (docs/sources.md), cross-checked against windows-rs.
         assert_eq!(HResult::BgETokenRequired.code() as i32, -2_145_386_410);
         assert_eq!(HResult::BgEInvalidState.code() as i32, -2_145_386_494);
         assert_eq!(HResult::BgETooManyJobsPerUser.code() as i32, -2_145_386_423);

@@ -1,7 +1,7 @@
 //! The BITS job record and its enumerations: `BG_JOB_STATE`,
 //! `BG_JOB_TYPE`, `BG_JOB_PRIORITY`, `BG_ERROR_CONTEXT`, files with their
-//! progress, the error object, the owner and the helper token (research
-//! `bits.md` §3.1, §5).
+//! progress, the error object, the owner and the helper token ([E-bg_job_state],
+//! [LC], [E-bg_job_times] in docs/sources.md).
 //!
 //! This module owns the data and the pure questions about it (is the
 //! state final, what does GetProgress report); the methods that change a

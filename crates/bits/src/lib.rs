@@ -33,6 +33,6 @@ pub use mutants::{Mutant, MUTANTS};
 pub use profile::{AccessCheckAt, Profile, Rules};
 pub use properties::{JobProperty, PropertyValue};
 pub use world::{
-    Acting, BitsEvent, Blanket, Call, Interface, Op, Outcome, PointerId, RemoteSeen, Resource,
-    Value, World,
+    Acting, BitsEvent, Blanket, Call, Condition, Effect, Interface, Op, Outcome, PointerId,
+    RemoteSeen, Resource, Value, World,
 };

@@ -1,6 +1,6 @@
 //! The methods of the job object (`IBackgroundCopyJob` 1–4,
 //! `IBackgroundCopyJobHttpOptions`), of files and of enumerators, with
-//! their legality by state and argument checks (research `bits.md` §3.3).
+//! their legality by state and argument checks ([LC], [W-TEST]).
 //!
 //! Which interface offers which method, and whether it reads or changes
 //! the job, is data here ([`Method::callable_on`], [`Method::needs`]); the
@@ -784,7 +784,7 @@ impl World {
         }
         self.set_state(id, JobState::Acknowledged, None);
         // A partial file that could not be deleted is reported like
-        // Cancel reports it (research/bits.md §3.3 [J-complete]).
+        // Cancel reports it ([J-complete], docs/sources.md).
         if undeleted {
             Ok(Reply::with(HResult::BgSUnableToDeleteFiles, Value::None))
         } else if partial {
@@ -814,8 +814,13 @@ impl World {
             rules.push(ids::UPLOAD_ONE_FILE);
             return Err(HResult::BgETooManyFiles);
         }
-        let exempt = exempt_rule && (job.owner.admin || job.owner.always_logged_on);
-        if !exempt && job.files.len() + files.len() > max {
+        let over = job.files.len() + files.len() > max;
+        let privileged = job.owner.admin || job.owner.always_logged_on;
+        if over && privileged {
+            rules.push(crate::profile::switch_ids::QUOTA_EXEMPT);
+        }
+        let exempt = exempt_rule && privileged;
+        if !exempt && over {
             rules.push(ids::QUOTA);
             return Err(HResult::BgETooManyFilesInJob);
         }
@@ -845,6 +850,7 @@ impl World {
             return Err(HResult::EAccessDenied);
         }
         let owner = self.owner_from(&caller);
+        rules.push(crate::profile::switch_ids::TAKEOWNERSHIP_STRIPS);
         let strip = self.rules.take_ownership_strips_credentials;
         let sid = owner.sid.clone();
         if let Some(j) = self.bits.jobs.get_mut(&id) {

@@ -53,7 +53,7 @@ pub const MUTANTS: &[Mutant] = &[
     Mutant {
         name: "token-loss-leaves-job-running",
         description: "a discarded helper token leaves the job in its state instead of ERROR with BG_E_TOKEN_REQUIRED",
-        switch: "BITS-TOKEN-LOSS-FAILS-JOB",
+        switch: "BITS-TOKEN-REQUIRED",
         mutate: |r| Rules {
             token_loss_fails_job: false,
             ..r
@@ -110,7 +110,7 @@ pub const MUTANTS: &[Mutant] = &[
     Mutant {
         name: "1607-without-admin-condition",
         description: "the 1607 rule without condition (b): a non-administrator may set a helper token with Administrators enabled",
-        switch: "BITS-1607-CONDITION-B",
+        switch: "BITS-1607-B",
         mutate: |r| Rules {
             admin_condition: false,
             ..r
@@ -128,7 +128,7 @@ pub const MUTANTS: &[Mutant] = &[
     Mutant {
         name: "network-flag-ignored",
         description: "BG_TOKEN_NETWORK is ignored: the server always sees the owner",
-        switch: "BITS-NETWORK-FLAG",
+        switch: "BITS-NETWORK-IDENTITY",
         mutate: |r| Rules {
             network_flag_honoured: false,
             ..r
@@ -137,7 +137,7 @@ pub const MUTANTS: &[Mutant] = &[
     Mutant {
         name: "client-cert-as-helper",
         description: "with BG_TOKEN_NETWORK set the client certificate's private key is opened as the helper token",
-        switch: "BITS-CLIENT-CERT-OWNER",
+        switch: "BITS-CLIENT-CERT",
         mutate: |r| Rules {
             client_cert_as_owner: false,
             ..r
@@ -221,7 +221,7 @@ pub const EQUIVALENT: &[Mutant] = &[
 Mutant {
         name: "1607-without-owner-condition",
         description: "the 1607 rule without condition (a): the pointer need not have been obtained with the owner's SID",
-        switch: "BITS-1607-CONDITION-A",
+        switch: "BITS-1607-A",
         mutate: |r| Rules {
             owner_condition: false,
             ..r

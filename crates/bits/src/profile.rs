@@ -208,16 +208,51 @@ impl Default for Rules {
 }
 
 /// One switch of [`Rules`], described for people.
+///
+/// A switch is either a release difference or setting of its own, with
+/// its own statement and source, or the per-profile setting of one rule
+/// of [`crate::rules::RULES`]: then it has that rule's id and no text of
+/// its own, so each id is declared once ([`Switch::statement`] and
+/// [`Switch::source`] read the rule's).
 #[derive(Debug, Clone, Copy)]
 pub struct Switch {
     /// Stable id.
     pub id: &'static str,
-    /// What the switch decides, in one line.
-    pub statement: &'static str,
-    /// Where it comes from (seed file and section, or research §).
-    pub source: &'static str,
+    /// What the switch decides, in one line; `None` when the switch sets
+    /// the BITS rule of the same id, which states it.
+    pub own_statement: Option<&'static str>,
+    /// Where it comes from: bibliography tags that `docs/sources.md`
+    /// resolves, or `docs/decisions.md` entries; `None` as for
+    /// `own_statement`.
+    pub own_source: Option<&'static str>,
     /// Its value in a `Rules`, as text.
     pub value: fn(&Rules) -> String,
+}
+
+impl Switch {
+    /// The rule of [`crate::rules::RULES`] this switch sets, if it is one.
+    pub fn rule(&self) -> Option<&'static simos::rules::Rule> {
+        crate::rules::RULES.iter().find(|r| r.id == self.id)
+    }
+
+    /// What the switch decides: its own statement or its rule's.
+    pub fn statement(&self) -> &'static str {
+        self.own_statement
+            .or_else(|| self.rule().map(|r| r.statement))
+            .unwrap_or_default()
+    }
+
+    /// Where it comes from: its own source or its rule's.
+    pub fn source(&self) -> &'static str {
+        self.own_source
+            .or_else(|| self.rule().map(|r| r.source))
+            .unwrap_or_default()
+    }
+}
+
+/// The switch with this id.
+pub fn switch(id: &str) -> Option<&'static Switch> {
+    SWITCHES.iter().find(|s| s.id == id)
 }
 
 fn yes_no(b: bool) -> String {
@@ -262,18 +297,36 @@ fn newest_interfaces(r: &Rules) -> String {
         .join(", ")
 }
 
+/// Switch ids as constants, for decisions that cite the switch that
+/// decided them.
+pub mod switch_ids {
+    /// The 1607 rule for non-administrators ([`super::Rules::non_admin_helper_token`]).
+    pub const NON_ADMIN_HELPER: &str = "BITS-1607-NON-ADMIN-HELPER";
+    /// The owner's logoff discards helper tokens ([`super::Rules::logoff_drops_helper`]).
+    pub const LOGOFF_DROPS_HELPER: &str = "BITS-LOGOFF-DROPS-HELPER";
+    /// A session's end discards helper tokens ([`super::Rules::ts_end_drops_helper`]).
+    pub const TS_END_DROPS_HELPER: &str = "BITS-TS-END-DROPS-HELPER";
+    /// Where access to a job is checked ([`super::Rules::access_check`]).
+    pub const ACCESS_CHECK_AT: &str = "BITS-ACCESS-CHECK-AT";
+    /// Quotas spare administrators ([`super::Rules::quotas_exempt_admins`]).
+    pub const QUOTA_EXEMPT: &str = "BITS-QUOTA-EXEMPT";
+    /// TakeOwnership strips credentials
+    /// ([`super::Rules::take_ownership_strips_credentials`]).
+    pub const TAKEOWNERSHIP_STRIPS: &str = "BITS-TAKEOWNERSHIP-STRIPS";
+}
+
 /// Every switch of [`Rules`].
 pub const SWITCHES: &[Switch] = &[
     Switch {
         id: "BITS-INTERFACES",
-        statement: "the BITS interfaces the service answers QueryInterface for are those its release ships: IBackgroundCopyJob4, IBackgroundCopyFile3 and IBackgroundCopyJobHttpOptions from Vista, IBackgroundCopyFile4 from Windows 7, IBackgroundCopyJob5 and IBackgroundCopyFile5 from Windows 8, IBackgroundCopyFile6 from 1703, IBackgroundCopyJobHttpOptions2 from 1809, IBackgroundCopyJobHttpOptions3 from 1903; any other answers E_NOINTERFACE",
-        source: "Microsoft Learn, BITS interfaces (https://learn.microsoft.com/windows/win32/bits/bits-interfaces); What's New (BITS) (https://learn.microsoft.com/windows/win32/bits/what-s-new); each interface's requirements; docs/decisions.md D-72",
+        own_statement: Some("the BITS interfaces the service answers QueryInterface for are those its release ships: IBackgroundCopyJob4, IBackgroundCopyFile3 and IBackgroundCopyJobHttpOptions from Vista, IBackgroundCopyFile4 from Windows 7, IBackgroundCopyJob5 and IBackgroundCopyFile5 from Windows 8, IBackgroundCopyFile6 from 1703, IBackgroundCopyJobHttpOptions2 from 1809, IBackgroundCopyJobHttpOptions3 from 1903; any other answers E_NOINTERFACE"),
+        own_source: Some("[BITS-IF]; [BITS-NEW]; each interface's requirements; docs/decisions.md D-72"),
         value: newest_interfaces,
     },
     Switch {
         id: "BITS-JOB-PROPERTIES",
-        statement: "the BITS_JOB_PROPERTY_ID values IBackgroundCopyJob5::GetProperty and SetProperty know: COST_FLAGS and NOTIFICATION_CLSID from Windows 8, DYNAMIC_CONTENT, HIGH_PERFORMANCE, MAX_DOWNLOAD_SIZE and USE_STORED_CREDENTIALS from Windows 10, ON_DEMAND_MODE and MINIMUM_NOTIFICATION_INTERVAL_MS from 1703; any other id gives BG_E_UNKNOWN_PROPERTY_ID",
-        source: "Microsoft Learn, BITS_JOB_PROPERTY_ID (https://learn.microsoft.com/windows/win32/api/bits5_0/ne-bits5_0-bits_job_property_id); What's New (BITS), version 10.1; docs/decisions.md D-73",
+        own_statement: Some("the BITS_JOB_PROPERTY_ID values IBackgroundCopyJob5::GetProperty and SetProperty know: COST_FLAGS and NOTIFICATION_CLSID from Windows 8, DYNAMIC_CONTENT, HIGH_PERFORMANCE, MAX_DOWNLOAD_SIZE and USE_STORED_CREDENTIALS from Windows 10, ON_DEMAND_MODE and MINIMUM_NOTIFICATION_INTERVAL_MS from 1703; any other id gives BG_E_UNKNOWN_PROPERTY_ID"),
+        own_source: Some("[E-bits_job_property_id]; [BITS-NEW] (version 10.1); docs/decisions.md D-73"),
         value: |r| {
             let ids: Vec<String> = r
                 .job_properties
@@ -288,108 +341,108 @@ pub const SWITCHES: &[Switch] = &[
         },
     },
     Switch {
-        id: "BITS-TOKEN-OPTIONS",
-        statement: "IBitsTokenOptions exists: a job can hold a helper token besides its owner's (E_NOINTERFACE before Windows 7)",
-        source: "seed 000 ¶2 (In Windows 7, an additional token); research/bits.md §1.1",
+        id: crate::rules::ids::TOKEN_OPTIONS,
+        own_statement: None,
+        own_source: None,
         value: |r| yes_no(r.token_options),
     },
     Switch {
-        id: "BITS-ACCESS-CHECK-AT",
-        statement: "where access to a job is checked: on every method call, or once inside IBackgroundCopyJob::QueryInterface",
-        source: "seed 000 ¶6 (Previous versions … every method call; Windows 7 … inside QueryInterface); seeds 001/002 name IBackgroundCopyJob; research/bits.md §1.4",
+        id: switch_ids::ACCESS_CHECK_AT,
+        own_statement: Some("where access to a job is checked: on every method call, or once inside IBackgroundCopyJob::QueryInterface"),
+        own_source: Some("[HT-MSDN] ¶6 (Previous versions … every method call; Windows 7 … inside QueryInterface); [HT] (names IBackgroundCopyJob); [TO-SHT]"),
         value: |r| match r.access_check {
             AccessCheckAt::EveryCall => "every call".to_string(),
             AccessCheckAt::QueryInterface => "QueryInterface".to_string(),
         },
     },
     Switch {
-        id: "BITS-1607-NON-ADMIN-HELPER",
-        statement: "a non-administrator may set a helper token when (a) at QueryInterface its thread token's SID is the owner's and (b) the helper token has no enabled Administrators SID; before, only for a job owned by an administrator",
-        source: "seeds 001/002 (Windows 10 version 1607 note); research/bits.md §1.4 [HT][TO-SHT]",
+        id: switch_ids::NON_ADMIN_HELPER,
+        own_statement: Some("a non-administrator may set a helper token when (a) at QueryInterface its thread token's SID is the owner's and (b) the helper token has no enabled Administrators SID; before, only for a job owned by an administrator"),
+        own_source: Some("[HT] (Windows 10 version 1607 note); [TO-SHT]"),
         value: |r| yes_no(r.non_admin_helper_token),
     },
     Switch {
-        id: "BITS-LOGOFF-DROPS-HELPER",
-        statement: "when the job owner logs off, the helper tokens of the owner's jobs are discarded and each incomplete job that had one goes to ERROR with BG_E_TOKEN_REQUIRED",
-        source: "seed 000 ¶4; research/bits.md §1.5",
+        id: switch_ids::LOGOFF_DROPS_HELPER,
+        own_statement: Some("when the job owner logs off, the helper tokens of the owner's jobs are discarded and each incomplete job that had one goes to ERROR with BG_E_TOKEN_REQUIRED"),
+        own_source: Some("[HT-MSDN] ¶4; [HT]"),
         value: |r| yes_no(r.logoff_drops_helper),
     },
     Switch {
-        id: "BITS-TS-END-DROPS-HELPER",
-        statement: "when a terminal-services session ends, the helper tokens captured in it are discarded, with the same effect on the jobs that held them",
-        source: "seed 000 ¶5; research/bits.md §1.5",
+        id: switch_ids::TS_END_DROPS_HELPER,
+        own_statement: Some("when a terminal-services session ends, the helper tokens captured in it are discarded, with the same effect on the jobs that held them"),
+        own_source: Some("[HT-MSDN] ¶5; [HT]"),
         value: |r| yes_no(r.ts_end_drops_helper),
     },
     Switch {
-        id: "BITS-ELEVATED-JOB",
-        statement: "a job created or taken by an elevated owner can later be retrieved or modified only by an elevated caller (E_ACCESSDENIED)",
-        source: "research/bits.md §4.2 [SEC][J4-getownerelevationstate]",
+        id: crate::rules::ids::ELEVATED,
+        own_statement: None,
+        own_source: None,
         value: |r| yes_no(r.elevated_jobs_need_elevation),
     },
     Switch {
-        id: "BITS-INTEGRITY",
-        statement: "a caller cannot modify a job whose owner token had a higher integrity level",
-        source: "research/bits.md §4.2 [SEC][J4-getownerintegritylevel]",
+        id: crate::rules::ids::INTEGRITY,
+        own_statement: None,
+        own_source: None,
         value: |r| yes_no(r.integrity_protects_jobs),
     },
     Switch {
-        id: "BITS-RESTRICTED-TOKEN",
-        statement: "a restricted token (with restricting SIDs) cannot create or modify jobs",
-        source: "research/bits.md §4.2 [UNC]",
+        id: crate::rules::ids::RESTRICTED,
+        own_statement: None,
+        own_source: None,
         value: |r| yes_no(r.restricted_tokens_refused),
     },
     Switch {
-        id: "BITS-QUOTA-EXEMPT",
-        statement: "MaxJobsPerUser and MaxFilesPerJob do not apply to administrators and service accounts",
-        source: "research/bits.md §4.4 [GP][M-createjob][J-addfile]",
+        id: switch_ids::QUOTA_EXEMPT,
+        own_statement: Some("MaxJobsPerUser and MaxFilesPerJob do not apply to administrators and service accounts"),
+        own_source: Some("[GP][M-createjob][J-addfile]"),
         value: |r| yes_no(r.quotas_exempt_admins),
     },
     Switch {
-        id: "BITS-TAKEOWNERSHIP-STRIPS",
-        statement: "TakeOwnership removes credentials, the client certificate, custom headers and the notification command line",
-        source: "research/bits.md §4.3 [J-takeownership][J2-setcredentials][J2-setnotifycmdline]",
+        id: switch_ids::TAKEOWNERSHIP_STRIPS,
+        own_statement: Some("TakeOwnership removes credentials, the client certificate, custom headers and the notification command line"),
+        own_source: Some("[J-takeownership][J2-setcredentials][J2-setnotifycmdline]"),
         value: |r| yes_no(r.take_ownership_strips_credentials),
     },
     Switch {
         id: "BITS-COMPLETE-OWNER",
-        statement: "the files Complete renames into place belong to the caller of Complete (an administrator completing another user's job owns them)",
-        source: "research/bits.md §4.4 [J-complete]",
+        own_statement: Some("the files Complete renames into place belong to the caller of Complete (an administrator completing another user's job owns them)"),
+        own_source: Some("[J-complete]"),
         value: |r| yes_no(r.complete_files_owned_by_caller),
     },
     Switch {
-        id: "BITS-TOKEN-LOSS-FAILS-JOB",
-        statement: "an incomplete job whose helper token is discarded (owner logoff, session end) goes to ERROR with BG_E_TOKEN_REQUIRED rather than carrying on",
-        source: "seed 000 ¶4 (an incomplete job is placed in an error state with BG_E_TOKEN_REQUIRED), ¶5; research/bits.md §1.5",
+        id: crate::rules::ids::TOKEN_REQUIRED,
+        own_statement: None,
+        own_source: None,
         value: |r| yes_no(r.token_loss_fails_job),
     },
     Switch {
-        id: "BITS-1607-CONDITION-A",
-        statement: "under the 1607 rule a non-administrator's pointer must have been obtained with the job owner's SID (condition a)",
-        source: "seeds 001/002 (Windows 10 1607 note, condition a); research/bits.md §1.4",
+        id: crate::rules::ids::HELPER_OWNER_AT_QI,
+        own_statement: None,
+        own_source: None,
         value: |r| yes_no(r.owner_condition),
     },
     Switch {
-        id: "BITS-1607-CONDITION-B",
-        statement: "under the 1607 rule a non-administrator may not set a helper token that has an enabled Administrators SID (condition b)",
-        source: "seeds 001/002 (Windows 10 1607 note, condition b); research/bits.md §1.4",
+        id: crate::rules::ids::HELPER_NOT_ADMIN,
+        own_statement: None,
+        own_source: None,
         value: |r| yes_no(r.admin_condition),
     },
     Switch {
         id: "BITS-ADMIN-ENABLED-SID",
-        statement: "a caller is an administrator for BITS only when BUILTIN\\Administrators is enabled in its token; the deny-only SID of a UAC-filtered token does not count",
-        source: "research/bits.md §4.2 [SEC] (administrator access to other users' jobs); research/access-check.md (a deny-only SID matches only deny ACEs); docs/decisions.md D-52",
+        own_statement: Some("a caller is an administrator for BITS only when BUILTIN\\Administrators is enabled in its token; the deny-only SID of a UAC-filtered token does not count"),
+        own_source: Some("[SEC] (administrator access to other users' jobs); [MS-DACL] (a deny-only SID matches only deny ACEs); docs/decisions.md D-52"),
         value: |r| yes_no(r.admin_needs_enabled_sid),
     },
     Switch {
-        id: "BITS-NETWORK-FLAG",
-        statement: "with BG_TOKEN_NETWORK set the engine presents the helper token to the server and proxy; without it, the owner's",
-        source: "seed 000 ¶3 (BG_TOKEN_NETWORK); research/bits.md §1.3 [TO-SHTF]",
+        id: crate::rules::ids::NETWORK_IDENTITY,
+        own_statement: None,
+        own_source: None,
         value: |r| yes_no(r.network_flag_honoured),
     },
     Switch {
-        id: "BITS-CLIENT-CERT-OWNER",
-        statement: "the client certificate's private key is opened as the job owner, never as the helper token; with BG_TOKEN_NETWORK set the job fails unless the owner is LocalSystem",
-        source: "research/bits.md §1.3 [TO-SHTF] (client certificate with BG_TOKEN_NETWORK)",
+        id: crate::rules::ids::CLIENT_CERT,
+        own_statement: None,
+        own_source: None,
         value: |r| yes_no(r.client_cert_as_owner),
     },
 ];
@@ -423,8 +476,29 @@ mod tests {
     }
 
     #[test]
+    fn every_switch_id_constant_names_a_switch() {
+        for id in [
+            switch_ids::NON_ADMIN_HELPER,
+            switch_ids::LOGOFF_DROPS_HELPER,
+            switch_ids::TS_END_DROPS_HELPER,
+            switch_ids::ACCESS_CHECK_AT,
+            switch_ids::QUOTA_EXEMPT,
+            switch_ids::TAKEOWNERSHIP_STRIPS,
+        ] {
+            assert!(switch(id).is_some(), "{id}");
+        }
+    }
+
+    #[test]
     fn switch_ids_are_unique() {
         let mut ids: Vec<_> = SWITCHES.iter().map(|s| s.id).collect();
+        for s in SWITCHES {
+            assert!(
+                !s.statement().is_empty() && !s.source().is_empty(),
+                "{}",
+                s.id
+            );
+        }
         ids.sort_unstable();
         ids.dedup();
         assert_eq!(ids.len(), SWITCHES.len());

@@ -18,8 +18,8 @@ use crate::profile::AccessCheckAt;
 use crate::rules::ids;
 use crate::world::Call;
 use crate::world::{
-    builtin_of, is_elevated, BitsEvent, Blanket, CallResult, Caller, Grant, Interface, Pointer,
-    PointerId, Reply, Target, Value, World,
+    builtin_of, is_elevated, BitsEvent, Blanket, CallResult, Caller, Effect, Grant, Interface,
+    Pointer, PointerId, Reply, Target, Value, World,
 };
 
 impl World {
@@ -114,6 +114,75 @@ impl World {
             grant.denied_by = Some(ids::INTEGRITY);
         }
         grant
+    }
+
+    /// Records the conditions behind a job's access check for a caller
+    /// (owner or administrator, elevation, restricted token, integrity),
+    /// each with what it found, for the trail.
+    pub(crate) fn record_grant(&mut self, token: &Token, job: JobId, grant: &Grant) {
+        let Some(j) = self.bits.jobs.get(&job) else {
+            return;
+        };
+        let (owner, owner_elevated, owner_integrity) =
+            (j.owner.sid.clone(), j.owner.elevated, j.owner.integrity);
+        let caller = token.user.sid.clone();
+        let admins = winsec::well_known::sids::builtin_administrators();
+        let refused = |rule: &str| grant.denied_by == Some(rule);
+        if grant.owner_match {
+            self.condition(
+                ids::OWNER_OR_ADMIN,
+                format!("the caller {caller} is the job's owner"),
+                Effect::Holds,
+            );
+        } else if grant.admin {
+            self.condition(
+                ids::OWNER_OR_ADMIN,
+                format!("the caller {caller} is not the owner {owner} but has {admins} enabled"),
+                Effect::Holds,
+            );
+        } else {
+            self.condition(
+                ids::OWNER_OR_ADMIN,
+                format!(
+                    "the caller {caller} is not the owner {owner} and does not have {admins} enabled"
+                ),
+                Effect::Refused,
+            );
+            return;
+        }
+        if owner_elevated {
+            let effect = if refused(ids::ELEVATED) {
+                Effect::Refused
+            } else {
+                Effect::Holds
+            };
+            let finding = if is_elevated(token) {
+                "the owner was elevated, and so is the caller's token"
+            } else {
+                "the owner was elevated and the caller's token is not"
+            };
+            self.condition(ids::ELEVATED, finding.to_string(), effect);
+            if effect == Effect::Refused {
+                return;
+            }
+        }
+        if refused(ids::RESTRICTED) {
+            self.condition(
+                ids::RESTRICTED,
+                "the caller's token is restricted: it may read the job, not change it".to_string(),
+                Effect::Refused,
+            );
+        } else if refused(ids::INTEGRITY) {
+            self.condition(
+                ids::INTEGRITY,
+                format!(
+                    "the caller's integrity level {} is below the owner's {}: it may read the job, not change it",
+                    token.integrity.sid(),
+                    winsec::IntegrityLevel(owner_integrity).sid()
+                ),
+                Effect::Refused,
+            );
+        }
     }
 
     /// Hands out a pointer.
@@ -360,6 +429,7 @@ impl World {
             return Err(HResult::BgENotFound);
         };
         let grant = self.grant(&caller.token, job);
+        self.record_grant(&caller.token, id, &grant);
         if !grant.read {
             rules.extend(grant.denied_by);
             return Err(HResult::EAccessDenied);
@@ -416,7 +486,7 @@ impl World {
 
     /// `QueryInterface`: the interface must be one the object behind the
     /// pointer implements and the release ships (`BITS-INTERFACES`,
-    /// `BITS-NO-TOKEN-OPTIONS`); for the job object the access check runs
+    /// `BITS-TOKEN-OPTIONS`); for the job object the access check runs
     /// here when the profile checks at QueryInterface. The new pointer is
     /// bound to the caller of this call.
     fn query_interface(
@@ -444,7 +514,7 @@ impl World {
         }
         if interface == Interface::TokenOptions {
             if !self.rules.token_options {
-                rules.push(ids::NO_TOKEN_OPTIONS);
+                rules.push(ids::TOKEN_OPTIONS);
                 return Err(HResult::ENoInterface);
             }
         } else if !self.rules.interfaces.contains(interface) {
@@ -455,8 +525,11 @@ impl World {
             Target::Job { job } => {
                 let j = self.bits.jobs.get(job).ok_or(HResult::EHandle)?;
                 let grant = self.grant(&caller.token, j);
+                rules.push(crate::profile::switch_ids::ACCESS_CHECK_AT);
                 if self.rules.access_check == AccessCheckAt::QueryInterface {
                     rules.push(ids::QI_CHECK);
+                    let job = *job;
+                    self.record_grant(&caller.token, job, &grant);
                     if !grant.read {
                         rules.extend(grant.denied_by);
                         return Err(HResult::EAccessDenied);
@@ -488,6 +561,7 @@ impl World {
         rules: &mut Vec<&'static str>,
     ) -> Result<(Grant, Option<Caller>), HResult> {
         rules.push(ids::QI_CHECK);
+        rules.push(crate::profile::switch_ids::ACCESS_CHECK_AT);
         match self.rules.access_check {
             AccessCheckAt::QueryInterface => Ok((pointer.grant, None)),
             AccessCheckAt::EveryCall => {

@@ -1,6 +1,6 @@
 //! `IBitsTokenOptions`: SetHelperToken, SetHelperTokenFlags,
 //! GetHelperTokenFlags, ClearHelperToken and GetHelperTokenSid, and who
-//! may call them (research `bits.md` §1.2–§1.4; seeds 000–002).
+//! may call them ([HT], [TO-SHT]; seeds 000–002).
 //!
 //! Authorisation is one function, [`World::helper_allowed`]: a job owned
 //! by an administrator, or a pointer obtained by an administrator, admits
@@ -15,42 +15,121 @@ use winsec::ImpersonationLevel;
 use crate::hresult::HResult;
 use crate::job::{token_flags, HelperToken, JobId};
 use crate::methods::Method;
+use winsec::well_known::sids;
+
+use crate::profile::switch_ids;
 use crate::rules::ids;
-use crate::world::{BitsEvent, CallResult, Caller, Grant, Reply, Value, World};
+use crate::world::{BitsEvent, CallResult, Caller, Condition, Effect, Grant, Reply, Value, World};
 
 impl World {
     /// Whether a token-options call is allowed. `helper_admin` is condition
     /// (b)'s subject: the token being set, or the one already held
     /// (`None` when the call does not check (b), or no token is held).
+    /// Each condition evaluated is recorded with what it found, so the
+    /// trail names the one that decided.
     pub(crate) fn helper_allowed(
-        &self,
+        &mut self,
         job: JobId,
         grant: &Grant,
         helper_admin: Option<bool>,
         rules: &mut Vec<&'static str>,
     ) -> Result<(), HResult> {
-        let owner_admin = self.bits.jobs.get(&job).is_some_and(|j| j.owner.admin);
+        let (owner, owner_admin) = self
+            .bits
+            .jobs
+            .get(&job)
+            .map(|j| (j.owner.sid.to_string(), j.owner.admin))
+            .unwrap_or_default();
+        let admins = sids::builtin_administrators();
         rules.push(ids::HELPER_ADMIN);
         if owner_admin {
+            self.condition(
+                ids::HELPER_ADMIN,
+                format!("the job's owner {owner} is an administrator"),
+                Effect::Admitted,
+            );
             return Ok(());
         }
+        self.condition(
+            ids::HELPER_ADMIN,
+            format!("the job's owner {owner} is not an administrator"),
+            Effect::Holds,
+        );
+        rules.push(switch_ids::NON_ADMIN_HELPER);
         if !self.rules.non_admin_helper_token {
+            self.condition(
+                switch_ids::NON_ADMIN_HELPER,
+                "the profile has no rule for a non-administrator's helper token".to_string(),
+                Effect::Refused,
+            );
             return Err(HResult::EAccessDenied);
         }
         if grant.admin {
+            self.condition(
+                ids::HELPER_ADMIN,
+                format!("the pointer was obtained with {admins} enabled"),
+                Effect::Admitted,
+            );
             return Ok(());
         }
         rules.push(ids::HELPER_OWNER_AT_QI);
-        if self.rules.owner_condition && !grant.owner_match {
+        if grant.owner_match {
+            self.condition(
+                ids::HELPER_OWNER_AT_QI,
+                format!("the pointer was obtained with the owner's SID {owner}"),
+                Effect::Holds,
+            );
+        } else if self.rules.owner_condition {
+            self.condition(
+                ids::HELPER_OWNER_AT_QI,
+                format!("the pointer was obtained with a SID other than the owner's {owner}"),
+                Effect::Refused,
+            );
             return Err(HResult::EAccessDenied);
+        } else {
+            self.condition(
+                ids::HELPER_OWNER_AT_QI,
+                format!(
+                    "the pointer was obtained with a SID other than the owner's {owner}, and the profile does not check it"
+                ),
+                Effect::Holds,
+            );
         }
         if let Some(admin) = helper_admin {
             rules.push(ids::HELPER_NOT_ADMIN);
-            if admin && self.rules.admin_condition {
-                return Err(HResult::EAccessDenied);
+            match (admin, self.rules.admin_condition) {
+                (true, true) => {
+                    self.condition(
+                        ids::HELPER_NOT_ADMIN,
+                        format!("the helper token has {admins} enabled"),
+                        Effect::Refused,
+                    );
+                    return Err(HResult::EAccessDenied);
+                }
+                (true, false) => self.condition(
+                    ids::HELPER_NOT_ADMIN,
+                    format!(
+                        "the helper token has {admins} enabled, and the profile does not check it"
+                    ),
+                    Effect::Holds,
+                ),
+                (false, _) => self.condition(
+                    ids::HELPER_NOT_ADMIN,
+                    format!("the helper token does not have {admins} enabled"),
+                    Effect::Holds,
+                ),
             }
         }
         Ok(())
+    }
+
+    /// Records a condition a decision evaluated, for the outcome.
+    pub(crate) fn condition(&mut self, rule: &'static str, finding: String, effect: Effect) {
+        self.conditions.push(Condition {
+            rule,
+            finding,
+            effect,
+        });
     }
 
     /// One `IBitsTokenOptions` method, after the job's access check.

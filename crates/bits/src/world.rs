@@ -30,6 +30,7 @@ use crate::profile::Rules;
 pub struct PointerId(pub u64);
 
 pub use crate::interfaces::Interface;
+pub use simos::op::{Condition, Effect};
 
 /// What a caller was granted on a job when it obtained a pointer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -371,6 +372,11 @@ pub struct World {
     /// through; handed to its outcome, 0 between operations.
     #[serde(skip)]
     pub(crate) service_steps: u64,
+    /// The conditions the operation being applied evaluated for its
+    /// decisions that are not an ACE walk; handed to its outcome, empty
+    /// between operations.
+    #[serde(skip)]
+    pub(crate) conditions: Vec<Condition>,
 }
 
 /// Manager-level calls and calls through a pointer.
@@ -596,6 +602,9 @@ pub struct Outcome {
     /// How many moments an `Op::Advance` (or host tick) stepped the
     /// service through: the work it cost, for drivers' budgets.
     pub service_steps: u64,
+    /// The conditions its decisions that are not an ACE walk evaluated,
+    /// in order (the access checks' trails are in `host_checks`).
+    pub conditions: Vec<Condition>,
 }
 
 /// One remote access an operation made: the job it was for (`None` for a
@@ -739,6 +748,7 @@ impl World {
             remote: Vec::new(),
             budget_spent: false,
             service_steps: 0,
+            conditions: Vec::new(),
         })
     }
 
@@ -776,6 +786,7 @@ impl World {
                     );
                 }
                 host_checks = r.checks;
+                self.conditions.extend(r.conditions);
                 let hr = match &r.result {
                     simos::ApiResult::Ok { .. } => Ok(Reply::ok(Value::None)),
                     simos::ApiResult::Err { error } => Err(HResult::from_win32(*error)),
@@ -843,6 +854,7 @@ impl World {
             remote: std::mem::take(&mut self.remote),
             budget_spent: std::mem::take(&mut self.budget_spent),
             service_steps: std::mem::take(&mut self.service_steps),
+            conditions: std::mem::take(&mut self.conditions),
         }
     }
 }

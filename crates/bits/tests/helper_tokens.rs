@@ -1,4 +1,4 @@
-//! IBitsTokenOptions end to end (seeds 000-002, research bits.md §1 and §4):
+//! IBitsTokenOptions end to end (seeds 000-002, [HT], [TO], [SEC], [UNC]):
 //! who may call each method on each profile (the Windows 10 1607 conditions),
 //! the two logoff triggers, the two recoveries, and the identity each resource
 //! of a transfer is reached with under each flag combination.
@@ -428,6 +428,20 @@ fn condition_a_fails_under_per_call_checks_for_a_pointer_the_owner_did_not_obtai
     let out = method(&mut w, alice, admin_opts, Method::GetHelperTokenFlags);
     assert_eq!(out.hr, HResult::EAccessDenied);
     assert!(out.rules.contains(&bits::rules::ids::HELPER_OWNER_AT_QI));
+    // The trail names the condition that decided and the owner's SID.
+    let owner = w
+        .bits
+        .jobs
+        .get(&id)
+        .map(|j| j.owner.sid.to_string())
+        .unwrap();
+    let decided = out.conditions.last().expect("a condition decided");
+    assert_eq!(decided.rule, bits::rules::ids::HELPER_OWNER_AT_QI);
+    assert_eq!(decided.effect, bits::Effect::Refused);
+    assert_eq!(
+        decided.to_string(),
+        format!("BITS-1607-A: the pointer was obtained with a SID other than the owner's {owner} → refused")
+    );
     // Her own pointer satisfies (a); but SetHelperToken, made while she
     // impersonates the helper (carol), is checked as carol, who may not
     // touch the job: the reason the check moved to QueryInterface.

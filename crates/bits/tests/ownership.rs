@@ -1,4 +1,4 @@
-//! Job ownership and who may see, change and take jobs (research `bits.md` §4 and §1.4).
+//! Job ownership and who may see, change and take jobs ([SEC], [UNC], [HT], [TO-SHT]).
 
 #![allow(
     clippy::unwrap_used,
@@ -231,7 +231,7 @@ fn desk(w: &mut World) -> Desk {
 }
 
 // ---------------------------------------------------------------------
-// §4.1 Ownership: CreateJob records the owner.
+// [UNC] Ownership: CreateJob records the owner.
 // ---------------------------------------------------------------------
 
 #[test]
@@ -315,7 +315,7 @@ fn a_job_created_under_an_impersonated_user_needs_that_user_logged_on() {
 }
 
 // ---------------------------------------------------------------------
-// §4.2 GetJob.
+// [SEC] GetJob.
 // ---------------------------------------------------------------------
 
 #[test]
@@ -418,7 +418,7 @@ fn an_elevated_administrator_changes_another_users_job_without_taking_ownership(
 }
 
 // ---------------------------------------------------------------------
-// §4.2 EnumJobs.
+// [SEC] EnumJobs.
 // ---------------------------------------------------------------------
 
 #[test]
@@ -552,7 +552,7 @@ fn enumerator_next_skip_reset_and_get_count() {
 }
 
 // ---------------------------------------------------------------------
-// §4.2 Elevation and integrity.
+// [SEC] Elevation and integrity.
 // ---------------------------------------------------------------------
 
 #[test]
@@ -633,7 +633,7 @@ fn an_elevated_admin_sees_but_cannot_modify_a_local_system_job() {
 }
 
 // ---------------------------------------------------------------------
-// §4.2 Restricted tokens.
+// [SEC] Restricted tokens.
 // ---------------------------------------------------------------------
 
 #[test]
@@ -725,7 +725,7 @@ fn a_restricted_administrator_token_can_neither_change_nor_take_a_job() {
 }
 
 // ---------------------------------------------------------------------
-// §4.4 Quotas.
+// [GP] Quotas.
 // ---------------------------------------------------------------------
 
 #[test]
@@ -809,7 +809,7 @@ fn max_files_per_job_binds_standard_users_only() {
 }
 
 // ---------------------------------------------------------------------
-// §4.3 TakeOwnership.
+// [J-takeownership] TakeOwnership.
 // ---------------------------------------------------------------------
 
 /// alice's job with credentials, a client certificate, custom headers and
@@ -1023,7 +1023,7 @@ fn take_ownership_of_a_final_job_is_an_invalid_state() {
 }
 
 // ---------------------------------------------------------------------
-// §1.4 / §4.2 Where the check happens: QueryInterface (Win7+) or every call (Vista).
+// [HT], [TO-SHT] / [SEC] Where the check happens: QueryInterface (Win7+) or every call (Vista).
 // ---------------------------------------------------------------------
 
 /// alice's job, then alice's thread impersonates bob and uses the pointer
@@ -1079,7 +1079,7 @@ fn without_cloaking_the_impersonation_is_invisible_even_to_vista() {
 }
 
 // ---------------------------------------------------------------------
-// §4.4 Complete by an administrator.
+// [GP] Complete by an administrator.
 // ---------------------------------------------------------------------
 
 #[test]
@@ -1148,7 +1148,7 @@ fn complete_by_the_owner_creates_the_files_as_the_owner() {
 }
 
 // ---------------------------------------------------------------------
-// §4.1 Logons BITS recognises.
+// [UNC] Logons BITS recognises.
 // ---------------------------------------------------------------------
 
 #[test]

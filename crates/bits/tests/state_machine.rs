@@ -1,7 +1,7 @@
-//! The BITS job state machine, row by row: the transitions of research
-//! `bits.md` §3.2 and the method-legality rows of §3.3, each driven
+//! The BITS job state machine, row by row: the transitions of [LC]
+//! and the method-legality rows of the method pages ([W-TEST]), each driven
 //! through `World::apply` and checked for the exact state and HRESULT.
-//! Two §3.2 rows have no test because the model has no such mechanism:
+//! Two transitions have no test because the model has no such mechanism:
 //! the time slice that sends a TRANSFERRING job back to QUEUED, and the
 //! MaxInternetBandwidth = 0 policy (BG_E_BLOCKED_BY_POLICY).
 //!
@@ -276,7 +276,7 @@ fn long(n: usize) -> String {
 }
 
 // ---------------------------------------------------------------------
-// §3.2 Transitions
+// [LC] Transitions
 // ---------------------------------------------------------------------
 
 #[test]
@@ -963,7 +963,7 @@ fn queued_job_whose_owner_never_returns_is_cancelled_after_job_inactivity_timeou
 }
 
 // ---------------------------------------------------------------------
-// §3.3 Method legality by state
+// [LC], [W-TEST] Method legality by state
 // ---------------------------------------------------------------------
 
 /// Runs `m` on a job in each final state and expects BG_E_INVALID_STATE
@@ -1972,7 +1972,7 @@ fn sized_download(w: &mut World, t: ThreadId, name: &str, bytes: u64, priority: 
     p
 }
 
-/// Research §3.2: "TRANSFERRING | time slice ends (round robin within a
+/// [LC]: "TRANSFERRING | time slice ends (round robin within a
 /// priority) | QUEUED". One background job is on the network at a time;
 /// after its slice it yields to a waiting job of its priority.
 #[test]
@@ -2006,7 +2006,7 @@ fn transferring_time_slice_ends_goes_queued_round_robin() {
     assert!(!transitions(&w, c).contains(&(JobState::Transferring, JobState::Queued, None)));
 }
 
-/// Research §3.2 / [LC]: foreground jobs run concurrently with the one
+/// [LC] / [LC]: foreground jobs run concurrently with the one
 /// background job; a lower priority waits for the higher one.
 #[test]
 fn foreground_runs_beside_background_and_lower_priority_waits() {
@@ -2039,7 +2039,7 @@ fn foreground_runs_beside_background_and_lower_priority_waits() {
     assert_eq!(state(&w, low), JobState::Transferred);
 }
 
-/// Research §3.2 [GP]: "background jobs | MaxInternetBandwidth = 0 |
+/// [LC] [GP]: "background jobs | MaxInternetBandwidth = 0 |
 /// TRANSIENT_ERROR, BG_E_BLOCKED_BY_POLICY; QUEUED when the interval ends".
 #[test]
 fn bandwidth_policy_zero_blocks_background_jobs_until_the_interval_ends() {

@@ -67,6 +67,25 @@ fn coverage_counts_rules_per_table_and_every_spec_row() {
     // The library exercises every rule of every table: a new rule needs a
     // scenario that reaches it.
     assert!(unreached.is_empty(), "never reached: {unreached:?}");
+    // Outcomes: condition (b) is seen refusing (an administrator's helper
+    // token) and holding; an allow ACE in checks that granted and refused.
+    for id in ["BITS-1607-B", "BITS-1607-A", "AC-ACE-ALLOW"] {
+        let w = &v["outcomes"][id];
+        assert!(w["allowed"].as_u64().unwrap() > 0, "{id}: {w}");
+        assert!(w["refused"].as_u64().unwrap() > 0, "{id}: {w}");
+    }
+    // The one-way list is exactly the ids with a zero on one side.
+    let outcomes = v["outcomes"].as_object().unwrap();
+    let one_way: Vec<&str> = v["one_way"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e.as_str().unwrap())
+        .collect();
+    for (id, w) in outcomes {
+        let single = w["allowed"] == 0 || w["refused"] == 0;
+        assert_eq!(single, one_way.contains(&id.as_str()), "{id}: {w}");
+    }
     // Every row of the spec matrix names a passing scenario.
     let rows = v["spec_rows"].as_array().unwrap();
     assert!(rows.len() >= 60);

@@ -131,7 +131,7 @@ fn run_profile_narrows_and_explain_cites_rules_with_sources() {
     assert!(out
         .stdout
         .contains("why BITS-CREATE: CreateJob makes a SUSPENDED job"));
-    assert!(out.stdout.contains("[research/bits.md"));
+    assert!(out.stdout.contains("(sources: [LC]"), "{}", out.stdout);
     let bad = bitsim(&["run", "good.yaml", "--profile", "win12"]);
     assert_eq!(bad.code, 2);
     assert!(

@@ -1,6 +1,6 @@
-//! `bitsim table iis`: the delegation table of research `impersonation.md`
-//! §3, computed by running the web host on the simulated host; its rows
-//! are checked against the research and the whole table is pinned.
+//! `bitsim table iis`: the delegation table of [PP-IMPDEL] (with
+//! [LT] and [IDM]), computed by running the web host on the simulated host; its rows
+//! are checked against those sources and the whole table is pinned.
 
 #![allow(
     clippy::unwrap_used,
@@ -20,7 +20,7 @@ fn find<'a>(rows: &'a [Row], auth: &str, condition: &str) -> &'a Row {
 }
 
 #[test]
-fn the_rows_say_what_research_section_3_says() {
+fn the_rows_say_what_the_sources_say() {
     let rows = iis_rows().unwrap();
     // Basic and an IIS-mapped certificate: the logon holds a password, so
     // the page reaches one remote server as the user.

@@ -61,7 +61,7 @@ const HELPER_TOKENS_SECOND_JOB_FLAGS: &str = r#"  - QueryInterface: { thread: el
 /// The setup of the `impersonation` model: a web application on WEB
 /// running as NetworkService, which may log alice on with each logon
 /// type, impersonate the result and reach the file server (the second
-/// hop of research `impersonation.md` §6).
+/// hop of [WCF-DI]).
 pub const IMPERSONATION_SETUP: &str = r#"name: model-impersonation
 about: Bounded model of logon types, impersonation and the delegation hop (seed 003).
 host:

@@ -187,7 +187,7 @@ pub(crate) fn reads_caller(method: &Method) -> bool {
     )
 }
 
-/// The access the rules of research `bits.md` §4.2 give `token` on a job
+/// The access the rules of [SEC] give `token` on a job
 /// owned by `owner`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Access {

@@ -109,7 +109,7 @@ pub(crate) fn object_sd<'a>(
 /// The most a token could be granted on a descriptor: the allow ACEs that
 /// apply to its enabled SIDs (generic rights mapped), owner
 /// READ_CONTROL|WRITE_DAC, everything for a NULL or absent DACL, and the
-/// rights its enabled privileges grant (research `winsec.md` §4.2–§4.6).
+/// rights its enabled privileges grant ([MS-DACL], [MS-DTYP] 2.5.3.2).
 pub(crate) fn upper_bound(
     sd: &SecurityDescriptor,
     token: &Token,
@@ -430,8 +430,8 @@ pub(crate) fn identification_never_opens(t: &Transition<'_>) -> Result<(), Strin
 }
 
 /// Whether Kerberos delegation the domain allows carries `session`'s user
-/// from the process of `thread` to `server` (research `impersonation.md`
-/// §6.3–§6.7).
+/// from the process of `thread` to `server` ([W2K3-DEL], [SFU-OV],
+/// [KCD], [PU] in docs/sources.md).
 pub(crate) fn delegation_allows(
     t: &Transition<'_>,
     thread: ThreadId,

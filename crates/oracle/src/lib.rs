@@ -5,7 +5,7 @@
 //!
 //! This module owns the catalog and the checks. Each check re-derives what
 //! should have happened from the rule as Windows states it (the seeds and
-//! the research notes) and from the data the transition carries: the
+//! the sources in docs/sources.md) and from the data the transition carries: the
 //! service's events, the host's events, the value returned and the two
 //! worlds. No check asks the BITS engine's own decision functions; the
 //! `winsec` primitives used are queries on tokens, SIDs and masks, never
@@ -32,8 +32,8 @@ pub struct Invariant {
     pub id: &'static str,
     /// What must hold, in one line.
     pub statement: &'static str,
-    /// Where the rule comes from: a seed file and paragraph, or
-    /// `research/<file>.md §x`.
+    /// Where the rule comes from: bibliography tags (`[HT-MSDN] ¶4`) that
+    /// `docs/sources.md` resolves, or `docs/decisions.md` entries.
     pub source: &'static str,
     /// The rule ids whose behaviour this invariant re-derives and checks:
     /// a model that breaks one of them should break the invariant.
@@ -90,147 +90,147 @@ pub const CATALOG: &[Invariant] = &[
     Invariant {
         id: "INV-LOGOFF-DROPS-HELPER",
         statement: "once a logoff leaves a job owner without any Winlogon logon on the BITS machine, none of that owner's queued jobs still holds a helper token",
-        source: "seed 000 ¶4 (When the owner … logs off, the BITS service discards any helper tokens); seeds 001/002 ¶4; research/bits.md §1.2, §1.5 [HT][TO-SHT], §4.1 [UNC]",
+        source: "[HT-MSDN] ¶4 (When the owner … logs off, the BITS service discards any helper tokens); [HT] ¶4, [TO-SHT]; [UNC]",
         guards: &["BITS-LOGOFF-DROPS-HELPER", "BITS-LOGOFF"],
         check: logoff_drops_helper,
     },
     Invariant {
         id: "INV-TS-END-DROPS-HELPER",
         statement: "after terminal-services session S ends on the BITS machine, no queued job holds a helper token captured in S, whoever owns the job",
-        source: "seed 000 ¶5 (when the owner of a terminal services session logs off … discard any helper tokens from that session); research/bits.md §1.5 [HT]",
+        source: "[HT-MSDN] ¶5 (when the owner of a terminal services session logs off … discard any helper tokens from that session); [HT]",
         guards: &["BITS-TS-END-DROPS-HELPER"],
         check: ts_end_drops_helper,
     },
     Invariant {
         id: "INV-TOKEN-REQUIRED",
         statement: "an incomplete job that loses its helper token to a logoff or a session end is in ERROR with BG_E_TOKEN_REQUIRED (a TRANSFERRED one stays TRANSFERRED), and such a job leaves ERROR only by the client's Resume, Suspend, Cancel or Complete, or by the service cancelling it",
-        source: "seed 000 ¶4–5; seeds 001/002 ¶4 (refresh the token or clear the flags, then resume); research/bits.md §1.5, §3.2, §3.3 [HT][LC][J-resume]",
-        guards: &["BITS-TOKEN-LOSS-FAILS-JOB", "BITS-TOKEN-REQUIRED"],
+        source: "[HT-MSDN] ¶4–5; [HT] ¶4 (refresh the token or clear the flags, then resume); [LC][J-resume]",
+        guards: &["BITS-TOKEN-REQUIRED"],
         check: token_required,
     },
     Invariant {
         id: "INV-HELPER-SET-AUTHORIZED",
         statement: "a helper token or helper flags are stored only by a successful IBitsTokenOptions call on the job; unless the job's owner is an administrator, only under the 1607 rule, and then by an administrator's pointer or with (a) the owner's SID at QueryInterface and (b) no enabled Administrators SID in the helper token",
-        source: "seeds 001/002 (Windows 10 1607 note, conditions a and b); research/bits.md §1.2, §1.4 [HT][TO-SHT][TO-SHTF]",
-        guards: &["BITS-TOKEN-OPTIONS", "BITS-HELPER-ADMIN", "BITS-1607-NON-ADMIN-HELPER", "BITS-1607-CONDITION-A", "BITS-1607-CONDITION-B"],
+        source: "[HT] (Windows 10 1607 note, conditions a and b), [TO-SHT][TO-SHTF]",
+        guards: &["BITS-TOKEN-OPTIONS", "BITS-HELPER-ADMIN", "BITS-1607-NON-ADMIN-HELPER", "BITS-1607-A", "BITS-1607-B"],
         check: helper_set_authorized,
     },
     Invariant {
         id: "INV-POINTER-GRANT",
         statement: "with the check at QueryInterface a job method is allowed or refused by the grant its pointer carries and the service does not consult the caller's current token; with per-call checks every call is decided on the identity the call presents; QueryInterface refuses exactly the callers the rules refuse",
-        source: "seed 000 ¶6 (access checks on every method call before Windows 7, inside QueryInterface from Windows 7); research/bits.md §1.4, §4.2 [HT][M-getjob][SEC]",
+        source: "[HT-MSDN] ¶6 (access checks on every method call before Windows 7, inside QueryInterface from Windows 7); [HT], [TO-SHT][M-getjob][SEC]",
         guards: &["BITS-ACCESS-CHECK-AT", "BITS-POINTER-CAPABILITY"],
         check: pointer_grant,
     },
     Invariant {
         id: "INV-RESOURCE-IDENTITY",
         statement: "each resource a job reaches is reached as the identity its flags select: local files as the helper under BG_TOKEN_LOCAL_FILE, remote files and proxies as the helper under BG_TOKEN_NETWORK (or with explicit credentials, or anonymously), the client certificate always as the owner, everything else as the owner (Complete's files also as its caller)",
-        source: "seed 000 ¶2–3; research/bits.md §1.3 [TO-SHTF][AUTH], §4.4 [J-complete]",
-        guards: &["BITS-NETWORK-FLAG", "BITS-LOCAL-IDENTITY", "BITS-NETWORK-IDENTITY", "BITS-CLIENT-CERT-OWNER"],
+        source: "[HT-MSDN] ¶2–3; [TO-SHTF][AUTH]; [J-complete]",
+        guards: &["BITS-LOCAL-IDENTITY", "BITS-NETWORK-IDENTITY", "BITS-CLIENT-CERT"],
         check: resource_identity,
     },
     Invariant {
         id: "INV-NO-CROSS-USER",
         statement: "a caller without an enabled Administrators SID never reads or changes another user's job (GetJob, QueryInterface, job methods) and never sees another user's job in EnumJobs; BG_JOB_ENUM_ALL_USERS needs an administrator",
-        source: "research/bits.md §4.2 [M-createjob][M-getjob][M-enumjobs][SEC] (standard users cannot enumerate or modify other users' jobs)",
+        source: "[M-createjob][M-getjob][M-enumjobs][SEC] (standard users cannot enumerate or modify other users' jobs)",
         guards: &["BITS-OWNER-OR-ADMIN", "BITS-ADMIN-ENABLED-SID", "BITS-ENUM"],
         check: no_cross_user,
     },
     Invariant {
         id: "INV-FINAL-STATES",
         statement: "a job in ACKNOWLEDGED or CANCELLED stays in that state",
-        source: "research/bits.md §3.1 [LC] (a job in a final state never leaves it), §3.3",
+        source: "[LC] (a job in a final state never leaves it); [W-TEST]",
         guards: &["BITS-FINAL-STATE"],
         check: final_states,
     },
     Invariant {
         id: "INV-NO-PROGRESS-WITHOUT-LOGON",
         statement: "a job's bytes transferred grow only while its owner has a Winlogon logon on the BITS machine (or is LocalSystem, LocalService or NetworkService) and the network is up",
-        source: "research/bits.md §4.1 [UNC][SVC] (BITS transfers only while the owner is logged on and a network connection exists)",
+        source: "[UNC][SVC] (BITS transfers only while the owner is logged on and a network connection exists)",
         guards: &["BITS-ELIGIBLE-LOGON", "BITS-NETWORK-LOSS"],
         check: no_progress_without_logon,
     },
     Invariant {
         id: "INV-OWNER-CHANGE",
         statement: "a job's owner changes only through a successful TakeOwnership on that job by a caller with Administrators enabled (hence elevated), who becomes the owner",
-        source: "research/bits.md §4.3 [J-takeownership]",
+        source: "[J-takeownership]",
         guards: &["BITS-TAKE-OWNERSHIP", "BITS-TAKEOWNERSHIP-STRIPS"],
         check: owner_change,
     },
     Invariant {
         id: "INV-ACCESS-BOUNDED",
         statement: "no object access granted in a step, by a client or by the BITS service, exceeds what the descriptor could give the token: allow ACEs for its enabled SIDs (generic rights mapped), owner READ_CONTROL|WRITE_DAC, and the rights of its enabled privileges",
-        source: "research/winsec.md §4.2, §4.3, §4.5, §4.6 (MS-DTYP access check; privileges that bypass the DACL)",
+        source: "[MS-DACL], [MS-DTYP] 2.5.3.2; [WT] test_AccessCheck; [FSH] ch. 7; [MS-PRIV] (privileges that bypass the DACL)",
         guards: &["AC-ACE-ALLOW", "AC-ACE-DENY", "AC-ACE-GENERIC-MAP", "AC-OWNER-IMPLICIT", "AC-OWNER-RIGHTS-ACE", "AC-MIC", "AC-PRIV-BACKUP", "AC-PRIV-RESTORE", "AC-PRIV-TAKE-OWNERSHIP", "AC-PRIV-SECURITY"],
         check: access_bounded,
     },
     Invariant {
         id: "INV-NO-PRIVILEGE-GAIN",
         statement: "no existing token gains a privilege, an enabled group, a higher integrity level or a higher impersonation level, no privilege is enabled except by AdjustTokenPrivileges on a token that holds it, and every thread impersonates a token the host holds",
-        source: "research/winsec.md §3.1–§3.4 (token contents are fixed once made); research/impersonation.md §5.1; Microsoft AdjustTokenPrivileges (cannot add privileges)",
+        source: "[MS-TOK], [MS-TG], [MS-TP], [IL] (token contents are fixed once made); [ATP] (cannot add privileges)",
         guards: &["IMP-ALLOW-LIST", "IMP-DOWNGRADE", "LSA-LOGON-TOKEN-TYPE", "LSA-UAC-SPLIT"],
         check: no_privilege_gain,
     },
     Invariant {
         id: "INV-IDENTIFICATION-NEVER-OPENS",
         statement: "no access is granted to a thread acting with an impersonation token at Identification or Anonymous level",
-        source: "research/impersonation.md §6.1 (Identification: the server can get the identity but cannot impersonate), §7; research/winsec.md §3.4, §4.1",
+        source: "[WCF-DI], [IL] (Identification: the server can get the identity but cannot impersonate), [WT] test_impersonation_level; [MS-AC], [WT] test_AccessCheck",
         guards: &["IMP-IDENTIFY-NO-OPEN", "AC-ANONYMOUS-LEVEL"],
         check: identification_never_opens,
     },
     Invariant {
         id: "INV-NETWORK-HOP",
         statement: "a remote server sees a user rather than ANONYMOUS LOGON only when the caller's logon session holds network credentials (password, other credentials, machine account, forwarded TGT) or Kerberos delegation the domain allows applies",
-        source: "research/impersonation.md §6.1 (two mechanisms), §6.2–§6.7",
+        source: "[WCF-DI], [IL] (two mechanisms); [WCF-DBG], [KCD], [SFU-RBCD], [PU]",
         guards: &["NET-ONE-HOP", "NET-ANONYMOUS", "NET-SESSION-CREDENTIALS", "KRB-UNCONSTRAINED", "KRB-CONSTRAINED", "KRB-RESOURCE-BASED", "NET-NTLM-NO-DELEGATION"],
         check: network_hop,
     },
     Invariant {
         id: "INV-TRANSFERRED-COMPLETE",
         statement: "a job that enters TRANSFERRED has every file complete (bytes transferred equal to a known size), and while it stays TRANSFERRED no file's progress changes",
-        source: "research/bits.md §3.1 (TRANSFERRED: all files done), §3.2 [LC][E-bg_job_state]",
+        source: "[E-bg_job_state], [LC] (TRANSFERRED: all files done)",
         guards: &["BITS-TRANSFER"],
         check: transferred_complete,
     },
     Invariant {
         id: "INV-ERROR-RECORDED",
         statement: "a job in ERROR or TRANSIENT_ERROR has an error object with a failure code and a context, and the state change that put it there names that code",
-        source: "research/bits.md §3.3 [J-geterror] (the error object exists in ERROR and TRANSIENT_ERROR), §5.2 (error {context, code, file})",
+        source: "[J-geterror] (the error object exists in ERROR and TRANSIENT_ERROR); [E-bg_error_context]",
         guards: &["BITS-ERROR-OBJECT"],
         check: error_recorded,
     },
     Invariant {
         id: "INV-HELPER-FLAGS",
         statement: "helper flags stay within BG_TOKEN_LOCAL_FILE|BG_TOKEN_NETWORK, and a stored helper token is a token the host holds, primary or at Impersonation level or above, whose SID and Administrators state the job records truly",
-        source: "research/bits.md §1.2 (SetHelperToken needs impersonate level), §1.3 (BG_TOKEN values); seed 000 ¶2",
+        source: "[HT], [TO-SHT] (SetHelperToken needs impersonate level); [TO-SHTF] (BG_TOKEN values); [HT-MSDN] ¶2",
         guards: &["BITS-HELPER-FLAGS", "BITS-HELPER-CAPTURE"],
         check: helper_flags,
     },
     Invariant {
         id: "INV-GRANT-AT-ISSUE",
         statement: "a pointer handed out by CreateJob, GetJob, QueryInterface or EnumJobs records the calling identity and, for each job it reaches, whether that identity is the owner, whether it has Administrators enabled, and the access the rules give it: owner or administrator may read, an elevated owner's job needs an elevated caller, restricted and lower-integrity callers may not change",
-        source: "research/bits.md §1.4 (condition a is about the QueryInterface caller), §4.2 [M-createjob][SEC][UNC]",
+        source: "[HT], [TO-SHT] (condition a is about the QueryInterface caller); [M-createjob][SEC][UNC]",
         guards: &["BITS-QI-CHECK", "BITS-POINTER-CAPABILITY", "BITS-ELEVATED-JOB", "BITS-INTEGRITY", "BITS-RESTRICTED-TOKEN"],
         check: grant_at_issue,
     },
     Invariant {
         id: "INV-FINAL-HIDDEN",
         statement: "GetJob never returns and EnumJobs never lists a job in ACKNOWLEDGED or CANCELLED",
-        source: "research/bits.md §3.1 [LC] (a final job does not appear in EnumJobs), §2 [M-getjob]",
+        source: "[LC] (a final job does not appear in EnumJobs); [M-getjob]",
         guards: &["BITS-FINAL-STATE", "BITS-NOT-FOUND"],
         check: final_hidden,
     },
     Invariant {
         id: "INV-STATE-LOGGED",
         statement: "every change of a job's state in a step appears in the service's events as an unbroken chain of state changes from the old state to the new one",
-        source: "research/bits.md §3.2 (each transition is an event); the trace must explain every state",
+        source: "[LC] (each transition is an event); the trace must explain every state",
         guards: &["BITS-RESUME", "BITS-SUSPEND", "BITS-CANCEL", "BITS-COMPLETE", "BITS-SCHEDULE"],
         check: state_logged,
     },
     Invariant {
         id: "INV-CREATE-SUSPENDED",
         statement: "CreateJob makes exactly one job: SUSPENDED, without files, error or helper token, owned by the calling identity with its elevation, integrity level, administrator status and service-account status",
-        source: "research/bits.md §3.2 (CreateJob → SUSPENDED), §4.1 (the creator is the owner), §5.2 [M-createjob][J4-*]",
+        source: "[LC] (CreateJob → SUSPENDED); [UNC] (the creator is the owner); [M-createjob][J4-getownerelevationstate][J4-getownerintegritylevel]",
         guards: &["BITS-CREATE"],
         check: create_suspended,
     },

@@ -330,6 +330,25 @@ fn detail(out: &mut String, d: &Detail, rules: &mut BTreeSet<&'static str>) {
             }
             out.push_str("</ol></div>\n");
         }
+        Detail::Condition {
+            rule,
+            finding,
+            effect,
+        } => {
+            rules.insert(rule);
+            let _ = writeln!(
+                out,
+                "<p class=\"condition\">{}: {} → <span class=\"{}\">{}</span></p>",
+                rule_link(rule),
+                escape(finding),
+                if *effect == bits::Effect::Refused {
+                    "bad"
+                } else {
+                    "ok"
+                },
+                escape(effect.word())
+            );
+        }
         Detail::Saw { .. } | Detail::Cut { .. } => {
             for l in trace::detail_lines(d) {
                 let _ = writeln!(out, "<p class=\"saw\">{}</p>", escape(&l));

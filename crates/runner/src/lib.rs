@@ -22,6 +22,7 @@ pub mod imports;
 pub mod inspect;
 pub mod observe;
 pub mod properties;
+pub mod registry;
 pub mod report;
 pub mod run;
 pub mod sarif;

@@ -126,7 +126,7 @@ pub fn rule_text(id: &str) -> Option<(&'static str, &'static str)> {
     bits::profile::SWITCHES
         .iter()
         .find(|s| s.id == id)
-        .map(|s| (s.statement, s.source))
+        .map(|s| (s.statement(), s.source()))
 }
 
 fn result_text(s: &StepRecord) -> String {
@@ -193,7 +193,7 @@ pub fn text(run: &Run, explain: bool) -> String {
             for r in &s.rules {
                 match rule_text(r) {
                     Some((statement, source)) => {
-                        let _ = writeln!(out, "       why {r}: {statement} [{source}]");
+                        let _ = writeln!(out, "       why {r}: {statement} (sources: {source})");
                     }
                     None => {
                         let _ = writeln!(out, "       why {r}");

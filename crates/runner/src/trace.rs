@@ -50,6 +50,17 @@ pub enum Detail {
         /// The scheme that authenticated.
         scheme: Option<AuthScheme>,
     },
+    /// A condition a decision that is not an ACE walk evaluated (the
+    /// helper-token admission and its 1607 conditions), with what it found
+    /// and what that made of the call.
+    Condition {
+        /// The rule or switch id.
+        rule: &'static str,
+        /// What was found, naming the SIDs involved.
+        finding: String,
+        /// `admitted`, `refused` or `holds`.
+        effect: bits::Effect,
+    },
     /// Decisions left out because the run's budget for them was spent.
     Cut {
         /// How many trail steps were left out.
@@ -70,17 +81,23 @@ pub fn events_of(outcome: &Outcome) -> Vec<TraceEvent> {
         .collect()
 }
 
-/// The decisions of an outcome: access checks of objects and remote
-/// resources the operation itself opened.
+/// The decisions of an outcome: the conditions its non-ACE decisions
+/// evaluated, then access checks of objects and remote resources the
+/// operation itself opened.
 pub fn details_of(outcome: &Outcome) -> Vec<Detail> {
     let mut out: Vec<Detail> = outcome
-        .host_checks
+        .conditions
         .iter()
-        .map(|c| Detail::Check {
-            object: c.object.clone(),
-            result: c.result.clone(),
+        .map(|c| Detail::Condition {
+            rule: c.rule,
+            finding: c.finding.clone(),
+            effect: c.effect,
         })
         .collect();
+    out.extend(outcome.host_checks.iter().map(|c| Detail::Check {
+        object: c.object.clone(),
+        result: c.result.clone(),
+    }));
     if let Some(simos::Value::Remote(remote)) = outcome.host_result.as_ref().and_then(|r| r.value())
     {
         let mut r = Some(remote.as_ref());
@@ -107,7 +124,7 @@ pub fn details_of(outcome: &Outcome) -> Vec<Detail> {
 pub fn detail_weight(d: &Detail) -> usize {
     match d {
         Detail::Check { result, .. } => result.trail.len() + 1,
-        Detail::Saw { .. } | Detail::Cut { .. } => 1,
+        Detail::Saw { .. } | Detail::Condition { .. } | Detail::Cut { .. } => 1,
     }
 }
 
@@ -480,6 +497,11 @@ pub fn detail_lines(d: &Detail) -> Vec<String> {
             snake(how),
             scheme.map_or_else(String::new, |s| format!(", {}", snake(&s)))
         )],
+        Detail::Condition {
+            rule,
+            finding,
+            effect,
+        } => vec![format!("{rule}: {finding} → {}", effect.word())],
         Detail::Cut { steps } => vec![format!(
             "({steps} more decision steps left out: the run's budget for kept trails is spent)"
         )],

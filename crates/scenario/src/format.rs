@@ -345,7 +345,7 @@ pub struct ObjectSpec {
     pub sddl: String,
 }
 
-/// An IIS site with ASP.NET (research `impersonation.md` §3).
+/// An IIS site with ASP.NET ([IDM], [ASP-IMP], [LT]).
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SiteSpec {

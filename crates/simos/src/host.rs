@@ -91,8 +91,8 @@ pub enum AuthPackage {
 }
 
 /// What the logon session can present when it authenticates outbound to
-/// another machine (research `impersonation.md` §2 "network credentials",
-/// §6.1 "two distinct mechanisms").
+/// another machine ([LU], [LT] "network credentials",
+/// [WCF-DI], [IL] "two distinct mechanisms").
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum NetworkCredentials {
@@ -342,6 +342,10 @@ pub struct Host {
     pub log: Vec<Event>,
     /// The counter every id comes from.
     pub next_id: u64,
+    /// The conditions the operation being applied evaluated, handed to its
+    /// outcome; empty between operations.
+    #[serde(skip)]
+    pub(crate) conditions: Vec<crate::op::Condition>,
 }
 
 /// The LUIDs Windows gives the built-in service logon sessions.
@@ -381,6 +385,7 @@ impl Host {
             log: Vec::new(),
             // Keep clear of the well-known logon LUIDs.
             next_id: 0x1000,
+            conditions: Vec::new(),
         }
     }
 

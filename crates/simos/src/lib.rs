@@ -29,5 +29,5 @@ pub use content::{Comparison, Content};
 pub use host::{Event, Host, HostRules, LogonType, NetworkCredentials};
 pub use ids::{LogonId, ProcessId, ThreadId, TokenId};
 pub use lsa::BuiltinIdentity;
-pub use op::{ApiResult, Op, Outcome, ServiceAccount};
+pub use op::{ApiResult, Condition, Effect, Op, Outcome, ServiceAccount};
 pub use threads::{Cloaking, FlowPolicy, ThreadStart, Value};

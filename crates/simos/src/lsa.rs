@@ -198,6 +198,38 @@ impl Host {
                 .holds(UserRight::Logon(right.deny()), &with_everyone)
     }
 
+    /// Records what decided a logon right (`LSA-LOGON-RIGHT`): the deny
+    /// right held, the right held, or the right missing.
+    fn record_logon_right(
+        &mut self,
+        machine: &str,
+        user: &Sid,
+        holder: &BTreeSet<Sid>,
+        right: LogonRight,
+        granted: bool,
+    ) {
+        let mut with_everyone = holder.clone();
+        with_everyone.insert(sids::everyone());
+        with_everyone.insert(sids::authenticated_users());
+        let denied = self.machine(machine).is_some_and(|m| {
+            m.policy
+                .holds(UserRight::Logon(right.deny()), &with_everyone)
+        });
+        let finding = if denied {
+            format!("{user} holds {} on {machine}", right.deny().name())
+        } else if granted {
+            format!("{user} holds {} on {machine}", right.name())
+        } else {
+            format!("{user} does not hold {} on {machine}", right.name())
+        };
+        let effect = if granted {
+            crate::op::Effect::Admitted
+        } else {
+            crate::op::Effect::Refused
+        };
+        self.condition(ids::LOGON_RIGHT, finding, effect);
+    }
+
     /// Puts a captured token on `machine` (`LSA-IMPORTED-TOKEN`): a logon
     /// session of the type its groups show, with no network credentials,
     /// and the token as captured (its `TokenId` and `AuthenticationId`
@@ -651,7 +683,9 @@ impl Host {
         };
         let holder = self.principal_sids(machine, &p);
         trail.push(ids::LOGON_RIGHT);
-        if !self.has_logon_right(machine, &holder, right) {
+        let granted = self.has_logon_right(machine, &holder, right);
+        self.record_logon_right(machine, &p.sid, &holder, right, granted);
+        if !granted {
             return Err(Win32Error::LogonTypeNotGranted);
         }
         trail.push(ids::LOGON_TOKEN_TYPE);

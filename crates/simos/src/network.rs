@@ -8,7 +8,7 @@
 //!
 //! 1. [`outbound_identity`] (pure) decides what the calling thread can
 //!    present, from its effective token and that token's logon session
-//!    (research `impersonation.md` §6): a secret of an account (a password
+//!    ([WCF-DI]): a secret of an account (a password
 //!    held by the session, other credentials, the machine account, a
 //!    forwarded TGT), a Kerberos ticket obtained by constrained or
 //!    resource-based delegation, or nothing (ANONYMOUS LOGON).
@@ -55,103 +55,103 @@ pub mod rules {
         /// Identification and Anonymous tokens cannot go outbound.
         LEVEL = "NET-IMPERSONATION-LEVEL":
             "a thread whose effective token is at Identification or Anonymous level cannot authenticate to another machine: the call fails with ERROR_BAD_IMPERSONATION_LEVEL (1346) before anything is sent",
-            "research/impersonation.md §6.1 (level semantics), §5.1.7 (code UNVERIFIED, docs/decisions.md)";
+            "[WCF-DI], [IL] (level semantics); docs/decisions.md (the error code)";
         /// Credentials held by the session.
         CREDENTIALS = "NET-SESSION-CREDENTIALS":
             "a thread whose logon session holds the user's credentials (interactive, batch, service, network-cleartext, remote-interactive) authenticates afresh as the user; this is not delegation, and Active Directory delegation controls do not apply",
-            "research/impersonation.md §6.1 (two mechanisms, WCF-DI), §2";
+            "[WCF-DI] (two mechanisms); [LU], [LT]";
         /// NEW_CREDENTIALS.
         NEW_CREDENTIALS = "NET-NEW-CREDENTIALS":
             "a NEW_CREDENTIALS session keeps the caller's local identity and authenticates outbound as the account named at logon",
-            "research/impersonation.md §2 (LogonUserW, SECURITY_LOGON_TYPE), §7 check 5";
+            "[LU], [SLT]";
         /// The machine account.
         MACHINE_ACCOUNT = "NET-MACHINE-ACCOUNT":
             "SYSTEM and NETWORK SERVICE authenticate outbound as the computer account MACHINE$ when the machine is joined to the domain, and as ANONYMOUS LOGON otherwise; LOCAL SERVICE presents no credentials",
-            "research/impersonation.md §6.2 (WCF-DBG), §6.3 (PP-KD), §1 S2";
+            "[WCF-DBG]; [PP-KD]; [PP-IMPDEL], [ASP-IMP]";
         /// Choosing the protocol.
         SCHEME = "NET-SCHEME":
             "the client uses Kerberos when it presents a domain account and the server accepts Kerberos (or Negotiate) for an SPN registered in the domain, otherwise NTLM, otherwise HTTP Basic; a client with nothing to present is anonymous",
-            "research/impersonation.md §6.2 (WCF-DBG), §3 (Integrated Windows rows)";
+            "[WCF-DBG]; [IDM], [ASP-IMP], [LT] (Integrated Windows rows)";
         /// One more hop only.
         ONE_HOP = "NET-ONE-HOP":
             "the far side of a Kerberos or NTLM authentication gets a Network logon with no credentials, so it cannot go a further hop unless Kerberos delegation is configured there",
-            "research/impersonation.md §3 (Basic row), §6.1 (hop counting)";
+            "[IDM], [ASP-IMP], [LT] (Basic row); [WCF-DI], [IL] (hop counting)";
         /// HTTP Basic.
         BASIC_CLEARTEXT = "NET-BASIC-CLEARTEXT":
             "HTTP Basic sends the password; the server logs the user on with NETWORK_CLEARTEXT, whose session holds credentials: exactly one more hop",
-            "research/impersonation.md §3 (Basic row, IIS-BASIC logonMethod ClearText), §7 check 39";
+            "[IDM] (Basic row); [IIS-BASIC] (logonMethod ClearText)";
         /// NTLM does not delegate.
         NTLM_NO_DELEGATION = "NET-NTLM-NO-DELEGATION":
             "NTLM cannot delegate: a session authenticated by NTLM without credentials reaches another machine only as ANONYMOUS LOGON",
-            "research/impersonation.md §6.2 (CR, ISC-NTLM), §3 (IWA NTLM row), §7 check 31";
+            "[CR], [ISC-NTLM]; [IDM], [ASP-IMP], [LT] (IWA NTLM row)";
         /// HTTP Digest.
         DIGEST = "NET-DIGEST":
             "HTTP Digest proves the password without sending it; the server logs the user on with a network logon through the Digest package, which holds nothing reusable and never delegates: the caller can be impersonated locally, and the next machine sees ANONYMOUS LOGON",
-            "research/impersonation.md §3 (Digest row: local yes, delegation no; logon type UNVERIFIED, docs/decisions.md D-59); seed 003 Table 1";
+            "[IDM], [ASP-IMP], [LT] (Digest row: local yes, delegation no; logon type UNVERIFIED, docs/decisions.md D-59); [PP-IMPDEL] Table 1";
         /// Mirrored local accounts.
         MIRRORED_ACCOUNT = "NET-MIRRORED-ACCOUNT":
             "NTLM or Basic with a local account (or with a domain account at a server not joined to the domain) succeeds only when the server has a local account of the same name and the same password, and the server then sees its own local account",
-            "research/impersonation.md §1 S26, §3 (Anonymous and certificate rows) (UNVERIFIED, docs/decisions.md)";
+            "[PP-IMPDEL], [WCF-DBG]; [IDM], [ASP-IMP], [LT] (Anonymous and certificate rows) (UNVERIFIED, docs/decisions.md)";
         /// Logon failure at the server.
         LOGON_FAILURE = "NET-LOGON-FAILURE":
             "when the server cannot validate the identity presented, or shares no scheme with the client, the logon fails: ERROR_LOGON_FAILURE (1326), HTTP 401",
-            "research/impersonation.md §6.2 (WCF-DBG: the logon fails if the credentials are not valid on the service's computer)";
+            "[WCF-DBG]: the logon fails if the credentials are not valid on the service's computer";
         /// Network logon right at the server.
         LOGON_RIGHT = "NET-LOGON-RIGHT":
             "the far side's network logon needs SeNetworkLogonRight on the server's machine, and SeDenyNetworkLogonRight overrides it: ERROR_LOGON_TYPE_NOT_GRANTED (1385)",
-            "research/impersonation.md §1 S14, §2 (ARC)";
+            "[PP-IMPDEL]; [ARC]";
         /// ANONYMOUS LOGON.
         ANONYMOUS = "NET-ANONYMOUS":
             "with neither credentials nor delegation the far side sees NT AUTHORITY\\ANONYMOUS LOGON (S-1-5-7), whose token holds only that SID (Everyone is left out, as with EveryoneIncludesAnonymous off), and the resource ACL decides; a server that takes no anonymous session (an HTTP server without anonymous authentication, a share or SQL server without NTLM) refuses it: HTTP 401 or ERROR_ACCESS_DENIED",
-            "research/impersonation.md §6 (CSS-SQL), §7 checks 3 and 31 (token contents: docs/decisions.md)";
+            "[CSS-SQL]; docs/decisions.md (token contents)";
         /// The server's ACL.
         SERVER_ACL = "NET-SERVER-ACL":
             "the server checks its resource ACL with the Network-logon token it built for the incoming identity; a denial is ERROR_ACCESS_DENIED for a share or SQL server and HTTP 401 for a web server",
-            "research/impersonation.md §6, §7 checks 3, 31, 41; winsec access check";
+            "[WCF-DI]; [CSS-SQL]; the access-check rules AC-*";
         /// HTTP statuses.
         HTTP_STATUS = "NET-HTTP-STATUS":
             "an HTTP server refuses a request it cannot authenticate or authorize with 401 Unauthorized; a proxy refuses with 407 Proxy Authentication Required and the request never reaches the server behind it",
-            "RFC 7235 §3.1, §3.2; docs/decisions.md";
+            "[RFC7235] §3.1, [IDM], [ASP-IMP], [LT]; docs/decisions.md";
         /// Unconstrained delegation, using the TGT.
         UNCONSTRAINED = "KRB-UNCONSTRAINED":
             "a Kerberos network logon whose session holds the user's forwarded TGT (the front end's account, or the computer account for SYSTEM and NETWORK SERVICE, is TRUSTED_FOR_DELEGATION) reaches any service as the user",
-            "research/impersonation.md §6.3 (UAC, W2K3-DEL, SFU-OV, PP-KD)";
+            "[UAC-ATTR], [W2K3-DEL], [SFU-OV], [PP-KD]";
         /// Unconstrained delegation, forwarding the TGT.
         TGT_FORWARDED = "KRB-TGT-FORWARDED":
             "when a client holding a TGT authenticates by Kerberos to a service whose account is TRUSTED_FOR_DELEGATION, the user's TGT is forwarded into the new logon session, unless the user is sensitive; the server's token for that session is at Delegation level",
-            "research/impersonation.md §6.3 (KILE OK-AS-DELEGATE, W2K3-DEL, PP-KD), §2 (LT: network logon holds tickets when delegation is enabled)";
+            "[KILE] OK-AS-DELEGATE, [W2K3-DEL], [PP-KD]; [LT]: network logon holds tickets when delegation is enabled";
         /// The server's token for a remote client.
         REMOTE_CLIENT_LOGON = "NET-REMOTE-CLIENT-LOGON":
             "a server impersonating a remote client (named pipe over SMB, RPC, DCOM) gets a network logon of the client's account on its own machine, never the client's session: no credentials unless the server's account is trusted for delegation and Kerberos forwarded the TGT of a user who is not sensitive; a client with no credentials arrives as ANONYMOUS LOGON, SYSTEM and NETWORK SERVICE as the computer account",
-            "research/impersonation.md §2 (network logon: no credentials), §5.1.5, §6.1, §6.3";
+            "[LU], [LT] (network logon: no credentials); [IL]; [WCF-DI]; [W2K3-DEL], [SFU-OV]";
         /// Sensitive users.
         SENSITIVE = "KRB-SENSITIVE":
             "a user with NOT_DELEGATED, or in Protected Users at domain functional level 2012 R2 or higher, gets no FORWARDABLE tickets: no TGT is forwarded and S4U2proxy has no forwardable evidence",
-            "research/impersonation.md §6.7 (UAC, KILE, PU), §7 check 33";
+            "[UAC-ATTR], [KILE], [PU]";
         /// Protected Users and NTLM.
         PROTECTED_NO_NTLM = "KRB-PROTECTED-NO-NTLM":
             "a member of Protected Users cannot authenticate with NTLM",
-            "research/impersonation.md §6.7 (PU)";
+            "[PU]";
         /// S4U2self forwardability.
         S4U_FORWARDABLE = "KRB-S4U-FORWARDABLE":
             "the S4U2self ticket of a protocol-transition session is FORWARDABLE only when the front end's account has TRUSTED_TO_AUTH_FOR_DELEGATION; without it classic constrained delegation fails",
-            "research/impersonation.md §6.5 (SFU-S4U2SELF), §7 check 37";
+            "[SFU-S4U2SELF]";
         /// Classic constrained delegation.
         CONSTRAINED = "KRB-CONSTRAINED":
             "S4U2proxy succeeds as the user when the target SPN is in the front end's msDS-AllowedToDelegateTo and the evidence ticket is forwardable; otherwise (and when resource-based delegation does not apply) KRB-ERR-BADOPTION with STATUS_NOT_SUPPORTED if the list is empty, else STATUS_NO_MATCH",
-            "research/impersonation.md §6.4 (A2D2, SFU-A2D2), §7 check 35";
+            "[A2D2], [SFU-A2D2]";
         /// Resource-based constrained delegation.
         RESOURCE_BASED = "KRB-RESOURCE-BASED":
             "when classic delegation does not apply and the back end's msDS-AllowedToActOnBehalfOfOtherIdentity is not empty, S4U2proxy succeeds when it lists the front end, whatever TRUSTED_TO_AUTH_FOR_DELEGATION says; a front end not listed gets KRB-ERR-BADOPTION / STATUS_NOT_FOUND, a sensitive user KRB-ERR-BADOPTION / STATUS_ACCOUNT_RESTRICTION",
-            "research/impersonation.md §6.6 (KCD, SFU-RBCD; STATUS_ACCOUNT_RESTRICTION partially verified, docs/decisions.md)";
+            "[KCD], [SFU-RBCD]; STATUS_ACCOUNT_RESTRICTION partially verified, docs/decisions.md";
         /// Service-asserted identity.
         SERVICE_ASSERTED = "KRB-SERVICE-ASSERTED":
             "a ticket obtained by protocol transition carries SERVICE ASSERTED IDENTITY (S-1-18-2) instead of AUTHENTICATION AUTHORITY ASSERTED IDENTITY (S-1-18-1) into the far side's token",
-            "research/impersonation.md §6.5 (SFU-S4U2SELF, KCD)";
+            "[SFU-S4U2SELF], [KCD]";
         /// The KDC refused: fall back.
         KDC_FALLBACK = "KRB-KDC-FALLBACK":
             "when the KDC refuses S4U2proxy the client has no ticket for the user and falls back to an anonymous connection; the KDC's error is kept with the result",
-            "research/impersonation.md §6.4, §3 (CSS-SQL: the second hop shows as ANONYMOUS LOGON) (fallback UNVERIFIED, docs/decisions.md)";
+            "[KCD], [SFU-A2D2]; [CSS-SQL] (the second hop shows as ANONYMOUS LOGON); docs/decisions.md (the fallback)";
     }
 }
 
@@ -733,7 +733,7 @@ fn account_named(host: &Host, machine: &str, user: &str, domain: &str) -> Accoun
     }
 }
 
-/// The outbound identity decision (research `impersonation.md` §6): what
+/// The outbound identity decision ([WCF-DI]): what
 /// the calling thread presents to `server`, from its effective token and
 /// that token's logon session. Pure; the ids of the rules applied are
 /// pushed onto `trail`.

@@ -38,67 +38,67 @@ pub mod rules {
         /// Environment: an object with an explicit descriptor.
         DEFINE = "OBJ-DEFINE":
             "the environment puts an object on a machine with an explicit security descriptor; the descriptor must have an owner and a group (every object on Windows has both), otherwise ERROR_INVALID_SECURITY_DESCR (1338); an SDDL string Windows would reject gives the error ConvertStringSecurityDescriptorToSecurityDescriptor sets",
-            "research/winsec.md §2.3, §4.1 (owner and group); docs/decisions.md";
+            "[MS-SDDL], [WT]; [MS-AC], [WT] test_AccessCheck (owner and group); docs/decisions.md";
         /// Opening runs the access check with the effective token.
         OBJECT_OPEN = "OBJ-OPEN":
             "opening a securable object runs the access check with the calling thread's effective token: the impersonation token while the thread impersonates, the process primary token otherwise (also after RevertToSelf); a denial gives the check's error (ERROR_ACCESS_DENIED, or ERROR_PRIVILEGE_NOT_HELD for ACCESS_SYSTEM_SECURITY)",
-            "research/impersonation.md §5.1.1, §7 check 19; research/winsec.md §4.1, §4.8";
+            "[IL], [IT]; [MS-AC], [WT] test_AccessCheck";
         /// A primary token is checked as an impersonation copy.
         PRIMARY_TOKEN_CHECK = "OBJ-PRIMARY-TOKEN-CHECK":
             "the kernel open path checks whatever token the thread acts with, primary tokens included; the model hands winsec's AccessCheck (which refuses primary tokens with 1309) a copy of a primary token typed as an impersonation token at SecurityImpersonation, identical in every SID, privilege and label",
-            "research/winsec.md §4.1 (AccessCheck vs kernel SeAccessCheck); docs/decisions.md";
+            "[MS-AC], [WT] test_AccessCheck (AccessCheck vs kernel SeAccessCheck); docs/decisions.md";
         /// CreateFile's implied rights and generic mapping.
         CREATEFILE_IMPLIED = "OBJ-CREATEFILE-IMPLIED":
             "CreateFile adds SYNCHRONIZE|FILE_READ_ATTRIBUTES (0x100080) to the desired access of files, directories and key files (GENERIC_WRITE becomes 0x120196), and generic rights are mapped through the object type's mapping before the check",
-            "research/winsec.md §4.8 (test_file_security), §7";
+            "[WT] (test_file_security)";
         /// Backup intent.
         BACKUP_INTENT = "OBJ-BACKUP-INTENT":
             "an open with backup intent (FILE_FLAG_BACKUP_SEMANTICS, REG_OPTION_BACKUP_RESTORE) lets an enabled SeBackupPrivilege or SeRestorePrivilege grant its rights before the DACL is read",
-            "research/winsec.md §4.6; docs/decisions.md D-19";
+            "[MS-PRIV]; docs/decisions.md D-19";
         /// Missing objects.
         NOT_FOUND = "OBJ-NOT-FOUND":
             "opening, re-securing or deleting a path that does not exist fails with ERROR_FILE_NOT_FOUND (2); creating under a parent that does not exist (or is not a directory, or not a key for a key) fails with ERROR_PATH_NOT_FOUND (3)",
-            "Win32 CreateFile (OPEN_EXISTING, CREATE_NEW), CreateDirectory; docs/decisions.md";
+            "[CF] (OPEN_EXISTING, CREATE_NEW), [CDIR]; docs/decisions.md";
         /// CREATE_NEW on an existing path.
         CREATE_EXISTS = "OBJ-CREATE-EXISTS":
             "when the path exists, CreateFile(CREATE_NEW) fails with ERROR_FILE_EXISTS (80) and CreateDirectory with ERROR_ALREADY_EXISTS (183), before any access check; RegCreateKeyEx, CreateEvent and CreateMutex open the existing object instead, with the access check of an open",
-            "Win32 CreateFile (CREATE_NEW), CreateDirectory, RegCreateKeyEx (REG_OPENED_EXISTING_KEY), CreateEvent / CreateMutex (ERROR_ALREADY_EXISTS with a handle to the existing object); docs/decisions.md D-63";
+            "[CF] (CREATE_NEW), [CDIR], [RCKE] (REG_OPENED_EXISTING_KEY), [CEV] / [CMX] (ERROR_ALREADY_EXISTS with a handle to the existing object); docs/decisions.md D-63";
         /// The right needed on the parent.
         CREATE_PARENT_ACCESS = "OBJ-CREATE-PARENT-ACCESS":
             "creating a file (or key file) needs FILE_ADD_FILE (0x2), a directory FILE_ADD_SUBDIRECTORY (0x4), a registry key KEY_CREATE_SUB_KEY (0x4) on the parent, through the access check with the caller's effective token; named events and mutants have no parent in the model",
-            "research/winsec.md §2.2, §4.6 (FILE_ADD_FILE, FILE_ADD_SUBDIRECTORY); docs/decisions.md";
+            "[MS-DTYP] 2.4.3, [MS-ACESTR]; [MS-PRIV] (FILE_ADD_FILE, FILE_ADD_SUBDIRECTORY); docs/decisions.md";
         /// The creator's handle.
         CREATOR_ACCESS = "OBJ-CREATOR-ACCESS":
             "the creator of a new object gets the access it asked for without a check against the new descriptor (MAXIMUM_ALLOWED gives the type's GenericAll, bits outside GenericAll are dropped); ACCESS_SYSTEM_SECURITY still needs SeSecurityPrivilege enabled, otherwise ERROR_PRIVILEGE_NOT_HELD (1314)",
-            "research/winsec.md §4.8 (test_maximum_allowed), §4.4, §4.6";
+            "[WT] (test_maximum_allowed); [MS-DTYP] 2.5.3.2, [FSH] ch. 7; [MS-PRIV]";
         /// An explicit descriptor at creation.
         CREATE_EXPLICIT_SD = "OBJ-CREATE-EXPLICIT-SD":
             "a descriptor passed at creation is used as given: an explicit DACL or SACL gets no inherited ACEs (an empty DACL stays empty); the parts it lacks are filled as if no descriptor had been passed",
-            "research/winsec.md §5 (test_CreateDirectoryA, test_GetNamedSecurityInfoA)";
+            "[WT] test_CreateDirectoryA, test_GetNamedSecurityInfoA";
         /// Owner and group on create.
         CREATE_OWNER = "OBJ-CREATE-OWNER":
             "a new object's owner is the creator's TokenOwner (BUILTIN\\Administrators for an elevated administrator and for LocalSystem, the user for a standard user or a UAC filtered token) and its group the creator's TokenPrimaryGroup, taken from the effective token, so an impersonating thread creates objects owned by its client",
-            "research/winsec.md §5 (test_default_dacl_owner_group_sid), §3.7; research/impersonation.md §5.1.1";
+            "[WT] test_default_dacl_owner_group_sid; [MSDN-UAC], [WT] test_elevation; [IL], [IT]";
         /// A program's own CreatePrivateObjectSecurityEx call.
         PRIVATE_SECURITY_CALL = "OBJ-PRIVATE-SECURITY-CALL":
             "a program's own CreatePrivateObjectSecurityEx call hands winsec the parent and creator descriptors, the client token (the caller's effective token when none is given), the container flag, the object type's generic mapping and the auto-inherit flags as given; the call fails with ERROR_INVALID_OWNER when the creator names an owner the token may not assign (not its user, not a group marked SE_GROUP_OWNER, no SeRestorePrivilege enabled) and with ERROR_PRIVILEGE_NOT_HELD when the creator carries a SACL with other than mandatory-label ACEs and SeSecurityPrivilege is not enabled",
-            "Microsoft Learn: CreatePrivateObjectSecurityEx (Remarks: owner and SACL checks, SEF_AVOID_OWNER_CHECK, SEF_AVOID_PRIVILEGE_CHECK); MS-DTYP 2.5.3.4.1";
+            "[CPOSE] (Remarks: owner and SACL checks, SEF_AVOID_OWNER_CHECK, SEF_AVOID_PRIVILEGE_CHECK); [MS-DTYP] 2.5.3.4.1";
         /// Default DACL.
         DEFAULT_DACL = "OBJ-DEFAULT-DACL":
             "with no explicit DACL and nothing inheritable from the parent (or no parent), the new object's DACL is the creator's default DACL with generic rights mapped and CREATOR OWNER replaced; a token with no default DACL gives a NULL DACL",
-            "research/winsec.md §5, §4.2 step 6";
+            "[WT] test_CreateDirectoryA; [MS-DACL], [MS-DTYP] 2.5.3.2";
         /// SetSecurity.
         SET_SECURITY = "OBJ-SET-SECURITY":
             "SetFileSecurity / SetSecurityInfo needs WRITE_DAC to set a DACL, WRITE_OWNER to change the owner or the group or to set a label-only SACL, ACCESS_SYSTEM_SECURITY for any other SACL, and stores exactly the parts it is given: no re-inheritance from the parent and no propagation to existing children; a new owner must be the caller's user or one of its groups marked SE_GROUP_OWNER, unless SeRestorePrivilege is enabled, otherwise ERROR_INVALID_OWNER (1307)",
-            "research/winsec.md §5 (NtSetSecurityObject), §4.6; docs/decisions.md";
+            "[WT] test_GetNamedSecurityInfoA (NtSetSecurityObject stores what it is given); [MS-PRIV]; docs/decisions.md";
         /// The AccessCheck API.
         ACCESS_CHECK_CALL = "OBJ-ACCESS-CHECK-CALL":
             "a program's own AccessCheck call hands winsec the client token, the descriptor and the desired access exactly as given, with the object type's generic mapping and, for AccessCheckByType, the PrincipalSelfSid: no CreateFile implied rights, no mapping of the request, no typing of a primary token as an impersonation token",
-            "research/winsec.md §4.1 (MS-AC), §4.9";
+            "[MS-AC]; [FSH] ch. 7";
         /// Delete.
         DELETE = "OBJ-DELETE":
             "deleting needs DELETE on the object or, for files and directories, FILE_DELETE_CHILD on the parent directory (which overrides a deny of DELETE on the object); a directory or key with children is not deleted",
-            "Microsoft File Security and Access Rights (DELETE, FILE_DELETE_CHILD); research/winsec.md §2.2; docs/decisions.md";
+            "[FSAR] (DELETE, FILE_DELETE_CHILD); [MS-DTYP] 2.4.3, [MS-ACESTR]; docs/decisions.md";
     }
 }
 
@@ -142,7 +142,7 @@ pub enum ObjectKind {
 }
 
 impl ObjectKind {
-    /// The type's generic mapping (research `winsec.md` §7).
+    /// The type's generic mapping ([WT]).
     pub const fn mapping(self) -> GenericMapping {
         match self {
             // A private key is a file on disk (the key container file the
@@ -410,8 +410,7 @@ pub fn token_for_open_check(token: &Token) -> Token {
 }
 
 /// The access the creator of a new `kind` object gets for `desired`,
-/// without any check against the new descriptor (research `winsec.md`
-/// §4.8): CreateFile's implied rights for file-system kinds, generic rights
+/// without any check against the new descriptor ([WT]): CreateFile's implied rights for file-system kinds, generic rights
 /// mapped, MAXIMUM_ALLOWED as the type's GenericAll, bits outside
 /// GenericAll dropped. ACCESS_SYSTEM_SECURITY needs SeSecurityPrivilege.
 pub fn creator_access(

@@ -302,6 +302,55 @@ impl ApiResult {
     }
 }
 
+/// What a condition's value made of the decision it is part of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Effect {
+    /// The condition admitted the call; nothing further was checked.
+    Admitted,
+    /// The condition refused the call.
+    Refused,
+    /// The condition held (or did not apply) and the next one decides.
+    Holds,
+}
+
+impl Effect {
+    /// The effect in words, as the trail shows it.
+    pub const fn word(self) -> &'static str {
+        match self {
+            Effect::Admitted => "admitted",
+            Effect::Refused => "refused",
+            Effect::Holds => "holds",
+        }
+    }
+}
+
+/// One condition a decision that is not an ACE walk evaluated (the
+/// impersonation allow-list, BITS helper-token admission and its two 1607
+/// conditions, a job's access check): the rule or switch it belongs to,
+/// what was found, naming the SIDs involved, and what that made of the call.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct Condition {
+    /// The rule or switch id.
+    pub rule: &'static str,
+    /// What was found: `the helper token has S-1-5-32-544 enabled`.
+    pub finding: String,
+    /// What it made of the call.
+    pub effect: Effect,
+}
+
+impl std::fmt::Display for Condition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: {} → {}",
+            self.rule,
+            self.finding,
+            self.effect.word()
+        )
+    }
+}
+
 /// What an operation did: its result, the events it caused, and the rules
 /// that decided it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -315,6 +364,9 @@ pub struct Outcome {
     /// Every access check an object operation ran, in order, granted or
     /// not: a denied open carries the trail that denied it.
     pub checks: Vec<crate::objects::ObjectCheck>,
+    /// The conditions its decisions that are not an ACE walk evaluated
+    /// (the impersonation allow-list), in order.
+    pub conditions: Vec<Condition>,
 }
 
 impl Host {
@@ -330,6 +382,7 @@ impl Host {
         Outcome {
             result,
             events: self.log[before..].to_vec(),
+            conditions: std::mem::take(&mut self.conditions),
             rules,
             checks,
         }

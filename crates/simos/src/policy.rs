@@ -2,7 +2,7 @@
 //! right, with Windows' defaults.
 //!
 //! Defaults follow Microsoft's "User Rights Assignment" reference
-//! (research `impersonation.md` §4: SeImpersonatePrivilege for
+//! ([POL-IMP], [POL-TCB]: SeImpersonatePrivilege for
 //! Administrators, LOCAL SERVICE, NETWORK SERVICE and SERVICE; SeTcbPrivilege
 //! for nobody but LocalSystem, which holds every privilege inherently).
 

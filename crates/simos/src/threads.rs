@@ -11,6 +11,7 @@ use winsec::{ImpersonationLevel, Privilege, Sid, Token, TokenType, Win32Error};
 
 use crate::host::{Event, Host, LogonType, NetworkCredentials};
 use crate::ids::{ProcessId, ThreadId, TokenId};
+use crate::op::{Condition, Effect};
 use crate::rules::ids;
 
 /// A COM client's cloaking capability (`EOAC_STATIC_CLOAKING`,
@@ -116,9 +117,10 @@ impl Host {
 
     /// The level `thread` may impersonate `token` at, per the allow-list
     /// (`IMP-ALLOW-LIST`), downgraded to Identification when no condition
-    /// holds (`IMP-DOWNGRADE`).
+    /// holds (`IMP-DOWNGRADE`). The conditions evaluated are recorded with
+    /// what they found, for the trail.
     pub fn allowed_level(
-        &self,
+        &mut self,
         thread: ThreadId,
         token: TokenId,
         requested: ImpersonationLevel,
@@ -139,13 +141,45 @@ impl Host {
         };
         let has_privilege = caller.token.privilege_enabled(Privilege::Impersonate);
         let explicit_in_session = target.explicit_credentials_from == Some(caller.logon);
-        let same_identity = target.token.user.sid == caller.token.user.sid;
+        let caller_sid = caller.token.user.sid.clone();
+        let target_sid = target.token.user.sid.clone();
+        let same_identity = target_sid == caller_sid;
+        let finding = if has_privilege {
+            format!("the caller's process token ({caller_sid}) has SeImpersonatePrivilege enabled")
+        } else if explicit_in_session {
+            "the token was made with explicit credentials in the caller's logon session".to_string()
+        } else if same_identity {
+            format!("the token's user {target_sid} is the caller's user")
+        } else {
+            format!(
+                "the caller's process token ({caller_sid}) lacks SeImpersonatePrivilege, the token was not made with explicit credentials in its logon session, and the token's user {target_sid} is not the caller's"
+            )
+        };
         if has_privilege || explicit_in_session || same_identity {
+            self.condition(ids::IMPERSONATE_ALLOW, finding, Effect::Admitted);
             requested
         } else {
+            self.condition(ids::IMPERSONATE_ALLOW, finding, Effect::Refused);
             trail.push(ids::IMPERSONATE_DOWNGRADE);
+            self.condition(
+                ids::IMPERSONATE_DOWNGRADE,
+                format!(
+                    "the thread gets the token at SecurityIdentification instead of {}",
+                    requested.name()
+                ),
+                Effect::Holds,
+            );
             ImpersonationLevel::Identification
         }
+    }
+
+    /// Records a condition a decision evaluated, for the outcome.
+    pub(crate) fn condition(&mut self, rule: &'static str, finding: String, effect: Effect) {
+        self.conditions.push(Condition {
+            rule,
+            finding,
+            effect,
+        });
     }
 
     /// Logs a downgrade when the granted level is below the requested one.

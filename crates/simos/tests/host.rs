@@ -1,6 +1,5 @@
-//! Logon types (research `impersonation.md` §2), the privilege rules (§4),
-//! thread-token flow (§5) and the odd-numbered scenario checks of §7 that
-//! need no objects or network, all driven through `Host::apply`.
+//! Logon types ([LU], [LT]), the privilege rules ([POL-IMP], [POL-TCB]),
+//! thread-token flow ([IL]) and the host-only checks, all driven through `Host::apply`.
 
 #![allow(
     clippy::unwrap_used,
@@ -88,7 +87,7 @@ fn user_sid(h: &Host, name: &str) -> Sid {
     h.machine("WS1").unwrap().account(name).unwrap().sid.clone()
 }
 
-// ---------------------------------------------------------------- §2 logon types
+// ---------------------------------------------------------------- [LU], [LT] logon types
 
 #[test]
 fn logon_types_token_type_groups_and_credentials() {
@@ -221,7 +220,7 @@ fn uac_interactive_admin_gets_filtered_token_linked_to_elevated_one() {
     assert!(token(&h, net).has_enabled_administrators());
 }
 
-// ------------------------------------------------------------- §4 privileges
+// ------------------------------------------------------------- [POL-IMP], [POL-TCB] privileges
 
 #[test]
 fn default_privileges_follow_the_user_rights_assignment() {
@@ -250,9 +249,9 @@ fn default_privileges_follow_the_user_rights_assignment() {
     assert!(a.has_privilege(Privilege::Shutdown) && !a.privilege_enabled(Privilege::Shutdown));
 }
 
-/// §7 check 9 (a foreign token without the privilege is downgraded, and
-/// the Identification token then opens nothing), §7 check 11 (a service
-/// holds the privilege) and the allow-list rows.
+/// A foreign token without the privilege is downgraded and the
+/// Identification token then opens nothing; a service holds the privilege;
+/// and the allow-list rows.
 #[test]
 fn impersonation_allow_list_and_downgrade() {
     let mut h = host();
@@ -340,7 +339,7 @@ fn impersonation_allow_list_and_downgrade() {
     );
 }
 
-/// §7 check 13: an anonymous client token cannot be opened.
+/// An anonymous client token cannot be opened.
 #[test]
 fn anonymous_client_token_cannot_be_opened() {
     let mut h = host();
@@ -357,7 +356,7 @@ fn anonymous_client_token_cannot_be_opened() {
     );
 }
 
-/// §7 check 15: CreateProcess ignores impersonation.
+/// CreateProcess ignores impersonation.
 #[test]
 fn create_process_uses_the_primary_token() {
     let mut h = host();
@@ -381,7 +380,7 @@ fn create_process_uses_the_primary_token() {
     );
 }
 
-/// §7 check 17: TCB is checked on the primary token, so impersonating
+/// TCB is checked on the primary token, so impersonating
 /// SYSTEM does not make an S4U logon impersonation-level.
 #[test]
 fn tcb_is_checked_on_the_process_token() {
@@ -408,7 +407,7 @@ fn tcb_is_checked_on_the_process_token() {
         Some(ImpersonationLevel::Identification)
     );
     assert!(out.rules.contains(&simos::rules::ids::TCB_PRIMARY));
-    // §7 check 29: SYSTEM itself holds TCB and SeImpersonate: Impersonation level.
+    // SYSTEM itself holds TCB and SeImpersonate: Impersonation level.
     let out = h.apply(&Op::S4uLogon {
         thread: sys,
         upn: "bob@corp.example".into(),
@@ -571,7 +570,7 @@ fn s4u_counts_a_held_but_disabled_tcb_privilege() {
 
 // ------------------------------------------------------- tokens and threads
 
-/// §7 check 1 (token type half) and the DuplicateToken seed error (S16).
+/// The token type of a logon, and the DuplicateToken seed error ([DT]).
 #[test]
 fn network_token_needs_duplicate_token_ex_for_a_process() {
     let mut h = host();
@@ -680,7 +679,7 @@ fn create_process_as_user_needs_assign_primary_for_another_user() {
     );
 }
 
-/// §7 check 19: RevertToSelf ends impersonation.
+/// RevertToSelf ends impersonation.
 #[test]
 fn revert_to_self_restores_the_process_identity() {
     let mut h = host();
@@ -707,7 +706,7 @@ fn revert_to_self_restores_the_process_identity() {
     );
 }
 
-/// §7 check 21: `WindowsIdentity.Impersonate(IntPtr.Zero)` reverts, `Undo()`
+/// `WindowsIdentity.Impersonate(IntPtr.Zero)` reverts, `Undo()`
 /// puts the previous thread token back (SetThreadToken with it).
 #[test]
 fn temporary_revert_and_undo() {
@@ -743,7 +742,7 @@ fn temporary_revert_and_undo() {
     );
 }
 
-/// §7 check 23 (local half): a fixed identity made with LogonUser is what the
+/// A fixed identity made with LogonUser is what the
 /// thread acts as, not the authenticated caller.
 #[test]
 fn fixed_identity_wins_locally() {
@@ -766,7 +765,7 @@ fn fixed_identity_wins_locally() {
     );
 }
 
-// ------------------------------------------------------------------ §5 flow
+// ------------------------------------------------------------------ [IL] flow
 
 fn managed_host(policy: FlowPolicy) -> (Host, ThreadId, ThreadId) {
     let mut h = host();
@@ -792,7 +791,7 @@ fn flows(h: &mut Host, from: ThreadId, how: ThreadStart) -> Option<Sid> {
     t.impersonation.map(|tok| token(h, tok).user.sid.clone())
 }
 
-/// §5 rows and §7 checks 25 and 27.
+/// [IL] rows.
 #[test]
 fn thread_token_flow_policies() {
     let bob_sid = |h: &Host| {
@@ -976,7 +975,7 @@ fn every_rule_cited_exists() {
     }
 }
 
-/// §7 check 7: LogonUser needs TCB on Windows 2000 only; the check is on
+/// LogonUser needs TCB on Windows 2000 only; the check is on
 /// the process token (an impersonated SYSTEM does not help, check 17).
 #[test]
 fn logon_user_tcb_is_release_dependent() {
@@ -1009,9 +1008,9 @@ fn logon_user_tcb_is_release_dependent() {
     );
 }
 
-// ---------------------------------------------------------------- §5.2.8 COM cloaking
+// ---------------------------------------------------------------- [COM-IL], [COM-CLK] COM cloaking
 
-/// Research §5.2.8: without cloaking a COM server sees the client's process
+/// [COM-IL], [COM-CLK]: without cloaking a COM server sees the client's process
 /// token even while the client thread impersonates; with static or dynamic
 /// cloaking it sees the thread's token.
 #[test]

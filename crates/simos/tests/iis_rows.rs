@@ -1,4 +1,4 @@
-//! One test per row of research `impersonation.md` §3 (the IIS
+//! One test per row of [IDM], [ASP-IMP], [LT] (the IIS
 //! authentication table). Each test asserts the row's three columns with
 //! the host's primitives, driven through `Host::apply`:
 //!
@@ -12,7 +12,7 @@
 //!
 //! Each IIS authentication is modelled by the logon it amounts to; every
 //! test says which. Two further checks close the file: a RemoteInteractive
-//! logon (§2) and the second half of §7 check 1 (a process created from a
+//! logon ([LU], [LT]) and a process check (a process created from a
 //! NETWORK logon's primary duplicate cannot use the redirector as the user).
 
 #![allow(
@@ -104,7 +104,7 @@ fn bob_browses_iis(h: &mut Host) -> (RemoteAccess, TokenId) {
     (r, token)
 }
 
-// ---------------------------------------------------------------- §3 rows
+// ---------------------------------------------------------------- [IDM], [ASP-IMP], [LT] rows
 
 /// Anonymous. IIS 7+ logs the anonymous account on with `logonMethod`
 /// ClearText: modelled as `LogonUser(NETWORK_CLEARTEXT)` of that account
@@ -343,7 +343,7 @@ fn row_integrated_windows_kerberos() {
         Some(NetworkCredentials::ForwardedTgt)
     );
     impersonate(&mut h, pool, token);
-    // The forwarded TGT makes the token Delegation-level (research §6.3).
+    // The forwarded TGT makes the token Delegation-level ([W2K3-DEL], [SFU-OV]).
     assert!(h.thread(pool).unwrap().impersonation.is_some());
     let held = h.effective_token_id(pool).unwrap();
     assert_eq!(h.token(held).unwrap().token.user.sid, bob);
@@ -560,9 +560,9 @@ fn row_forms_over_anonymous() {
     );
 }
 
-// ---------------------------------------------------------------- §2, §7
+// ---------------------------------------------------------------- [LU], [LT]
 
-/// §2 RemoteInteractive: a Remote Desktop logon has INTERACTIVE and
+/// [LU], [LT] RemoteInteractive: a Remote Desktop logon has INTERACTIVE and
 /// REMOTE INTERACTIVE LOGON (S-1-5-14) and holds the user's credentials.
 #[test]
 fn remote_interactive_logon_has_its_groups_and_credentials() {
@@ -594,7 +594,7 @@ fn remote_interactive_logon_has_its_groups_and_credentials() {
     assert_granted_as(&r, "CORP\\bob", Mechanism::Credentials);
 }
 
-/// §7 check 1, second half: a NETWORK logon's token is an impersonation
+/// A NETWORK logon's token is an impersonation
 /// token, so CreateProcessAsUser refuses it; after
 /// DuplicateTokenEx(TokenPrimary) the process starts as bob and opens a
 /// local file ACL'd to bob, but cannot reach an access-controlled share as

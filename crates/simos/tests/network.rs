@@ -1,7 +1,6 @@
-//! The network hop (research `impersonation.md` §6): what a remote share,
+//! The network hop ([WCF-DI]): what a remote share,
 //! web server, SQL server or proxy sees when a thread reaches it, and the
-//! odd-numbered scenario checks of §7 that cross the network (3, 5, 29,
-//! 31, 33, 35, 37, 39, 41), plus unconstrained delegation and Protected
+//! the checks that cross the network, plus unconstrained delegation and Protected
 //! Users. Everything is driven through `Host::apply`.
 //!
 //! IIS is modelled by its pieces: an HTTP [`Server`] on the web machine
@@ -204,9 +203,9 @@ fn network_service_on_a_workgroup_machine_is_anonymous() {
     assert!(!access(&mut h, svc, "share").is_granted());
 }
 
-// ---------------------------------------------------------------- §7 check 3
+// ----------------------------------------------------------------
 
-/// Check 3: a NETWORK logon stops at the machine boundary. (Check 2's
+/// A NETWORK logon stops at the machine boundary. (Check 2's
 /// setup, a process of alice calling LogonUser for bob, is kept; with an
 /// INTERACTIVE logon the same call reaches the share as bob.)
 #[test]
@@ -247,9 +246,9 @@ fn check_03_network_logon_stops_at_the_machine_boundary() {
     assert_ne!(r.identity.as_ref().unwrap().sid, bob_sid);
 }
 
-// ---------------------------------------------------------------- §7 check 5
+// ----------------------------------------------------------------
 
-/// Check 5: NEW_CREDENTIALS keeps the local identity and goes outbound as
+/// NEW_CREDENTIALS keeps the local identity and goes outbound as
 /// the new account.
 #[test]
 fn check_05_new_credentials_split_local_and_remote_identity() {
@@ -344,9 +343,9 @@ fn new_credentials_naming_a_local_account_of_the_server() {
     assert!(r.identity.is_none());
 }
 
-// ---------------------------------------------------------------- §7 check 29
+// ----------------------------------------------------------------
 
-/// Check 29: S4U with TCB gives an Impersonation-level token; local access
+/// S4U with TCB gives an Impersonation-level token; local access
 /// as bob works, the network does not without constrained delegation with
 /// protocol transition.
 #[test]
@@ -378,9 +377,9 @@ fn check_29_s4u_with_tcb_is_local_only_without_kcd() {
     assert_eq!(r.kerberos, None);
 }
 
-// ---------------------------------------------------------------- §7 check 31
+// ----------------------------------------------------------------
 
-/// Check 31: IWA over NTLM is a double-hop failure. IIS (an HTTP server that
+/// IWA over NTLM is a double-hop failure. IIS (an HTTP server that
 /// offers only NTLM) hands the app pool bob's NTLM network token; the page
 /// impersonates it.
 #[test]
@@ -496,9 +495,9 @@ fn unconstrained_delegation_from_a_kerberos_network_logon() {
     );
 }
 
-// ---------------------------------------------------------------- §7 check 33
+// ----------------------------------------------------------------
 
-/// Check 33: a sensitive user blocks delegation; local impersonation still works.
+/// A sensitive user blocks delegation; local impersonation still works.
 #[test]
 fn check_33_sensitive_user_blocks_delegation() {
     let mut h = corp();
@@ -568,9 +567,9 @@ fn protected_users_block_delegation_and_ntlm() {
     assert!(access(&mut h, bob, "legacy").is_granted());
 }
 
-// ---------------------------------------------------------------- §7 check 35
+// ----------------------------------------------------------------
 
-/// Check 35: KCD to the listed SPN only ("Kerberos only": no protocol transition).
+/// KCD to the listed SPN only ("Kerberos only": no protocol transition).
 #[test]
 fn check_35_kcd_allows_only_the_listed_spn() {
     let mut h = corp();
@@ -602,9 +601,9 @@ fn check_35_kcd_allows_only_the_listed_spn() {
     assert_eq!(KerberosError::BadOption.name(), "KRB-ERR-BADOPTION");
 }
 
-// ---------------------------------------------------------------- §7 check 37
+// ----------------------------------------------------------------
 
-/// Check 37: protocol transition (a Forms-auth app using
+/// Protocol transition (a Forms-auth app using
 /// `WindowsIdentity(upn)` in a LocalSystem process, so with TCB) needs
 /// TRUSTED_TO_AUTH_FOR_DELEGATION for classic KCD.
 #[test]
@@ -671,9 +670,9 @@ fn resource_based_delegation_ignores_t2a4d() {
     assert_eq!(r.kerberos, badoption(NtStatus::AccountRestriction));
 }
 
-// ---------------------------------------------------------------- §7 check 39
+// ----------------------------------------------------------------
 
-/// Check 39: Basic gives exactly one more hop. IIS Basic is the `web`
+/// Basic gives exactly one more hop. IIS Basic is the `web`
 /// server offering Basic: it logs bob on with NETWORK_CLEARTEXT, whose
 /// session holds his credentials. The page reaches FS as bob; an agent on
 /// FS acting with the token FS built cannot reach SQL as bob.
@@ -746,9 +745,9 @@ fn check_39_with_logon_user_network_cleartext() {
     assert_anonymous_denied(&access(&mut h, agent, "sql"));
 }
 
-// ---------------------------------------------------------------- §7 check 41
+// ----------------------------------------------------------------
 
-/// Check 41: IIS Anonymous with a domain anonymous account (logonMethod
+/// IIS Anonymous with a domain anonymous account (logonMethod
 /// ClearText, modelled by `LogonUser(NETWORK_CLEARTEXT)`) reaches the share;
 /// a local IUSR does not, unless FS has a mirrored IUSR (same name, same
 /// password; UNVERIFIED rule).
@@ -1043,7 +1042,7 @@ fn anonymous_needs_a_server_that_takes_anonymous_sessions() {
     assert_anonymous_denied(&access(&mut h, ns, "share"));
 }
 
-/// Research §5.1.5: on a remote named pipe the client's SQOS is ignored and
+/// [IL]: on a remote named pipe the client's SQOS is ignored and
 /// the server account's delegation trust decides the level.
 #[test]
 fn remote_pipe_level_comes_from_the_server_account() {
@@ -1088,7 +1087,7 @@ fn remote_pipe_level_comes_from_the_server_account() {
     );
 }
 
-/// Research §7 check 45: a COM client at RPC_C_IMP_LEVEL_ANONYMOUS over a
+/// A COM client at RPC_C_IMP_LEVEL_ANONYMOUS over a
 /// remote transport is promoted to Identify; locally it stays Anonymous.
 #[test]
 fn check_45_com_anonymous_remote_is_promoted_to_identify() {

@@ -884,7 +884,7 @@ fn a_directory_with_children_is_not_deleted() {
 }
 
 // ---------------------------------------------------------------------------
-// Restricted tokens (research winsec.md §3.5).
+// Restricted tokens ([MS-RESTR]).
 
 /// CreateRestrictedToken makes a new token object of the source's type in
 /// its logon session, for the same user; opens made with it need both the

@@ -7,10 +7,10 @@
 //! token IIS hands ASP.NET and the worker thread that runs the page,
 //! impersonating it when the site says so. Everything happens through
 //! `simos::Host::apply`: each authentication type is the logon Windows
-//! performs for it (research `impersonation.md` §3), so what the page can
+//! performs for it ([IDM], [ASP-IMP], [LT]), so what the page can
 //! then open locally and reach remotely follows from the host's own rules.
 //!
-//! Besides serving, the page can do what seed 003 describes in code:
+//! Besides serving, the page can do what [PP-IMPDEL] describes in code:
 //! log a forms-authenticated user on with `LogonUser` ([`forms_logon`])
 //! or `new WindowsIdentity(upn)` ([`forms_s4u`]) and impersonate the
 //! result ([`impersonate`]), drop to the process identity with
@@ -43,27 +43,27 @@ pub mod rules {
         /// Integrated pipeline and impersonation.
         INTEGRATED_500_24 = "WEB-INTEGRATED-500-24":
             "in the IIS 7 integrated pipeline, <identity impersonate=\"true\"/> with validateIntegratedModeConfiguration at its default (true) fails every request with HTTP 500.24 before any page code runs",
-            "research/impersonation.md §3 (IIS 7+ integrated pipeline differences, IIS-INT), §7 check 43";
+            "[IIS-INT] (IIS 7+ integrated pipeline differences)";
         /// Early stages run as the process.
         INTEGRATED_EARLY_STAGES = "WEB-INTEGRATED-EARLY-STAGES":
             "with the validation turned off, the integrated pipeline does not impersonate in BeginRequest and AuthenticateRequest: modules there run as the app pool identity, and impersonation starts at PostAuthenticateRequest",
-            "research/impersonation.md §3 (IIS-INT)";
+            "[IIS-INT]";
         /// The classic pipeline.
         CLASSIC_IMPERSONATE = "WEB-CLASSIC-IMPERSONATE":
             "in the classic pipeline (and IIS 6), <identity impersonate=\"true\"/> makes the page's thread impersonate the token IIS handed ASP.NET for the request",
-            "research/impersonation.md §3 (IIS authentication table), §5; seed 003 Impersonating the Original Caller";
+            "[IDM], [ASP-IMP], [LT] (IIS authentication table); [IL]; [PP-IMPDEL] Impersonating the Original Caller";
         /// Forms authentication is not a Windows logon.
         FORMS_NO_WINDOWS_USER = "WEB-FORMS-NO-WINDOWS-USER":
             "forms authentication names a user to ASP.NET but logs nobody on to Windows: the request runs under IIS anonymous authentication, as the anonymous account when impersonating, and the page must call LogonUser (with the password) or WindowsIdentity(upn) (S4U) to act as the user",
-            "research/impersonation.md §3 (Forms auth over IIS Anonymous row), S4, S19-S21, S31";
+            "[IDM], [ASP-IMP], [LT] (Forms auth over IIS Anonymous row); [WI-UPN], [LSALU], [OTT]; [LU]";
         /// Impersonate(IntPtr.Zero) and Undo.
         IMPERSONATE_ZERO = "WEB-IMPERSONATE-ZERO":
             "WindowsIdentity.Impersonate(IntPtr.Zero) removes the thread's token so the code runs as the process identity, and the returned context's Undo() puts the previous token back",
-            "seed 003 Impersonating the Original Caller Temporarily; research/impersonation.md §5.1";
+            "[PP-IMPDEL] Impersonating the Original Caller Temporarily; [IL]";
         /// The worker process flow policy.
         ASPNET_FLOW = "WEB-ASPNET-FLOW":
             "an ASP.NET worker process runs under aspnet.config, whose defaults (legacyImpersonationPolicy on, alwaysFlowImpersonationPolicy off) keep the request's impersonation from flowing to new threads and pool work",
-            "research/impersonation.md §5.2, S5; seed 003 What's New in 2.0";
+            "[LIP], [AFIP], [RS-SC], [RS-TH]; [PP-IMPDEL] What's New in 2.0";
     }
 }
 
@@ -166,7 +166,7 @@ impl Authentication {
         }
     }
 
-    /// The logon it amounts to, in words (research `impersonation.md` §3).
+    /// The logon it amounts to, in words ([IDM], [ASP-IMP], [LT]).
     pub fn logon(&self) -> &'static str {
         match self {
             Authentication::Anonymous(Some(_)) => {
@@ -590,7 +590,7 @@ pub fn request<H: HostApi + ?Sized>(
 
 /// Forms authentication with `LogonUser`: the page logs the user it
 /// authenticated on with the password it was given, as `logon_type`
-/// (seed 003 shows the interactive type, whose session holds the
+/// ([PP-IMPDEL] shows the interactive type, whose session holds the
 /// credentials). Returns the token; [`impersonate`] acts as it.
 pub fn forms_logon<H: HostApi + ?Sized>(
     host: &mut H,

@@ -1,5 +1,5 @@
-//! The ASP.NET side of the web host: the integrated pipeline (research
-//! `impersonation.md` §7 check 43), forms authentication with LogonUser and
+//! The ASP.NET side of the web host: the integrated pipeline
+//! ([IIS-INT]), forms authentication with LogonUser and
 //! S4U, `Impersonate(IntPtr.Zero)` / `Undo()`, flow to new threads under
 //! aspnet.config, and the trusted subsystem, each checked against what the
 //! page's thread can then open and reach.

@@ -2,7 +2,7 @@
 //! token, a desired mask and a generic mapping, with Windows' exact
 //! contract and a decision trail.
 //!
-//! The order of steps follows research `winsec.md` §4.2; each trail entry
+//! The order of steps follows [MS-DACL], [MS-DTYP] 2.5.3.2; each trail entry
 //! cites a rule of [`crate::rules`]. This module owns the decision and
 //! nothing else: it does not build tokens or descriptors.
 
@@ -150,7 +150,7 @@ impl AccessRequest<'_> {
         let token = self.token;
         let desired = self.desired;
 
-        // Preconditions of the Win32 call (research §4.1), in Windows' order.
+        // Preconditions of the Win32 call ([MS-AC], [WT] test_AccessCheck), in Windows' order.
         match token.token_type {
             TokenType::Primary => {
                 run.note(

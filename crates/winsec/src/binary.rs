@@ -1,5 +1,5 @@
 //! The self-relative binary form of security descriptors, ACLs and ACEs
-//! (MS-DTYP 2.4.4-2.4.6; research `winsec.md` §2.1), in both directions,
+//! (MS-DTYP 2.4.4-2.4.6; [MS-DTYP] 2.4.4–2.4.6), in both directions,
 //! and hex helpers for moving the bytes around as text.
 //!
 //! Encoding follows the layout `ConvertStringSecurityDescriptorToSecurityDescriptor`

@@ -3,7 +3,7 @@
 //! Owns the 32-bit `ACCESS_MASK` (standard, specific, generic and special
 //! bits), the named rights a user may write (`GENERIC_READ`, `KEY_READ`,
 //! ...), and the `GENERIC_MAPPING` of each object type the model knows
-//! (research `winsec.md` §2.2 and §7).
+//! ([MS-DTYP] 2.4.3, [MS-ACESTR], [WT]).
 
 use std::fmt;
 

@@ -13,7 +13,8 @@ pub struct Rule {
     pub id: &'static str,
     /// What the rule says, in one line.
     pub statement: &'static str,
-    /// Where it comes from (research note section and its sources).
+    /// Where it comes from: bibliography tags (`[MS-DTYP] 2.5.3.2`) that
+    /// `docs/sources.md` resolves, or `docs/decisions.md` entries.
     pub source: &'static str,
 }
 
@@ -35,103 +36,103 @@ rules! {
     /// Token must be an impersonation token.
     TOKEN_TYPE = "AC-TOKEN-TYPE":
         "AccessCheck fails with ERROR_NO_IMPERSONATION_TOKEN (1309) unless the token is an impersonation token",
-        "research/winsec.md §4.1 (MS-AC; Wine test_AccessCheck)";
+        "[MS-AC]; [WT] test_AccessCheck";
     /// Anonymous level is refused.
     ANONYMOUS_LEVEL = "AC-ANONYMOUS-LEVEL":
         "an impersonation token at SecurityAnonymous makes AccessCheck fail with ERROR_BAD_IMPERSONATION_LEVEL (1346); Identification is accepted",
-        "research/winsec.md §4.1 (Wine test_AccessCheck, test_FileSecurity)";
+        "[WT] test_AccessCheck, test_FileSecurity";
     /// Owner and group are required.
     SD_OWNER_GROUP = "AC-SD-OWNER-GROUP":
         "a security descriptor without an owner or a group makes AccessCheck fail with ERROR_INVALID_SECURITY_DESCR (1338)",
-        "research/winsec.md §4.1 (Wine test_AccessCheck)";
+        "[WT] test_AccessCheck";
     /// Desired access must be mapped.
     GENERIC_NOT_MAPPED = "AC-GENERIC-NOT-MAPPED":
         "desired access containing GENERIC_* bits makes AccessCheck fail with ERROR_GENERIC_NOT_MAPPED (1360); MapGenericMask first",
-        "research/winsec.md §4.1 (MS-AC; Wine test_AccessCheck)";
+        "[MS-AC]; [WT] test_AccessCheck";
     /// Nothing requested.
     ZERO_DESIRED = "AC-ZERO-DESIRED":
         "a request for no access at all is denied",
-        "research/winsec.md §4.2 step 0 (Wine test_mutex_security)";
+        "[WT] test_mutex_security";
     /// Integrity check.
     MANDATORY_INTEGRITY = "AC-MIC":
         "before the DACL, a token whose integrity level is below the object's label (unlabelled = Medium, NO_WRITE_UP) keeps only the rights the label policy allows",
-        "research/winsec.md §4.7 (MS-MIC; Forshaw listings 7-11, 7-23)";
+        "[MS-MIC]; [FSH] listing 7-11, 7-23";
     /// SeSecurityPrivilege.
     PRIV_SECURITY = "AC-PRIV-SECURITY":
         "ACCESS_SYSTEM_SECURITY is granted only by an enabled SeSecurityPrivilege; without it the check fails with ERROR_PRIVILEGE_NOT_HELD (1314) whatever the DACL says",
-        "research/winsec.md §4.2 step 2, §4.6 (Wine test_AccessCheck)";
+        "[MS-DACL], [MS-DTYP] 2.5.3.2; [WT] test_AccessCheck";
     /// SeTakeOwnershipPrivilege.
     PRIV_TAKE_OWNERSHIP = "AC-PRIV-TAKE-OWNERSHIP":
         "WRITE_OWNER is granted by an enabled SeTakeOwnershipPrivilege before the DACL is read",
-        "research/winsec.md §4.2 step 2 (Forshaw listing 7-14)";
+        "[FSH] listing 7-14";
     /// SeRelabelPrivilege.
     PRIV_RELABEL = "AC-PRIV-RELABEL":
         "WRITE_OWNER is granted by an enabled SeRelabelPrivilege when SeTakeOwnershipPrivilege did not grant it",
-        "research/winsec.md §4.2 step 2 (Forshaw psm1)";
+        "[FSH] access-check model";
     /// SeBackupPrivilege.
     PRIV_BACKUP = "AC-PRIV-BACKUP":
         "with backup intent, an enabled SeBackupPrivilege grants READ_CONTROL, ACCESS_SYSTEM_SECURITY, the generic read rights and FILE_TRAVERSE before the DACL",
-        "research/winsec.md §4.6 (MS-PRIV)";
+        "[MS-PRIV]";
     /// SeRestorePrivilege.
     PRIV_RESTORE = "AC-PRIV-RESTORE":
         "with backup intent, an enabled SeRestorePrivilege grants WRITE_DAC, WRITE_OWNER, ACCESS_SYSTEM_SECURITY, DELETE, the generic write rights, FILE_ADD_FILE and FILE_ADD_SUBDIRECTORY before the DACL",
-        "research/winsec.md §4.6 (MS-PRIV)";
+        "[MS-PRIV]";
     /// Owner's implicit rights.
     OWNER_IMPLICIT = "AC-OWNER-IMPLICIT":
         "when the owner SID is an enabled SID of the token and no OWNER RIGHTS ACE applies, READ_CONTROL|WRITE_DAC are granted before the DACL and no deny ACE removes them",
-        "research/winsec.md §4.2 step 3, §4.5 (Forshaw listings 7-1, 7-16)";
+        "[MS-DACL], [MS-DTYP] 2.5.3.2; [FSH] listing 7-1, 7-16";
     /// OWNER RIGHTS ACE.
     OWNER_RIGHTS_ACE = "AC-OWNER-RIGHTS-ACE":
         "any ACE for OWNER RIGHTS (S-1-3-4) that is not inherit-only turns the implicit owner rights off; the ACE itself applies to the owner",
-        "research/winsec.md §4.5 (Forshaw listing 7-16)";
+        "[FSH] listing 7-16";
     /// All requested rights granted before the DACL.
     GRANTED_EARLY = "AC-GRANTED-EARLY":
         "when privileges and owner rights already cover the whole request, access is granted without reading the DACL",
-        "research/winsec.md §4.2 step 4";
+        "[MS-DACL], [MS-DTYP] 2.5.3.2";
     /// Absent or NULL DACL.
     DACL_NULL = "AC-DACL-NULL":
         "an absent or NULL DACL grants everything requested; MAXIMUM_ALLOWED then yields the mapping's GenericAll (never ACCESS_SYSTEM_SECURITY)",
-        "research/winsec.md §4.3 (Wine test_AccessCheck)";
+        "[WT] test_AccessCheck";
     /// Inherit-only ACEs.
     ACE_INHERIT_ONLY = "AC-ACE-INHERIT-ONLY":
         "inherit-only ACEs are skipped by the access check",
-        "research/winsec.md §4.2 step 6 (Wine test_AccessCheck)";
+        "[WT] test_AccessCheck";
     /// Generic bits in ACE masks.
     ACE_GENERIC_MAP = "AC-ACE-GENERIC-MAP":
         "generic bits in an ACE mask are mapped through the object's generic mapping when the ACE is evaluated",
-        "docs/decisions.md (research/winsec.md §4.2 step 6, UNVERIFIED)";
+        "docs/decisions.md ([MS-DACL], [MS-DTYP] 2.5.3.2, UNVERIFIED)";
     /// Allow ACE.
     ACE_ALLOW = "AC-ACE-ALLOW":
         "an allow ACE whose SID is the user or an enabled group grants its bits",
-        "research/winsec.md §4.2 step 6 (MS-DACL)";
+        "[MS-DACL]";
     /// Deny ACE.
     ACE_DENY = "AC-ACE-DENY":
         "a deny ACE whose SID is the user, an enabled group or a deny-only group denies at once if it names a bit still outstanding; bits already granted stay granted",
-        "research/winsec.md §4.2 step 6 (MS-DACL; Wine ACE-order tests)";
+        "[MS-DACL]; [WT] ACE-order test";
     /// Deny-only groups.
     DENY_ONLY = "AC-DENY-ONLY":
         "a group marked SE_GROUP_USE_FOR_DENY_ONLY matches deny ACEs and never allow ACEs; a disabled group matches neither",
-        "research/winsec.md §3.2 (MS-RESTR; Wine test_duplicate_handle_access)";
+        "[MS-RESTR]; [WT] test_duplicate_handle_access";
     /// PRINCIPAL SELF.
     PRINCIPAL_SELF = "AC-PRINCIPAL-SELF":
         "an ACE for PRINCIPAL SELF (S-1-5-10) stands for the PrincipalSelfSid given to the check and matches nobody when none is given",
-        "research/winsec.md §4.9 (Forshaw listing 7-26)";
+        "[FSH] listing 7-26";
     /// MAXIMUM_ALLOWED.
     MAXIMUM_ALLOWED = "AC-MAXIMUM-ALLOWED":
         "MAXIMUM_ALLOWED walks every ACE: an allow grants its bits not already denied, a deny denies its bits not already granted; zero in the end is a denial, and explicitly requested bits must all be in the result",
-        "research/winsec.md §4.4 (MS-DTYP 2.5.3.2; docs/decisions.md)";
+        "[MS-DTYP] 2.5.3.2; docs/decisions.md";
     /// End of DACL.
     IMPLICIT_DENY = "AC-IMPLICIT-DENY":
         "bits still outstanding at the end of the DACL are denied",
-        "research/winsec.md §4.2 step 6 (MS-DACL)";
+        "[MS-DACL]";
     /// Restricted tokens.
     RESTRICTED_PASS = "AC-RESTRICTED-PASS":
         "a restricted token is checked twice, the second time with only its restricting SIDs; access is what both passes grant (a write-restricted token's second pass covers write access only)",
-        "research/winsec.md §3.5, §4.2 step 7 (MS-RESTR; Forshaw psm1)";
+        "[MS-RESTR]; [FSH] access-check model";
     /// Success.
     GRANTED = "AC-GRANTED":
         "AccessCheck returns TRUE with AccessStatus TRUE and the granted mask",
-        "research/winsec.md §4.1 step 6 (MS-AC)";
+        "[MS-AC]";
     /// ACEs past the trail's budget.
     UNLISTED_ACES = "AC-UNLISTED-ACES":
         "a pass over a DACL lists its first 64 ACEs one by one; later ACEs that neither grant nor deny are counted, each run of them in one step where they stand, not listed (a bound on the explanation, not on the check)",
@@ -139,71 +140,71 @@ rules! {
     /// Denial.
     DENIED = "AC-DENIED":
         "a denial is a successful call: AccessCheck returns TRUE, AccessStatus FALSE, GrantedAccess 0 and last error ERROR_ACCESS_DENIED (5)",
-        "research/winsec.md §4.1 step 6 (MS-AC; Wine test_AccessCheck)";
+        "[MS-AC]; [WT] test_AccessCheck";
     /// Callback allow ACEs.
     COND_ALLOW = "AC-COND-ALLOW":
         "a callback allow ACE (XA, ZA) whose SID applies grants its bits only when its condition evaluates to TRUE; FALSE and UNKNOWN skip it",
-        "MS-DTYP 2.5.3.2 (AccessCheck, conditional ACEs); Samba python/samba/tests/krb5/conditional_ace_tests.py @4614f04b (XA policies run on Windows)";
+        "[MS-DTYP] 2.5.3.2 (AccessCheck, conditional ACEs); [SMB-CAT] (XA policies run on Windows)";
     /// Callback deny ACEs.
     COND_DENY = "AC-COND-DENY":
         "a callback deny ACE (XD) whose SID applies denies its bits unless its condition evaluates to FALSE: UNKNOWN denies",
-        "MS-DTYP 2.5.3.2; Samba python/samba/tests/krb5/conditional_ace_tests.py @4614f04b (XD policies run on Windows)";
+        "[MS-DTYP] 2.5.3.2; [SMB-CAT] (XD policies run on Windows)";
     /// Three-valued logic.
     COND_EVAL = "AC-COND-EVAL":
         "a condition is evaluated in three-valued logic: && is FALSE when either side is FALSE and TRUE when both are TRUE, || is TRUE when either side is TRUE and FALSE when both are FALSE, ! swaps TRUE and FALSE, anything else is UNKNOWN; an attribute used as a truth value is TRUE when a value is non-zero or non-empty; an invalid operation makes the whole condition UNKNOWN",
-        "MS-DTYP 2.4.4.17.7-2.4.4.17.8; Samba python/samba/tests/krb5/conditional_ace_tests.py @4614f04b pac_claim_cases (Windows)";
+        "[MS-DTYP] 2.4.4.17.7-2.4.4.17.8; [SMB-CAT] pac_claim_cases (Windows)";
     /// The `!` observation.
     COND_NOT_QUIRK = "AC-COND-NOT-QUIRK":
         "as Windows behaves (not as documented), ! applied directly to an attribute makes a bare attribute operand directly before it UNKNOWN: a && !(b) and a || !(a) are UNKNOWN while !(a) || a is TRUE",
-        "Samba python/samba/tests/krb5/conditional_ace_tests.py @4614f04b pac_claim_cases (run on Windows); docs/decisions.md D-92";
+        "[SMB-CAT] pac_claim_cases (run on Windows); docs/decisions.md D-92";
     /// Attribute look-up.
     COND_ATTRIBUTE = "AC-COND-ATTRIBUTE":
         "@User. and @Device. attributes are the token's user and device claims, @Resource. attributes the descriptor's resource attribute ACEs, bare names the token's local attributes (none for an LSA token); names match case-insensitively; a missing attribute or one without values is null and makes comparisons UNKNOWN",
-        "MS-DTYP 2.4.4.17.8, 2.5.3.2; Samba conditional_ace_tests.py @4614f04b claim_against_claim_cases (Windows)";
+        "[MS-DTYP] 2.4.4.17.8, 2.5.3.2; [SMB-CAT] claim_against_claim_cases (Windows)";
     /// Comparisons.
     COND_COMPARE = "AC-COND-COMPARE":
         "comparisons need operands of one kind (integers of either sign, strings, SIDs, octets, booleans) or are UNKNOWN; strings compare case-insensitively by upper-cased UTF-16 units unless a claim is case-sensitive; == on sets needs the same number of elements, each found on the other side; < <= > >= on sets are UNKNOWN; Contains and Any_of test inclusion and overlap, Contains {} is FALSE and Any_of a non-composite literal is UNKNOWN",
-        "MS-DTYP 2.4.4.17.6; Samba conditional_ace_tests.py @4614f04b claim_against_claim_cases, claim_against_literal_cases (Windows)";
+        "[MS-DTYP] 2.4.4.17.6; [SMB-CAT] claim_against_claim_cases, claim_against_literal_cases (Windows)";
     /// Membership.
     COND_MEMBER = "AC-COND-MEMBER":
         "Member_of holds when every listed SID is an enabled SID of the token (Member_of_Any: any of them), the Device_ forms test the token's device groups, the Not_ forms negate; deny-only SIDs count only for deny ACEs",
-        "MS-DTYP 2.4.4.17.6, 2.5.3.4.1; Samba python/samba/tests/conditional_ace_claims.py @4614f04b";
+        "[MS-DTYP] 2.4.4.17.6, 2.5.3.4.1; [SMB-CAC]";
     /// Resource attributes.
     RESOURCE_ATTRIBUTE = "AC-RESOURCE-ATTRIBUTE":
         "resource attribute ACEs (RA) of the SACL that are not inherit-only supply @Resource. attributes, the first per name; one with a duplicate value is treated as absent",
-        "MS-DTYP 2.4.4.15, 2.5.3.2; Samba libcli/security/conditional_ace.c @4614f04b (Windows treats RA ACEs with duplicate values as absent)";
+        "[MS-DTYP] 2.4.4.15, 2.5.3.2; [SMB-CA] (Windows treats RA ACEs with duplicate values as absent)";
     /// Object type lists.
     OBJECT_TYPE_LIST = "AC-OBJECT-TYPE-LIST":
         "AccessCheckByType's object type list must start with the one level-0 element, each level at most one deeper than the one before and at most 4; otherwise ERROR_INVALID_PARAMETER (87), checked after the token and the generic bits and before the descriptor",
-        "Microsoft Learn: OBJECT_TYPE_LIST structure (winnt.h), AccessCheckByType; ReactOS modules/rostests/apitests/ntdll/NtAccessCheckByType.c @36b140ac ParamsValidationTests";
+        "[OTL], [ACBT]; [ROS-ACBT] ParamsValidationTests";
     /// Object ACEs.
     OBJECT_ACE = "AC-OBJECT-ACE":
         "with an object type list, an object ACE with an ObjectType applies to the element with that GUID and the elements below it (none when no element has it); an object ACE without ObjectType, and every plain ACE, applies to the whole list; a list element is granted only when it and every element below it are",
-        "MS-DTYP 2.5.3.2 (object type tree); ReactOS NtAccessCheckByType.c @36b140ac AccessGrantedMultipleObjectsTests, DenyAccessTests";
+        "[MS-DTYP] 2.5.3.2 (object type tree); [ROS-ACBT] AccessGrantedMultipleObjectsTests, DenyAccessTests";
     /// The argument order of AccessCheckByType.
     BY_TYPE_ARGS = "AC-BY-TYPE-ARGS":
         "AccessCheckByType reports a primary token first, then generic bits in the desired access (ERROR_GENERIC_NOT_MAPPED), then a token at SecurityAnonymous, then a bad object type list, then a descriptor without owner or group",
-        "ReactOS modules/rostests/apitests/ntdll/NtAccessCheckByType.c @36b140ac ParamsValidationTests (GENERIC_WRITE with an anonymous-level token gives STATUS_GENERIC_NOT_MAPPED; a bad list with an ownerless descriptor gives STATUS_INVALID_PARAMETER)";
+        "[ROS-ACBT] ParamsValidationTests (GENERIC_WRITE with an anonymous-level token gives STATUS_GENERIC_NOT_MAPPED; a bad list with an ownerless descriptor gives STATUS_INVALID_PARAMETER)";
     /// Result lists.
     RESULT_LIST = "AC-RESULT-LIST":
         "AccessCheckByTypeResultList decides every element of the list on its own: each gets its granted mask and status, a denial of one element does not deny the others",
-        "Microsoft Learn: AccessCheckByTypeResultList; MS-DTYP 2.5.3.2";
+        "[ACBTRL]; [MS-DTYP] 2.5.3.2";
     /// Inheritance: which ACEs.
     INHERIT_ACES = "SD-INHERIT-ACES":
         "a new object inherits from its parent's DACL and SACL: a non-container the OBJECT_INHERIT ACEs with every inheritance flag cleared, a container the CONTAINER_INHERIT ACEs (OI/CI kept, INHERIT_ONLY cleared, NO_PROPAGATE_INHERIT giving an effective-only copy) and the OI-only ACEs as inherit-only; every copy is marked INHERITED_ACE; an object ACE whose InheritedObjectType names another object type is passed down as inherit-only to a container and not at all to an object",
-        "Microsoft Learn: CreatePrivateObjectSecurityEx, ACE inheritance rules; MS-DTYP 2.5.3.4 (ComputeACL); Wine dlls/advapi32/tests/security.c test_CreateDirectoryA";
+        "[CPOSE], ACE inheritance rules; [MS-DTYP] 2.5.3.4 (ComputeACL); [WT] test_CreateDirectoryA";
     /// Inheritance: mapping and creator SIDs.
     INHERIT_MAP = "SD-INHERIT-MAP":
         "an inherited ACE that applies to the new object has generic rights mapped through the object's generic mapping and CREATOR OWNER / CREATOR GROUP replaced by the new owner and group; on a container one that still propagates is split into that effective copy and an inherit-only copy of the original",
-        "MS-DTYP 2.5.3.4.2 (ContainsInheritableACEs, ComputeInheritedACLFromParent); Wine test_CreateDirectoryA";
+        "[MS-DTYP] 2.5.3.4.2 (ContainsInheritableACEs, ComputeInheritedACLFromParent); [WT] test_CreateDirectoryA";
     /// Inheritance: explicit and default parts.
     CREATE_PARTS = "SD-CREATE-PARTS":
         "the owner and group come from the creator descriptor, else the token's owner and primary group; a creator DACL (SACL) is used as given unless auto-inheritance asks for the parent's ACEs to be appended; with none the inherited ACEs are used, and with nothing inheritable the token's default DACL (generic rights mapped, CREATOR OWNER replaced) or no DACL at all",
-        "Microsoft Learn: CreatePrivateObjectSecurityEx; MS-DTYP 2.5.3.4.1 (CreateSecurityDescriptor)";
+        "[CPOSE]; [MS-DTYP] 2.5.3.4.1 (CreateSecurityDescriptor)";
     /// Inheritance: auto-inherit flags.
     CREATE_AUTO_INHERIT = "SD-CREATE-AUTO-INHERIT":
         "with SEF_DACL_AUTO_INHERIT (SEF_SACL_AUTO_INHERIT) the new DACL (SACL) is marked SE_DACL_AUTO_INHERITED and the parent's inheritable ACEs are appended after the creator's explicit ones unless the creator's ACL is protected; a protected creator ACL is marked protected and gets nothing inherited",
-        "Microsoft Learn: CreatePrivateObjectSecurityEx (SEF_DACL_AUTO_INHERIT, SEF_SACL_AUTO_INHERIT); MS-DTYP 2.5.3.4.1";
+        "[CPOSE] (SEF_DACL_AUTO_INHERIT, SEF_SACL_AUTO_INHERIT); [MS-DTYP] 2.5.3.4.1";
 }
 
 /// Looks a rule up by id.

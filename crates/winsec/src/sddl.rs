@@ -1,6 +1,6 @@
 //! SDDL: parsing security descriptor strings with Windows' acceptance rules
-//! and printing them in Windows' canonical form (research `winsec.md`
-//! §2.3-§2.4).
+//! and printing them in Windows' canonical form ([WT], [SMB-W]
+//! in docs/sources.md).
 //!
 //! [`parse`] models `ConvertStringSecurityDescriptorToSecurityDescriptor`
 //! and [`print()`] models `ConvertSecurityDescriptorToStringSecurityDescriptor`

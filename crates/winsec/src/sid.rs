@@ -1,11 +1,11 @@
 //! Security identifiers: the `Sid` value, its string form as Windows parses
 //! and prints it, and its binary form.
 //!
-//! Parsing follows `ConvertStringSidToSid` as observed on Windows (research
-//! `winsec.md` §1.3): a lower-case `s-` prefix, `0x` components, the "hex
+//! Parsing follows `ConvertStringSidToSid` as observed on Windows ([WT], [SMB-W]
+//! in docs/sources.md): a lower-case `s-` prefix, `0x` components, the "hex
 //! revision makes every component hex" quirk, saturation of oversized
 //! sub-authorities, spaces after dashes, and SDDL aliases. Printing follows
-//! `ConvertSidToStringSid` (§1.2). Alias tables live in [`crate::well_known`].
+//! `ConvertSidToStringSid` ([WT]). Alias tables live in [`crate::well_known`].
 
 use std::fmt;
 use std::str::FromStr;

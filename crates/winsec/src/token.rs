@@ -4,8 +4,8 @@
 //! and logon-session ids, elevation type and the linked token.
 //!
 //! Also owns the two derived tokens Windows builds from an existing one:
-//! the UAC filtered token and `CreateRestrictedToken`'s result (research
-//! `winsec.md` §3). This module does not decide access; see
+//! the UAC filtered token and `CreateRestrictedToken`'s result ([MS-TOK],
+//! [MS-RESTR], [MSDN-UAC] in docs/sources.md). This module does not decide access; see
 //! [`crate::access`].
 
 use std::fmt;

@@ -1,7 +1,7 @@
 //! Well-known SIDs: their names, their SDDL two-letter aliases, their
 //! `WELL_KNOWN_SID_TYPE` indices, and the domain-relative aliases.
 //!
-//! The table is research `winsec.md` §1.5 (aliases as Windows encodes them,
+//! The table is [MS-WKS] (aliases as Windows encodes them,
 //! captured from Windows-produced descriptor bytes; indices from
 //! `CreateWellKnownSid`). Domain-relative aliases (`LA`, `DA`, ...) resolve
 //! against a [`DomainContext`], which the caller supplies.

@@ -1,7 +1,12 @@
 //! `bitsim coverage [PATHS]`: which rule ids the scenario library
-//! exercises (cites in a step's decision) and which it never reaches, and
-//! which rows of the spec matrix (`docs/spec-matrix.md`) name a scenario
-//! that passes.
+//! exercises (cites in a step's decision) and which it never reaches, which
+//! way each decided (`outcomes`: how often a decision citing it allowed and
+//! how often it refused), and which rows of the spec matrix
+//! (`docs/spec-matrix.md`) name a scenario that passes.
+//!
+//! A decision allows or refuses: a step's rules by the step's result (a
+//! success code or not), an access-check trail's rules by whether the check
+//! granted, a condition's rule by whether it refused the call.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
@@ -34,13 +39,47 @@ pub struct Coverage {
     pub rules: BTreeMap<&'static str, Vec<(&'static str, usize)>>,
     /// Rule ids no step cited.
     pub unreached: Vec<&'static str>,
+    /// For each cited id, how many decisions citing it allowed and how many
+    /// refused.
+    pub outcomes: BTreeMap<&'static str, Ways>,
+    /// Cited rule ids the library sees deciding only one way.
+    pub one_way: Vec<&'static str>,
     /// Spec rows and whether a scenario they name passed.
     pub spec_rows: Vec<(String, bool)>,
+}
+
+/// How often decisions citing a rule went each way.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Ways {
+    /// Decisions that allowed (a success, a granted check, a condition
+    /// that held or admitted).
+    pub allowed: usize,
+    /// Decisions that refused.
+    pub refused: usize,
+}
+
+/// Whether a step's result is a success code (an HRESULT without the
+/// severity bit); a step without a result allowed.
+fn succeeded(step: &runner::run::StepRecord) -> bool {
+    step.result.as_ref().map_or(true, |r| {
+        let hex = r.hex.trim_start_matches("0x");
+        u32::from_str_radix(hex, 16).map_or(true, |code| code & 0x8000_0000 == 0)
+    })
+}
+
+fn record(outcomes: &mut BTreeMap<&'static str, Ways>, id: &'static str, allowed: bool) {
+    let w = outcomes.entry(id).or_default();
+    if allowed {
+        w.allowed += 1;
+    } else {
+        w.refused += 1;
+    }
 }
 
 /// Runs `bitsim coverage`.
 pub fn run(args: &CoverageArgs, out: &mut dyn Write) -> Result<ExitCode, CliError> {
     let mut cited: BTreeMap<&'static str, usize> = BTreeMap::new();
+    let mut outcomes: BTreeMap<&'static str, Ways> = BTreeMap::new();
     let mut passing: BTreeSet<String> = BTreeSet::new();
     for path in scenario_files::collect(&args.paths)? {
         let file = scenario_files::read(&path)?;
@@ -55,15 +94,39 @@ pub fn run(args: &CoverageArgs, out: &mut dyn Write) -> Result<ExitCode, CliErro
                 for id in step.rules.iter().chain(&step.trail_rules) {
                     *cited.entry(id).or_default() += 1;
                 }
+                let ok = succeeded(step);
+                for id in &step.rules {
+                    record(&mut outcomes, id, ok);
+                }
+                for d in &step.details {
+                    match d {
+                        runner::trace::Detail::Check { result, .. } => {
+                            for t in &result.trail {
+                                record(&mut outcomes, t.rule, result.is_granted());
+                            }
+                        }
+                        runner::trace::Detail::Condition { rule, effect, .. } => {
+                            record(&mut outcomes, rule, *effect != bits::Effect::Refused);
+                        }
+                        runner::trace::Detail::Saw { .. } | runner::trace::Detail::Cut { .. } => {}
+                    }
+                }
             }
         }
         if runs.iter().all(runner::Run::passed) {
             passing.insert(s.name.clone());
         }
     }
+    let one_way = outcomes
+        .iter()
+        .filter(|(_, w)| w.allowed == 0 || w.refused == 0)
+        .map(|(id, _)| *id)
+        .collect();
     let mut report = Coverage {
         rules: BTreeMap::new(),
         unreached: Vec::new(),
+        outcomes,
+        one_way,
         spec_rows: Vec::new(),
     };
     for (id, table) in runner::report::all_rule_ids() {
@@ -93,6 +156,21 @@ pub fn run(args: &CoverageArgs, out: &mut dyn Write) -> Result<ExitCode, CliErro
         }
         for id in &report.unreached {
             writeln!(out, "  never reached: {id}")?;
+        }
+        let both = report.outcomes.len() - report.one_way.len();
+        writeln!(
+            out,
+            "outcomes: {both} of {} cited ids seen both allowing and refusing",
+            report.outcomes.len()
+        )?;
+        for id in &report.one_way {
+            let w = report.outcomes[id];
+            let only = if w.refused == 0 {
+                "allowing"
+            } else {
+                "refusing"
+            };
+            writeln!(out, "  only {only}: {id}")?;
         }
         if !report.spec_rows.is_empty() {
             let ok = report.spec_rows.iter().filter(|(_, ok)| *ok).count();

@@ -1,5 +1,5 @@
-//! `bitsim table iis`: the delegation table of seed 003 and research
-//! `impersonation.md` §3, computed by running the model. For each IIS
+//! `bitsim table iis`: the delegation table of seed 003 ([PP-IMPDEL],
+//! reconstructed from [LT] and [IDM]), computed by running the model. For each IIS
 //! authentication type (and each condition that changes the answer) a
 //! fresh `corp` host serves bob's request through `webhost`, and the page
 //! then opens a file on the web server that only the caller may read and

@@ -51,6 +51,7 @@ impl HostApi for Driver<'_> {
             events: outcome.host_events.clone(),
             rules: outcome.rules.clone(),
             checks: outcome.host_checks.clone(),
+            conditions: outcome.conditions.clone(),
         }
     }
 

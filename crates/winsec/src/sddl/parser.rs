@@ -1,6 +1,6 @@
 //! The SDDL parser: `ConvertStringSecurityDescriptorToSecurityDescriptor`
-//! with the acceptance rules observed on Windows (research `winsec.md`
-//! §2.3, §1.3).
+//! with the acceptance rules observed on Windows ([MS-SDDL],
+//! [WT], [SMB-W] in docs/sources.md).
 //!
 //! Grammar, as modelled:
 //!
@@ -57,7 +57,7 @@ use crate::well_known::{self, DomainContext};
 pub const NO_ACCESS_CONTROL: &str = "NO_ACCESS_CONTROL";
 
 /// The two-letter rights tokens accepted on input, with their values
-/// (research §2.2; the composite `F*`/`K*` tokens and the label policy
+/// ([MS-DTYP] 2.4.3, [MS-ACESTR]; the composite `F*`/`K*` tokens and the label policy
 /// tokens are input-only in canonical output, except `FA`).
 pub const RIGHTS_TOKENS: &[(&str, u32)] = &[
     ("GA", 0x1000_0000),

@@ -1,5 +1,5 @@
 //! The SDDL printer: `ConvertSecurityDescriptorToStringSecurityDescriptor`
-//! (research `winsec.md` §2.4).
+//! ([WT], [SMB-W]).
 //!
 //! Callback ACEs print their condition as a seventh field in the canonical
 //! form of [`crate::condition::Condition::to_sddl`], resource attribute
