@@ -1,9 +1,10 @@
 //! `bitsim profiles`: the BITS rule table by OS profile
 //! (`bits::profile::SWITCHES` resolved for every `bits::Profile`).
 //!
-//! Text: one row per rule id, one column per profile, then the source;
-//! after the table, each rule's statement. The switches that differ
-//! between releases come first, then the rules every release follows. `--json`: an array of
+//! Text: one row per rule id (each id printed once), one column per
+//! profile, then the source; a closing line points at `bitsim rules ID`
+//! for a rule's statement. The switches that differ between releases come
+//! first, then the rules every release follows. `--json`: an array of
 //! `{"id", "statement", "source", "values": {profile: value}}`.
 
 use std::collections::BTreeMap;
@@ -92,10 +93,10 @@ pub fn run(args: &ProfilesArgs, out: &mut dyn Write) -> Result<ExitCode, CliErro
         writeln!(out, "  {}", r.source)?;
     }
     writeln!(out)?;
-    for r in &rows {
-        writeln!(out, "{}", r.id)?;
-        writeln!(out, "    {}", r.statement)?;
-    }
+    writeln!(
+        out,
+        "A rule's statement, sources, guarding invariants and scenarios: bitsim rules ID"
+    )?;
     Ok(ExitCode::Ok)
 }
 
@@ -122,6 +123,13 @@ mod tests {
             .unwrap();
         let cells: Vec<&str> = helper.split_whitespace().collect();
         assert_eq!(&cells[1..6], ["no", "no", "no", "yes", "yes"]);
+        for r in rows() {
+            let as_word = text
+                .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+                .filter(|w| *w == r.id)
+                .count();
+            assert_eq!(as_word, 1, "{} is printed once", r.id);
+        }
     }
 
     #[test]
