@@ -189,6 +189,11 @@ impl StepCheck<'_> {
                     self.sddl("sddl", sddl);
                 }
             }
+            // A logon expected to succeed names an account that exists;
+            // one expected to fail may name any (ERROR_LOGON_FAILURE for
+            // an unknown user is Windows behaviour a scenario can check).
+            Step::Logon(l) if l.expect.is_none() => self.logon_account(&l.user),
+            Step::LogonUser(l) if l.expect.is_none() => self.logon_account(&l.user),
             Step::SetAcl(a) => self.sddl("sddl", &a.sddl),
             Step::CreateRestrictedToken(c) => {
                 self.accounts(&c.disable);
@@ -312,6 +317,35 @@ impl StepCheck<'_> {
             )
             .key(key)
             .expected("a domain or local account, a group, a well-known name or a SID")
+            .near(candidates.iter().map(String::as_str)),
+        );
+    }
+
+    /// The account of a logon expected to succeed: a domain account or a
+    /// local account of any machine of the host.
+    fn logon_account(&mut self, name: &str) {
+        let Some(world) = self.world else {
+            return;
+        };
+        let machines: Vec<String> = world.host.machines.keys().cloned().collect();
+        if machines
+            .iter()
+            .any(|m| host::resolve(&world.host, m, name).is_some())
+        {
+            return;
+        }
+        let candidates: Vec<String> = machines
+            .iter()
+            .flat_map(|m| host::account_names(&world.host, m))
+            .collect();
+        self.push(
+            Finding::new(
+                self.at,
+                name,
+                format!("no account is named `{name}`, and the logon is expected to succeed"),
+            )
+            .key("user")
+            .expected("a domain account or a local account of one of the host's machines (or an `expect:` naming the failure)")
             .near(candidates.iter().map(String::as_str)),
         );
     }

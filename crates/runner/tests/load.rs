@@ -408,3 +408,27 @@ fn an_advance_past_the_service_budget_is_bad_input_at_its_step() {
         runner::report::text(&runs[0], false)
     );
 }
+
+#[test]
+fn a_logon_expected_to_succeed_must_name_an_account_and_one_expected_to_fail_may_not() {
+    let e = err(&format!("{HEAD}steps:\n  - logon: {{ user: alicee }}\n"));
+    assert_eq!((e.position.line, e.position.column), (4, 20), "{e}");
+    assert_eq!(
+        e.message,
+        "no account is named `alicee`, and the logon is expected to succeed"
+    );
+    assert_eq!(e.hint.as_deref(), Some("did you mean `alice`?"), "{e}");
+    let e = err(&format!(
+        "{HEAD}steps:\n  - start_service: {{ account: NetworkService, as: svc }}\n  - LogonUser: {{ thread: svc, user: nosuch, type: network, as: t }}\n"
+    ));
+    assert!(e.message.starts_with("no account is named `nosuch`"), "{e}");
+    // Windows answers a logon of an unknown user with ERROR_LOGON_FAILURE;
+    // a scenario may check that.
+    runner::load(
+        "t.yaml",
+        &format!(
+            "{HEAD}steps:\n  - start_service: {{ account: NetworkService, as: svc }}\n  - LogonUser: {{ thread: svc, user: nosuch, type: network, expect: ERROR_LOGON_FAILURE }}\n"
+        ),
+    )
+    .unwrap();
+}
