@@ -169,7 +169,7 @@ fn result_class(s: &StepRecord) -> &'static str {
         .checks
         .iter()
         .find(|c| c.what == "result")
-        .map_or(true, |c| c.ok);
+        .is_none_or(|c| c.ok);
     match &s.result {
         _ if !result_ok => "bad",
         Some(r) if r.name.starts_with("S_") || r.name.starts_with("BG_S_") => "ok",
@@ -777,7 +777,7 @@ pub(crate) fn layout(run: &Run) -> (Columns, Vec<Item>) {
             .checks
             .iter()
             .find(|c| c.what == "result")
-            .map_or(true, |c| c.ok);
+            .is_none_or(|c| c.ok);
         match (party, actor) {
             (Party::Host | Party::Bits | Party::Web, Some(a)) => {
                 let target = if party == Party::Bits { service } else { host };

@@ -297,7 +297,7 @@ fn check_locator(cell: &str, line: usize) -> Result<(), SpecError> {
         return Err(err(line, "the `where` column is empty"));
     }
     let parts: Vec<&str> = cell.split('"').collect();
-    if parts.len() % 2 == 0 {
+    if parts.len().is_multiple_of(2) {
         return Err(err(line, "unbalanced quotation mark in the `where` column"));
     }
     for quote in parts.iter().skip(1).step_by(2) {

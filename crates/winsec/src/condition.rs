@@ -377,7 +377,7 @@ impl Condition {
         for t in &self.tokens {
             write_token(&mut out, t);
         }
-        while out.len() % 4 != 0 {
+        while !out.len().is_multiple_of(4) {
             out.push(0);
         }
         out
@@ -540,7 +540,7 @@ fn counted(bytes: &[u8], pos: usize) -> Result<(&[u8], usize), ConditionError> {
 }
 
 fn from_utf16(b: &[u8], pos: usize) -> Result<String, ConditionError> {
-    if b.len() % 2 != 0 {
+    if !b.len().is_multiple_of(2) {
         return Err(cerr(pos, "a UTF-16 string has an odd byte length"));
     }
     let units: Vec<u16> = b
@@ -906,7 +906,7 @@ impl CondParser<'_> {
                     .iter()
                     .map(|b| if *b == b'#' { b'0' } else { *b })
                     .collect();
-                if digits.len() % 2 != 0 {
+                if !digits.len().is_multiple_of(2) {
                     return Err(cerr(start, "an octet string needs an even number of hex digits"));
                 }
                 let text = String::from_utf8_lossy(&digits).to_string();
@@ -1663,7 +1663,7 @@ mod tests {
         assert!(parse(&deep, &ctx()).is_err());
         let mut data = SIGNATURE.to_vec();
         data.extend([0xf9, 2, 0, 0, 0, b'a', 0]);
-        data.extend(std::iter::repeat(0xa2).take(5000));
+        data.extend(std::iter::repeat_n(0xa2, 5000));
         assert!(Condition::from_bytes(&data).is_err());
     }
 

@@ -61,7 +61,7 @@ pub struct Ways {
 /// Whether a step's result is a success code (an HRESULT without the
 /// severity bit); a step without a result allowed.
 fn succeeded(step: &runner::run::StepRecord) -> bool {
-    step.result.as_ref().map_or(true, |r| {
+    step.result.as_ref().is_none_or(|r| {
         let hex = r.hex.trim_start_matches("0x");
         u32::from_str_radix(hex, 16).map_or(true, |code| code & 0x8000_0000 == 0)
     })

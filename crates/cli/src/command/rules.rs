@@ -115,8 +115,8 @@ pub fn run(args: &RulesArgs, out: &mut dyn Write) -> Result<ExitCode, CliError> 
 fn list(args: &RulesArgs, out: &mut dyn Write) -> Result<ExitCode, CliError> {
     let entries: Vec<Entry> = registry::all()
         .into_iter()
-        .filter(|e| args.kind.map_or(true, |k| e.kind == k.kind()))
-        .filter(|e| args.prefix.as_deref().map_or(true, |p| e.id.starts_with(p)))
+        .filter(|e| args.kind.is_none_or(|k| e.kind == k.kind()))
+        .filter(|e| args.prefix.as_deref().is_none_or(|p| e.id.starts_with(p)))
         .collect();
     if args.json() {
         write_json(out, &entries)?;
