@@ -375,3 +375,119 @@ fn a_scenario_seeds_a_model() {
         .unwrap();
     assert!(states > 1, "{text}");
 }
+
+fn universe(name: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../scenarios/explore")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+#[test]
+fn a_helper_token_from_another_session_exposes_session_end_keeps_helper() {
+    // The administrator's helper token sits on bob's job; session 1 ends
+    // (its only user logs off) while bob stays: only the session rule
+    // drops the token, so the mutant is seen.
+    let file = universe("helper-tokens.yaml");
+    let out = temp("universe-explore-ce.yaml");
+    let path = out.display().to_string();
+    let (code, text) = ok(&[
+        "explore",
+        &file,
+        "--mutant",
+        "session-end-keeps-helper",
+        "--depth",
+        "3",
+        "--out",
+        &path,
+        "--quiet",
+    ]);
+    assert_eq!(code, ExitCode::Failed, "{text}");
+    assert!(
+        text.contains("VIOLATION       INV-TS-END-DROPS-HELPER after 2 operation(s)"),
+        "{text}"
+    );
+    let yaml = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        yaml.contains("bitsim explore ") && yaml.contains("helper-tokens.yaml --profile win11"),
+        "{yaml}"
+    );
+    let (code, trace) = ok(&["run", &path]);
+    assert_eq!(code, ExitCode::Failed, "{trace}");
+    assert!(
+        trace.contains("INVARIANT INV-TS-END-DROPS-HELPER broken"),
+        "{trace}"
+    );
+
+    let out = temp("universe-fuzz-ce.yaml");
+    let path = out.display().to_string();
+    let (code, text) = ok(&[
+        "fuzz",
+        &file,
+        "--mutant",
+        "session-end-keeps-helper",
+        "--cases",
+        "64",
+        "--out",
+        &path,
+        "--quiet",
+    ]);
+    assert_eq!(code, ExitCode::Failed, "{text}");
+    assert!(
+        text.contains("VIOLATION       INV-TS-END-DROPS-HELPER"),
+        "{text}"
+    );
+    let (code, trace) = ok(&["run", &path]);
+    assert_eq!(code, ExitCode::Failed, "{trace}");
+    assert!(
+        trace.contains("INVARIANT INV-TS-END-DROPS-HELPER broken"),
+        "{trace}"
+    );
+
+    // Without the mutant the same universe holds to the same depth.
+    let (code, text) = ok(&["explore", &file, "--depth", "3", "--quiet"]);
+    assert_eq!(code, ExitCode::Ok, "{text}");
+    assert!(text.contains("violations      0"), "{text}");
+}
+
+#[test]
+fn a_file_without_an_explore_section_is_bad_input() {
+    let file = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../scenarios/helper-tokens/helper-token-life-cycle.yaml")
+        .display()
+        .to_string();
+    let e = bitsim(&["explore", &file, "--depth", "1", "--quiet"]).unwrap_err();
+    assert!(e.to_string().contains("no `explore` section"), "{e}");
+    assert!(
+        Cli::try_parse_from(["bitsim", "explore", "a.yaml", "--model", "impersonation"]).is_err()
+    );
+}
+
+#[test]
+fn the_impersonation_model_is_its_library_file() {
+    let (_, by_name) = ok(&[
+        "explore",
+        "--model",
+        "impersonation",
+        "--depth",
+        "3",
+        "--quiet",
+    ]);
+    let (code, by_file) = ok(&[
+        "explore",
+        &universe("impersonation.yaml"),
+        "--depth",
+        "3",
+        "--quiet",
+    ]);
+    assert_eq!(code, ExitCode::Ok, "{by_file}");
+    let counts = |t: &str| -> Vec<String> {
+        t.lines()
+            .filter(|l| l.contains("unique states") || l.contains("transitions"))
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(counts(&by_name), counts(&by_file));
+    assert_eq!(counts(&by_name).len(), 2);
+}

@@ -15,6 +15,7 @@ use bits::world::Target;
 use bits::{Call, Interface, JobId, Method, Op, Outcome, PointerId, Profile, Rules, World};
 use oracle::{self, Transition, Violation};
 use runner::run::{Bound, Prepared};
+use scenario::format::ExploreJobMethod;
 use scenario::names::ClosedSet;
 use scenario::Scenario;
 use simos::network::NetworkOp;
@@ -154,6 +155,57 @@ pub struct Universe {
     /// Actors may also impersonate the token each of the `logon_users`
     /// logons returned.
     pub impersonate_logons: bool,
+    /// The network may go down, and come back while it is down.
+    pub network: bool,
+}
+
+impl Universe {
+    /// The universe a scenario's `explore` section declares (its names
+    /// and flags values were checked when the scenario loaded).
+    pub fn from_spec(spec: &scenario::format::ExploreSpec) -> Result<Universe, ModelError> {
+        let helper_flags = spec
+            .helper_token_flags
+            .iter()
+            .map(|v| {
+                scenario::names::parse_flags(&v.0).ok_or_else(|| {
+                    ModelError(format!(
+                        "explore.helper_token_flags: `{}` is not a number or a known constant",
+                        v.0
+                    ))
+                })
+            })
+            .collect::<Result<Vec<u32>, ModelError>>()?;
+        Ok(Universe {
+            actors: spec.actors.clone(),
+            tokens: spec.impersonate.clone(),
+            job_actions: spec
+                .job_methods
+                .iter()
+                .map(|m| match m {
+                    ExploreJobMethod::Resume => JobAction::Resume,
+                    ExploreJobMethod::Suspend => JobAction::Suspend,
+                    ExploreJobMethod::Cancel => JobAction::Cancel,
+                    ExploreJobMethod::Complete => JobAction::Complete,
+                })
+                .collect(),
+            token_options: spec.token_options,
+            get_job: spec.get_job,
+            set_helper: spec.set_helper_token,
+            helper_flags,
+            clear_helper: spec.clear_helper_token,
+            logoff: spec.logoff.clone(),
+            end_sessions: spec.end_sessions.clone(),
+            advance: spec.advance,
+            logon_users: spec
+                .logon_users
+                .iter()
+                .map(|l| (l.user.clone(), l.logon_type.text.clone()))
+                .collect(),
+            servers: spec.servers.clone(),
+            impersonate_logons: spec.impersonate_logons,
+            network: spec.network,
+        })
+    }
 }
 
 /// The universe resolved to the ids of the prepared world.
@@ -231,6 +283,27 @@ impl WorldModel {
                 runner::host::default_password(account),
                 logon_type,
             ));
+        }
+        for server in &universe.servers {
+            if !prepared
+                .world
+                .host
+                .servers
+                .keys()
+                .any(|k| k.eq_ignore_ascii_case(server))
+            {
+                return Err(ModelError(format!(
+                    "explore.servers: the host declares no server `{server}`; it declares {}",
+                    prepared
+                        .world
+                        .host
+                        .servers
+                        .keys()
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )));
+            }
         }
         let resolved = Resolved {
             actors: universe
@@ -497,6 +570,11 @@ impl Model for WorldModel {
                     },
                 });
             }
+        }
+        if self.universe.network {
+            ops.push(Op::Network {
+                up: !world.bits.network_up,
+            });
         }
         if let Some(ticks) = self.universe.advance {
             ops.push(Op::Advance { ticks });

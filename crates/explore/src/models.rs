@@ -1,5 +1,8 @@
-//! The built-in bounded models: `helper-tokens` and `impersonation`, and
-//! models seeded by a scenario file (`--from`).
+//! The built-in bounded models: `helper-tokens` and `impersonation`;
+//! models declared by a scenario file's `explore` section
+//! ([`from_universe_file`]); and models seeded by a scenario file with a
+//! default universe (`--from`). The `impersonation` model is its library
+//! file, `scenarios/explore/impersonation.yaml`.
 //!
 //! Each built-in model is a setup written in the scenario format (so a
 //! counterexample can repeat it verbatim) plus a [`Universe`] over the
@@ -58,18 +61,18 @@ const HELPER_TOKENS_SECOND_JOB_FLAGS: &str = r#"  - QueryInterface: { thread: el
   - SetHelperTokenFlags: { thread: elevated, job: admin_options, value: BG_TOKEN_NETWORK }
 "#;
 
-/// The setup of the `impersonation` model: a web application on WEB
-/// running as NetworkService, which may log alice on with each logon
-/// type, impersonate the result and reach the file server (the second
-/// hop of [WCF-DI]).
-pub const IMPERSONATION_SETUP: &str = r#"name: model-impersonation
-about: Bounded model of logon types, impersonation and the delegation hop (seed 003).
-host:
-  servers:
-    - { name: files, kind: smb_share, machine: FS, spn: cifs/fs.corp.example, sddl: 'D:(A;;FA;;;S-1-5-21-10-20-30-1100)' }
-steps:
-  - start_service: { account: NetworkService, machine: WEB, as: app }
-"#;
+/// The `impersonation` universe (`scenarios/explore/impersonation.yaml`):
+/// a web application on WEB running as NetworkService, which may log
+/// alice on with each logon type, impersonate the result and reach the
+/// file server (the second hop of [WCF-DI]).
+pub const IMPERSONATION_SETUP: &str = include_str!("../../../scenarios/explore/impersonation.yaml");
+
+/// The `helper-tokens` universe of the library
+/// (`scenarios/explore/helper-tokens.yaml`): the built-in model's setup,
+/// plus the administrator's token-options pointer to bob's job, and every
+/// job method, flags value, session end and network loss.
+pub const HELPER_TOKENS_UNIVERSE: &str =
+    include_str!("../../../scenarios/explore/helper-tokens.yaml");
 
 /// The size of the `helper-tokens` model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,6 +125,7 @@ pub fn helper_tokens(
         logon_users: Vec::new(),
         servers: Vec::new(),
         impersonate_logons: false,
+        network: false,
     };
     let sometimes = helper_token_properties(profile.rules(), size);
     WorldModel::new(
@@ -238,22 +242,14 @@ pub fn impersonation(
     profile: Profile,
     mutant: Option<&'static Mutant>,
 ) -> Result<WorldModel, ModelError> {
-    let setup = load(IMPERSONATION_SETUP, "model-impersonation.yaml")?;
-    let universe = Universe {
-        actors: vec!["app".into()],
-        tokens: Vec::new(),
-        logon_users: [
-            "interactive",
-            "network",
-            "network_cleartext",
-            "new_credentials",
-        ]
-        .iter()
-        .map(|ty| ("CORP\\alice".to_string(), (*ty).to_string()))
-        .collect(),
-        servers: vec!["files".into()],
-        impersonate_logons: true,
-        ..Universe::default()
+    let setup = load(IMPERSONATION_SETUP, "scenarios/explore/impersonation.yaml")?;
+    let universe = match &setup.explore {
+        Some(spec) => Universe::from_spec(spec)?,
+        None => {
+            return Err(ModelError(
+                "the impersonation universe has no explore section".into(),
+            ))
+        }
     };
     let sometimes = vec![
         Sometimes {
@@ -327,6 +323,25 @@ pub fn from_scenario(
     };
     let name = format!("from {file}");
     WorldModel::new(&name, setup, text, profile, mutant, universe, Vec::new())
+}
+
+/// A model declared by a scenario file: its host and steps are the
+/// setup, its `explore` section the universe. `name` names the model in
+/// reports (the file's path, for a file given on the command line).
+pub fn from_universe_file(
+    text: &str,
+    file: &str,
+    profile: Profile,
+    mutant: Option<&'static Mutant>,
+) -> Result<WorldModel, ModelError> {
+    let setup = load(text, file)?;
+    let Some(spec) = &setup.explore else {
+        return Err(ModelError(format!(
+            "{file}: the scenario has no `explore` section saying what may happen after its steps (docs/scenarios.md, \"Exploration universes\"); `--from {file}` explores a default universe over every name it binds"
+        )));
+    };
+    let universe = Universe::from_spec(spec)?;
+    WorldModel::new(file, setup, text, profile, mutant, universe, Vec::new())
 }
 
 /// The built-in model names.

@@ -432,3 +432,65 @@ fn a_logon_expected_to_succeed_must_name_an_account_and_one_expected_to_fail_may
     )
     .unwrap();
 }
+
+#[test]
+fn an_explore_section_is_optional_and_read_with_every_field() {
+    let text = format!(
+        "{HEAD}steps:\n  - logon: {{ user: bob }}\n  - LogonUser: {{ thread: bob, user: admin, type: batch, as: admin_token }}\n\
+explore:\n  actors: [bob]\n  impersonate: [admin_token]\n  job_methods: [Resume, Suspend, Cancel, Complete]\n  token_options: true\n  get_job: true\n  set_helper_token: true\n  helper_token_flags: [0, BG_TOKEN_NETWORK, 'BG_TOKEN_LOCAL_FILE|BG_TOKEN_NETWORK']\n  clear_helper_token: true\n  logoff: [bob]\n  end_sessions: [1]\n  network: true\n  advance: 2\n  logon_users: [{{ user: 'CORP\\alice', type: network }}]\n  impersonate_logons: true\n  servers: [fs]\n"
+    );
+    let s = load("t.yaml", &text).unwrap();
+    let e = s.explore.clone().expect("the section is read");
+    assert_eq!(e.actors, ["bob"]);
+    assert_eq!(e.impersonate, ["admin_token"]);
+    assert_eq!(e.job_methods.len(), 4);
+    assert!(e.token_options && e.get_job && e.set_helper_token && e.clear_helper_token);
+    assert_eq!(e.helper_token_flags.len(), 3);
+    assert_eq!(
+        e.helper_token_flags[2].0,
+        "BG_TOKEN_LOCAL_FILE|BG_TOKEN_NETWORK"
+    );
+    assert_eq!(e.logoff, ["bob"]);
+    assert_eq!(e.end_sessions, [1]);
+    assert!(e.network && e.impersonate_logons);
+    assert_eq!(e.advance, Some(2));
+    assert_eq!(e.logon_users[0].user, "CORP\\alice");
+    assert_eq!(e.logon_users[0].logon_type.text, "network");
+    assert_eq!(e.servers, ["fs"]);
+    // The steps still run as without the section.
+    let runs = runner::run(&s, "t.yaml", &text, None).unwrap();
+    assert!(runs[0].passed());
+    let plain = load("t.yaml", &format!("{HEAD}steps: []\n")).unwrap();
+    assert!(plain.explore.is_none());
+}
+
+#[test]
+fn an_explore_section_naming_an_unbound_thread_or_token_is_located() {
+    let e = err(&format!(
+        "{HEAD}steps:\n  - logon: {{ user: bob }}\nexplore:\n  actors: [bob]\n  logoff: [bobb]\n"
+    ));
+    assert_eq!((e.position.line, e.position.column), (7, 12));
+    assert_eq!(
+        e.message,
+        "explore.logoff: no step binds a thread named `bobb`"
+    );
+    assert_eq!(e.hint.as_deref(), Some("did you mean `bob`?"));
+    let e = err(&format!(
+        "{HEAD}steps:\n  - logon: {{ user: bob }}\nexplore:\n  impersonate: [bob]\n"
+    ));
+    assert_eq!(e.position.line, 6);
+    assert_eq!(
+        e.message,
+        "explore.impersonate: `bob` is a thread, not a token"
+    );
+    let e = err(&format!(
+        "{HEAD}steps: []\nexplore:\n  helper_token_flags: [BG_TOKEN_NETWRK]\n"
+    ));
+    assert_eq!(e.position.line, 5);
+    assert!(e.message.contains("`BG_TOKEN_NETWRK` is not a number"));
+    let e = err(&format!(
+        "{HEAD}steps: []\nexplore:\n  job_methods: [Pause]\n"
+    ));
+    assert_eq!(e.position.line, 5);
+    assert!(e.message.contains("Pause"), "{}", e.message);
+}

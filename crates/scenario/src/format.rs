@@ -56,6 +56,11 @@ pub struct Scenario<S = Step, P = Property> {
     /// What must hold of the run, checked after every step.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub properties: Vec<P>,
+    /// What may happen after the steps, for `bitsim explore FILE` and
+    /// `bitsim fuzz FILE`: the universe of operations explored from the
+    /// state the steps reach. `bitsim run` ignores it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explore: Option<ExploreSpec>,
 }
 
 impl<S, P> Scenario<S, P> {
@@ -70,6 +75,7 @@ impl<S, P> Scenario<S, P> {
             host: self.host,
             steps,
             properties,
+            explore: self.explore,
         }
     }
 }
@@ -1804,6 +1810,96 @@ pub struct Property {
     /// time (`30s`) from the start of the run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub within: Option<Within>,
+}
+
+/// The `explore` section: the universe of operations `bitsim explore`
+/// and `bitsim fuzz` may apply, in any order, after the steps. Every name
+/// in it is one the steps bound with `as` (threads, tokens) or the host
+/// declares (servers, accounts); an unknown name is a load error.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExploreSpec {
+    /// The threads that make calls (thread names bound by the steps).
+    #[serde(default)]
+    pub actors: Vec<String>,
+    /// Tokens an actor may impersonate (`ImpersonateLoggedOnUser`; an
+    /// impersonating actor may `RevertToSelf`).
+    #[serde(default)]
+    pub impersonate: Vec<String>,
+    /// Job methods an actor may call through every job pointer its
+    /// process holds: `Resume`, `Suspend`, `Cancel`, `Complete`.
+    #[serde(default)]
+    pub job_methods: Vec<ExploreJobMethod>,
+    /// An actor may ask a job pointer for `IBitsTokenOptions`
+    /// (`QueryInterface`, once per process and job).
+    #[serde(default)]
+    pub token_options: bool,
+    /// An actor may `GetJob` a job its process holds no pointer to.
+    #[serde(default)]
+    pub get_job: bool,
+    /// An actor may call `SetHelperToken` (its thread token) through a
+    /// token-options pointer.
+    #[serde(default)]
+    pub set_helper_token: bool,
+    /// The values `SetHelperTokenFlags` may set, each a number or
+    /// constant names joined with `|` (`BG_TOKEN_LOCAL_FILE`,
+    /// `BG_TOKEN_NETWORK`, `BG_TOKEN_LOCAL_FILE|BG_TOKEN_NETWORK`, `0`).
+    #[serde(default)]
+    pub helper_token_flags: Vec<Scalar>,
+    /// An actor may call `ClearHelperToken`.
+    #[serde(default)]
+    pub clear_helper_token: bool,
+    /// Threads whose logon session may end (the logon of the thread's
+    /// process token is logged off while it is active).
+    #[serde(default)]
+    pub logoff: Vec<String>,
+    /// Terminal-services sessions of the BITS machine that may end while
+    /// they are active.
+    #[serde(default)]
+    pub end_sessions: Vec<u32>,
+    /// The network may go down, and come back when it is down.
+    #[serde(default)]
+    pub network: bool,
+    /// The clock may advance by this many seconds (and BITS runs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub advance: Option<u64>,
+    /// `LogonUser` calls an actor may make, each while no logon of that
+    /// account and type exists; the password is the account's default.
+    #[serde(default)]
+    pub logon_users: Vec<ExploreLogon>,
+    /// An actor may impersonate the first token of each active logon
+    /// that `logon_users` made.
+    #[serde(default)]
+    pub impersonate_logons: bool,
+    /// Servers (declared by the host) an actor may reach, as its
+    /// effective token, asking for `GENERIC_READ`.
+    #[serde(default)]
+    pub servers: Vec<String>,
+}
+
+/// A job method an `explore` universe may call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum ExploreJobMethod {
+    /// `IBackgroundCopyJob::Resume`.
+    Resume,
+    /// `IBackgroundCopyJob::Suspend`.
+    Suspend,
+    /// `IBackgroundCopyJob::Cancel`.
+    Cancel,
+    /// `IBackgroundCopyJob::Complete`.
+    Complete,
+}
+
+/// A `LogonUser` an `explore` universe may make.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExploreLogon {
+    /// The account (`bob`, `CORP\alice`).
+    pub user: String,
+    /// `interactive`, `network`, `batch`, `service`, `unlock`,
+    /// `network_cleartext`, `new_credentials`.
+    #[serde(rename = "type")]
+    pub logon_type: Named<names::LogonType>,
 }
 
 /// How a property must hold.

@@ -409,6 +409,7 @@ pub fn load_with(
     findings.extend(check_values(&scenario, &at.steps));
     findings.extend(check_expected_profiles(&scenario, &at.steps));
     findings.extend(check_properties(&scenario, &at.properties));
+    findings.extend(check_explore(&scenario));
     findings.extend(semantics.check(&scenario, &at));
     errors.extend(findings.into_iter().map(located));
     if errors.is_empty() {
@@ -799,6 +800,77 @@ fn check_values(s: &Scenario, indices: &[usize]) -> Vec<Finding> {
 
 /// Each property has one body (and `within` only with `eventually`), a
 /// unique id, and observes names some step binds.
+/// The `explore` section: every thread and token it names is bound by a
+/// step, and every flags value is a number or known constants.
+fn check_explore(s: &Scenario) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let Some(e) = &s.explore else {
+        return out;
+    };
+    let mut bound: BTreeMap<&str, NameKind> = BTreeMap::new();
+    for name in s.host.import.iter().flat_map(|i| i.tokens.keys()) {
+        bound.insert(name, NameKind::Token);
+    }
+    for step in &s.steps {
+        for (name, kind) in names_of(step).1 {
+            bound.insert(name, kind);
+        }
+    }
+    let mut need = |name: &str, kind: NameKind, key: &str| {
+        if bound.get(name) == Some(&kind) {
+            return;
+        }
+        let known: Vec<&str> = bound
+            .iter()
+            .filter(|(_, k)| **k == kind)
+            .map(|(n, _)| *n)
+            .collect();
+        let message = match bound.get(name) {
+            Some(k) => format!(
+                "explore.{key}: `{name}` is {}, not {}",
+                k.with_article(),
+                kind.with_article()
+            ),
+            None => format!(
+                "explore.{key}: no step binds a {} named `{name}`",
+                kind.noun()
+            ),
+        };
+        out.push(
+            Finding::new(Site::Top("explore"), name, message)
+                .expected(if known.is_empty() {
+                    format!("{} bound by a step with `as`", kind.with_article())
+                } else {
+                    format!("one of: {}", known.join(", "))
+                })
+                .near(known.iter().copied()),
+        );
+    };
+    for a in &e.actors {
+        need(a, NameKind::Thread, "actors");
+    }
+    for t in &e.logoff {
+        need(t, NameKind::Thread, "logoff");
+    }
+    for t in &e.impersonate {
+        need(t, NameKind::Token, "impersonate");
+    }
+    for v in &e.helper_token_flags {
+        if names::parse_flags(&v.0).is_none() {
+            out.push(
+                Finding::new(
+                    Site::Top("explore"),
+                    &v.0,
+                    format!("explore.helper_token_flags: `{}` is not a number or a known constant", v.0),
+                )
+                .expected("a number, or constant names joined with `|` (BG_TOKEN_LOCAL_FILE|BG_TOKEN_NETWORK)")
+                .near(names::CONSTANTS.iter().map(|(n, _)| *n)),
+            );
+        }
+    }
+    out
+}
+
 fn check_properties(s: &Scenario, indices: &[usize]) -> Vec<Finding> {
     let mut out = Vec::new();
     let mut bound: BTreeMap<&str, NameKind> = BTreeMap::new();

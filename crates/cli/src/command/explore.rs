@@ -258,8 +258,8 @@ pub fn run(args: &ExploreArgs, out: &mut dyn Write) -> Result<ExitCode, CliError
     }
     if let Some(ce) = &report.counterexample {
         let header = vec![format!(
-            "Found by: bitsim explore --model {} --profile {}{} --depth {}",
-            model.name(),
+            "Found by: bitsim explore {} --profile {}{} --depth {}",
+            args.model.source(&model),
             model.profile(),
             mutant_flag(&model),
             args.depth

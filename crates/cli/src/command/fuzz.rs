@@ -89,25 +89,26 @@ pub fn run(args: &FuzzArgs, out: &mut dyn Write) -> Result<ExitCode, CliError> {
         SummaryFormat::Json => write_json(out, &s)?,
     }
     if let Some(ce) = &report.failure {
-        let header =
-            vec![
-                format!(
-                "Found by: bitsim fuzz --model {} --profile {}{} --seed {} --cases {} --steps {}{}",
-                model.name(),
+        let header = vec![
+            format!(
+                "Found by: bitsim fuzz {} --profile {}{} --seed {} --cases {} --steps {}{}",
+                args.model.source(&model),
                 model.profile(),
                 mutant_flag(&model),
                 args.seed,
                 args.cases,
                 args.steps,
-                args.shard.map(|s| format!(" --shard {s}")).unwrap_or_default()
+                args.shard
+                    .map(|s| format!(" --shard {s}"))
+                    .unwrap_or_default()
             ),
-                format!(
-                    "Seed {}: a case of {} operation(s) shrunk to {}",
-                    report.seed,
-                    report.unshrunk_len,
-                    ce.ops.len()
-                ),
-            ];
+            format!(
+                "Seed {}: a case of {} operation(s) shrunk to {}",
+                report.seed,
+                report.unshrunk_len,
+                ce.ops.len()
+            ),
+        ];
         report_counterexample(
             out,
             &model,

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use bits::mutants::Mutant;
 use bits::Profile;
 use clap::Args;
-use explore::WorldModel;
+use explore::{Model, WorldModel};
 
 use crate::command::run::parse_profile;
 use crate::command::scenario_files;
@@ -16,6 +16,11 @@ use crate::CliError;
 /// Which model to check.
 #[derive(Debug, Args)]
 pub struct ModelArgs {
+    /// A scenario file with an `explore` section: its steps are the setup,
+    /// the section the universe (docs/scenarios.md, "Exploration
+    /// universes").
+    #[arg(value_name = "FILE", conflicts_with_all = ["from", "model", "jobs"])]
+    pub file: Option<PathBuf>,
     /// A built-in model: `helper-tokens` or `impersonation`.
     #[arg(long, default_value = "helper-tokens", conflicts_with = "from")]
     pub model: String,
@@ -53,6 +58,17 @@ pub(crate) fn parse_mutant(text: &str) -> Result<&'static Mutant, String> {
 impl ModelArgs {
     /// Builds the model.
     pub fn build(&self) -> Result<WorldModel, CliError> {
+        if let Some(path) = &self.file {
+            let file = scenario_files::read(path)?;
+            scenario_files::load(&file)?;
+            return explore::models::from_universe_file(
+                &file.text,
+                &file.name,
+                self.profile,
+                self.mutant,
+            )
+            .map_err(|e| CliError::InvalidArgument(e.0));
+        }
         match &self.from {
             Some(path) => {
                 let file = scenario_files::read(path)?;
@@ -67,6 +83,20 @@ impl ModelArgs {
                 usize::from(self.jobs),
             )
             .map_err(|e| CliError::InvalidArgument(e.0)),
+        }
+    }
+}
+
+impl ModelArgs {
+    /// The part of a command line that picks this model again: the file,
+    /// `--from FILE` or `--model NAME`.
+    pub(crate) fn source(&self, model: &WorldModel) -> String {
+        if let Some(path) = &self.file {
+            path.display().to_string()
+        } else if let Some(path) = &self.from {
+            format!("--from {}", path.display())
+        } else {
+            format!("--model {}", model.name())
         }
     }
 }
