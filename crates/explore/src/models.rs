@@ -67,13 +67,6 @@ const HELPER_TOKENS_SECOND_JOB_FLAGS: &str = r#"  - QueryInterface: { thread: el
 /// file server (the second hop of [WCF-DI]).
 pub const IMPERSONATION_SETUP: &str = include_str!("../../../scenarios/explore/impersonation.yaml");
 
-/// The `helper-tokens` universe of the library
-/// (`scenarios/explore/helper-tokens.yaml`): the built-in model's setup,
-/// plus the administrator's token-options pointer to bob's job, and every
-/// job method, flags value, session end and network loss.
-pub const HELPER_TOKENS_UNIVERSE: &str =
-    include_str!("../../../scenarios/explore/helper-tokens.yaml");
-
 /// The size of the `helper-tokens` model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HelperTokens {
