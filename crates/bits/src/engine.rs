@@ -758,7 +758,9 @@ impl World {
     /// has a logon BITS recognises on the service's machine.
     pub fn eligible(&self, id: JobId) -> bool {
         self.bits.jobs.get(&id).is_some_and(|j| {
-            j.owner.always_logged_on || self.session_token(&j.owner.sid, j.owner.admin).is_some()
+            j.owner.always_logged_on
+                || !self.rules.checks.owner_logon_needed
+                || self.session_token(&j.owner.sid, j.owner.admin).is_some()
         })
     }
 

@@ -12,7 +12,10 @@
 //! profile that already checks per call) leaves that profile's rules
 //! as they are.
 
-use crate::profile::{AccessCheckAt, Rules};
+use simos::host::HostChecks;
+use winsec::AccessRules;
+
+use crate::profile::{AccessCheckAt, Rules, ServiceChecks};
 
 /// One deliberately wrong rule.
 #[derive(Debug, Clone, Copy)]
@@ -21,7 +24,8 @@ pub struct Mutant {
     pub name: &'static str,
     /// What is wrong, in one line.
     pub description: &'static str,
-    /// The switch it breaks (an id of [`crate::profile::SWITCHES`]).
+    /// The switch or rule it breaks: an id of [`crate::profile::SWITCHES`],
+    /// or of the rule tables of `winsec`, `simos` and [`crate::rules`].
     pub switch: &'static str,
     /// Turns a profile's rules into the wrong ones.
     pub mutate: fn(Rules) -> Rules,
@@ -31,6 +35,18 @@ impl Mutant {
     /// The mutant's rules for a profile's `rules`.
     pub fn apply(&self, rules: Rules) -> Rules {
         (self.mutate)(rules)
+    }
+
+    /// The layer whose rule it breaks: `winsec` (the access check),
+    /// `simos` (LSA, impersonation, tokens) or `bits` (the service).
+    pub fn layer(&self) -> &'static str {
+        if self.switch.starts_with("AC-") || self.switch.starts_with("SD-") {
+            "winsec"
+        } else if self.switch.starts_with("BITS-") {
+            "bits"
+        } else {
+            "simos"
+        }
     }
 
     /// Whether the mutant changes anything under `rules`.
@@ -197,6 +213,324 @@ pub const MUTANTS: &[Mutant] = &[
             ..r
         },
     },
+    Mutant {
+        name: "deny-aces-ignored",
+        description: "the access check skips deny ACEs, so a deny ACE never refuses what a later allow ACE grants",
+        switch: "AC-ACE-DENY",
+        mutate: |r| Rules {
+            host: HostChecks {
+                access: AccessRules {
+                    deny_aces: false,
+                    ..r.host.access
+                },
+                ..r.host
+            },
+            ..r
+        },
+    },
+    Mutant {
+        name: "owner-rights-ace-ignored",
+        description: "the owner keeps its implicit READ_CONTROL and WRITE_DAC although the DACL has an OWNER RIGHTS ACE",
+        switch: "AC-OWNER-RIGHTS-ACE",
+        mutate: |r| Rules {
+            host: HostChecks {
+                access: AccessRules {
+                    owner_rights_ace: false,
+                    ..r.host.access
+                },
+                ..r.host
+            },
+            ..r
+        },
+    },
+    Mutant {
+        name: "inherit-only-aces-applied",
+        description: "inherit-only ACEs take part in the access check of the object that holds them",
+        switch: "AC-ACE-INHERIT-ONLY",
+        mutate: |r| Rules {
+            host: HostChecks {
+                access: AccessRules {
+                    inherit_only_skipped: false,
+                    ..r.host.access
+                },
+                ..r.host
+            },
+            ..r
+        },
+    },
+    Mutant {
+        name: "restricted-pass-skipped",
+        description: "a restricted token is checked with its normal SIDs only, without the second pass over its restricting SIDs",
+        switch: "AC-RESTRICTED-PASS",
+        mutate: |r| Rules {
+            host: HostChecks {
+                access: AccessRules {
+                    restricted_pass: false,
+                    ..r.host.access
+                },
+                ..r.host
+            },
+            ..r
+        },
+    },
+    Mutant {
+        name: "integrity-check-skipped",
+        description: "the mandatory integrity check is skipped, so a low-integrity token may write up",
+        switch: "AC-MIC",
+        mutate: |r| Rules {
+            host: HostChecks {
+                access: AccessRules {
+                    integrity_check: false,
+                    ..r.host.access
+                },
+                ..r.host
+            },
+            ..r
+        },
+    },
+    Mutant {
+        name: "disabled-privileges-grant",
+        description: "a privilege the token holds grants its rights although it is not enabled",
+        switch: "AC-PRIV-TAKE-OWNERSHIP",
+        mutate: |r| Rules {
+            host: HostChecks {
+                access: AccessRules {
+                    privileges_need_enabled: false,
+                    ..r.host.access
+                },
+                ..r.host
+            },
+            ..r
+        },
+    },
+    Mutant {
+        name: "generic-rights-unmapped",
+        description: "generic bits in an ACE are compared unmapped, so GENERIC_READ or GENERIC_ALL ACEs grant no specific right",
+        switch: "AC-ACE-GENERIC-MAP",
+        mutate: |r| Rules {
+            host: HostChecks {
+                access: AccessRules {
+                    generic_mapping: false,
+                    ..r.host.access
+                },
+                ..r.host
+            },
+            ..r
+        },
+    },
+    Mutant {
+        name: "deny-only-groups-allow",
+        description: "a deny-only group (a UAC-filtered Administrators SID) also matches allow ACEs",
+        switch: "AC-DENY-ONLY",
+        mutate: |r| Rules {
+            host: HostChecks {
+                access: AccessRules {
+                    deny_only_excluded: false,
+                    ..r.host.access
+                },
+                ..r.host
+            },
+            ..r
+        },
+    },
+    Mutant {
+        name: "null-dacl-denies",
+        description: "a NULL DACL is read as an empty one and grants nothing",
+        switch: "AC-DACL-NULL",
+        mutate: |r| Rules {
+            host: HostChecks {
+                access: AccessRules {
+                    null_dacl_grants_all: false,
+                    ..r.host.access
+                },
+                ..r.host
+            },
+            ..r
+        },
+    },
+    Mutant {
+        name: "anonymous-level-checked",
+        description: "AccessCheck accepts a token at SecurityAnonymous as if it were at Identification",
+        switch: "AC-ANONYMOUS-LEVEL",
+        mutate: |r| Rules {
+            host: HostChecks {
+                access: AccessRules {
+                    anonymous_refused: false,
+                    ..r.host.access
+                },
+                ..r.host
+            },
+            ..r
+        },
+    },
+    Mutant {
+        name: "logon-rights-ignored",
+        description: "LogonUser logs an account on whatever logon rights the machine's policy gives or denies it",
+        switch: "LSA-LOGON-RIGHT",
+        mutate: |r| Rules {
+            host: HostChecks {
+                logon_rights: false,
+                ..r.host
+            },
+            ..r
+        },
+    },
+    Mutant {
+        name: "impersonation-never-downgraded",
+        description: "a thread impersonates any token at the level asked for, without SeImpersonatePrivilege or any other allow-list condition",
+        switch: "IMP-ALLOW-LIST",
+        mutate: |r| Rules {
+            host: HostChecks {
+                impersonation_allow_list: false,
+                ..r.host
+            },
+            ..r
+        },
+    },
+    Mutant {
+        name: "identification-opens",
+        description: "a thread impersonating at Identification level may open objects",
+        switch: "IMP-IDENTIFY-NO-OPEN",
+        mutate: |r| Rules {
+            host: HostChecks {
+                identification_opens_nothing: false,
+                ..r.host
+            },
+            ..r
+        },
+    },
+    Mutant {
+        name: "network-logon-has-credentials",
+        description: "a network logon's session holds the password, so the server can reach a second machine as the client",
+        switch: "LSA-LOGON-CREDENTIALS",
+        mutate: |r| Rules {
+            host: HostChecks {
+                network_logon_without_credentials: false,
+                ..r.host
+            },
+            ..r
+        },
+    },
+    Mutant {
+        name: "uac-token-not-split",
+        description: "an administrator's interactive logon under UAC returns the full token instead of the filtered half",
+        switch: "LSA-UAC-SPLIT",
+        mutate: |r| Rules {
+            host: HostChecks {
+                uac_split: false,
+                ..r.host
+            },
+            ..r
+        },
+    },
+    Mutant {
+        name: "duplicate-raises-level",
+        description: "DuplicateToken may raise an impersonation token's level",
+        switch: "TOK-DUPLICATE-LEVEL",
+        mutate: |r| Rules {
+            host: HostChecks {
+                duplicate_keeps_level: false,
+                ..r.host
+            },
+            ..r
+        },
+    },
+    Mutant {
+        name: "adjust-adds-privileges",
+        description: "AdjustTokenPrivileges adds and enables a privilege the token does not hold",
+        switch: "TOK-ADJUST-PRIVILEGES",
+        mutate: |r| Rules {
+            host: HostChecks {
+                adjust_needs_held: false,
+                ..r.host
+            },
+            ..r
+        },
+    },
+    Mutant {
+        name: "non-owner-reaches-job",
+        description: "the job access check lets a caller that is neither the owner nor an administrator reach the job",
+        switch: "BITS-OWNER-OR-ADMIN",
+        mutate: |r| Rules {
+            checks: ServiceChecks {
+                owner_or_admin: false,
+                ..r.checks
+            },
+            ..r
+        },
+    },
+    Mutant {
+        name: "enum-all-users-unchecked",
+        description: "EnumJobs with BG_JOB_ENUM_ALL_USERS does not ask for an administrator",
+        switch: "BITS-ENUM",
+        mutate: |r| Rules {
+            checks: ServiceChecks {
+                enum_all_needs_admin: false,
+                ..r.checks
+            },
+            ..r
+        },
+    },
+    Mutant {
+        name: "take-ownership-without-admin",
+        description: "TakeOwnership does not ask for an administrator",
+        switch: "BITS-TAKE-OWNERSHIP",
+        mutate: |r| Rules {
+            checks: ServiceChecks {
+                take_ownership_needs_admin: false,
+                ..r.checks
+            },
+            ..r
+        },
+    },
+    Mutant {
+        name: "final-jobs-found",
+        description: "GetJob still finds a job in ACKNOWLEDGED or CANCELLED",
+        switch: "BITS-NOT-FOUND",
+        mutate: |r| Rules {
+            checks: ServiceChecks {
+                final_jobs_hidden: false,
+                ..r.checks
+            },
+            ..r
+        },
+    },
+    Mutant {
+        name: "helper-token-at-identification",
+        description: "SetHelperToken accepts a caller impersonating at Identification level",
+        switch: "BITS-HELPER-CAPTURE",
+        mutate: |r| Rules {
+            checks: ServiceChecks {
+                helper_needs_impersonation: false,
+                ..r.checks
+            },
+            ..r
+        },
+    },
+    Mutant {
+        name: "helper-flags-unchecked",
+        description: "SetHelperTokenFlags stores bits other than BG_TOKEN_LOCAL_FILE and BG_TOKEN_NETWORK",
+        switch: "BITS-HELPER-FLAGS",
+        mutate: |r| Rules {
+            checks: ServiceChecks {
+                helper_flags_validated: false,
+                ..r.checks
+            },
+            ..r
+        },
+    },
+    Mutant {
+        name: "transfer-without-owner-logon",
+        description: "a job transfers while its owner has no logon on the machine",
+        switch: "BITS-ELIGIBLE-LOGON",
+        mutate: |r| Rules {
+            checks: ServiceChecks {
+                owner_logon_needed: false,
+                ..r.checks
+            },
+            ..r
+        },
+    },
 ];
 
 /// Bugs planted to test the explorer and the fuzzer: not part of the
@@ -252,8 +586,11 @@ mod tests {
                 m.name
             );
             assert!(
-                SWITCHES.iter().any(|s| s.id == m.switch),
-                "{} names no switch",
+                SWITCHES.iter().any(|s| s.id == m.switch)
+                    || winsec::rules::rule(m.switch).is_some()
+                    || simos::rules::rule(m.switch).is_some()
+                    || crate::rules::RULES.iter().any(|r| r.id == m.switch),
+                "{} names no switch or rule",
                 m.name
             );
         }
@@ -278,6 +615,17 @@ mod tests {
             Some("logoff-keeps-helper")
         );
         assert!(mutant("no-such").is_none());
+    }
+
+    #[test]
+    fn the_catalog_spans_the_three_layers() {
+        for layer in ["winsec", "simos", "bits"] {
+            assert!(
+                MUTANTS.iter().filter(|m| m.layer() == layer).count() >= 7,
+                "{layer}"
+            );
+        }
+        assert!(MUTANTS.len() >= 40);
     }
 
     #[test]

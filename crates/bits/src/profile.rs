@@ -96,6 +96,8 @@ impl Profile {
             admin_needs_enabled_sid: true,
             network_flag_honoured: true,
             client_cert_as_owner: true,
+            checks: ServiceChecks::WINDOWS,
+            host: simos::host::HostChecks::WINDOWS,
         }
     }
 }
@@ -198,6 +200,60 @@ pub struct Rules {
     /// with BG_TOKEN_NETWORK set (and an owner other than LocalSystem) the
     /// job fails with ERROR_WINHTTP_CLIENT_CERT_NO_ACCESS_PRIVATE_KEY.
     pub client_cert_as_owner: bool,
+    /// The service's own checks that no release changes, as switches
+    /// (all Windows' in every profile); a policy mutant turns one off.
+    #[serde(default, skip_serializing)]
+    pub checks: ServiceChecks,
+    /// The host's checks (access check, LSA, impersonation) the world
+    /// runs under: Windows' in every profile; a policy mutant turns one
+    /// off.
+    #[serde(default, skip_serializing)]
+    pub host: simos::host::HostChecks,
+}
+
+/// The BITS service's checks that are the same on every release, as
+/// switches: [`ServiceChecks::WINDOWS`] is how the service behaves; a
+/// policy mutant turns one off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ServiceChecks {
+    /// Only the owner or an administrator reaches a job
+    /// (`BITS-OWNER-OR-ADMIN`).
+    pub owner_or_admin: bool,
+    /// BG_JOB_ENUM_ALL_USERS needs an administrator (`BITS-ENUM`).
+    pub enum_all_needs_admin: bool,
+    /// TakeOwnership needs an administrator (`BITS-TAKE-OWNERSHIP`).
+    pub take_ownership_needs_admin: bool,
+    /// GetJob does not find a job in a final state (`BITS-NOT-FOUND`).
+    pub final_jobs_hidden: bool,
+    /// SetHelperToken needs a caller at Impersonation level or above
+    /// (`BITS-HELPER-CAPTURE`).
+    pub helper_needs_impersonation: bool,
+    /// SetHelperTokenFlags refuses bits other than BG_TOKEN_LOCAL_FILE
+    /// and BG_TOKEN_NETWORK (`BITS-HELPER-FLAGS`).
+    pub helper_flags_validated: bool,
+    /// A job transfers only while its owner is logged on
+    /// (`BITS-ELIGIBLE-LOGON`).
+    pub owner_logon_needed: bool,
+}
+
+impl ServiceChecks {
+    /// The service's checks as Windows makes them.
+    pub const WINDOWS: ServiceChecks = ServiceChecks {
+        owner_or_admin: true,
+        enum_all_needs_admin: true,
+        take_ownership_needs_admin: true,
+        final_jobs_hidden: true,
+        helper_needs_impersonation: true,
+        helper_flags_validated: true,
+        owner_logon_needed: true,
+    };
+}
+
+impl Default for ServiceChecks {
+    /// The service's checks as Windows makes them.
+    fn default() -> ServiceChecks {
+        ServiceChecks::WINDOWS
+    }
 }
 
 impl Default for Rules {

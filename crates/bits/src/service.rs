@@ -93,7 +93,7 @@ impl World {
             admin,
             denied_by: Some(rule),
         };
-        if !owner_match && !admin {
+        if !owner_match && !admin && self.rules.checks.owner_or_admin {
             return refuse(ids::OWNER_OR_ADMIN);
         }
         if self.rules.elevated_jobs_need_elevation && job.owner.elevated && !is_elevated(token) {
@@ -424,7 +424,13 @@ impl World {
         rules: &mut Vec<&'static str>,
     ) -> CallResult {
         let caller = self.identify(thread, rules)?;
-        let Some(job) = self.bits.jobs.get(&id).filter(|j| !j.state.is_final()) else {
+        let hide_final = self.rules.checks.final_jobs_hidden;
+        let Some(job) = self
+            .bits
+            .jobs
+            .get(&id)
+            .filter(|j| !(hide_final && j.state.is_final()))
+        else {
             rules.push(ids::NOT_FOUND);
             return Err(HResult::BgENotFound);
         };
@@ -453,7 +459,7 @@ impl World {
     ) -> CallResult {
         let caller = self.identify(thread, rules)?;
         rules.push(ids::ENUM);
-        if all_users && !self.is_admin(&caller.token) {
+        if all_users && !self.is_admin(&caller.token) && self.rules.checks.enum_all_needs_admin {
             return Err(HResult::EAccessDenied);
         }
         let items: Vec<(JobId, Grant)> = self

@@ -156,7 +156,9 @@ impl World {
                     None => self.identify(thread, rules)?,
                 };
                 let level = caller.token.impersonation_level();
-                if !matches!(level, Some(l) if l >= ImpersonationLevel::Impersonation) {
+                if !matches!(level, Some(l) if l >= ImpersonationLevel::Impersonation)
+                    && self.rules.checks.helper_needs_impersonation
+                {
                     return Err(HResult::CoEFailedToImpersonate);
                 }
                 let admin_enabled = self.is_admin(&caller.token);
@@ -191,7 +193,7 @@ impl World {
             }
             Method::SetHelperTokenFlags { flags } => {
                 rules.push(ids::HELPER_FLAGS);
-                if flags & !token_flags::ALL != 0 {
+                if flags & !token_flags::ALL != 0 && self.rules.checks.helper_flags_validated {
                     return Err(HResult::EInvalidArg);
                 }
                 self.helper_allowed(id, &grant, held_admin, rules)?;

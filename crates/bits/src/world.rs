@@ -719,6 +719,7 @@ impl World {
     /// Starts the BITS service (svchost as LocalSystem) on `machine` of
     /// `host`, under `rules`.
     pub fn new(mut host: Host, machine: &str, rules: Rules) -> Result<World, NoSuchMachine> {
+        host.rules.checks = rules.host;
         let out = host.apply(&simos::Op::StartService {
             machine: machine.to_string(),
             image: "svchost.exe -k netsvcs (BITS)".to_string(),

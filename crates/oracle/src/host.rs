@@ -262,6 +262,38 @@ pub(crate) fn access_bounded(t: &Transition<'_>) -> Result<(), String> {
             _ => {}
         }
     }
+    // A program's own AccessCheck (without PRINCIPAL SELF or an object
+    // type list): its granted mask is bounded by the same descriptor.
+    if let (
+        Op::Host {
+            op:
+                simos::Op::Object(ObjectOp::AccessCheck {
+                    thread,
+                    principal_self: None,
+                    object_types,
+                    ..
+                }),
+        },
+        Some(simos::ApiResult::Ok {
+            value: simos::Value::Object(access),
+        }),
+    ) = (t.op, &t.outcome.host_result)
+    {
+        let machine = machine_of(t, *thread);
+        let token = t.after.host.token(access.token).map(|o| &o.token);
+        if let (true, Some(machine), Some(token)) = (object_types.is_empty(), machine, token) {
+            let ctx = t.after.host.domain_context(machine);
+            if let Ok(sd) = winsec::sddl::parse(&access.sddl, &ctx) {
+                let bound = upper_bound(&sd, token, &access.kind.mapping());
+                if !access.granted.without(bound).is_empty() {
+                    faults.push(format!(
+                        "AccessCheck granted {} to {} on {}, but its descriptor can give at most {bound}",
+                        access.granted, token.user.sid, access.path
+                    ));
+                }
+            }
+        }
+    }
     // Every granted decision in the host's events, the service's included:
     // the events carry no mask, so the bound must at least not be empty.
     for seen in decisions(t).iter().filter(|s| s.granted) {
@@ -492,6 +524,19 @@ pub(crate) fn delegation_allows(
 
 pub(crate) fn network_hop(t: &Transition<'_>) -> Result<(), String> {
     let mut faults = Faults::default();
+    // A network logon proves who the client is without handing over its
+    // password: the session it makes cannot authenticate afresh.
+    for (id, session) in &t.after.host.logons {
+        if session.logon_type == LogonType::Network
+            && session.credentials == NetworkCredentials::Password
+            && !t.before.host.logons.contains_key(id)
+        {
+            faults.push(format!(
+                "network logon {id} of {} holds the password",
+                session.account
+            ));
+        }
+    }
     let anonymous = sids::anonymous();
     for seen in decisions(t) {
         let Some(server) = server_named(t.after, seen.object) else {

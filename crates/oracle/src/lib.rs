@@ -159,9 +159,9 @@ pub const CATALOG: &[Invariant] = &[
     },
     Invariant {
         id: "INV-ACCESS-BOUNDED",
-        statement: "no object access granted in a step, by a client or by the BITS service, exceeds what the descriptor could give the token: allow ACEs for its enabled SIDs (generic rights mapped), owner READ_CONTROL|WRITE_DAC, and the rights of its enabled privileges",
+        statement: "no object access granted in a step, by a client or by the BITS service, exceeds what the descriptor could give the token: the rights of its enabled privileges, owner READ_CONTROL|WRITE_DAC unless an OWNER RIGHTS ACE replaces them, and the rights whose first applicable ACE (inherit-only ones aside, generic rights mapped) allows them; for a restricted token only what its restricting SIDs allow too, and below the object's integrity label only what the label policy leaves",
         source: "[MS-DACL], [MS-DTYP] 2.5.3.2; [WT] test_AccessCheck; [FSH] ch. 7; [MS-PRIV] (privileges that bypass the DACL)",
-        guards: &["AC-ACE-ALLOW", "AC-ACE-DENY", "AC-ACE-GENERIC-MAP", "AC-OWNER-IMPLICIT", "AC-OWNER-RIGHTS-ACE", "AC-MIC", "AC-PRIV-BACKUP", "AC-PRIV-RESTORE", "AC-PRIV-TAKE-OWNERSHIP", "AC-PRIV-SECURITY"],
+        guards: &["AC-ACE-ALLOW", "AC-ACE-DENY", "AC-ACE-GENERIC-MAP", "AC-ACE-INHERIT-ONLY", "AC-OWNER-IMPLICIT", "AC-OWNER-RIGHTS-ACE", "AC-RESTRICTED-PASS", "AC-MIC", "AC-PRIV-BACKUP", "AC-PRIV-RESTORE", "AC-PRIV-TAKE-OWNERSHIP", "AC-PRIV-SECURITY"],
         check: access_bounded,
     },
     Invariant {
@@ -180,9 +180,9 @@ pub const CATALOG: &[Invariant] = &[
     },
     Invariant {
         id: "INV-NETWORK-HOP",
-        statement: "a remote server sees a user rather than ANONYMOUS LOGON only when the caller's logon session holds network credentials (password, other credentials, machine account, forwarded TGT) or Kerberos delegation the domain allows applies",
+        statement: "a remote server sees a user rather than ANONYMOUS LOGON only when the caller's logon session holds network credentials (password, other credentials, machine account, forwarded TGT) or Kerberos delegation the domain allows applies; a network logon never makes a session that holds the password",
         source: "[WCF-DI], [IL] (two mechanisms); [WCF-DBG], [KCD], [SFU-RBCD], [PU]",
-        guards: &["NET-ONE-HOP", "NET-ANONYMOUS", "NET-SESSION-CREDENTIALS", "KRB-UNCONSTRAINED", "KRB-CONSTRAINED", "KRB-RESOURCE-BASED", "NET-NTLM-NO-DELEGATION"],
+        guards: &["LSA-LOGON-CREDENTIALS", "NET-ONE-HOP", "NET-ANONYMOUS", "NET-SESSION-CREDENTIALS", "KRB-UNCONSTRAINED", "KRB-CONSTRAINED", "KRB-RESOURCE-BASED", "NET-NTLM-NO-DELEGATION"],
         check: network_hop,
     },
     Invariant {

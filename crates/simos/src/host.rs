@@ -297,6 +297,60 @@ pub struct HostRules {
     /// `LogonUser` needs SeTcbPrivilege in the caller's process token
     /// (Windows 2000; not on XP / Server 2003 and later).
     pub logon_user_requires_tcb: bool,
+    /// The host's checks as switches (all Windows' by default); a policy
+    /// mutant turns one off.
+    #[serde(default, skip_serializing)]
+    pub checks: HostChecks,
+}
+
+/// The host's security checks as switches: [`HostChecks::WINDOWS`] (the
+/// default) is how Windows behaves; a policy mutant turns one off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct HostChecks {
+    /// The access check's own rules.
+    pub access: winsec::AccessRules,
+    /// `LogonUser` needs the logon right of its logon type and no deny
+    /// right (`LSA-LOGON-RIGHT`).
+    pub logon_rights: bool,
+    /// A thread impersonates above Identification only under one of the
+    /// allow-list's conditions (`IMP-ALLOW-LIST`, `IMP-DOWNGRADE`).
+    pub impersonation_allow_list: bool,
+    /// A thread acting at Identification or Anonymous level opens
+    /// nothing (`IMP-IDENTIFY-NO-OPEN`).
+    pub identification_opens_nothing: bool,
+    /// A network logon's session holds no network credentials
+    /// (`LSA-LOGON-CREDENTIALS`).
+    pub network_logon_without_credentials: bool,
+    /// An administrator's interactive logon under UAC returns the
+    /// filtered half of a split token (`LSA-UAC-SPLIT`).
+    pub uac_split: bool,
+    /// DuplicateToken cannot raise the impersonation level
+    /// (`TOK-DUPLICATE-LEVEL`).
+    pub duplicate_keeps_level: bool,
+    /// AdjustTokenPrivileges enables only privileges the token holds
+    /// (`TOK-ADJUST-PRIVILEGES`).
+    pub adjust_needs_held: bool,
+}
+
+impl HostChecks {
+    /// Windows' checks.
+    pub const WINDOWS: HostChecks = HostChecks {
+        access: winsec::AccessRules::WINDOWS,
+        logon_rights: true,
+        impersonation_allow_list: true,
+        identification_opens_nothing: true,
+        network_logon_without_credentials: true,
+        uac_split: true,
+        duplicate_keeps_level: true,
+        adjust_needs_held: true,
+    };
+}
+
+impl Default for HostChecks {
+    /// Windows' checks.
+    fn default() -> HostChecks {
+        HostChecks::WINDOWS
+    }
 }
 
 impl Default for HostRules {
@@ -304,6 +358,7 @@ impl Default for HostRules {
     fn default() -> HostRules {
         HostRules {
             logon_user_requires_tcb: false,
+            checks: HostChecks::WINDOWS,
         }
     }
 }

@@ -457,7 +457,7 @@ impl Host {
             logon_type,
             LogonType::Interactive | LogonType::RemoteInteractive | LogonType::CachedInteractive
         );
-        let returned = if is_admin && uac && interactive {
+        let returned = if is_admin && uac && interactive && self.rules.checks.uac_split {
             // LSA-UAC-SPLIT: the caller gets the filtered half, linked to the full one.
             token.elevation_type = ElevationType::Full;
             let mut limited = token.uac_filtered();
@@ -683,7 +683,8 @@ impl Host {
         };
         let holder = self.principal_sids(machine, &p);
         trail.push(ids::LOGON_RIGHT);
-        let granted = self.has_logon_right(machine, &holder, right);
+        let granted =
+            self.has_logon_right(machine, &holder, right) || !self.rules.checks.logon_rights;
         self.record_logon_right(machine, &p.sid, &holder, right, granted);
         if !granted {
             return Err(Win32Error::LogonTypeNotGranted);
@@ -692,7 +693,9 @@ impl Host {
         trail.push(ids::LOGON_GROUPS);
         trail.push(ids::LOGON_CREDENTIALS);
         let credentials = match logon_type {
-            LogonType::Network => NetworkCredentials::None,
+            LogonType::Network if self.rules.checks.network_logon_without_credentials => {
+                NetworkCredentials::None
+            }
             _ => NetworkCredentials::Password,
         };
         let (_, token) = self.logon_token(

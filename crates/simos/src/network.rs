@@ -1643,6 +1643,6 @@ impl Host {
             principal_self: None,
             backup_intent: false,
         }
-        .check())
+        .check_under(self.rules.checks.access))
     }
 }

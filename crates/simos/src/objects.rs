@@ -737,7 +737,7 @@ impl Host {
             .token
             .impersonation_level()
             .is_some_and(|level| level < ImpersonationLevel::Impersonation);
-        if !below {
+        if !below || !self.rules.checks.identification_opens_nothing {
             return Ok(());
         }
         cite(rules, crate::rules::ids::IDENTIFICATION_NO_OPEN);
@@ -782,7 +782,7 @@ impl Host {
         object: &SecObject,
         request: &AccessRequest<'_>,
     ) -> ObjectCheck {
-        let result = request.check();
+        let result = request.check_under(self.rules.checks.access);
         self.log.push(Event::Access {
             thread,
             object: object.path.clone(),

@@ -155,7 +155,8 @@ impl Host {
                 "the caller's process token ({caller_sid}) lacks SeImpersonatePrivilege, the token was not made with explicit credentials in its logon session, and the token's user {target_sid} is not the caller's"
             )
         };
-        if has_privilege || explicit_in_session || same_identity {
+        let skipped = !self.rules.checks.impersonation_allow_list;
+        if has_privilege || explicit_in_session || same_identity || skipped {
             self.condition(ids::IMPERSONATE_ALLOW, finding, Effect::Admitted);
             requested
         } else {
@@ -493,8 +494,8 @@ impl Host {
         if let Some(source_level) = source.token.impersonation_level() {
             trail.push(ids::DUPLICATE_LEVEL);
             // No raising the level; no primary token from below Impersonation.
-            if level > source_level || (primary && source_level < ImpersonationLevel::Impersonation)
-            {
+            let raised = level > source_level && self.rules.checks.duplicate_keeps_level;
+            if raised || (primary && source_level < ImpersonationLevel::Impersonation) {
                 return Err(Win32Error::BadImpersonationLevel);
             }
         }
@@ -548,6 +549,7 @@ impl Host {
                 .effective_token_id(thread)
                 .ok_or(Win32Error::InvalidHandle)?,
         };
+        let add_missing = !self.rules.checks.adjust_needs_held;
         let object = self.tokens.get_mut(&id).ok_or(Win32Error::InvalidHandle)?;
         let mut all = true;
         for (privileges, on) in [(enable, true), (disable, false)] {
@@ -560,6 +562,16 @@ impl Host {
                 {
                     Some(entry) if on => entry.attributes |= privilege_attrs::ENABLED,
                     Some(entry) => entry.attributes &= !privilege_attrs::ENABLED,
+                    None if on && add_missing => {
+                        object
+                            .token
+                            .make_mut()
+                            .privileges
+                            .push(winsec::token::PrivilegeEntry {
+                                privilege: *wanted,
+                                attributes: privilege_attrs::ENABLED,
+                            })
+                    }
                     None => all = false,
                 }
             }

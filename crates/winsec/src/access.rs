@@ -40,6 +40,68 @@ pub struct AccessRequest<'a> {
     pub backup_intent: bool,
 }
 
+/// The access-check rules in force, as switches. [`AccessRules::WINDOWS`]
+/// (the default) is Windows' check; a policy mutant turns one switch off
+/// to show that the invariants and the scenario library notice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+pub struct AccessRules {
+    /// A deny ACE that applies refuses the bits it names (`AC-ACE-DENY`).
+    pub deny_aces: bool,
+    /// An OWNER RIGHTS ACE replaces the owner's implicit rights
+    /// (`AC-OWNER-RIGHTS-ACE`).
+    pub owner_rights_ace: bool,
+    /// Inherit-only ACEs are skipped (`AC-ACE-INHERIT-ONLY`).
+    pub inherit_only_skipped: bool,
+    /// A restricted token needs a second pass over its restricting SIDs
+    /// (`AC-RESTRICTED-PASS`).
+    pub restricted_pass: bool,
+    /// The mandatory integrity check runs before the DACL (`AC-MIC`).
+    pub integrity_check: bool,
+    /// A privilege grants rights only while enabled (`AC-PRIV-*`).
+    pub privileges_need_enabled: bool,
+    /// Generic bits in an ACE are mapped through the object type's generic
+    /// mapping (`AC-ACE-GENERIC-MAP`).
+    pub generic_mapping: bool,
+    /// A deny-only group matches deny ACEs only (`AC-DENY-ONLY`).
+    pub deny_only_excluded: bool,
+    /// A NULL DACL grants everything (`AC-DACL-NULL`).
+    pub null_dacl_grants_all: bool,
+    /// A token at SecurityAnonymous fails the check (`AC-ANONYMOUS-LEVEL`).
+    pub anonymous_refused: bool,
+}
+
+impl AccessRules {
+    /// Windows' access check.
+    pub const WINDOWS: AccessRules = AccessRules {
+        deny_aces: true,
+        owner_rights_ace: true,
+        inherit_only_skipped: true,
+        restricted_pass: true,
+        integrity_check: true,
+        privileges_need_enabled: true,
+        generic_mapping: true,
+        deny_only_excluded: true,
+        null_dacl_grants_all: true,
+        anonymous_refused: true,
+    };
+
+    /// Whether `token` may use `privilege` under these rules.
+    fn privilege(&self, token: &Token, privilege: Privilege) -> bool {
+        if self.privileges_need_enabled {
+            token.privilege_enabled(privilege)
+        } else {
+            token.has_privilege(privilege)
+        }
+    }
+}
+
+impl Default for AccessRules {
+    /// Windows' access check.
+    fn default() -> AccessRules {
+        AccessRules::WINDOWS
+    }
+}
+
 /// One step of the decision trail.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TrailStep {
@@ -129,7 +191,15 @@ pub fn access_check(
 impl AccessRequest<'_> {
     /// Runs the check.
     pub fn check(&self) -> AccessCheckResult {
-        let mut run = Run::default();
+        self.check_under(AccessRules::WINDOWS)
+    }
+
+    /// Runs the check under `rules` (Windows' or a mutant's).
+    pub fn check_under(&self, rules: AccessRules) -> AccessCheckResult {
+        let mut run = Run {
+            rules,
+            ..Run::default()
+        };
         let verdict = self.decide(&mut run);
         run.finish(verdict)
     }
@@ -159,7 +229,9 @@ impl AccessRequest<'_> {
                 );
                 return Some(Verdict::Failed(Win32Error::NoImpersonationToken));
             }
-            TokenType::Impersonation(ImpersonationLevel::Anonymous) => {
+            TokenType::Impersonation(ImpersonationLevel::Anonymous)
+                if run.rules.anonymous_refused =>
+            {
                 run.note(
                     ids::ANONYMOUS_LEVEL,
                     "the token is at SecurityAnonymous level",
@@ -242,7 +314,7 @@ impl AccessRequest<'_> {
                 (Privilege::Restore, ids::PRIV_RESTORE, restore),
             ] {
                 let give = (candidates & rights).without(privileged);
-                if !give.is_empty() && token.privilege_enabled(privilege) {
+                if !give.is_empty() && run.rules.privilege(token, privilege) {
                     privileged |= give;
                     run.use_privilege(rule, privilege, give);
                 }
@@ -251,7 +323,7 @@ impl AccessRequest<'_> {
         if wanted.contains(AccessMask::ACCESS_SYSTEM_SECURITY)
             && !privileged.contains(AccessMask::ACCESS_SYSTEM_SECURITY)
         {
-            if token.privilege_enabled(Privilege::Security) {
+            if run.rules.privilege(token, Privilege::Security) {
                 privileged |= AccessMask::ACCESS_SYSTEM_SECURITY;
                 run.use_privilege(
                     ids::PRIV_SECURITY,
@@ -269,14 +341,14 @@ impl AccessRequest<'_> {
         if (max || wanted.contains(AccessMask::WRITE_OWNER))
             && !privileged.contains(AccessMask::WRITE_OWNER)
         {
-            if token.privilege_enabled(Privilege::TakeOwnership) {
+            if run.rules.privilege(token, Privilege::TakeOwnership) {
                 privileged |= AccessMask::WRITE_OWNER;
                 run.use_privilege(
                     ids::PRIV_TAKE_OWNERSHIP,
                     Privilege::TakeOwnership,
                     AccessMask::WRITE_OWNER,
                 );
-            } else if token.privilege_enabled(Privilege::Relabel) {
+            } else if run.rules.privilege(token, Privilege::Relabel) {
                 privileged |= AccessMask::WRITE_OWNER;
                 run.use_privilege(
                     ids::PRIV_RELABEL,
@@ -309,7 +381,7 @@ impl AccessRequest<'_> {
             PassResult::Granted(mask) => mask,
         };
 
-        if token.is_restricted() {
+        if token.is_restricted() && run.rules.restricted_pass {
             let write_bits = self.mapping.generic_write;
             let write_requested = max || wanted.intersects(write_bits);
             if token.is_write_restricted() && !write_requested {
@@ -383,6 +455,9 @@ impl AccessRequest<'_> {
     /// `None` when the integrity check does not restrict it.
     fn mandatory_integrity(&self, run: &mut Run) -> Option<AccessMask> {
         let token = self.token;
+        if !run.rules.integrity_check {
+            return None;
+        }
         if token.mandatory_policy & mandatory_policy::NO_WRITE_UP == 0 {
             run.note(
                 ids::MANDATORY_INTEGRITY,
@@ -443,6 +518,7 @@ impl AccessRequest<'_> {
         let who = Matcher {
             token: self.token,
             pass,
+            deny_only_excluded: run.rules.deny_only_excluded,
         };
         let tag = pass.tag();
         let mut granted = req.privileged;
@@ -457,7 +533,7 @@ impl AccessRequest<'_> {
                 .position(|a| a.sid == owner_rights && !a.flags.inherit_only())
         });
         if is_owner {
-            if let Some(index) = owner_rights_ace {
+            if let Some(index) = owner_rights_ace.filter(|_| run.rules.owner_rights_ace) {
                 run.push(TrailStep {
                     ace_index: Some(index),
                     pass: tag,
@@ -494,6 +570,17 @@ impl AccessRequest<'_> {
         }
 
         let acl = match &self.sd.dacl {
+            AclSlot::Absent | AclSlot::Null if !run.rules.null_dacl_grants_all => {
+                run.push(TrailStep {
+                    pass: tag,
+                    ..step(ids::IMPLICIT_DENY, "the DACL grants nothing")
+                });
+                return if req.max {
+                    PassResult::Granted(granted)
+                } else {
+                    PassResult::Denied
+                };
+            }
             AclSlot::Absent | AclSlot::Null => {
                 let what = if self.sd.dacl == AclSlot::Null {
                     "NULL"
@@ -536,7 +623,7 @@ impl AccessRequest<'_> {
                 pass: tag,
                 ..step("", "")
             };
-            if ace.flags.inherit_only() {
+            if ace.flags.inherit_only() && run.rules.inherit_only_skipped {
                 if listed {
                     run.push(TrailStep {
                         rule: ids::ACE_INHERIT_ONLY,
@@ -572,7 +659,11 @@ impl AccessRequest<'_> {
                 }
                 continue;
             }
-            let mask = self.mapping.map(ace.mask);
+            let mask = if run.rules.generic_mapping {
+                self.mapping.map(ace.mask)
+            } else {
+                ace.mask
+            };
             if listed && ace.mask.intersects(AccessMask::GENERIC_ANY) {
                 run.push(TrailStep {
                     rule: ids::ACE_GENERIC_MAP,
@@ -647,6 +738,9 @@ impl AccessRequest<'_> {
                     return PassResult::Granted(req.wanted);
                 }
             } else {
+                if !run.rules.deny_aces {
+                    continue;
+                }
                 if !applies {
                     if listed {
                         let (rule, why) = who.why_not_deny(sid);
@@ -1044,6 +1138,7 @@ impl AccessRequest<'_> {
         let who = Matcher {
             token: self.token,
             pass,
+            deny_only_excluded: run.rules.deny_only_excluded,
         };
         let tag = pass.tag();
         let n = list.len();
@@ -1286,11 +1381,15 @@ impl Pass {
 struct Matcher<'a> {
     token: &'a Token,
     pass: Pass,
+    /// Deny-only groups match deny ACEs only (Windows); otherwise they
+    /// match allow ACEs too.
+    deny_only_excluded: bool,
 }
 
 impl Matcher<'_> {
     fn allows(&self, sid: &Sid) -> bool {
         match self.pass {
+            Pass::Normal if !self.deny_only_excluded => self.token.matches_for_deny(sid),
             Pass::Normal => self.token.matches_for_allow(sid),
             Pass::Restricted => self
                 .token
@@ -1378,6 +1477,8 @@ enum Verdict {
 
 #[derive(Default)]
 struct Run {
+    /// The rules the check applies.
+    rules: AccessRules,
     trail: Vec<TrailStep>,
     privileges_used: Vec<Privilege>,
     /// ACEs counted but not listed since the last step, and their pass.

@@ -28,7 +28,7 @@ pub mod token;
 pub mod token_file;
 pub mod well_known;
 
-pub use access::{access_check, AccessCheckResult, AccessRequest, TrailStep};
+pub use access::{access_check, AccessCheckResult, AccessRequest, AccessRules, TrailStep};
 pub use ace::{Ace, AceData, AceFlags, AceType, Guid};
 pub use descriptor::{Acl, AclSlot, SecurityDescriptor};
 pub use error::Win32Error;
