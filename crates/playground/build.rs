@@ -27,34 +27,41 @@ fn main() {
     let mut files = Vec::new();
     collect(&root, &mut files);
     files.sort();
-    let mut code = String::from("/// The scenario library: (path under scenarios/, text).\npub const LIBRARY: &[(&str, &str)] = &[\n");
-    for f in &files {
-        println!("cargo:rerun-if-changed={}", f.display());
-        let rel = f
-            .strip_prefix(&root)
-            .map(|p| p.to_string_lossy().replace('\\', "/"))
-            .unwrap_or_default();
-        let _ = writeln!(
-            code,
-            "    ({rel:?}, include_str!({:?})),",
-            f.canonicalize()
-                .unwrap_or_else(|_| f.clone())
-                .display()
-                .to_string()
-        );
-    }
-    code.push_str("];\n");
+    let mut code = String::new();
+    embed(
+        &mut code,
+        "/// The scenario library: (path under scenarios/, text).\npub const LIBRARY",
+        &files,
+        &root,
+        "",
+    );
     let captures = manifest.join("../../captures");
     println!("cargo:rerun-if-changed={}", captures.display());
     let mut files = Vec::new();
     collect(&captures, &mut files);
     files.sort();
-    code.push_str("/// The imported captures: (path under the repository, text).\npub const CAPTURES: &[(&str, &str)] = &[\n");
-    for f in &files {
+    embed(
+        &mut code,
+        "/// The imported captures: (path under the repository, text).\npub const CAPTURES",
+        &files,
+        &captures,
+        "captures/",
+    );
+    let out = PathBuf::from(std::env::var("OUT_DIR").unwrap_or_default()).join("scenarios.rs");
+    if let Err(e) = std::fs::write(&out, code) {
+        println!("cargo:warning=cannot write {}: {e}", out.display());
+    }
+}
+
+/// Appends `HEAD: &[(&str, &str)]`, one `(prefix + path under root, text)`
+/// entry per file, each file's text included at compile time.
+fn embed(code: &mut String, head: &str, files: &[PathBuf], root: &Path, prefix: &str) {
+    let _ = writeln!(code, "{head}: &[(&str, &str)] = &[");
+    for f in files {
         println!("cargo:rerun-if-changed={}", f.display());
         let rel = f
-            .strip_prefix(&captures)
-            .map(|p| format!("captures/{}", p.to_string_lossy().replace('\\', "/")))
+            .strip_prefix(root)
+            .map(|p| format!("{prefix}{}", p.to_string_lossy().replace('\\', "/")))
             .unwrap_or_default();
         let _ = writeln!(
             code,
@@ -66,8 +73,4 @@ fn main() {
         );
     }
     code.push_str("];\n");
-    let out = PathBuf::from(std::env::var("OUT_DIR").unwrap_or_default()).join("scenarios.rs");
-    if let Err(e) = std::fs::write(&out, code) {
-        println!("cargo:warning=cannot write {}: {e}", out.display());
-    }
 }

@@ -219,26 +219,19 @@ pub fn run_with(
     for profile in profiles {
         let reference = profile.rules();
         let rules = mutant.map_or(reference, |m| m.apply(reference));
-        let world = host::build(&scenario.host, rules)
-            .map_err(|e| LoadError {
+        // A problem in the host section, at the word it names.
+        let host_error = |e: host::HostError| {
+            LoadErrors::from(LoadError {
                 file: file.to_string(),
                 position: host_position(text, &loc, &e.word),
                 message: e.message,
                 expected: e.expected,
                 hint: None,
             })
-            .map_err(LoadErrors::from)?;
+        };
+        let world = host::build(&scenario.host, rules).map_err(host_error)?;
         let mut runner = Runner::new(world, profile, reference, &scenario.host.sites);
-        runner
-            .bind_imports(&scenario.host)
-            .map_err(|e| LoadError {
-                file: file.to_string(),
-                position: host_position(text, &loc, &e.word),
-                message: e.message,
-                expected: e.expected,
-                hint: None,
-            })
-            .map_err(LoadErrors::from)?;
+        runner.bind_imports(&scenario.host).map_err(host_error)?;
         let mut steps = Vec::new();
         let mut judge = Judge::new(&scenario.properties, profile, runner.world.host.now);
         let (mut views, mut budget) = (Vec::new(), crate::inspect::MAX_VIEW_ROWS);
