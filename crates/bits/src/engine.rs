@@ -778,7 +778,7 @@ impl World {
         // status, else the first of them: tokens are kept in creation
         // order, so the scan stops at the session's own shell token.
         let mut first = None;
-        for (id, t) in &self.host.tokens {
+        for (id, t) in self.host.tokens.iter() {
             if !sessions.contains(&t.logon) {
                 continue;
             }

@@ -13,6 +13,7 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+use simos::shared::Shared;
 use simos::{
     BuiltinIdentity, Cloaking, Event as HostEvent, Host, ProcessId, ServiceAccount, ThreadId,
     TokenId,
@@ -331,18 +332,18 @@ pub struct Service {
     pub thread: ThreadId,
     /// Every job, final ones included (they stay readable through
     /// pointers that still reach them).
-    pub jobs: BTreeMap<JobId, Job>,
+    pub jobs: Shared<BTreeMap<JobId, Job>>,
     /// Live interface pointers.
-    pub pointers: BTreeMap<PointerId, Pointer>,
+    pub pointers: Shared<BTreeMap<PointerId, Pointer>>,
     /// The network is up.
     pub network_up: bool,
     /// What the remote (and local source) files hold, by lower-cased
     /// name: published, or written by an upload.
-    pub content: BTreeMap<String, simos::Content>,
+    pub content: Shared<BTreeMap<String, simos::Content>>,
     /// Settings.
     pub policy: Policy,
     /// COM security of client processes.
-    pub blankets: BTreeMap<ProcessId, Blanket>,
+    pub blankets: Shared<BTreeMap<ProcessId, Blanket>>,
     /// The job counter.
     pub next_job: u64,
     /// The pointer counter.
@@ -736,12 +737,12 @@ impl World {
                 machine: machine.to_ascii_uppercase(),
                 process,
                 thread,
-                jobs: BTreeMap::new(),
-                pointers: BTreeMap::new(),
+                jobs: Shared::default(),
+                pointers: Shared::default(),
                 network_up: true,
-                content: BTreeMap::new(),
+                content: Shared::default(),
                 policy: Policy::default(),
-                blankets: BTreeMap::new(),
+                blankets: Shared::default(),
                 next_job: 0,
                 next_pointer: 0,
                 log: Vec::new(),

@@ -332,7 +332,7 @@ proptest! {
                 let mut moved_only = without_logs(&w);
                 // Had the second been quiet too, only bytes and times of
                 // running jobs would differ; something else must.
-                for (id, job) in &mut moved_only.bits.jobs {
+                for (id, job) in moved_only.bits.jobs.iter_mut() {
                     if let Some(q) = quiet_world.bits.jobs.get(id) {
                         if q.state == JobState::Transferring && job.state == JobState::Transferring {
                             for (f, qf) in job.files.iter_mut().zip(&q.files) {

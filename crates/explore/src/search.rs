@@ -184,6 +184,47 @@ fn rebuild<M: Model>(model: &M, inits: &[World], path: &[u16]) -> Option<(World,
     Some((world, ops))
 }
 
+/// The worlds along the path replayed last, so that the next path (a
+/// sibling or a cousin in frontier order) replays only from the deepest
+/// prefix they share: `worlds[i]` is the world after `path[..=i]`.
+#[derive(Default)]
+struct Replay {
+    path: Vec<u16>,
+    worlds: Vec<World>,
+}
+
+impl Replay {
+    /// The world at the end of `path`.
+    fn world<M: Model>(&mut self, model: &M, inits: &[World], path: &[u16]) -> Option<&World> {
+        let shared = self
+            .path
+            .iter()
+            .zip(path)
+            .take_while(|(a, b)| a == b)
+            .count();
+        self.path.truncate(shared);
+        self.worlds.truncate(shared);
+        for (i, &step) in path.iter().enumerate().skip(shared) {
+            let world = match self.worlds.last() {
+                None => inits.get(usize::from(step))?.clone(),
+                Some(parent) => {
+                    let mut world = parent.clone();
+                    let op = model
+                        .enabled_ops(parent)
+                        .into_iter()
+                        .nth(usize::from(step))?;
+                    model.apply(&mut world, &op);
+                    world
+                }
+            };
+            debug_assert_eq!(self.worlds.len(), i);
+            self.path.push(step);
+            self.worlds.push(world);
+        }
+        self.worlds.last()
+    }
+}
+
 /// Expands `frontier[range]` one level.
 fn expand<M: Model>(
     model: &M,
@@ -197,8 +238,9 @@ fn expand<M: Model>(
     let reference = model.reference();
     let mut out = ChunkResult::default();
     let mut local: Visited = Visited::default();
+    let mut replay = Replay::default();
     for path in &frontier[range] {
-        let Some((before, _)) = rebuild(model, inits, path) else {
+        let Some(before) = replay.world(model, inits, path) else {
             continue;
         };
         let ops = model.enabled_ops(&before);

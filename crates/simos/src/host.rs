@@ -375,15 +375,15 @@ pub struct Host {
     /// The Active Directory domain, if any.
     pub domain: Shared<Option<Domain>>,
     /// Logon sessions.
-    pub logons: BTreeMap<LogonId, LogonSession>,
+    pub logons: Shared<BTreeMap<LogonId, LogonSession>>,
     /// Terminal-services sessions by (machine, id).
-    pub terminal_sessions: BTreeMap<(String, u32), TerminalSession>,
+    pub terminal_sessions: Shared<BTreeMap<(String, u32), TerminalSession>>,
     /// Token objects.
-    pub tokens: BTreeMap<TokenId, TokenObject>,
+    pub tokens: Shared<BTreeMap<TokenId, TokenObject>>,
     /// Processes.
-    pub processes: BTreeMap<ProcessId, Process>,
+    pub processes: Shared<BTreeMap<ProcessId, Process>>,
     /// Threads.
-    pub threads: BTreeMap<ThreadId, Thread>,
+    pub threads: Shared<BTreeMap<ThreadId, Thread>>,
     /// Securable objects by (upper-cased machine name, lower-cased path);
     /// see [`crate::objects`].
     pub objects: Shared<BTreeMap<(String, String), crate::objects::SecObject>>,
@@ -392,7 +392,7 @@ pub struct Host {
     pub servers: Shared<BTreeMap<String, crate::network::Server>>,
     /// What files hold, by (upper-cased machine name, lower-cased path),
     /// for the files something was written to; see [`crate::content`].
-    pub contents: BTreeMap<(String, String), crate::content::Content>,
+    pub contents: Shared<BTreeMap<(String, String), crate::content::Content>>,
     /// Security-relevant events, in order.
     pub log: Vec<Event>,
     /// The counter every id comes from.
@@ -429,14 +429,14 @@ impl Host {
             now: 0,
             machines: Shared::default(),
             domain: Shared::default(),
-            logons: BTreeMap::new(),
-            terminal_sessions: BTreeMap::new(),
-            tokens: BTreeMap::new(),
-            processes: BTreeMap::new(),
-            threads: BTreeMap::new(),
+            logons: Shared::default(),
+            terminal_sessions: Shared::default(),
+            tokens: Shared::default(),
+            processes: Shared::default(),
+            threads: Shared::default(),
             objects: Shared::default(),
             servers: Shared::default(),
-            contents: BTreeMap::new(),
+            contents: Shared::default(),
             log: Vec::new(),
             // Keep clear of the well-known logon LUIDs.
             next_id: 0x1000,

@@ -89,6 +89,16 @@ impl<T: Clone> DerefMut for Shared<T> {
     }
 }
 
+impl<'a, K, V> IntoIterator for &'a Shared<std::collections::BTreeMap<K, V>> {
+    type Item = (&'a K, &'a V);
+    type IntoIter = std::collections::btree_map::Iter<'a, K, V>;
+
+    /// Iterates over a shared map's entries, in key order.
+    fn into_iter(self) -> Self::IntoIter {
+        self.inner.value.iter()
+    }
+}
+
 impl<T> From<T> for Shared<T> {
     fn from(value: T) -> Shared<T> {
         Shared::new(value)
