@@ -17,6 +17,11 @@ use explore::models::{helper_tokens, HelperTokens};
 use explore::search::{explore, Config, Level};
 use explore::Model;
 
+/// The allocator the `bitsim` binary uses, so that the figures are the
+/// binary's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn model() -> explore::WorldModel {
     match helper_tokens(Profile::Win10_1607, None, HelperTokens::default()) {
         Ok(m) => m,
