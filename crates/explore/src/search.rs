@@ -243,7 +243,7 @@ fn expand<M: Model>(
         let Some(before) = replay.world(model, inits, path) else {
             continue;
         };
-        let ops = model.enabled_ops(&before);
+        let ops = model.enabled_ops(before);
         for (oi, op) in ops.into_iter().enumerate() {
             if let Some(s) = shard {
                 if !s.keeps(oi) {
@@ -257,7 +257,7 @@ fn expand<M: Model>(
             let outcome = model.apply(&mut after, &op);
             out.transitions += 1;
             let t = Transition {
-                before: &before,
+                before,
                 op: &op,
                 outcome: &outcome,
                 after: &after,
@@ -270,7 +270,7 @@ fn expand<M: Model>(
             }
             let child = || -> Path { path.iter().copied().chain([index]).collect() };
             if out.broken.is_none() {
-                let v = model.violations(&before, &op, &outcome, &after);
+                let v = model.violations(before, &op, &outcome, &after);
                 if !v.is_empty() {
                     out.broken = Some((child(), v));
                 }
