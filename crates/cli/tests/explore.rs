@@ -491,3 +491,77 @@ fn the_impersonation_model_is_its_library_file() {
     assert_eq!(counts(&by_name), counts(&by_file));
     assert_eq!(counts(&by_name).len(), 2);
 }
+
+/// The library's helper-token universe with `properties` appended.
+fn universe_with(properties: &str, name: &str) -> String {
+    let text = std::fs::read_to_string(universe("helper-tokens.yaml")).unwrap();
+    let text = text.replace("$schema=../../docs/", "$schema=");
+    let path = temp(name);
+    std::fs::write(&path, format!("{text}properties:\n{properties}")).unwrap();
+    path.display().to_string()
+}
+
+#[test]
+fn a_universe_checks_its_own_properties() {
+    // `never` is broken by the first Cancel: explore names the property,
+    // and the counterexample carries it, so the replay fails on it too.
+    let file = universe_with(
+        "  - id: P-NEVER-CANCELLED\n    about: Broken by a Cancel.\n    never: { job: bob_job, state: CANCELLED }\n  - id: P-OWNER-STAYS\n    about: Nobody takes ownership in this universe.\n    always: { job: bob_job, owner: bob }\n",
+        "never-cancelled.yaml",
+    );
+    let out = temp("never-cancelled-ce.yaml");
+    let path = out.display().to_string();
+    let (code, text) = ok(&["explore", &file, "--depth", "2", "--out", &path, "--quiet"]);
+    assert_eq!(code, ExitCode::Failed, "{text}");
+    assert!(
+        text.contains("VIOLATION       P-NEVER-CANCELLED after 1 operation(s)"),
+        "{text}"
+    );
+    assert!(
+        text.ends_with("verdict: FAILED (exit 1): invariant P-NEVER-CANCELLED broken\n"),
+        "{text}"
+    );
+    let (code, trace) = ok(&["run", &path]);
+    assert_eq!(code, ExitCode::Failed, "{trace}");
+    assert!(
+        trace.contains("property P-NEVER-CANCELLED (never): violated"),
+        "{trace}"
+    );
+    assert!(
+        trace.contains("property P-OWNER-STAYS (always): held"),
+        "{trace}"
+    );
+    // Fuzzing the same universe finds it too, shrunk to the one Cancel.
+    let (code, text) = ok(&["fuzz", &file, "--cases", "32", "--quiet"]);
+    assert_eq!(code, ExitCode::Failed, "{text}");
+    assert!(
+        text.contains("VIOLATION       P-NEVER-CANCELLED after 1 operation(s)"),
+        "{text}"
+    );
+
+    // A `sometimes` the universe reaches passes; `eventually` is listed
+    // as not checked by the search.
+    let file = universe_with(
+        "  - id: P-QUEUED\n    about: Resume queues bob's job.\n    sometimes: { job: bob_job, state: QUEUED }\n  - id: P-LATER\n    about: Needs one path.\n    eventually: { job: bob_job, state: QUEUED }\n    within: 3\n",
+        "sometimes-queued.yaml",
+    );
+    let (code, text) = ok(&["explore", &file, "--depth", "2", "--quiet"]);
+    assert_eq!(code, ExitCode::Ok, "{text}");
+    assert!(
+        text.contains("sometimes P-QUEUED: reached at depth 1"),
+        "{text}"
+    );
+    assert!(text.contains("not checked     P-LATER"), "{text}");
+
+    // One it cannot reach is exit 3, named.
+    let file = universe_with(
+        "  - id: P-ADMIN-OWNS-BOBS-JOB\n    about: Nothing in this universe calls TakeOwnership.\n    sometimes: { job: bob_job, owner: admin }\n",
+        "sometimes-unmet.yaml",
+    );
+    let (code, text) = ok(&["explore", &file, "--depth", "2", "--quiet"]);
+    assert_eq!(code, ExitCode::Unreached, "{text}");
+    assert!(
+        text.contains("sometimes P-ADMIN-OWNS-BOBS-JOB: NEVER REACHED"),
+        "{text}"
+    );
+}

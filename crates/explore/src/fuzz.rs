@@ -115,7 +115,7 @@ pub fn fuzz<M: Model>(model: &M, config: &FuzzConfig) -> FuzzReport {
                     longest.set(ops.len());
                     first.replace(choices.clone());
                 }
-                Err(TestCaseError::fail(v.invariant))
+                Err(TestCaseError::fail(v.invariant.to_string()))
             }
         }
     });

@@ -9,13 +9,16 @@
 //! `World::apply`, every invariant is the scenario crate's catalog.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use bits::mutants::Mutant;
 use bits::world::Target;
 use bits::{Call, Interface, JobId, Method, Op, Outcome, PointerId, Profile, Rules, World};
 use oracle::{self, Transition, Violation};
+use runner::observe::View;
+use runner::properties::Seen;
 use runner::run::{Bound, Prepared};
-use scenario::format::ExploreJobMethod;
+use scenario::format::{ExploreJobMethod, Observation, Temporal};
 use scenario::names::ClosedSet;
 use scenario::Scenario;
 use simos::network::NetworkOp;
@@ -24,17 +27,44 @@ use winsec::AccessMask;
 
 use crate::fingerprint;
 
+/// Whether a transition reaches what a `sometimes` property asks for.
+pub type ReachCheck = Arc<dyn Fn(&Transition<'_>) -> bool + Send + Sync>;
+
 /// A property that must hold *sometimes*: some reachable transition
 /// satisfies it. A search that never meets it fails, so that no invariant
 /// passes on a model that never reaches the situation it is about.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone)]
 pub struct Sometimes {
-    /// Stable name.
-    pub name: &'static str,
+    /// Stable name (a built-in model's, or a scenario property's id).
+    pub name: String,
     /// What must be reached, in one line.
-    pub statement: &'static str,
+    pub statement: String,
     /// Whether a transition reaches it.
-    pub check: fn(&Transition<'_>) -> bool,
+    pub check: ReachCheck,
+}
+
+impl Sometimes {
+    /// A property checked by `check`.
+    pub fn new(
+        name: impl Into<String>,
+        statement: impl Into<String>,
+        check: impl Fn(&Transition<'_>) -> bool + Send + Sync + 'static,
+    ) -> Sometimes {
+        Sometimes {
+            name: name.into(),
+            statement: statement.into(),
+            check: Arc::new(check),
+        }
+    }
+}
+
+impl std::fmt::Debug for Sometimes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sometimes")
+            .field("name", &self.name)
+            .field("statement", &self.statement)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A bounded model over `World`: what a checker (the explorer, the
@@ -229,6 +259,72 @@ pub struct WorldModel {
     universe: Universe,
     resolved: Resolved,
     sometimes: Vec<Sometimes>,
+    properties: UserProperties,
+}
+
+/// A scenario's own properties as a search checks them: `always` and
+/// `never` after every transition (like the invariants), `sometimes` as
+/// properties some transition must reach. `eventually` needs the path
+/// that led to a state, which a search that merges states does not keep:
+/// `run`, `check` and `fuzz --out` replays judge it.
+#[derive(Debug, Clone, Default)]
+struct UserProperties {
+    /// `always` (true) or `never` (false) properties: id and observation.
+    invariant: Vec<(String, bool, Observation)>,
+    /// The ids of the `eventually` properties, which a search leaves out.
+    unchecked: Vec<String>,
+}
+
+impl UserProperties {
+    /// Sorts `properties` (those that apply under `profile`) by how a
+    /// search checks them; the `sometimes` ones become [`Sometimes`]
+    /// that observe the world through `names`.
+    fn new(
+        properties: &[scenario::format::Property],
+        profile: Profile,
+        names: &Arc<BTreeMap<String, Bound>>,
+        sometimes: &mut Vec<Sometimes>,
+    ) -> UserProperties {
+        let mut out = UserProperties::default();
+        for p in properties {
+            let Some((temporal, observation)) = p.body() else {
+                continue;
+            };
+            let only = observation.only();
+            if !only.is_empty()
+                && !only
+                    .iter()
+                    .any(|o| runner::vocab::profile(o.get()) == profile)
+            {
+                continue;
+            }
+            match temporal {
+                Temporal::Always => out
+                    .invariant
+                    .push((p.id.clone(), true, observation.clone())),
+                Temporal::Never => out
+                    .invariant
+                    .push((p.id.clone(), false, observation.clone())),
+                Temporal::Sometimes => {
+                    let names = Arc::clone(names);
+                    let observation = observation.clone();
+                    sometimes.push(Sometimes::new(p.id.clone(), p.about.clone(), move |t| {
+                        let view = View {
+                            world: t.after,
+                            names: &names,
+                        };
+                        let events = runner::trace::events_of(t.outcome);
+                        matches!(
+                            runner::properties::see(&view, &observation, &events),
+                            Seen::Holds(_)
+                        )
+                    }));
+                }
+                Temporal::Eventually => out.unchecked.push(p.id.clone()),
+            }
+        }
+        out
+    }
 }
 
 /// A model that cannot be built: its setup fails, or its universe names
@@ -323,6 +419,9 @@ impl WorldModel {
                 .collect::<Result<_, _>>()?,
             logon_users,
         };
+        let mut sometimes = sometimes;
+        let names = Arc::new(prepared.names.clone());
+        let properties = UserProperties::new(&setup.properties, profile, &names, &mut sometimes);
         Ok(WorldModel {
             name: name.to_string(),
             profile,
@@ -332,6 +431,7 @@ impl WorldModel {
             universe,
             resolved,
             sometimes,
+            properties,
         })
     }
 
@@ -358,6 +458,12 @@ impl WorldModel {
     /// The universe.
     pub fn universe(&self) -> &Universe {
         &self.universe
+    }
+
+    /// The ids of the setup's `eventually` properties, which a search does
+    /// not check (it merges states reached by different paths).
+    pub fn unchecked_properties(&self) -> &[String] {
+        &self.properties.unchecked
     }
 
     /// The initial world (the setup's end, logs cleared).
@@ -588,5 +694,44 @@ impl Model for WorldModel {
 
     fn sometimes(&self) -> Vec<Sometimes> {
         self.sometimes.clone()
+    }
+
+    /// The invariants of the catalog, then the setup's `always` and
+    /// `never` properties, observed in the world after the transition.
+    fn violations(
+        &self,
+        before: &World,
+        op: &Op,
+        outcome: &Outcome,
+        after: &World,
+    ) -> Vec<Violation> {
+        let reference = self.reference();
+        let mut out = oracle::check_all(&Transition {
+            before,
+            op,
+            outcome,
+            after,
+            rules: &reference,
+        });
+        if self.properties.invariant.is_empty() {
+            return out;
+        }
+        let view = View {
+            world: after,
+            names: &self.prepared.names,
+        };
+        let events = runner::trace::events_of(outcome);
+        for (id, always, observation) in &self.properties.invariant {
+            let message = match (runner::properties::see(&view, observation, &events), always) {
+                (Seen::Differs(what), true) => what,
+                (Seen::Holds(what), false) => format!("it holds: {what}"),
+                _ => continue,
+            };
+            out.push(Violation {
+                invariant: id.clone().into(),
+                message,
+            });
+        }
+        out
     }
 }

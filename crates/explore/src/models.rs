@@ -135,10 +135,10 @@ pub fn helper_tokens(
 fn helper_token_properties(rules: Rules, size: HelperTokens) -> Vec<Sometimes> {
     let mut out = Vec::new();
     if !rules.token_options {
-        out.push(Sometimes {
-            name: "no-token-options",
-            statement: "QueryInterface for IBitsTokenOptions answers E_NOINTERFACE",
-            check: |t| {
+        out.push(Sometimes::new(
+            "no-token-options",
+            "QueryInterface for IBitsTokenOptions answers E_NOINTERFACE",
+            |t| {
                 matches!(
                     t.op,
                     Op::Bits {
@@ -147,23 +147,23 @@ fn helper_token_properties(rules: Rules, size: HelperTokens) -> Vec<Sometimes> {
                     }
                 ) && t.outcome.hr == HResult::ENoInterface
             },
-        });
+        ));
         return out;
     }
-    out.push(Sometimes {
-        name: "helper-set",
-        statement: "SetHelperToken stores a helper token on a job",
-        check: |t| {
+    out.push(Sometimes::new(
+        "helper-set",
+        "SetHelperToken stores a helper token on a job",
+        |t| {
             t.outcome
                 .events
                 .iter()
                 .any(|e| matches!(e, BitsEvent::HelperTokenSet { .. }))
         },
-    });
-    out.push(Sometimes {
-        name: "helper-refused",
-        statement: "a SetHelperToken is refused with E_ACCESSDENIED",
-        check: |t| {
+    ));
+    out.push(Sometimes::new(
+        "helper-refused",
+        "a SetHelperToken is refused with E_ACCESSDENIED",
+        |t| {
             matches!(
                 t.op,
                 Op::Bits {
@@ -175,11 +175,11 @@ fn helper_token_properties(rules: Rules, size: HelperTokens) -> Vec<Sometimes> {
                 }
             ) && t.outcome.hr == HResult::EAccessDenied
         },
-    });
-    out.push(Sometimes {
-        name: "token-required",
-        statement: "a job loses its helper token and goes to ERROR with BG_E_TOKEN_REQUIRED",
-        check: |t| {
+    ));
+    out.push(Sometimes::new(
+        "token-required",
+        "a job loses its helper token and goes to ERROR with BG_E_TOKEN_REQUIRED",
+        |t| {
             t.outcome.events.iter().any(|e| {
                 matches!(
                     e,
@@ -191,19 +191,19 @@ fn helper_token_properties(rules: Rules, size: HelperTokens) -> Vec<Sometimes> {
                 )
             })
         },
-    });
+    ));
     if size.jobs >= 2 || rules.non_admin_helper_token {
-        out.push(Sometimes {
-            name: "helper-transfer",
-            statement: "a job reaches TRANSFERRED after the server was reached as its helper token",
-            check: transferred_as_helper,
-        });
+        out.push(Sometimes::new(
+            "helper-transfer",
+            "a job reaches TRANSFERRED after the server was reached as its helper token",
+            transferred_as_helper,
+        ));
     }
     if rules.non_admin_helper_token {
-        out.push(Sometimes {
-            name: "non-admin-helper",
-            statement: "a helper token is stored on a job whose owner is not an administrator (the 1607 rule)",
-            check: |t| {
+        out.push(Sometimes::new(
+            "non-admin-helper",
+            "a helper token is stored on a job whose owner is not an administrator (the 1607 rule)",
+            |t| {
                 t.outcome.events.iter().any(|e| match e {
                     BitsEvent::HelperTokenSet { job, .. } => {
                         t.after.job(*job).is_some_and(|j| !j.owner.admin)
@@ -211,7 +211,7 @@ fn helper_token_properties(rules: Rules, size: HelperTokens) -> Vec<Sometimes> {
                     _ => false,
                 })
             },
-        });
+        ));
     }
     out
 }
@@ -245,16 +245,16 @@ pub fn impersonation(
         }
     };
     let sometimes = vec![
-        Sometimes {
-            name: "remote-sees-user",
-            statement: "the file server sees alice and grants the access",
-            check: |t| remote_saw(t, |account| account.ends_with("\\alice")),
-        },
-        Sometimes {
-            name: "remote-sees-anonymous",
-            statement: "the file server sees ANONYMOUS LOGON (a token without network credentials)",
-            check: |t| remote_saw(t, |account| account.ends_with("ANONYMOUS LOGON")),
-        },
+        Sometimes::new(
+            "remote-sees-user",
+            "the file server sees alice and grants the access",
+            |t| remote_saw(t, |account| account.ends_with("\\alice")),
+        ),
+        Sometimes::new(
+            "remote-sees-anonymous",
+            "the file server sees ANONYMOUS LOGON (a token without network credentials)",
+            |t| remote_saw(t, |account| account.ends_with("ANONYMOUS LOGON")),
+        ),
     ];
     WorldModel::new(
         "impersonation",

@@ -256,7 +256,7 @@ pub fn counterexample_yaml(model: &WorldModel, ce: &Counterexample, header: &[St
         out.push_str(&format!("# {h}\n"));
     }
     out.push_str("name: counterexample\n");
-    let broken: Vec<&str> = ce.violations.iter().map(|v| v.invariant).collect();
+    let broken: Vec<&str> = ce.violations.iter().map(|v| &*v.invariant).collect();
     out.push_str(&format!(
         "about: >\n  Shortest counterexample in the {} model under {}{}: after the setup,\n  {} operation(s) lead to a step that breaks {}.\n",
         model.name(),
@@ -328,6 +328,24 @@ pub fn counterexample_yaml(model: &WorldModel, ce: &Counterexample, header: &[St
         }
         out.push_str(&line(&key, &args));
         out.push('\n');
+    }
+    // The setup's `always` and `never` properties travel with the steps,
+    // so that the replay judges a broken property as the search did
+    // (`sometimes` ones are about the universe, not this one path).
+    let kept: Vec<&scenario::format::Property> = setup
+        .properties
+        .iter()
+        .filter(|p| p.always.is_some() || p.never.is_some())
+        .collect();
+    if let Some(Json::Array(list)) = serde_json::to_value(&kept).ok().and_then(prune) {
+        out.push_str("properties:\n");
+        for p in list {
+            let text = serde_yaml::to_string(&p).unwrap_or_default();
+            for (i, l) in text.lines().enumerate() {
+                let lead = if i == 0 { "  - " } else { "    " };
+                out.push_str(&format!("{lead}{l}\n"));
+            }
+        }
     }
     out
 }

@@ -61,8 +61,8 @@ pub struct Transition<'a> {
 /// A broken invariant.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Violation {
-    /// The invariant's id.
-    pub invariant: &'static str,
+    /// The id of the invariant, or of the scenario property, that broke.
+    pub invariant: std::borrow::Cow<'static, str>,
     /// What broke.
     pub message: String,
 }
@@ -73,7 +73,7 @@ pub fn check_all(t: &Transition<'_>) -> Vec<Violation> {
         .iter()
         .filter_map(|inv| {
             (inv.check)(t).err().map(|message| Violation {
-                invariant: inv.id,
+                invariant: inv.id.into(),
                 message,
             })
         })

@@ -226,8 +226,12 @@ impl Run {
     }
 
     /// The ids of the invariants broken so far (lenient runs).
-    fn broken(&self) -> BTreeSet<&'static str> {
-        self.seen.iter().flatten().map(|v| v.invariant).collect()
+    fn broken(&self) -> BTreeSet<String> {
+        self.seen
+            .iter()
+            .flatten()
+            .map(|v| v.invariant.to_string())
+            .collect()
     }
 
     fn host_op(&mut self, op: simos::Op) -> Step {

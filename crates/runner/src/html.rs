@@ -248,7 +248,7 @@ fn step_item(
             let _ = write!(
                 out,
                 "<li class=\"bad\">INVARIANT {} broken: {}</li>",
-                escape(v.invariant),
+                escape(&v.invariant),
                 escape(&v.message)
             );
         }

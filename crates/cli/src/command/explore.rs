@@ -83,6 +83,10 @@ pub struct Summary {
     pub violations: Vec<String>,
     /// The counterexample's length.
     pub counterexample_len: Option<usize>,
+    /// The setup's `eventually` properties, which a search does not judge
+    /// (`run` and `check` do).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unchecked: Vec<String>,
 }
 
 impl Summary {
@@ -158,6 +162,11 @@ impl Summary {
                 None => s.push_str(&format!("  sometimes {name}: NEVER REACHED\n")),
             }
         }
+        for id in &self.unchecked {
+            s.push_str(&format!(
+                "  not checked     {id} (eventually: needs one path, `bitsim run` judges it)\n"
+            ));
+        }
         if self.violations.is_empty() {
             s.push_str("  violations      0\n");
         } else {
@@ -198,6 +207,7 @@ fn summary(model: &WorldModel, report: &Report, args: &ExploreArgs) -> Summary {
             })
             .unwrap_or_default(),
         counterexample_len: report.counterexample.as_ref().map(|c| c.ops.len()),
+        unchecked: model.unchecked_properties().to_vec(),
     }
 }
 

@@ -80,6 +80,7 @@ pub fn run(args: &FuzzArgs, out: &mut dyn Write) -> Result<ExitCode, CliError> {
             })
             .unwrap_or_default(),
         counterexample_len: report.failure.as_ref().map(|c| c.ops.len()),
+        unchecked: model.unchecked_properties().to_vec(),
     };
     match args.format {
         SummaryFormat::Text => {

@@ -146,7 +146,7 @@ fn model_killer(m: &'static Mutant, depth: usize) -> Result<Option<String>, CliE
             };
             let report = explore(&model, &config, &silent);
             if let Some(ce) = report.counterexample {
-                let broken: Vec<&str> = ce.violations.iter().map(|v| v.invariant).collect();
+                let broken: Vec<&str> = ce.violations.iter().map(|v| &*v.invariant).collect();
                 return Ok(Some(format!(
                     "model {name} [{profile}] after {} ops: {}",
                     ce.ops.len(),
