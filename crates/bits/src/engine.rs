@@ -14,6 +14,7 @@
 
 use simos::network::{Failure, NetworkOp, RemoteOutcome, ServerKind};
 use simos::objects::{parent_path, ObjectKind, ObjectOp};
+use simos::shared::Shared;
 use simos::{BuiltinIdentity, Content, Event as HostEvent, LogonId, LogonType, ThreadId, TokenId};
 use winsec::{AccessMask, Sid, Win32Error};
 
@@ -281,7 +282,7 @@ impl World {
     pub(crate) fn set_bandwidth_blocked(&mut self, blocked: bool, rules: &mut Vec<&'static str>) {
         self.bits.policy.bandwidth_blocked = blocked;
         rules.push(ids::BANDWIDTH_POLICY);
-        let jobs: Vec<Job> = self.bits.jobs.values().cloned().collect();
+        let jobs: Vec<Job> = self.bits.jobs.values().map(|j| Job::clone(j)).collect();
         for job in jobs {
             if blocked && job.state.is_active() && job.priority != priority::FOREGROUND {
                 self.fail(
@@ -308,7 +309,7 @@ impl World {
         if job.priority == priority::FOREGROUND {
             return true;
         }
-        let background = |j: &&Job| j.priority != priority::FOREGROUND;
+        let background = |j: &&Shared<Job>| j.priority != priority::FOREGROUND;
         if self
             .bits
             .jobs
@@ -534,13 +535,15 @@ impl World {
             let Some(index) = job.files.iter().position(|f| !f.completed) else {
                 continue;
             };
+            let id = job.id;
+            let job: &mut Job = job;
             job.last_progress = now;
             job.last_activity = now;
             job.times.modification = now;
             if let Some(f) = job.files.get_mut(index) {
                 f.bytes_transferred = f.bytes_transferred.saturating_add(moved).min(f.bytes_total);
                 progress.push(BitsEvent::FileProgress {
-                    job: job.id,
+                    job: id,
                     file: index,
                     bytes: f.bytes_transferred,
                 });

@@ -7,6 +7,7 @@
 //! (at QueryInterface or on every call) is the profile's
 //! `access_check` switch.
 
+use simos::shared::Shared;
 use simos::{ThreadId, TokenId};
 use winsec::Token;
 
@@ -306,7 +307,7 @@ impl World {
         let service_account = builtin_of(&sid);
         let exempt =
             self.rules.quotas_exempt_admins && (self.is_admin(token) || service_account.is_some());
-        let live = |j: &&Job| !j.state.is_final();
+        let live = |j: &&Shared<Job>| !j.state.is_final();
         if !exempt {
             let mine = self
                 .bits
@@ -371,7 +372,7 @@ impl World {
             job: id,
             owner: sid,
         });
-        self.bits.jobs.insert(id, job);
+        self.bits.jobs.insert(id, Shared::new(job));
         let pointer = self.issue(
             Interface::Job,
             Target::Job { job: id },

@@ -332,7 +332,7 @@ pub struct Service {
     pub thread: ThreadId,
     /// Every job, final ones included (they stay readable through
     /// pointers that still reach them).
-    pub jobs: Shared<BTreeMap<JobId, Job>>,
+    pub jobs: Shared<BTreeMap<JobId, Shared<Job>>>,
     /// Live interface pointers.
     pub pointers: Shared<BTreeMap<PointerId, Pointer>>,
     /// The network is up.
@@ -756,14 +756,14 @@ impl World {
 
     /// The job by id.
     pub fn job(&self, id: JobId) -> Option<&Job> {
-        self.bits.jobs.get(&id)
+        self.bits.jobs.get(&id).map(|j| &**j)
     }
 
     /// The job a pointer reaches.
     pub fn job_of(&self, pointer: PointerId) -> Option<&Job> {
         match &self.bits.pointers.get(&pointer)?.target {
             Target::Job { job } | Target::File { job, .. } | Target::Files { job, .. } => {
-                self.bits.jobs.get(job)
+                self.bits.jobs.get(job).map(|j| &**j)
             }
             Target::Jobs { .. } | Target::Manager => None,
         }

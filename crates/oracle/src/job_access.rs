@@ -424,6 +424,7 @@ pub(crate) fn create_suspended(t: &Transition<'_>) -> Result<(), String> {
         .jobs
         .values()
         .filter(|j| t.before.job(j.id).is_none())
+        .map(|j| &**j)
         .collect();
     if !t.outcome.hr.succeeded() {
         return match new.first() {
