@@ -12,18 +12,24 @@
 //! the access check itself. Running the checks after each step is the
 //! runner's business.
 
+mod access;
 mod common;
 mod helper_tokens;
 mod host;
 mod job_access;
+mod job_rules;
 mod job_states;
+mod logons;
 
 use bits::{Op, Outcome, Rules, World};
 
+use access::*;
 use helper_tokens::*;
 use host::*;
 use job_access::*;
+use job_rules::*;
 use job_states::*;
+use logons::*;
 
 /// One invariant: id, statement, source and its check.
 #[derive(Debug, Clone, Copy)]
@@ -159,10 +165,17 @@ pub const CATALOG: &[Invariant] = &[
     },
     Invariant {
         id: "INV-ACCESS-BOUNDED",
-        statement: "no object access granted in a step, by a client or by the BITS service, exceeds what the descriptor could give the token: the rights of its enabled privileges, owner READ_CONTROL|WRITE_DAC unless an OWNER RIGHTS ACE replaces them, and the rights whose first applicable ACE (inherit-only ones aside, generic rights mapped) allows them; for a restricted token only what its restricting SIDs allow too, and below the object's integrity label only what the label policy leaves",
+        statement: "no object access granted in a step, by a client, by a program's AccessCheck, by the BITS service or by a remote server, exceeds what the descriptor could give the token at most: the rights of its enabled privileges, the owner's READ_CONTROL|WRITE_DAC, everything for a NULL or absent DACL, and the rights of every allow ACE that applies to it (inherit-only ones aside, generic rights mapped); a grant the host logs without a mask needs that bound to be non-empty",
         source: "[MS-DACL], [MS-DTYP] 2.5.3.2; [WT] test_AccessCheck; [FSH] ch. 7; [MS-PRIV] (privileges that bypass the DACL)",
-        guards: &["AC-ACE-ALLOW", "AC-ACE-DENY", "AC-ACE-GENERIC-MAP", "AC-ACE-INHERIT-ONLY", "AC-OWNER-IMPLICIT", "AC-OWNER-RIGHTS-ACE", "AC-RESTRICTED-PASS", "AC-MIC", "AC-PRIV-BACKUP", "AC-PRIV-RESTORE", "AC-PRIV-TAKE-OWNERSHIP", "AC-PRIV-SECURITY"],
+        guards: &["AC-ACE-ALLOW", "AC-ACE-GENERIC-MAP", "AC-ACE-INHERIT-ONLY", "AC-OWNER-IMPLICIT", "AC-DENY-ONLY", "AC-PRIV-BACKUP", "AC-PRIV-RESTORE", "AC-PRIV-TAKE-OWNERSHIP", "AC-PRIV-SECURITY"],
         check: access_bounded,
+    },
+    Invariant {
+        id: "INV-ACCESS-EXACT",
+        statement: "every access check a client's open, create, SetSecurity or delete runs, and every plain AccessCheck a program calls, answers what the descriptor, the token and the desired access give: the call's own refusals (primary token, Anonymous level, no owner or group, unmapped generic bits), then the integrity label, the enabled privileges, the owner's implicit rights unless an OWNER RIGHTS ACE replaces them, and the DACL walk in which the first applicable ACE decides each bit (inherit-only ACEs skipped, generic rights mapped, deny-only groups matching deny ACEs only, a NULL DACL granting everything), with a restricted token's second pass; calls with conditional or object ACEs, PRINCIPAL SELF, a write-restricted token or a privilege used below the label are not judged",
+        source: "[MS-DTYP] 2.5.3.2, 2.5.3.3; [MS-AC]; [MS-DACL]; [MS-PRIV]; [MS-RESTR]; [MS-MIC]; [WT] test_AccessCheck; [FSH] ch. 7",
+        guards: &["AC-TOKEN-TYPE", "AC-ANONYMOUS-LEVEL", "AC-SD-OWNER-GROUP", "AC-GENERIC-NOT-MAPPED", "AC-ZERO-DESIRED", "AC-MIC", "AC-PRIV-SECURITY", "AC-PRIV-TAKE-OWNERSHIP", "AC-PRIV-RELABEL", "AC-PRIV-BACKUP", "AC-PRIV-RESTORE", "AC-OWNER-IMPLICIT", "AC-OWNER-RIGHTS-ACE", "AC-GRANTED-EARLY", "AC-DACL-NULL", "AC-ACE-INHERIT-ONLY", "AC-ACE-GENERIC-MAP", "AC-ACE-ALLOW", "AC-ACE-DENY", "AC-DENY-ONLY", "AC-MAXIMUM-ALLOWED", "AC-IMPLICIT-DENY", "AC-RESTRICTED-PASS", "AC-GRANTED", "AC-DENIED"],
+        check: access_exact,
     },
     Invariant {
         id: "INV-NO-PRIVILEGE-GAIN",
@@ -233,6 +246,55 @@ pub const CATALOG: &[Invariant] = &[
         source: "[LC] (CreateJob → SUSPENDED); [UNC] (the creator is the owner); [M-createjob][J4-getownerelevationstate][J4-getownerintegritylevel]",
         guards: &["BITS-CREATE"],
         check: create_suspended,
+    },
+    Invariant {
+        id: "INV-LOGON-RIGHT",
+        statement: "a LogonUser of interactive, network, batch or service type succeeds only for an account that, with the groups its token carries, holds the matching logon right in the machine's policy and not the matching deny right",
+        source: "[ARC] (each logon type needs its right; the deny right overrides it); [LU]",
+        guards: &["LSA-LOGON-RIGHT"],
+        check: logon_right,
+    },
+    Invariant {
+        id: "INV-IMPERSONATION-ALLOWED",
+        statement: "a thread takes up a token at Impersonation or Delegation level only when its process token has SeImpersonatePrivilege enabled, or the token was made with explicit credentials in the process's logon session, or the token is of the process's own user; otherwise it gets the token at Identification",
+        source: "[ILOU], [INPC], [POL-IMP]",
+        guards: &["IMP-ALLOW-LIST", "IMP-DOWNGRADE"],
+        check: impersonation_allowed,
+    },
+    Invariant {
+        id: "INV-UAC-SPLIT",
+        statement: "an interactive logon of a member of Administrators (other than the built-in Administrator, RID 500) on a machine with UAC returns the filtered token: Administrators not enabled, elevation type Limited, linked to an elevated token with Administrators enabled",
+        source: "[MSDN-UAC]; [UAC-ATTR]",
+        guards: &["LSA-UAC-SPLIT"],
+        check: uac_split,
+    },
+    Invariant {
+        id: "INV-DUPLICATE-LEVEL",
+        statement: "DuplicateToken and DuplicateTokenEx never give the copy of an impersonation token a higher impersonation level than the token copied",
+        source: "[WT] test_impersonation_level; [DT], [DTE]",
+        guards: &["TOK-DUPLICATE-LEVEL"],
+        check: duplicate_level,
+    },
+    Invariant {
+        id: "INV-QUOTA-EXEMPT",
+        statement: "CreateJob fails with BG_E_TOO_MANY_JOBS_PER_USER or BG_E_TOO_MANY_JOBS_PER_MACHINE only for a caller that is neither an administrator nor a service account, and AddFile fails with BG_E_TOO_MANY_FILES_IN_JOB only on a job whose owner is neither",
+        source: "[GP] (MaxJobsPerUser, MaxJobsPerMachine, MaxFilesPerJob do not apply to administrators); [M-createjob]; [J-addfile]",
+        guards: &["BITS-QUOTA", "BITS-QUOTA-EXEMPT"],
+        check: quota_exempt,
+    },
+    Invariant {
+        id: "INV-TAKE-OWNERSHIP",
+        statement: "a successful TakeOwnership was called by a caller with Administrators enabled, even on a job the caller already owns, and leaves the job without credentials, a client certificate, custom headers or a notification command line",
+        source: "[J-takeownership]; [J2-setcredentials]; [J2-setnotifycmdline]",
+        guards: &["BITS-TAKE-OWNERSHIP", "BITS-TAKEOWNERSHIP-STRIPS"],
+        check: take_ownership,
+    },
+    Invariant {
+        id: "INV-COMPLETE-AS-CALLER",
+        statement: "when a job does not use BG_TOKEN_LOCAL_FILE, the files Complete puts in place are created as the caller of Complete (who then owns them) whenever the caller has a logon on the BITS machine, not as the job's owner",
+        source: "[J-complete]",
+        guards: &["BITS-COMPLETE-OWNER"],
+        check: complete_as_caller,
     },
 ];
 

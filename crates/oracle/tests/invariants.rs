@@ -1773,3 +1773,289 @@ fn policy_mutants_are_caught() {
     let get = run.call(shell, Call::GetJob { job });
     assert_eq!(get.out.hr, HResult::EAccessDenied);
 }
+
+#[test]
+fn access_exact_for_opens() {
+    let mut run = Run::new(Profile::Win11);
+    let alice = run.shell("alice", 1, false);
+    let read = open_doc(&mut run, alice, AccessMask::GENERIC_READ);
+    read.holds("INV-ACCESS-EXACT");
+    // A check that grants less than the DACL gives is caught too.
+    read.outcome_edit(|o| {
+        let granted = o.host_checks[0].result.granted.as_mut().unwrap();
+        *granted = granted.without(AccessMask(0x1));
+    })
+    .breaks("INV-ACCESS-EXACT", "the request give granted");
+    // doc.txt lets authenticated users read only: a write is refused.
+    let refused = open_doc(&mut run, alice, AccessMask::GENERIC_WRITE);
+    refused.holds("INV-ACCESS-EXACT");
+    refused
+        .outcome_edit(|o| {
+            let r = &mut o.host_checks[0].result;
+            r.access_status = Some(true);
+            r.granted = Some(AccessMask(0x0012_0196));
+            r.error = None;
+        })
+        .breaks("INV-ACCESS-EXACT", "give denied");
+}
+
+#[test]
+fn access_exact_for_a_programs_access_check() {
+    let mut run = Run::new(Profile::Win11);
+    let alice = run.shell("alice", 1, false);
+    let primary = run.w.host.process_of(alice).unwrap().primary_token;
+    let check = |token, desired| {
+        simos::Op::Object(ObjectOp::AccessCheck {
+            thread: alice,
+            token,
+            sddl: Some("O:BAG:SYD:(D;;FW;;;AU)(A;;FA;;;WD)".to_string()),
+            path: None,
+            kind: ObjectKind::File,
+            desired,
+            principal_self: None,
+            object_types: Vec::new(),
+            result_list: false,
+        })
+    };
+    // A primary token: the call fails before any ACE is read.
+    let step = run.host_op(check(primary, AccessMask(0x0012_0089)));
+    assert_eq!(
+        step.out.host_result.as_ref().unwrap().error(),
+        Some(winsec::Win32Error::NoImpersonationToken)
+    );
+    step.holds("INV-ACCESS-EXACT");
+    step.outcome_edit(|o| {
+        let r = &mut o.host_checks[0].result;
+        r.access_status = Some(true);
+        r.granted = Some(AccessMask(0x0012_0089));
+        r.error = None;
+    })
+    .breaks("INV-ACCESS-EXACT", "a failed call");
+}
+
+#[test]
+fn access_exact_catches_a_wrong_access_check() {
+    let define = |run: &mut Run, path: &str, sddl: &str| {
+        run.host_op(simos::Op::Object(ObjectOp::Define {
+            machine: "WS01".to_string(),
+            path: path.to_string(),
+            kind: ObjectKind::File,
+            sddl: sddl.to_string(),
+        }));
+    };
+    let open = |run: &mut Run, thread, path: &str| {
+        run.host_op(simos::Op::Object(ObjectOp::Open {
+            thread,
+            path: path.to_string(),
+            desired: AccessMask::GENERIC_WRITE,
+            backup_intent: false,
+        }))
+    };
+    // A deny ACE for authenticated users before an allow ACE for everyone.
+    let denied = "O:BAG:SYD:(D;;FW;;;AU)(A;;FA;;;WD)";
+    for (deny_aces, grants) in [(true, false), (false, true)] {
+        let mut rules = Profile::Win11.rules();
+        rules.host.access.deny_aces = deny_aces;
+        let mut run = Run::under(rules, true);
+        let alice = run.shell("alice", 1, false);
+        define(&mut run, "C:\\Public\\locked.txt", denied);
+        let step = open(&mut run, alice, "C:\\Public\\locked.txt");
+        assert_eq!(step.out.host_result.as_ref().unwrap().is_ok(), grants);
+        assert_eq!(
+            run.broken().contains("INV-ACCESS-EXACT"),
+            !deny_aces,
+            "{:?}",
+            run.broken()
+        );
+    }
+    // A NULL DACL read as an empty one refuses what Windows grants.
+    let mut rules = Profile::Win11.rules();
+    rules.host.access.null_dacl_grants_all = false;
+    let mut run = Run::under(rules, true);
+    let alice = run.shell("alice", 1, false);
+    define(
+        &mut run,
+        "C:\\Public\\open.txt",
+        "O:BAG:SYD:NO_ACCESS_CONTROL",
+    );
+    let step = open(&mut run, alice, "C:\\Public\\open.txt");
+    assert!(step.out.host_result.as_ref().unwrap().error().is_some());
+    assert!(
+        run.broken().contains("INV-ACCESS-EXACT"),
+        "{:?}",
+        run.broken()
+    );
+}
+
+/// A lenient run under Windows 11's rules changed by `change`.
+fn mutated(change: impl FnOnce(&mut bits::Rules)) -> Run {
+    let mut rules = Profile::Win11.rules();
+    change(&mut rules);
+    Run::under(rules, true)
+}
+
+#[test]
+fn logons_and_tokens_are_rederived() {
+    // UAC: an administrator's console logon gets the filtered token.
+    let mut run = Run::new(Profile::Win11);
+    run.shell("admin", 1, false);
+    let mut run = mutated(|r| r.host.uac_split = false);
+    run.shell("admin", 1, false);
+    assert!(run.broken().contains("INV-UAC-SPLIT"), "{:?}", run.broken());
+
+    // A batch logon needs SeBatchLogonRight, which standard users lack.
+    let batch = |run: &mut Run, thread| {
+        run.host_op(simos::Op::LogonUser {
+            thread,
+            user: "bob".to_string(),
+            domain: Some("CORP".to_string()),
+            password: "bob-pw".to_string(),
+            logon_type: LogonType::Batch,
+        })
+    };
+    let mut run = Run::new(Profile::Win11);
+    let alice = run.shell("alice", 1, false);
+    let refused = batch(&mut run, alice);
+    assert_eq!(
+        refused.out.host_result.as_ref().unwrap().error(),
+        Some(winsec::Win32Error::LogonTypeNotGranted)
+    );
+    let mut run = mutated(|r| r.host.logon_rights = false);
+    let alice = run.shell("alice", 1, false);
+    assert!(batch(&mut run, alice).out.hr.succeeded());
+    assert!(
+        run.broken().contains("INV-LOGON-RIGHT"),
+        "{:?}",
+        run.broken()
+    );
+
+    // alice holds no SeImpersonatePrivilege: bob's pipe token is hers
+    // only at Identification.
+    let pipe = |run: &mut Run| {
+        let alice = run.shell("alice", 1, false);
+        let bob = run.shell("bob", 2, false);
+        run.host_op(simos::Op::ImpersonateNamedPipeClient {
+            thread: alice,
+            client: bob,
+            client_allows: ImpersonationLevel::Impersonation,
+        });
+        run.w.host.thread(alice).unwrap().impersonation.unwrap()
+    };
+    let mut run = Run::new(Profile::Win11);
+    let token = pipe(&mut run);
+    assert_eq!(
+        run.w.host.token(token).unwrap().token.impersonation_level(),
+        Some(ImpersonationLevel::Identification)
+    );
+    let mut run = mutated(|r| r.host.impersonation_allow_list = false);
+    pipe(&mut run);
+    assert!(
+        run.broken().contains("INV-IMPERSONATION-ALLOWED"),
+        "{:?}",
+        run.broken()
+    );
+
+    // An Identification copy cannot be raised to Impersonation.
+    let raise = |run: &mut Run| {
+        let alice = run.shell("alice", 1, false);
+        let primary = run.w.host.process_of(alice).unwrap().primary_token;
+        let dup = |run: &mut Run, token, level| {
+            run.host_op(simos::Op::DuplicateToken {
+                thread: alice,
+                token,
+                level,
+            })
+        };
+        let identify = dup(run, primary, ImpersonationLevel::Identification)
+            .out
+            .host_result
+            .unwrap()
+            .token()
+            .unwrap();
+        dup(run, identify, ImpersonationLevel::Impersonation)
+    };
+    let mut run = Run::new(Profile::Win11);
+    let refused = raise(&mut run);
+    assert_eq!(
+        refused.out.host_result.as_ref().unwrap().error(),
+        Some(winsec::Win32Error::BadImpersonationLevel)
+    );
+    let mut run = mutated(|r| r.host.duplicate_keeps_level = false);
+    assert!(raise(&mut run).out.hr.succeeded());
+    assert!(
+        run.broken().contains("INV-DUPLICATE-LEVEL"),
+        "{:?}",
+        run.broken()
+    );
+}
+
+#[test]
+fn take_ownership_quotas_and_complete_are_rederived() {
+    // TakeOwnership of her own job by a standard user.
+    let take = |run: &mut Run| {
+        let alice = run.shell("alice", 1, false);
+        let (pointer, _) = run.download(alice, "t.bin");
+        run.method(alice, pointer, Method::TakeOwnership)
+    };
+    let mut run = Run::new(Profile::Win11);
+    assert_eq!(take(&mut run).out.hr, HResult::EAccessDenied);
+    let mut run = mutated(|r| r.checks.take_ownership_needs_admin = false);
+    assert!(take(&mut run).out.hr.succeeded());
+    assert!(
+        run.broken().contains("INV-TAKE-OWNERSHIP"),
+        "{:?}",
+        run.broken()
+    );
+
+    // An elevated administrator is not bound by MaxJobsPerUser.
+    let second_job = |run: &mut Run| {
+        run.w.bits.policy.max_jobs_per_user = 1;
+        let shell = run.shell("admin", 1, false);
+        let elevated = run.elevated(shell);
+        run.create(elevated);
+        run.call(
+            elevated,
+            Call::CreateJob {
+                name: "second".to_string(),
+                job_type: bits::JobType::Download,
+            },
+        )
+    };
+    let mut run = Run::new(Profile::Win11);
+    assert!(second_job(&mut run).out.hr.succeeded());
+    let mut run = mutated(|r| r.quotas_exempt_admins = false);
+    assert_eq!(second_job(&mut run).out.hr, HResult::BgETooManyJobsPerUser);
+    assert!(
+        run.broken().contains("INV-QUOTA-EXEMPT"),
+        "{:?}",
+        run.broken()
+    );
+
+    // An administrator completes alice's finished job: the file is the
+    // administrator's.
+    let complete = |run: &mut Run| {
+        let alice = run.shell("alice", 1, false);
+        let (pointer, job) = run.download(alice, "c.bin");
+        run.method(alice, pointer, Method::Resume);
+        for _ in 0..10 {
+            if run.state(job) == JobState::Transferred {
+                break;
+            }
+            run.advance(1);
+        }
+        assert_eq!(run.state(job), JobState::Transferred);
+        let shell = run.shell("admin", 2, false);
+        let elevated = run.elevated(shell);
+        let got = run.call(elevated, Call::GetJob { job });
+        run.method(elevated, Run::pointer(&got), Method::Complete)
+    };
+    let mut run = Run::new(Profile::Win11);
+    assert!(complete(&mut run).out.hr.succeeded());
+    let mut run = mutated(|r| r.complete_files_owned_by_caller = false);
+    assert!(complete(&mut run).out.hr.succeeded());
+    assert!(
+        run.broken().contains("INV-COMPLETE-AS-CALLER"),
+        "{:?}",
+        run.broken()
+    );
+}
