@@ -565,3 +565,41 @@ fn a_universe_checks_its_own_properties() {
         "{text}"
     );
 }
+
+#[test]
+fn time_jumps_to_the_next_deadline_so_timers_fire_within_a_depth() {
+    // The library's timers universe, asked whether the no-progress
+    // timeout (150 s, after retries every 60 s) is reachable: jumping
+    // from deadline to deadline it is, ten operations away; with fixed
+    // two-second ticks it is not, at the same depth.
+    let text = std::fs::read_to_string(universe("timers.yaml")).unwrap();
+    let text = text.replace("$schema=../../docs/", "$schema=");
+    let asked = text.replace(
+        "explore:\n",
+        "  - id: P-GIVES-UP\n    about: The no-progress timeout puts the job in ERROR.\n    sometimes: { job: job, state: ERROR }\nexplore:\n",
+    );
+    assert_ne!(asked, text);
+    let jumps = temp("timers-deadline.yaml");
+    std::fs::write(&jumps, &asked).unwrap();
+    let ticks = temp("timers-ticks.yaml");
+    std::fs::write(
+        &ticks,
+        asked.replace("advance_to_deadline: true", "advance: 2"),
+    )
+    .unwrap();
+    let depth = ["--depth", "10", "--quiet"];
+    let jumps = jumps.display().to_string();
+    let (code, text) = ok(&[&["explore", jumps.as_str()][..], &depth[..]].concat());
+    assert_eq!(code, ExitCode::Ok, "{text}");
+    assert!(
+        text.contains("sometimes P-GIVES-UP: reached at depth 10"),
+        "{text}"
+    );
+    let ticks = ticks.display().to_string();
+    let (code, text) = ok(&[&["explore", ticks.as_str()][..], &depth[..]].concat());
+    assert_eq!(code, ExitCode::Unreached, "{text}");
+    assert!(
+        text.contains("sometimes P-GIVES-UP: NEVER REACHED"),
+        "{text}"
+    );
+}

@@ -176,6 +176,10 @@ pub struct Universe {
     pub end_sessions: Vec<u32>,
     /// `advance` by this many seconds.
     pub advance: Option<u64>,
+    /// `advance` to the next deadline any timer has
+    /// ([`World::next_deadline`]), so that every timer fires within a
+    /// depth however far away it is.
+    pub advance_to_deadline: bool,
     /// LogonUser calls the actors may make: (account, logon type as
     /// scenarios write it), each while no logon of that account and type
     /// exists.
@@ -226,6 +230,7 @@ impl Universe {
             logoff: spec.logoff.clone(),
             end_sessions: spec.end_sessions.clone(),
             advance: spec.advance,
+            advance_to_deadline: spec.advance_to_deadline,
             logon_users: spec
                 .logon_users
                 .iter()
@@ -684,6 +689,15 @@ impl Model for WorldModel {
         }
         if let Some(ticks) = self.universe.advance {
             ops.push(Op::Advance { ticks });
+        }
+        if self.universe.advance_to_deadline {
+            if let Some(ticks) = world
+                .next_deadline()
+                .and_then(|at| at.checked_sub(world.host.now))
+                .filter(|&t| t > 0 && Some(t) != self.universe.advance)
+            {
+                ops.push(Op::Advance { ticks });
+            }
         }
         ops
     }

@@ -115,6 +115,7 @@ pub fn helper_tokens(
         logoff: vec!["bob".into(), "admin".into()],
         end_sessions: vec![1, 2],
         advance: Some(2),
+        advance_to_deadline: false,
         logon_users: Vec::new(),
         servers: Vec::new(),
         impersonate_logons: false,

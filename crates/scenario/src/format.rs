@@ -1863,6 +1863,11 @@ pub struct ExploreSpec {
     /// The clock may advance by this many seconds (and BITS runs).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub advance: Option<u64>,
+    /// The clock may jump to the next moment any timer of the service
+    /// has (a retry delay, the no-progress timeout, a job's inactivity
+    /// limit, the end of a transfer or of a time slice), and BITS runs.
+    #[serde(default)]
+    pub advance_to_deadline: bool,
     /// `LogonUser` calls an actor may make, each while no logon of that
     /// account and type exists; the password is the account's default.
     #[serde(default)]
