@@ -603,3 +603,44 @@ fn time_jumps_to_the_next_deadline_so_timers_fire_within_a_depth() {
         "{text}"
     );
 }
+
+#[test]
+fn a_counterexample_is_also_a_json_trace_of_every_state() {
+    let file = universe_with(
+        "  - id: P-NEVER-CANCELLED\n    about: Broken by a Cancel.\n    never: { job: bob_job, state: CANCELLED }\n",
+        "never-cancelled-json.yaml",
+    );
+    let (code, text) = ok(&[
+        "explore", &file, "--depth", "2", "--format", "json", "--quiet",
+    ]);
+    assert_eq!(code, ExitCode::Failed, "{text}");
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let ce = &v["counterexample"];
+    // The setup's end: both jobs suspended, nothing impersonated.
+    let jobs = ce["setup_end"]["jobs"].as_array().unwrap();
+    assert_eq!(jobs.len(), 2, "{ce}");
+    assert!(jobs.iter().all(|j| j["state"] == "SUSPENDED"), "{ce}");
+    // One step, the Cancel, after which bob's job is CANCELLED and the
+    // property is what broke.
+    let steps = ce["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 1, "{ce}");
+    assert_eq!(
+        steps[0]["step"],
+        "Cancel: {job: bob_job_by_admin, thread: elevated}"
+    );
+    assert_eq!(steps[0]["result"], "S_OK");
+    let bob = steps[0]["state"]["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|j| j["owner"] == "CORP\\bob")
+        .unwrap();
+    assert_eq!(bob["state"], "CANCELLED", "{ce}");
+    assert_eq!(steps[0]["broken"][0]["invariant"], "P-NEVER-CANCELLED");
+    // A run that holds has none.
+    let (_, text) = ok(&[
+        "explore", &file, "--depth", "0", "--format", "json", "--quiet",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert!(v.get("counterexample").is_none(), "{v}");
+}

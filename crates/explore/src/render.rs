@@ -248,6 +248,146 @@ fn prune(v: Json) -> Option<Json> {
     }
 }
 
+/// Replays a counterexample from the model's initial world and hands
+/// `each` operation's scenario step (with the names it binds and its
+/// expected error when it failed; `None` when no step expresses it), its
+/// outcome and the world after it.
+fn walk(
+    model: &WorldModel,
+    ce: &Counterexample,
+    mut each: impl FnMut(Option<(&str, &Map<String, Json>)>, &bits::Outcome, &World),
+) {
+    let mut names = Names::new(model.names());
+    let mut world = model.initial();
+    for op in &ce.ops {
+        let step = step_of(&world, &names, op);
+        let outcome = model.apply(&mut world, op);
+        let Some((key, mut args, binds)) = step else {
+            each(None, &outcome, &world);
+            continue;
+        };
+        let value = outcome
+            .host_result
+            .as_ref()
+            .and_then(|r| r.value())
+            .cloned();
+        match (binds, &outcome.value, value) {
+            (Binds::Pointer, Value::Pointer { pointer } | Value::Job { pointer, .. }, _) => {
+                let name = names.new_pointer(*pointer);
+                args.insert("as".into(), json!(name));
+            }
+            (Binds::Token, _, Some(simos::Value::Token { token })) => {
+                let name = names.new_token(token);
+                args.insert("as".into(), json!(name));
+            }
+            _ => {}
+        }
+        if !outcome.hr.succeeded() {
+            let name = outcome
+                .host_result
+                .as_ref()
+                .and_then(|r| r.error())
+                .map_or_else(|| outcome.hr.name(), |e| e.name().to_string());
+            args.insert("expect".into(), json!(name));
+        }
+        each(Some((&key, &args)), &outcome, &world);
+    }
+}
+
+/// What can be observed of a world: the clock, the network, every job
+/// (owner, state, error, helper token and flags, each file's bytes),
+/// every thread the setup named (and what it impersonates), the active
+/// logon sessions and terminal-services sessions.
+fn observable(world: &World, threads: &BTreeMap<ThreadId, String>) -> Json {
+    let jobs: Vec<Json> = world
+        .bits
+        .jobs
+        .values()
+        .map(|j| {
+            json!({
+                "job": format!("job#{}", j.id.0),
+                "owner": j.owner.account,
+                "state": j.state,
+                "error": j.error.as_ref().map(|e| json!({"code": e.code.name(), "context": e.context})),
+                "helper_token": j.helper.as_ref().map(|h| json!({
+                    "token": format!("token#{}", h.token.0),
+                    "sid": h.sid.to_string(),
+                    "session": h.ts_session,
+                    "administrators_enabled": h.admin_enabled,
+                })),
+                "helper_flags": j.helper_flags,
+                "files": j.files.iter().map(|f| json!({
+                    "bytes_transferred": f.bytes_transferred,
+                    // BG_SIZE_UNKNOWN until the size is known.
+                    "bytes_total": (f.bytes_total != u64::MAX).then_some(f.bytes_total),
+                    "completed": f.completed,
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let named: Vec<Json> = threads
+        .iter()
+        .filter_map(|(id, name)| {
+            let t = world.host.thread(*id)?;
+            Some(json!({
+                "thread": name,
+                "impersonating": t.impersonation.map(|k| format!("token#{}", k.0)),
+            }))
+        })
+        .collect();
+    let logons: Vec<Json> = world
+        .host
+        .logons
+        .values()
+        .filter(|l| l.active)
+        .map(|l| json!({"account": l.account, "type": l.logon_type, "session": l.ts_session}))
+        .collect();
+    let sessions: Vec<Json> = world
+        .host
+        .terminal_sessions
+        .values()
+        .filter(|s| s.active)
+        .map(|s| json!({"machine": s.machine, "session": s.id}))
+        .collect();
+    json!({
+        "now": world.host.now,
+        "network_up": world.bits.network_up,
+        "jobs": jobs,
+        "threads": named,
+        "logons": logons,
+        "terminal_sessions": sessions,
+    })
+}
+
+/// A counterexample as a JSON trace: the state the setup reached, then
+/// for every operation the scenario step that repeats it, its result, the
+/// events it caused and the observable state after it; the last step
+/// carries what broke.
+pub fn counterexample_json(model: &WorldModel, ce: &Counterexample) -> Json {
+    let threads = Names::new(model.names()).threads;
+    let initial = observable(&model.initial(), &threads);
+    let mut steps = Vec::new();
+    walk(model, ce, |step, outcome, world| {
+        let number = steps.len() + 1;
+        steps.push(json!({
+            "number": number,
+            "step": step.map(|(key, args)| line(key, args).trim_start().trim_start_matches("- ").to_string()),
+            "result": outcome.hr.name(),
+            "events": outcome.events,
+            "host_events": outcome.host_events,
+            "state": observable(world, &threads),
+            "broken": if number == ce.ops.len() { json!(ce.violations) } else { json!([]) },
+        }));
+    });
+    json!({
+        "model": model.name(),
+        "profile": model.profile().name(),
+        "mutant": model.mutant().map(|m| m.name),
+        "setup_end": initial,
+        "steps": steps,
+    })
+}
+
 /// The scenario text that replays `ce` on `model`: the setup, then the
 /// counterexample's operations. `header` lines become comments at the top.
 pub fn counterexample_yaml(model: &WorldModel, ce: &Counterexample, header: &[String]) -> String {
@@ -293,42 +433,13 @@ pub fn counterexample_yaml(model: &WorldModel, ce: &Counterexample, header: &[St
         }
     }
     out.push_str("  # --- the counterexample ---\n");
-    let mut names = Names::new(model.names());
-    let mut world = model.initial();
-    for op in &ce.ops {
-        let step = step_of(&world, &names, op);
-        let outcome = model.apply(&mut world, op);
-        let Some((key, mut args, binds)) = step else {
-            out.push_str(&format!("  # (no scenario step for {op:?})\n"));
-            continue;
-        };
-        let value = outcome
-            .host_result
-            .as_ref()
-            .and_then(|r| r.value())
-            .cloned();
-        match (binds, &outcome.value, value) {
-            (Binds::Pointer, Value::Pointer { pointer } | Value::Job { pointer, .. }, _) => {
-                let name = names.new_pointer(*pointer);
-                args.insert("as".into(), json!(name));
-            }
-            (Binds::Token, _, Some(simos::Value::Token { token })) => {
-                let name = names.new_token(token);
-                args.insert("as".into(), json!(name));
-            }
-            _ => {}
+    walk(model, ce, |step, _, _| {
+        match step {
+            Some((key, args)) => out.push_str(&line(key, args)),
+            None => out.push_str("  # (no scenario step for this operation)"),
         }
-        if !outcome.hr.succeeded() {
-            let name = outcome
-                .host_result
-                .as_ref()
-                .and_then(|r| r.error())
-                .map_or_else(|| outcome.hr.name(), |e| e.name().to_string());
-            args.insert("expect".into(), json!(name));
-        }
-        out.push_str(&line(&key, &args));
         out.push('\n');
-    }
+    });
     // The setup's `always` and `never` properties travel with the steps,
     // so that the replay judges a broken property as the search did
     // (`sometimes` ones are about the universe, not this one path).

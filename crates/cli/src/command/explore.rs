@@ -87,6 +87,10 @@ pub struct Summary {
     /// (`run` and `check` do).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unchecked: Vec<String>,
+    /// The counterexample as a JSON trace (every step, its result and
+    /// events, and the observable state after it), when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub counterexample: Option<serde_json::Value>,
 }
 
 impl Summary {
@@ -208,6 +212,10 @@ fn summary(model: &WorldModel, report: &Report, args: &ExploreArgs) -> Summary {
             .unwrap_or_default(),
         counterexample_len: report.counterexample.as_ref().map(|c| c.ops.len()),
         unchecked: model.unchecked_properties().to_vec(),
+        counterexample: report
+            .counterexample
+            .as_ref()
+            .map(|c| explore::render::counterexample_json(model, c)),
     }
 }
 

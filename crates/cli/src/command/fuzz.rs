@@ -81,6 +81,10 @@ pub fn run(args: &FuzzArgs, out: &mut dyn Write) -> Result<ExitCode, CliError> {
             .unwrap_or_default(),
         counterexample_len: report.failure.as_ref().map(|c| c.ops.len()),
         unchecked: model.unchecked_properties().to_vec(),
+        counterexample: report
+            .failure
+            .as_ref()
+            .map(|c| explore::render::counterexample_json(&model, c)),
     };
     match args.format {
         SummaryFormat::Text => {
