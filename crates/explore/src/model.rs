@@ -23,6 +23,7 @@ use simos::{LogonType, ThreadId, TokenId};
 use winsec::AccessMask;
 
 use crate::fingerprint;
+use crate::symmetry::{Symmetry, UniverseIds};
 
 /// A property that must hold *sometimes*: some reachable transition
 /// satisfies it. A search that never meets it fails, so that no invariant
@@ -157,6 +158,10 @@ pub struct Universe {
     pub impersonate_logons: bool,
     /// The network may go down, and come back while it is down.
     pub network: bool,
+    /// Groups of interchangeable users (account names): the model's
+    /// fingerprint is then canonical over their permutations
+    /// ([`crate::symmetry`]).
+    pub symmetric: Vec<Vec<String>>,
 }
 
 impl Universe {
@@ -204,6 +209,7 @@ impl Universe {
             servers: spec.servers.clone(),
             impersonate_logons: spec.impersonate_logons,
             network: spec.network,
+            symmetric: spec.symmetric.clone(),
         })
     }
 }
@@ -229,6 +235,7 @@ pub struct WorldModel {
     universe: Universe,
     resolved: Resolved,
     sometimes: Vec<Sometimes>,
+    symmetry: Option<Symmetry>,
 }
 
 /// A model that cannot be built: its setup fails, or its universe names
@@ -323,6 +330,34 @@ impl WorldModel {
                 .collect::<Result<_, _>>()?,
             logon_users,
         };
+        let symmetry = if universe.symmetric.is_empty() {
+            None
+        } else {
+            // The world the search starts from: the setup's end, logs
+            // cleared (as `initial`).
+            let mut start = prepared.world.clone();
+            start.bits.log.clear();
+            start.host.log.clear();
+            let world = &start;
+            let ids = UniverseIds {
+                actors: resolved.actors.clone(),
+                tokens: resolved.tokens.clone(),
+                logoff: resolved.logoff.clone(),
+                end_sessions: universe.end_sessions.clone(),
+                logon_users: universe.logon_users.clone(),
+            };
+            let resolve = |n: &str| runner::host::resolve(&world.host, &world.bits.machine, n);
+            Some(
+                Symmetry::new(
+                    &universe.symmetric,
+                    &resolve,
+                    world,
+                    &ids,
+                    universe.advance.is_some(),
+                )
+                .map_err(|e| ModelError(e.0))?,
+            )
+        };
         Ok(WorldModel {
             name: name.to_string(),
             profile,
@@ -332,7 +367,29 @@ impl WorldModel {
             universe,
             resolved,
             sometimes,
+            symmetry,
         })
+    }
+
+    /// The same model without symmetry reduction: every state counts,
+    /// as if the universe declared no interchangeable users.
+    pub fn without_symmetry(mut self) -> WorldModel {
+        self.symmetry = None;
+        self
+    }
+
+    /// The same model with the universe's users held in place: ids count
+    /// by owner and order of creation, no users are exchanged (see
+    /// [`Symmetry::users_fixed`]).
+    pub fn with_users_fixed(mut self) -> WorldModel {
+        self.symmetry = self.symmetry.map(|s| s.users_fixed());
+        self
+    }
+
+    /// The symmetry the fingerprint is canonical over, if the universe
+    /// declares one.
+    pub fn symmetry(&self) -> Option<&Symmetry> {
+        self.symmetry.as_ref()
     }
 
     /// The profile.
@@ -588,5 +645,12 @@ impl Model for WorldModel {
 
     fn sometimes(&self) -> Vec<Sometimes> {
         self.sometimes.clone()
+    }
+
+    fn fingerprint(&self, world: &World) -> u64 {
+        match &self.symmetry {
+            Some(s) => s.fingerprint(world),
+            None => fingerprint::of(world),
+        }
     }
 }

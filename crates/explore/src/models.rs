@@ -119,6 +119,7 @@ pub fn helper_tokens(
         servers: Vec::new(),
         impersonate_logons: false,
         network: false,
+        symmetric: Vec::new(),
     };
     let sometimes = helper_token_properties(profile.rules(), size);
     WorldModel::new(

@@ -855,6 +855,37 @@ fn check_explore(s: &Scenario) -> Vec<Finding> {
     for t in &e.impersonate {
         need(t, NameKind::Token, "impersonate");
     }
+    let mut declared: Vec<&str> = Vec::new();
+    for group in &e.symmetric {
+        if group.len() < 2 || group.len() > 6 {
+            let word = group.first().map_or("symmetric", String::as_str);
+            out.push(
+                Finding::new(
+                    Site::Top("explore"),
+                    word,
+                    format!(
+                        "explore.symmetric: a group of {} user(s); a group names 2 to 6 interchangeable users",
+                        group.len()
+                    ),
+                )
+                .expected("a list of 2 to 6 account names, e.g. [alice, bob, carol]"),
+            );
+        }
+        for name in group {
+            let bare = |n: &str| n.rsplit('\\').next().unwrap_or(n).to_ascii_lowercase();
+            if declared.iter().any(|d| bare(d) == bare(name)) {
+                out.push(
+                    Finding::new(
+                        Site::Top("explore"),
+                        name,
+                        format!("explore.symmetric: `{name}` is declared twice"),
+                    )
+                    .expected("each user in one group, once"),
+                );
+            }
+            declared.push(name);
+        }
+    }
     for v in &e.helper_token_flags {
         if names::parse_flags(&v.0).is_none() {
             out.push(

@@ -80,6 +80,9 @@ pub fn run(args: &FuzzArgs, out: &mut dyn Write) -> Result<ExitCode, CliError> {
             })
             .unwrap_or_default(),
         counterexample_len: report.failure.as_ref().map(|c| c.ops.len()),
+        symmetry: None,
+        states_without_symmetry: None,
+        states_users_fixed: None,
     };
     match args.format {
         SummaryFormat::Text => {
