@@ -335,7 +335,15 @@ pub fn from_universe_file(
         )));
     };
     let universe = Universe::from_spec(spec)?;
-    WorldModel::new(file, setup, text, profile, mutant, universe, Vec::new())
+    WorldModel::new(file, setup, text, profile, mutant, universe, Vec::new()).map_err(|e| {
+        // A refused symmetry points at the `symmetric` key.
+        if e.0.starts_with("explore.symmetric") {
+            let at = scenario::locate::Locator::new(text).in_section("explore", "symmetric");
+            ModelError(format!("{file}:{}:{}: {}", at.line, at.column, e.0))
+        } else {
+            e
+        }
+    })
 }
 
 /// The built-in model names.

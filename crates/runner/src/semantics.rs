@@ -96,6 +96,7 @@ impl Semantics for Model {
                             name,
                             format!("explore.symmetric: no user account is named `{name}`"),
                         )
+                        .key("symmetric")
                         .expected("a domain or local user account")
                         .near(candidates.iter().map(String::as_str)),
                     );

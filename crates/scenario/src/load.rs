@@ -387,7 +387,8 @@ pub fn load_with(
     let scenario = skeleton.with_parts(steps, properties);
     let located = |f: Finding| {
         let position = match (f.at, f.key) {
-            (Site::Top(key), _) => loc.top_value(key, &f.word),
+            (Site::Top(section), Some(key)) => loc.in_section_key(section, key, &f.word),
+            (Site::Top(key), None) => loc.top_value(key, &f.word),
             (Site::Host, _) => loc.in_section("host", &f.word),
             (Site::Step(i), Some(key)) => loc.in_step_key(i, key, &f.word),
             (Site::Step(i), None) => loc.in_step(i, &f.word),
@@ -868,6 +869,7 @@ fn check_explore(s: &Scenario) -> Vec<Finding> {
                         group.len()
                     ),
                 )
+                .key("symmetric")
                 .expected("a list of 2 to 6 account names, e.g. [alice, bob, carol]"),
             );
         }
@@ -880,6 +882,7 @@ fn check_explore(s: &Scenario) -> Vec<Finding> {
                         name,
                         format!("explore.symmetric: `{name}` is declared twice"),
                     )
+                    .key("symmetric")
                     .expected("each user in one group, once"),
                 );
             }
