@@ -128,6 +128,9 @@ enum Node {
     /// A subtree kept from an earlier world (a token's), standing for
     /// itself.
     Cached(Arc<Node>),
+    /// A subtree no renaming changes, by its hash: written once instead
+    /// of once per permutation.
+    Frozen(u64),
 }
 
 /// Each id of a world: its owner and rank among the ids of its kind and
@@ -457,6 +460,13 @@ impl Symmetry {
         }
         let tree = self.abstract_tree(world, &unchanged);
         let table = self.ranks(world);
+        // Freezing pays for itself only when the tree is written more
+        // than once.
+        let tree = if self.perms.len() > 1 {
+            self.freeze(tree, &table).0
+        } else {
+            tree
+        };
         self.perms
             .iter()
             .map(|p| {
@@ -718,7 +728,92 @@ impl Symmetry {
                 h.write_u8(0xFF);
             }
             Node::Cached(n) => self.feed(n, p, table, h),
+            Node::Frozen(x) => {
+                h.write_u8(17);
+                h.write_u64(*x);
+            }
         }
+    }
+
+    /// `node` with every subtree that no permutation changes replaced by
+    /// its hash, and whether `node` itself depends on the permutation.
+    fn freeze(&self, node: Node, table: &Table) -> (Node, bool) {
+        let owned = |i: &Id| match i {
+            Id::Raw(k, v) => table.get(&(*k, *v)).is_some_and(|(o, _)| o.is_some()),
+            Id::Canonical(_, o, _) => o.is_some(),
+        };
+        let dependent = match node {
+            Node::Text(ref segs) => segs.iter().any(|s| match s {
+                Seg::Lit(_) => false,
+                Seg::Name { .. } | Seg::Sid { .. } => true,
+                Seg::LogonSid(i) => owned(i),
+            }),
+            Node::Id(ref i) => owned(i),
+            Node::Session(_) => true,
+            Node::Some(v) => {
+                let (v, d) = self.freeze(*v, table);
+                return self.frozen(Node::Some(Box::new(v)), d, table);
+            }
+            Node::Variant(e, name, v) => {
+                let (v, d) = self.freeze(*v, table);
+                return self.frozen(Node::Variant(e, name, Box::new(v)), d, table);
+            }
+            Node::Seq(v) => {
+                let (v, d) = self.freeze_all(v, table);
+                return self.frozen(Node::Seq(v), d, table);
+            }
+            Node::Set(v) => {
+                let (v, d) = self.freeze_all(v, table);
+                return self.frozen(Node::Set(v), d, table);
+            }
+            Node::Map(e) => {
+                let mut any = false;
+                let mut out = Vec::with_capacity(e.len());
+                for (k, v) in e {
+                    let (k, dk) = self.freeze(k, table);
+                    let (v, dv) = self.freeze(v, table);
+                    any |= dk || dv;
+                    out.push((k, v));
+                }
+                return self.frozen(Node::Map(out), any, table);
+            }
+            Node::Struct(name, f) => {
+                let mut any = false;
+                let mut out = Vec::with_capacity(f.len());
+                for (k, v) in f {
+                    let (v, d) = self.freeze(v, table);
+                    any |= d;
+                    out.push((k, v));
+                }
+                return self.frozen(Node::Struct(name, out), any, table);
+            }
+            Node::Cached(n) => return self.freeze(Node::clone(&n), table),
+            _ => false,
+        };
+        (node, dependent)
+    }
+
+    fn freeze_all(&self, v: Vec<Node>, table: &Table) -> (Vec<Node>, bool) {
+        let mut any = false;
+        let v = v
+            .into_iter()
+            .map(|n| {
+                let (n, d) = self.freeze(n, table);
+                any |= d;
+                n
+            })
+            .collect();
+        (v, any)
+    }
+
+    /// `node` as it is when it depends on the permutation, else its hash.
+    fn frozen(&self, node: Node, dependent: bool, table: &Table) -> (Node, bool) {
+        if dependent {
+            return (node, true);
+        }
+        let mut h = fingerprint::hasher();
+        self.feed(&node, &self.perms[0], table, &mut h);
+        (Node::Frozen(h.finish()), false)
     }
 
     /// The tree relabelled by `p` (ids made canonical, users renamed,
@@ -1078,6 +1173,7 @@ fn render(node: &Node, sym: &Symmetry) -> String {
         Node::Session(s) => format!("{}'s session", sym.member(*s).name),
         Node::Initial(f) => format!("initial {f}"),
         Node::Cached(n) => render(n, sym),
+        Node::Frozen(x) => format!("<{x:016x}>"),
     };
     if s.chars().count() > 160 {
         s = s.chars().take(157).collect::<String>() + "...";
