@@ -644,3 +644,177 @@ fn a_counterexample_is_also_a_json_trace_of_every_state() {
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert!(v.get("counterexample").is_none(), "{v}");
 }
+
+fn three_users() -> String {
+    format!("{}/explore/three-users.yaml", library())
+}
+
+fn json(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"))
+}
+
+#[test]
+fn symmetry_over_three_users_drops_the_states_fivefold() {
+    let file = three_users();
+    let (code, text) = ok(&[
+        "explore",
+        &file,
+        "--depth",
+        "3",
+        "--compare-symmetry",
+        "--format",
+        "json",
+        "--quiet",
+    ]);
+    assert_eq!(code, ExitCode::Ok, "{text}");
+    let v = json(&text);
+    assert_eq!(v["symmetry"], "alice, bob, carol");
+    assert!(v["violations"].as_array().unwrap().is_empty(), "{text}");
+    let reduced = v["states"].as_u64().unwrap();
+    let fixed = v["states_users_fixed"].as_u64().unwrap();
+    let plain = v["states_without_symmetry"].as_u64().unwrap();
+    // The figures reported for the runs without symmetry are those of
+    // separate runs of the same universe.
+    let (code, text) = ok(&[
+        "explore",
+        &file,
+        "--depth",
+        "3",
+        "--no-symmetry",
+        "--format",
+        "json",
+        "--quiet",
+    ]);
+    assert_eq!(code, ExitCode::Ok, "{text}");
+    let alone = json(&text);
+    assert_eq!(alone["states"].as_u64(), Some(plain));
+    assert!(alone.get("symmetry").is_none(), "{text}");
+    assert!(
+        plain >= 5 * reduced,
+        "{plain} states without symmetry, {reduced} with: less than fivefold"
+    );
+    // Exchanging three users merges at most six states into one.
+    assert!(reduced < fixed && fixed <= plain && fixed <= 6 * reduced);
+    // The text report states both counts.
+    let (_, text) = ok(&[
+        "explore",
+        &file,
+        "--depth",
+        "2",
+        "--compare-symmetry",
+        "--quiet",
+    ]);
+    assert!(
+        text.contains("  symmetric users alice, bob, carol\n"),
+        "{text}"
+    );
+    assert!(text.contains("  without symmetry "), "{text}");
+}
+
+#[test]
+fn symmetry_still_finds_counterexamples_that_replay() {
+    let file = three_users();
+    let out = temp("three-users-ce.yaml");
+    let path = out.display().to_string();
+    let (code, text) = ok(&[
+        "explore",
+        &file,
+        "--mutant",
+        "token-loss-leaves-job-running",
+        "--depth",
+        "3",
+        "--out",
+        &path,
+        "--quiet",
+    ]);
+    assert_eq!(code, ExitCode::Failed, "{text}");
+    assert!(
+        text.contains("VIOLATION       INV-TOKEN-REQUIRED after 3 operation(s)"),
+        "{text}"
+    );
+    let (code, trace) = ok(&["run", &path]);
+    assert_eq!(code, ExitCode::Failed, "{trace}");
+    assert!(
+        trace.contains("INVARIANT INV-TOKEN-REQUIRED broken"),
+        "{trace}"
+    );
+}
+
+#[test]
+fn a_wrong_symmetry_is_refused_with_its_place() {
+    let text = std::fs::read_to_string(three_users()).unwrap();
+    // carol joins Protected Users: no longer like alice and bob.
+    let wrong = text.replacen(
+        "steps:\n",
+        "host:\n  users:\n    - { name: carol, groups: [Protected Users] }\nsteps:\n",
+        1,
+    );
+    let file = temp("three-users-wrong.yaml");
+    std::fs::write(&file, &wrong).unwrap();
+    let path = file.display().to_string();
+    let e = bitsim(&["explore", &path, "--depth", "1", "--quiet"]).unwrap_err();
+    assert_eq!(e.exit_code(), ExitCode::BadInput);
+    let message = e.to_string();
+    let line = wrong
+        .lines()
+        .position(|l| l.trim_start().starts_with("symmetric:"))
+        .unwrap()
+        + 1;
+    assert!(
+        message.contains(&format!("three-users-wrong.yaml:{line}:")),
+        "{message}"
+    );
+    assert!(message.contains("not interchangeable"), "{message}");
+    assert!(message.contains("carol"), "{message}");
+
+    // A name that is no user account is a load error.
+    let unknown = text.replace(
+        "symmetric: [[alice, bob, carol]]",
+        "symmetric: [[alice, bob, caroll]]",
+    );
+    std::fs::write(&file, &unknown).unwrap();
+    let e = bitsim(&["explore", &path, "--depth", "1", "--quiet"]).unwrap_err();
+    assert_eq!(e.exit_code(), ExitCode::BadInput);
+    let message = format!("{e:?}");
+    assert!(
+        message.contains("no user account is named `caroll`"),
+        "{message}"
+    );
+    let (line, column) = unknown
+        .lines()
+        .enumerate()
+        .find_map(|(i, l)| l.find("caroll").map(|c| (i + 1, c + 1)))
+        .unwrap();
+    assert!(
+        message.contains(&format!("line: {line}, column: {column}")),
+        "{message}"
+    );
+}
+
+#[test]
+fn properties_and_symmetry_are_not_combined() {
+    // A property names one user's job; merging the states where another
+    // user's job is in its place could hide the violation, so the search
+    // refuses the pair and runs the property without the symmetry.
+    let text = std::fs::read_to_string(three_users()).unwrap();
+    let text = text.replace("$schema=../../docs/", "$schema=");
+    let path = temp("three-users-property.yaml");
+    std::fs::write(
+        &path,
+        format!("{text}properties:\n  - id: P-ALICE-NOT-CANCELLED\n    about: Broken by alice's Cancel.\n    never: {{ job: alice_job, state: CANCELLED }}\n"),
+    )
+    .unwrap();
+    let file = path.display().to_string();
+    let e = bitsim(&["explore", &file, "--depth", "2", "--quiet"]).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("property P-ALICE-NOT-CANCELLED names particular users' objects"),
+        "{e}"
+    );
+    let (code, text) = ok(&["explore", &file, "--depth", "2", "--no-symmetry", "--quiet"]);
+    assert_eq!(code, ExitCode::Failed, "{text}");
+    assert!(
+        text.contains("VIOLATION       P-ALICE-NOT-CANCELLED"),
+        "{text}"
+    );
+}

@@ -16,9 +16,14 @@ const KEYS: (u64, u64) = (0x6269_7473_696d_2d65, 0x7870_6c6f_7265_3a31);
 
 /// The fingerprint of any hashable value.
 pub fn of<T: Hash + ?Sized>(value: &T) -> u64 {
-    let mut h = SipHasher13::new_with_keys(KEYS.0, KEYS.1);
+    let mut h = hasher();
     value.hash(&mut h);
     h.finish()
+}
+
+/// A hasher with the fixed keys, for fingerprints written piece by piece.
+pub fn hasher() -> SipHasher13 {
+    SipHasher13::new_with_keys(KEYS.0, KEYS.1)
 }
 
 #[cfg(test)]

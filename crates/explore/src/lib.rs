@@ -8,7 +8,8 @@
 //! fingerprints ([`fingerprint`]); [`fuzz`] runs proptest-driven random
 //! walks and shrinks a failure; [`render`] writes a counterexample as a
 //! scenario `bitsim run` replays; [`graph`] draws the job state machine
-//! and small state graphs.
+//! and small state graphs; [`symmetry`] makes the fingerprint canonical
+//! over permutations of the users a universe declares interchangeable.
 //!
 //! Architecture invariant: pure like the crates below. No files, no clock
 //! (the CLI times runs), no ambient randomness (fuzzing is seeded); the
@@ -21,6 +22,7 @@ pub mod model;
 pub mod models;
 pub mod render;
 pub mod search;
+pub mod symmetry;
 
 pub use model::{Model, Sometimes, Universe, WorldModel};
 pub use search::{explore, Config, Report, Shard};

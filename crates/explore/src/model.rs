@@ -26,6 +26,7 @@ use simos::{LogonType, ThreadId, TokenId};
 use winsec::AccessMask;
 
 use crate::fingerprint;
+use crate::symmetry::{Symmetry, UniverseIds};
 
 /// Whether a transition reaches what a `sometimes` property asks for.
 pub type ReachCheck = Arc<dyn Fn(&Transition<'_>) -> bool + Send + Sync>;
@@ -191,6 +192,10 @@ pub struct Universe {
     pub impersonate_logons: bool,
     /// The network may go down, and come back while it is down.
     pub network: bool,
+    /// Groups of interchangeable users (account names): the model's
+    /// fingerprint is then canonical over their permutations
+    /// ([`crate::symmetry`]).
+    pub symmetric: Vec<Vec<String>>,
 }
 
 impl Universe {
@@ -239,6 +244,7 @@ impl Universe {
             servers: spec.servers.clone(),
             impersonate_logons: spec.impersonate_logons,
             network: spec.network,
+            symmetric: spec.symmetric.clone(),
         })
     }
 }
@@ -265,6 +271,7 @@ pub struct WorldModel {
     resolved: Resolved,
     sometimes: Vec<Sometimes>,
     properties: UserProperties,
+    symmetry: Option<Symmetry>,
 }
 
 /// A scenario's own properties as a search checks them: `always` and
@@ -278,6 +285,8 @@ struct UserProperties {
     invariant: Vec<(String, bool, Observation)>,
     /// The ids of the `eventually` properties, which a search leaves out.
     unchecked: Vec<String>,
+    /// The ids of the `sometimes` properties (checked as [`Sometimes`]).
+    sometimes: Vec<String>,
 }
 
 impl UserProperties {
@@ -311,6 +320,7 @@ impl UserProperties {
                     .invariant
                     .push((p.id.clone(), false, observation.clone())),
                 Temporal::Sometimes => {
+                    out.sometimes.push(p.id.clone());
                     let names = Arc::clone(names);
                     let observation = observation.clone();
                     sometimes.push(Sometimes::new(p.id.clone(), p.about.clone(), move |t| {
@@ -427,6 +437,34 @@ impl WorldModel {
         let mut sometimes = sometimes;
         let names = Arc::new(prepared.names.clone());
         let properties = UserProperties::new(&setup.properties, profile, &names, &mut sometimes);
+        let symmetry = if universe.symmetric.is_empty() {
+            None
+        } else {
+            // The world the search starts from: the setup's end, logs
+            // cleared (as `initial`).
+            let mut start = prepared.world.clone();
+            start.bits.log.clear();
+            start.host.log.clear();
+            let world = &start;
+            let ids = UniverseIds {
+                actors: resolved.actors.clone(),
+                tokens: resolved.tokens.clone(),
+                logoff: resolved.logoff.clone(),
+                end_sessions: universe.end_sessions.clone(),
+                logon_users: universe.logon_users.clone(),
+            };
+            let resolve = |n: &str| runner::host::resolve(&world.host, &world.bits.machine, n);
+            Some(
+                Symmetry::new(
+                    &universe.symmetric,
+                    &resolve,
+                    world,
+                    &ids,
+                    universe.advance.is_some() || universe.advance_to_deadline,
+                )
+                .map_err(|e| ModelError(e.0))?,
+            )
+        };
         Ok(WorldModel {
             name: name.to_string(),
             profile,
@@ -437,7 +475,29 @@ impl WorldModel {
             resolved,
             sometimes,
             properties,
+            symmetry,
         })
+    }
+
+    /// The same model without symmetry reduction: every state counts,
+    /// as if the universe declared no interchangeable users.
+    pub fn without_symmetry(mut self) -> WorldModel {
+        self.symmetry = None;
+        self
+    }
+
+    /// The same model with the universe's users held in place: ids count
+    /// by owner and order of creation, no users are exchanged (see
+    /// [`Symmetry::users_fixed`]).
+    pub fn with_users_fixed(mut self) -> WorldModel {
+        self.symmetry = self.symmetry.map(|s| s.users_fixed());
+        self
+    }
+
+    /// The symmetry the fingerprint is canonical over, if the universe
+    /// declares one.
+    pub fn symmetry(&self) -> Option<&Symmetry> {
+        self.symmetry.as_ref()
     }
 
     /// The profile.
@@ -463,6 +523,19 @@ impl WorldModel {
     /// The universe.
     pub fn universe(&self) -> &Universe {
         &self.universe
+    }
+
+    /// The ids of the setup's properties a search checks (`always`,
+    /// `never`, `sometimes`).
+    pub fn searched_properties(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = self
+            .properties
+            .invariant
+            .iter()
+            .map(|(id, _, _)| id.as_str())
+            .collect();
+        out.extend(self.properties.sometimes.iter().map(String::as_str));
+        out
     }
 
     /// The ids of the setup's `eventually` properties, which a search does
@@ -747,5 +820,12 @@ impl Model for WorldModel {
             });
         }
         out
+    }
+
+    fn fingerprint(&self, world: &World) -> u64 {
+        match &self.symmetry {
+            Some(s) => s.fingerprint(world),
+            None => fingerprint::of(world),
+        }
     }
 }

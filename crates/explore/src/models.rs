@@ -120,6 +120,7 @@ pub fn helper_tokens(
         servers: Vec::new(),
         impersonate_logons: false,
         network: false,
+        symmetric: Vec::new(),
     };
     let sometimes = helper_token_properties(profile.rules(), size);
     WorldModel::new(
@@ -335,7 +336,15 @@ pub fn from_universe_file(
         )));
     };
     let universe = Universe::from_spec(spec)?;
-    WorldModel::new(file, setup, text, profile, mutant, universe, Vec::new())
+    WorldModel::new(file, setup, text, profile, mutant, universe, Vec::new()).map_err(|e| {
+        // A refused symmetry points at the `symmetric` key.
+        if e.0.starts_with("explore.symmetric") {
+            let at = scenario::locate::Locator::new(text).in_section("explore", "symmetric");
+            ModelError(format!("{file}:{}:{}: {}", at.line, at.column, e.0))
+        } else {
+            e
+        }
+    })
 }
 
 /// The built-in model names.

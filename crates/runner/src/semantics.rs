@@ -74,6 +74,35 @@ impl Semantics for Model {
             };
             check.step(step);
         }
+        if let (Some(world), Some(e)) = (world.as_ref(), scenario.explore.as_ref()) {
+            for name in e.symmetric.iter().flatten() {
+                let sid = host::resolve(&world.host, &world.bits.machine, name);
+                let user = sid.as_ref().is_some_and(|sid| {
+                    world.host.domain.as_ref().is_some_and(|d| {
+                        d.accounts
+                            .values()
+                            .any(|u| &u.sid == sid && u.kind == simos::PrincipalKind::User)
+                    }) || world
+                        .host
+                        .machines
+                        .values()
+                        .any(|m| m.accounts.values().any(|u| &u.sid == sid))
+                });
+                if !user {
+                    let candidates = host::account_names(&world.host, &world.bits.machine);
+                    out.push(
+                        Finding::new(
+                            Site::Top("explore"),
+                            name,
+                            format!("explore.symmetric: no user account is named `{name}`"),
+                        )
+                        .key("symmetric")
+                        .expected("a domain or local user account")
+                        .near(candidates.iter().map(String::as_str)),
+                    );
+                }
+            }
+        }
         for (p, &i) in scenario.properties.iter().zip(&at.properties) {
             if let Some((_, observation)) = p.body() {
                 let mut check = StepCheck {

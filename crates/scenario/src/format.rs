@@ -1880,6 +1880,13 @@ pub struct ExploreSpec {
     /// effective token, asking for `GENERIC_READ`.
     #[serde(default)]
     pub servers: Vec<String>,
+    /// Groups of interchangeable users (account names, `[[alice, bob,
+    /// carol]]`): states that differ only by a permutation of the users
+    /// of a group, with everything that belongs to them, count once. The
+    /// users must be interchangeable in the world the steps reach and
+    /// under the universe's operations; the model refuses them otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub symmetric: Vec<Vec<String>>,
 }
 
 /// A job method an `explore` universe may call.

@@ -387,7 +387,8 @@ pub fn load_with(
     let scenario = skeleton.with_parts(steps, properties);
     let located = |f: Finding| {
         let position = match (f.at, f.key) {
-            (Site::Top(key), _) => loc.top_value(key, &f.word),
+            (Site::Top(section), Some(key)) => loc.in_section_key(section, key, &f.word),
+            (Site::Top(key), None) => loc.top_value(key, &f.word),
             (Site::Host, _) => loc.in_section("host", &f.word),
             (Site::Step(i), Some(key)) => loc.in_step_key(i, key, &f.word),
             (Site::Step(i), None) => loc.in_step(i, &f.word),
@@ -854,6 +855,39 @@ fn check_explore(s: &Scenario) -> Vec<Finding> {
     }
     for t in &e.impersonate {
         need(t, NameKind::Token, "impersonate");
+    }
+    let mut declared: Vec<&str> = Vec::new();
+    for group in &e.symmetric {
+        if group.len() < 2 || group.len() > 6 {
+            let word = group.first().map_or("symmetric", String::as_str);
+            out.push(
+                Finding::new(
+                    Site::Top("explore"),
+                    word,
+                    format!(
+                        "explore.symmetric: a group of {} user(s); a group names 2 to 6 interchangeable users",
+                        group.len()
+                    ),
+                )
+                .key("symmetric")
+                .expected("a list of 2 to 6 account names, e.g. [alice, bob, carol]"),
+            );
+        }
+        for name in group {
+            let bare = |n: &str| n.rsplit('\\').next().unwrap_or(n).to_ascii_lowercase();
+            if declared.iter().any(|d| bare(d) == bare(name)) {
+                out.push(
+                    Finding::new(
+                        Site::Top("explore"),
+                        name,
+                        format!("explore.symmetric: `{name}` is declared twice"),
+                    )
+                    .key("symmetric")
+                    .expected("each user in one group, once"),
+                );
+            }
+            declared.push(name);
+        }
     }
     for v in &e.helper_token_flags {
         if names::parse_flags(&v.0).is_none() {

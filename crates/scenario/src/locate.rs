@@ -219,6 +219,45 @@ impl<'a> Locator<'a> {
         }
     }
 
+    /// Where `word` first appears as a whole token from the line of the
+    /// key `key` inside the top-level section `section` (block style);
+    /// the key itself when the word is not there, and as
+    /// [`Locator::top_value`] when the key is not found.
+    pub fn in_section_key(&self, section: &str, key: &str, word: &str) -> Position {
+        let head = format!("{section}:");
+        let lines = self.line_starts.len();
+        let Some(line) = (0..lines).find(|&l| self.line_text(l).starts_with(&head)) else {
+            return self.at_offset(0);
+        };
+        let sub = format!("{key}:");
+        let end = (line + 1..lines)
+            .find(|&l| {
+                self.line_text(l)
+                    .chars()
+                    .next()
+                    .is_some_and(|c| !c.is_whitespace() && c != '#')
+            })
+            .unwrap_or(lines);
+        let Some(at) = (line + 1..end).find(|&l| self.line_text(l).trim_start().starts_with(&sub))
+        else {
+            return self.top_value(section, word);
+        };
+        let from = self.line_starts[at];
+        let to = self
+            .line_starts
+            .get(end)
+            .copied()
+            .unwrap_or(self.text.len());
+        match find_token(&self.text[from..to], word) {
+            Some(i) => self.span(from + i, word.len().max(1)),
+            None => {
+                let text = self.line_text(at);
+                let indent = text.len() - text.trim_start().len();
+                self.span(from + indent, key.len())
+            }
+        }
+    }
+
     /// Where `value` appears after the top-level key `key`.
     pub fn top_value(&self, key: &str, value: &str) -> Position {
         let head = format!("{key}:");

@@ -44,6 +44,13 @@ pub struct ExploreArgs {
     /// or timing on standard error.
     #[arg(long)]
     pub quiet: bool,
+    /// Count every state, ignoring the universe's `symmetric` users.
+    #[arg(long, conflicts_with = "compare_symmetry")]
+    pub no_symmetry: bool,
+    /// Explore twice, with and without the universe's `symmetric` users,
+    /// and report both state counts and the reduction.
+    #[arg(long)]
+    pub compare_symmetry: bool,
 }
 
 /// How a summary is printed.
@@ -91,6 +98,18 @@ pub struct Summary {
     /// events, and the observable state after it), when there is one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub counterexample: Option<serde_json::Value>,
+    /// explore: the interchangeable users the fingerprint was canonical
+    /// over (`alice, bob, carol`; groups joined with `; `), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub symmetry: Option<String>,
+    /// explore with `--compare-symmetry`: unique states without symmetry
+    /// reduction.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub states_without_symmetry: Option<u64>,
+    /// explore with `--compare-symmetry`: unique states with ids counted
+    /// by owner and order of creation but no users exchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub states_users_fixed: Option<u64>,
 }
 
 impl Summary {
@@ -152,6 +171,21 @@ impl Summary {
             s.push_str(&format!("  unique states   {}\n", self.states));
             s.push_str(&format!("  transitions     {}\n", self.transitions));
             s.push_str(&format!("  depth reached   {}\n", self.depth_reached));
+            if let Some(users) = &self.symmetry {
+                s.push_str(&format!("  symmetric users {users}\n"));
+            }
+            if let Some(all) = self.states_without_symmetry {
+                s.push_str(&format!(
+                    "  without symmetry {all} unique states ({:.2}x as many)\n",
+                    all as f64 / self.states.max(1) as f64
+                ));
+            }
+            if let Some(fixed) = self.states_users_fixed {
+                s.push_str(&format!(
+                    "  users held fixed {fixed} unique states ({:.2}x as many; ids by owner and order only)\n",
+                    fixed as f64 / self.states.max(1) as f64
+                ));
+            }
         } else {
             s.push_str(&format!(
                 "fuzz {} under {}{mutant}{shard}, up to {} steps per case\n",
@@ -216,6 +250,15 @@ fn summary(model: &WorldModel, report: &Report, args: &ExploreArgs) -> Summary {
             .counterexample
             .as_ref()
             .map(|c| explore::render::counterexample_json(model, c)),
+        symmetry: model.symmetry().map(|s| {
+            s.groups()
+                .iter()
+                .map(|g| g.join(", "))
+                .collect::<Vec<_>>()
+                .join("; ")
+        }),
+        states_without_symmetry: None,
+        states_users_fixed: None,
     }
 }
 
@@ -226,7 +269,18 @@ pub(crate) fn show_progress(quiet: bool) -> bool {
 
 /// Runs `bitsim explore`.
 pub fn run(args: &ExploreArgs, out: &mut dyn Write) -> Result<ExitCode, CliError> {
-    let model = args.model.build()?;
+    let mut model = args.model.build()?;
+    if args.no_symmetry {
+        model = model.without_symmetry();
+    }
+    if let (Some(_), [first, ..]) = (model.symmetry(), model.searched_properties().as_slice()) {
+        // A property names particular users' objects; merging the states
+        // that differ only in which user is which could hide its violation.
+        return Err(CliError::InvalidArgument(format!(
+            "{}: property {first} names particular users' objects, and `symmetric` merges states that differ only in which user is which; explore with --no-symmetry, or state the property in a file without `symmetric`",
+            model.name()
+        )));
+    }
     let config = Config {
         depth: args.depth,
         threads: args.threads.max(1),
@@ -269,7 +323,32 @@ pub fn run(args: &ExploreArgs, out: &mut dyn Write) -> Result<ExitCode, CliError
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    let s = summary(&model, &report, args);
+    let mut s = summary(&model, &report, args);
+    if args.compare_symmetry && model.symmetry().is_some() {
+        let start = Instant::now();
+        let plain = model.clone().without_symmetry();
+        let all = explore::explore(&plain, &config, &|_| {});
+        s.states_without_symmetry = Some(all.states);
+        if !args.quiet {
+            eprintln!(
+                "without symmetry: {} states, {} transitions, {:.2}s",
+                all.states,
+                all.transitions,
+                start.elapsed().as_secs_f64()
+            );
+        }
+        let start = Instant::now();
+        let fixed = explore::explore(&model.clone().with_users_fixed(), &config, &|_| {});
+        s.states_users_fixed = Some(fixed.states);
+        if !args.quiet {
+            eprintln!(
+                "users held fixed: {} states, {} transitions, {:.2}s",
+                fixed.states,
+                fixed.transitions,
+                start.elapsed().as_secs_f64()
+            );
+        }
+    }
     match args.format {
         SummaryFormat::Text => out.write_all(s.text().as_bytes())?,
         SummaryFormat::Json => write_json(out, &s)?,

@@ -85,6 +85,9 @@ pub fn run(args: &FuzzArgs, out: &mut dyn Write) -> Result<ExitCode, CliError> {
             .failure
             .as_ref()
             .map(|c| explore::render::counterexample_json(&model, c)),
+        symmetry: None,
+        states_without_symmetry: None,
+        states_users_fixed: None,
     };
     match args.format {
         SummaryFormat::Text => {
