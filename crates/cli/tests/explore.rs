@@ -818,3 +818,83 @@ fn properties_and_symmetry_are_not_combined() {
         "{text}"
     );
 }
+
+#[test]
+fn a_fuzz_swarm_is_its_shards_reported_together() {
+    let file = universe("helper-tokens.yaml");
+    let json = |args: &[&str]| -> serde_json::Value {
+        let (_, text) = ok(args);
+        serde_json::from_str(&text).unwrap()
+    };
+    let swarm = |threads: &str| {
+        json(&[
+            "fuzz",
+            &file,
+            "--swarm",
+            "3",
+            "--cases",
+            "20",
+            "--threads",
+            threads,
+            "--format",
+            "json",
+            "--quiet",
+        ])
+    };
+    let one = swarm("1");
+    assert_eq!(one, swarm("2"), "the report depends on the threads");
+    assert_eq!(one["swarm"], 3);
+    // The members are the three shards of the same seed.
+    let (mut cases, mut ops) = (0, 0);
+    for k in ["1/3", "2/3", "3/3"] {
+        let s = json(&[
+            "fuzz", &file, "--shard", k, "--cases", "20", "--format", "json", "--quiet",
+        ]);
+        cases += s["states"].as_u64().unwrap();
+        ops += s["transitions"].as_u64().unwrap();
+    }
+    assert_eq!(one["states"].as_u64(), Some(cases));
+    assert_eq!(one["transitions"].as_u64(), Some(ops));
+    assert_eq!(cases, 60);
+
+    // A failure names the member's shard, which replays it alone.
+    let out = temp("swarm-ce.yaml");
+    let path = out.display().to_string();
+    let (code, text) = ok(&[
+        "fuzz",
+        &file,
+        "--swarm",
+        "3",
+        "--cases",
+        "64",
+        "--mutant",
+        "session-end-keeps-helper",
+        "--out",
+        &path,
+        "--quiet",
+    ]);
+    assert_eq!(code, ExitCode::Failed, "{text}");
+    let yaml = std::fs::read_to_string(&out).unwrap();
+    let found = yaml.lines().next().unwrap();
+    let shard = found.rsplit("--shard ").next().unwrap();
+    let (code, alone) = ok(&[
+        "fuzz",
+        &file,
+        "--shard",
+        shard,
+        "--cases",
+        "64",
+        "--mutant",
+        "session-end-keeps-helper",
+        "--quiet",
+    ]);
+    assert_eq!(code, ExitCode::Failed, "{alone}");
+    let violation = |t: &str| {
+        t.lines()
+            .find(|l| l.contains("VIOLATION"))
+            .map(str::to_string)
+    };
+    assert_eq!(violation(&alone), violation(&text));
+    let (code, trace) = ok(&["run", &path]);
+    assert_eq!(code, ExitCode::Failed, "{trace}");
+}

@@ -146,3 +146,81 @@ pub fn fuzz<M: Model>(model: &M, config: &FuzzConfig) -> FuzzReport {
         unshrunk_len: longest.get(),
     }
 }
+
+/// What a swarm found: each member's report, in member order, and which
+/// member failed first.
+#[derive(Debug, Clone)]
+pub struct SwarmReport {
+    /// Member `k` (from 1) ran shard `k/n` of the configuration.
+    pub members: Vec<FuzzReport>,
+}
+
+impl SwarmReport {
+    /// The lowest-numbered member that found a failure, with its shard.
+    pub fn first_failure(&self) -> Option<(Shard, &FuzzReport)> {
+        let count = self.members.len();
+        self.members.iter().enumerate().find_map(|(i, r)| {
+            r.failure.as_ref().map(|_| {
+                (
+                    Shard {
+                        index: i + 1,
+                        count,
+                    },
+                    r,
+                )
+            })
+        })
+    }
+
+    /// Cases run by every member together.
+    pub fn cases(&self) -> u64 {
+        self.members.iter().map(|r| u64::from(r.cases)).sum()
+    }
+
+    /// Operations applied by every member together.
+    pub fn ops(&self) -> u64 {
+        self.members.iter().map(|r| r.ops).sum()
+    }
+}
+
+/// A swarm: `members` independent fuzz runs, member `k` being shard
+/// `k/members` of `config` (its own seed, so no two members repeat each
+/// other's cases), run on up to `threads` threads. The reports are the
+/// ones the members would give run one by one with `--shard`, so the
+/// result does not depend on `threads`.
+pub fn swarm<M: Model>(
+    model: &M,
+    config: &FuzzConfig,
+    members: usize,
+    threads: usize,
+) -> SwarmReport {
+    let members = members.max(1);
+    let slots: Vec<std::sync::Mutex<Option<FuzzReport>>> =
+        (0..members).map(|_| std::sync::Mutex::new(None)).collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        for _ in 0..threads.clamp(1, members) {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(slot) = slots.get(i) else { break };
+                let member = FuzzConfig {
+                    shard: Some(Shard {
+                        index: i + 1,
+                        count: members,
+                    }),
+                    ..*config
+                };
+                let report = fuzz(model, &member);
+                if let Ok(mut s) = slot.lock() {
+                    *s = Some(report);
+                }
+            });
+        }
+    });
+    SwarmReport {
+        members: slots
+            .into_iter()
+            .filter_map(|s| s.into_inner().ok().flatten())
+            .collect(),
+    }
+}

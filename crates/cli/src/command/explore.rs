@@ -98,6 +98,9 @@ pub struct Summary {
     /// events, and the observable state after it), when there is one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub counterexample: Option<serde_json::Value>,
+    /// fuzz `--swarm N`: the number of members reported together.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub swarm: Option<u64>,
     /// explore: the interchangeable users the fingerprint was canonical
     /// over (`alice, bob, carol`; groups joined with `; `), if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -187,8 +190,12 @@ impl Summary {
                 ));
             }
         } else {
+            let swarm = self
+                .swarm
+                .map(|n| format!(", a swarm of {n} members"))
+                .unwrap_or_default();
             s.push_str(&format!(
-                "fuzz {} under {}{mutant}{shard}, up to {} steps per case\n",
+                "fuzz {} under {}{mutant}{shard}{swarm}, up to {} steps per case\n",
                 self.model, self.profile, self.bound
             ));
             s.push_str(&format!("  cases           {}\n", self.states));
@@ -250,6 +257,7 @@ fn summary(model: &WorldModel, report: &Report, args: &ExploreArgs) -> Summary {
             .counterexample
             .as_ref()
             .map(|c| explore::render::counterexample_json(model, c)),
+        swarm: None,
         symmetry: model.symmetry().map(|s| {
             s.groups()
                 .iter()

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::Args;
-use explore::fuzz::{fuzz, FuzzConfig};
+use explore::fuzz::{fuzz, swarm, FuzzConfig, FuzzReport};
 use explore::search::Shard;
 use explore::Model;
 
@@ -33,8 +33,16 @@ pub struct FuzzArgs {
     #[arg(long, default_value_t = 24)]
     pub steps: usize,
     /// Run only shard k of n (a disjoint seed range).
-    #[arg(long, value_parser = Shard::parse)]
+    #[arg(long, value_parser = Shard::parse, conflicts_with = "swarm")]
     pub shard: Option<Shard>,
+    /// Run a swarm of N independent members, member k being shard k/N
+    /// (its own seed range), and report them together; a failure names
+    /// the member's shard, which replays it alone.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub swarm: Option<u64>,
+    /// Threads for the swarm's members (the report does not depend on it).
+    #[arg(long, default_value_t = 1)]
+    pub threads: usize,
     /// Write a failure here as a runnable scenario.
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -56,7 +64,33 @@ pub fn run(args: &FuzzArgs, out: &mut dyn Write) -> Result<ExitCode, CliError> {
         shard: args.shard,
     };
     let start = Instant::now();
-    let report = fuzz(&model, &config);
+    let (report, shard, cases, ops) = match args.swarm {
+        Some(n) => {
+            let members = usize::try_from(n).unwrap_or(1);
+            let sw = swarm(&model, &config, members, args.threads);
+            let (cases, ops) = (sw.cases(), sw.ops());
+            match sw.first_failure() {
+                Some((shard, r)) => (r.clone(), Some(shard), cases, ops),
+                None => (
+                    FuzzReport {
+                        seed: args.seed,
+                        cases: 0,
+                        ops: 0,
+                        failure: None,
+                        unshrunk_len: 0,
+                    },
+                    None,
+                    cases,
+                    ops,
+                ),
+            }
+        }
+        None => {
+            let r = fuzz(&model, &config);
+            let (cases, ops) = (u64::from(r.cases), r.ops);
+            (r, args.shard, cases, ops)
+        }
+    };
     let elapsed = start.elapsed();
     let s = Summary {
         kind: "fuzz".into(),
@@ -65,8 +99,8 @@ pub fn run(args: &FuzzArgs, out: &mut dyn Write) -> Result<ExitCode, CliError> {
         mutant: model.mutant().map(|m| m.name.to_string()),
         shard: args.shard.map(|s| s.to_string()),
         bound: args.steps,
-        states: u64::from(report.cases),
-        transitions: report.ops,
+        states: cases,
+        transitions: ops,
         depth_reached: 0,
         sometimes: Vec::new(),
         violations: report
@@ -85,6 +119,7 @@ pub fn run(args: &FuzzArgs, out: &mut dyn Write) -> Result<ExitCode, CliError> {
             .failure
             .as_ref()
             .map(|c| explore::render::counterexample_json(&model, c)),
+        swarm: args.swarm,
         symmetry: None,
         states_without_symmetry: None,
         states_users_fixed: None,
@@ -106,9 +141,7 @@ pub fn run(args: &FuzzArgs, out: &mut dyn Write) -> Result<ExitCode, CliError> {
                 args.seed,
                 args.cases,
                 args.steps,
-                args.shard
-                    .map(|s| format!(" --shard {s}"))
-                    .unwrap_or_default()
+                shard.map(|s| format!(" --shard {s}")).unwrap_or_default()
             ),
             format!(
                 "Seed {}: a case of {} operation(s) shrunk to {}",
@@ -131,7 +164,7 @@ pub fn run(args: &FuzzArgs, out: &mut dyn Write) -> Result<ExitCode, CliError> {
         let secs = elapsed.as_secs_f64().max(1e-9);
         eprintln!(
             "{secs:.2}s, {:.0} ops/s with every invariant",
-            report.ops as f64 / secs
+            ops as f64 / secs
         );
     }
     if args.format == SummaryFormat::Text {
