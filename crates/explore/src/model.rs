@@ -304,12 +304,7 @@ impl UserProperties {
             let Some((temporal, observation)) = p.body() else {
                 continue;
             };
-            let only = observation.only();
-            if !only.is_empty()
-                && !only
-                    .iter()
-                    .any(|o| runner::vocab::profile(o.get()) == profile)
-            {
+            if !runner::properties::applies_under(observation, profile) {
                 continue;
             }
             match temporal {

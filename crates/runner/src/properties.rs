@@ -166,6 +166,13 @@ impl<T> AbsentOr<T> for Option<T> {
     }
 }
 
+/// Whether a property's observation is checked under `profile`: its
+/// `only` list is empty or names the profile.
+pub fn applies_under(observation: &Observation, profile: bits::Profile) -> bool {
+    let only = observation.only();
+    only.is_empty() || only.iter().any(|o| vocab::profile(o.get()) == profile)
+}
+
 /// The judgement of every property over a run, fed step by step.
 #[derive(Debug, Clone)]
 pub struct Judge {
@@ -189,9 +196,7 @@ impl Judge {
             .iter()
             .filter_map(|p| {
                 let (temporal, observation) = p.body()?;
-                let only = observation.only();
-                let skip =
-                    !only.is_empty() && !only.iter().any(|o| vocab::profile(o.get()) == profile);
+                let skip = !applies_under(observation, profile);
                 Some(State {
                     id: p.id.clone(),
                     temporal,
